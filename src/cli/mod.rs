@@ -1,0 +1,56 @@
+//! The `tenantctl` command line: a thin shell over the library. Output goes to injected writers.
+
+mod generate;
+mod validate;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: success, nothing to change.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: error (invalid input, failed command).
+pub const EXIT_ERROR: u8 = 1;
+
+/// Endpoint security policy as code for many Microsoft 365 tenants.
+#[derive(Debug, Parser)]
+#[command(name = "tenantctl", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and validate manifests; report every error with file:line:column.
+    Validate(validate::ValidateArgs),
+    /// Write the JSON Schemas of every kind (for editors such as yaml-language-server).
+    Schema(generate::OutArgs),
+    /// Write the CustomResourceDefinitions of every kind.
+    Crds(generate::OutArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, out, err),
+        Command::Schema(args) => generate::schema(&args, out, err),
+        Command::Crds(args) => generate::crds(&args, out, err),
+    }
+}
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    match run(cli, &mut out, &mut err) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let _ = writeln!(err, "error: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

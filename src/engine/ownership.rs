@@ -1,0 +1,65 @@
+//! The ownership marker: tenantctl owns a policy when its description ends with
+//! `[managed-by tenantctl: Kind/name]`. The marker, not the display name, is the policy's identity.
+
+use crate::model::{PolicyKind, PolicyRef};
+
+const MARKER_OPEN: &str = "[managed-by tenantctl: ";
+
+/// The marker for a policy.
+pub fn marker(reference: &PolicyRef) -> String {
+    format!("{MARKER_OPEN}{reference}]")
+}
+
+/// The description tenantctl writes: the user's description followed by the marker.
+pub fn description_with_marker(description: &str, reference: &PolicyRef) -> String {
+    let description = description.trim_end();
+    if description.is_empty() { marker(reference) } else { format!("{description}\n\n{}", marker(reference)) }
+}
+
+/// Splits a live description into the user's part and the owner named by a trailing marker.
+/// A marker naming an unknown kind or an empty name is no marker.
+pub fn split_marker(description: &str) -> (String, Option<PolicyRef>) {
+    let trimmed = description.trim_end();
+    let owner = trimmed.strip_suffix(']').and_then(|body| {
+        let start = body.rfind(MARKER_OPEN)?;
+        let (kind, name) = body[start + MARKER_OPEN.len()..].split_once('/')?;
+        let kind = PolicyKind::ALL.into_iter().find(|k| k.as_str() == kind)?;
+        let valid_name = !name.is_empty() && !name.contains(['[', ']', '/', ' ']);
+        valid_name.then(|| (start, PolicyRef { kind, name: name.to_string() }))
+    });
+    match owner {
+        Some((start, reference)) => (trimmed[..start].trim_end().to_string(), Some(reference)),
+        None => (description.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn av(name: &str) -> PolicyRef {
+        PolicyRef { kind: PolicyKind::AntivirusPolicy, name: name.into() }
+    }
+
+    #[test]
+    fn marker_round_trips_with_and_without_a_description() {
+        for description in ["", "Standard AV for retail", "multi\nline"] {
+            let written = description_with_marker(description, &av("av-standard"));
+            assert_eq!(split_marker(&written), (description.to_string(), Some(av("av-standard"))));
+        }
+        assert_eq!(description_with_marker("x", &av("a")), "x\n\n[managed-by tenantctl: AntivirusPolicy/a]");
+    }
+
+    #[test]
+    fn text_that_only_looks_like_a_marker_is_not_one() {
+        for description in [
+            "Hand-made policy",
+            "[managed-by tenantctl: AntivirusPolicy/a] then more text",
+            "[managed-by tenantctl: UnknownPolicy/a]",
+            "[managed-by tenantctl: AntivirusPolicy/]",
+            "[managed-by somebody: AntivirusPolicy/a]",
+        ] {
+            assert_eq!(split_marker(description).1, None, "{description}");
+        }
+    }
+}

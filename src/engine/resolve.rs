@@ -1,0 +1,238 @@
+//! resolve: profiles × tenants → for each tenant, the exact set of policies it must have, in Graph's
+//! wire form (with the ownership marker), plus assignment intents. Pure.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kube::ResourceExt;
+
+use super::ownership::description_with_marker;
+use super::select::profile_selects;
+use crate::graph::mapping::{self, MappingError};
+use crate::graph::wire::ConfigurationPolicy;
+use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
+use crate::model::PolicyRef;
+use crate::model::profile::{Assignments, Mode};
+
+/// What every tenant must have.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DesiredState {
+    /// Sorted by namespace, then name.
+    pub tenants: Vec<TenantDesired>,
+}
+
+/// What one tenant must have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TenantDesired {
+    pub name: String,
+    pub namespace: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    /// Suspended tenants are neither read nor written.
+    pub suspended: bool,
+    /// Profiles that select the tenant, sorted.
+    pub profiles: Vec<String>,
+    /// Sorted by reference.
+    pub policies: Vec<DesiredPolicy>,
+    /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
+    /// deleted, within this share of the tenant's owned policies.
+    pub prune_max_delete_percent: Option<u8>,
+}
+
+/// One policy one tenant must have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredPolicy {
+    pub reference: PolicyRef,
+    /// The profile that delivers it (the first by name when several deliver it identically).
+    pub profile: String,
+    pub mode: Mode,
+    /// Assignment intent; groups are display names, resolved per tenant when observed.
+    pub assignments: Assignments,
+    /// The policy as Graph will hold it, marker included, without server-owned fields.
+    pub payload: ConfigurationPolicy,
+}
+
+/// Desired state plus what stood in the way (conflicts, unrenderable policies).
+#[derive(Debug, Default)]
+pub struct Resolution {
+    pub desired: DesiredState,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Renders a policy to its Graph payload, marker included.
+pub fn render_policy(policy: &PolicyResource) -> Result<ConfigurationPolicy, Vec<MappingError>> {
+    let description = description_with_marker(policy.description(), &policy.reference());
+    match policy {
+        PolicyResource::Antivirus(p) => Ok(mapping::antivirus::to_wire(&p.spec, &description)),
+        PolicyResource::Firewall(p) => Ok(mapping::firewall::to_wire(&p.spec, &description)),
+        PolicyResource::AttackSurfaceReduction(p) => Ok(mapping::asr::to_wire(&p.spec, &description)),
+        PolicyResource::SettingsCatalog(p) => mapping::settings_catalog::to_wire(&p.spec, &description),
+    }
+}
+
+/// Who delivers a policy to a tenant, and how.
+struct Delivery<'a> {
+    profile: &'a str,
+    profile_index: usize,
+    policy_index: usize,
+    mode: Mode,
+    assignments: &'a Assignments,
+}
+
+/// Profiles that disagree on how one policy reaches some tenants.
+struct Conflict<'a> {
+    first: &'a Delivery<'a>,
+    second_profile: usize,
+    second_policy_index: usize,
+    what: &'static str,
+    tenants: Vec<String>,
+}
+
+/// Resolves a validated manifest set. Profiles are applied in name order, so the result is the same
+/// whatever the order of the input files.
+pub fn resolve(set: &ManifestSet) -> Resolution {
+    let mut diagnostics = Vec::new();
+    let mut rendered: HashMap<(String, PolicyRef), ConfigurationPolicy> = HashMap::new();
+    for policy in &set.policies {
+        match render_policy(&policy.object) {
+            Ok(payload) => {
+                rendered.insert((policy.namespace(), policy.object.reference()), payload);
+            }
+            Err(errors) => {
+                for error in errors {
+                    diagnostics.push(
+                        Diagnostic::error(error.message)
+                            .resource(policy.object.reference().to_string())
+                            .path(format!("spec.{}", error.setting))
+                            .at(policy.value_at(&format!("spec.{}", error.setting))),
+                    );
+                }
+            }
+        }
+    }
+
+    let mut profile_order: Vec<usize> = (0..set.profiles.len()).collect();
+    profile_order.sort_by_key(|&i| (set.profiles[i].namespace(), set.profiles[i].name()));
+
+    let mut tenant_order: Vec<usize> = (0..set.tenants.len()).collect();
+    tenant_order.sort_by_key(|&i| (set.tenants[i].namespace(), set.tenants[i].name()));
+
+    let mut conflicts: BTreeMap<(usize, usize, PolicyRef), Conflict> = BTreeMap::new();
+    let mut desired = DesiredState::default();
+    let deliveries_store: Vec<Vec<Delivery>> = tenant_order
+        .iter()
+        .map(|&ti| {
+            let tenant = &set.tenants[ti];
+            let labels = tenant.object.labels();
+            profile_order
+                .iter()
+                .filter(|&&pi| {
+                    let profile = &set.profiles[pi];
+                    profile.namespace() == tenant.namespace() && profile_selects(&profile.object.spec, &tenant.name(), labels)
+                })
+                .flat_map(|&pi| {
+                    let profile = &set.profiles[pi];
+                    profile.object.spec.policies.iter().enumerate().map(move |(policy_index, _)| Delivery {
+                        profile: profile.object.metadata.name.as_deref().unwrap_or_default(),
+                        profile_index: pi,
+                        policy_index,
+                        mode: profile.object.spec.mode,
+                        assignments: &profile.object.spec.assignments,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+
+    for (&ti, deliveries) in tenant_order.iter().zip(&deliveries_store) {
+        let tenant = &set.tenants[ti];
+        let namespace = tenant.namespace();
+        let mut chosen: BTreeMap<PolicyRef, &Delivery> = BTreeMap::new();
+        for delivery in deliveries {
+            let reference = &set.profiles[delivery.profile_index].object.spec.policies[delivery.policy_index];
+            match chosen.get(reference) {
+                None => {
+                    chosen.insert(reference.clone(), delivery);
+                }
+                Some(first) => {
+                    let what = match (first.mode != delivery.mode, first.assignments != delivery.assignments) {
+                        (true, true) => "modes and assignments",
+                        (true, false) => "modes",
+                        (false, true) => "assignments",
+                        (false, false) => continue,
+                    };
+                    conflicts
+                        .entry((first.profile_index, delivery.profile_index, reference.clone()))
+                        .or_insert_with(|| Conflict {
+                            first,
+                            second_profile: delivery.profile_index,
+                            second_policy_index: delivery.policy_index,
+                            what,
+                            tenants: Vec::new(),
+                        })
+                        .tenants
+                        .push(tenant.name());
+                }
+            }
+        }
+
+        let mut profiles: Vec<String> = deliveries.iter().map(|d| d.profile.to_string()).collect();
+        profiles.dedup();
+        let prune_max_delete_percent = deliveries
+            .iter()
+            .map(|d| &set.profiles[d.profile_index].object.spec)
+            .filter(|spec| spec.mode == Mode::Enforce && spec.prune.enabled)
+            .map(|spec| spec.prune.max_delete_percent)
+            .min();
+        let policies = chosen
+            .into_iter()
+            .filter_map(|(reference, delivery)| {
+                let payload = rendered.get(&(namespace.clone(), reference.clone()))?.clone();
+                Some(DesiredPolicy {
+                    reference,
+                    profile: delivery.profile.to_string(),
+                    mode: delivery.mode,
+                    assignments: delivery.assignments.clone(),
+                    payload,
+                })
+            })
+            .collect();
+        desired.tenants.push(TenantDesired {
+            name: tenant.name(),
+            namespace,
+            tenant_id: tenant.object.spec.tenant_id.clone(),
+            display_name: tenant.object.spec.display_name.clone(),
+            suspended: tenant.object.spec.suspend,
+            profiles,
+            policies,
+            prune_max_delete_percent,
+        });
+    }
+
+    for ((_, _, reference), conflict) in conflicts {
+        let second = &set.profiles[conflict.second_profile];
+        let path = format!("spec.policies[{}]", conflict.second_policy_index);
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "{reference} reaches {} from profiles `{}` and `{}` with different {}",
+                tenant_list(&conflict.tenants),
+                conflict.first.profile,
+                second.name(),
+                conflict.what
+            ))
+            .resource(format!("DistributionProfile/{}", second.name()))
+            .path(path.clone())
+            .at(second.value_at(&path)),
+        );
+    }
+    Resolution { desired, diagnostics }
+}
+
+fn tenant_list(tenants: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let names: Vec<String> = tenants.iter().take(SHOWN).map(|t| format!("`{t}`")).collect();
+    let noun = if tenants.len() == 1 { "tenant" } else { "tenants" };
+    match tenants.len().saturating_sub(SHOWN) {
+        0 => format!("{noun} {}", names.join(", ")),
+        more => format!("{noun} {} and {more} more", names.join(", ")),
+    }
+}

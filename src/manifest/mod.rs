@@ -1,0 +1,152 @@
+//! Manifests: loading YAML into typed resources with source positions, and validating them.
+
+pub mod diagnostics;
+pub mod load;
+pub mod metadata;
+pub mod validate;
+pub mod yaml;
+
+use kube::{Resource, ResourceExt};
+
+use crate::model::{
+    AntivirusPolicy, Kind, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, PolicyKind, PolicyRef,
+    SettingsCatalogPolicy, Tenant,
+};
+pub use diagnostics::{Diagnostic, Location, Severity};
+use yaml::PositionIndex;
+
+/// Namespace of resources that name none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Where a resource came from, for messages.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub positions: PositionIndex,
+    /// Start of the document.
+    pub start: Location,
+}
+
+/// A resource, with its source when it was read from a file (resources read from a cluster have none).
+#[derive(Clone, Debug)]
+pub struct Manifest<T> {
+    pub object: T,
+    pub source: Option<Source>,
+}
+
+impl<T> Manifest<T> {
+    pub fn new(object: T) -> Self {
+        Manifest { object, source: None }
+    }
+
+    /// Position of the field at `path` (or of its nearest ancestor present in the file).
+    pub fn value_at(&self, path: &str) -> Option<Location> {
+        self.source.as_ref().and_then(|s| s.positions.value(path))
+    }
+
+    /// Position of the key of the field at `path`.
+    pub fn key_at(&self, path: &str) -> Option<Location> {
+        self.source.as_ref().and_then(|s| s.positions.key(path))
+    }
+}
+
+impl<T: Resource> Manifest<T> {
+    pub fn name(&self) -> String {
+        self.object.name_any()
+    }
+
+    pub fn namespace(&self) -> String {
+        self.object.namespace().unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+    }
+}
+
+/// Any policy kind.
+#[derive(Clone, Debug)]
+pub enum PolicyResource {
+    Antivirus(AntivirusPolicy),
+    Firewall(FirewallPolicy),
+    AttackSurfaceReduction(AttackSurfaceReductionPolicy),
+    SettingsCatalog(SettingsCatalogPolicy),
+}
+
+impl PolicyResource {
+    pub fn kind(&self) -> PolicyKind {
+        match self {
+            PolicyResource::Antivirus(_) => PolicyKind::AntivirusPolicy,
+            PolicyResource::Firewall(_) => PolicyKind::FirewallPolicy,
+            PolicyResource::AttackSurfaceReduction(_) => PolicyKind::AttackSurfaceReductionPolicy,
+            PolicyResource::SettingsCatalog(_) => PolicyKind::SettingsCatalogPolicy,
+        }
+    }
+
+    pub fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        match self {
+            PolicyResource::Antivirus(p) => p.meta(),
+            PolicyResource::Firewall(p) => p.meta(),
+            PolicyResource::AttackSurfaceReduction(p) => p.meta(),
+            PolicyResource::SettingsCatalog(p) => p.meta(),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        self.meta().name.clone().unwrap_or_default()
+    }
+
+    pub fn reference(&self) -> PolicyRef {
+        PolicyRef { kind: self.kind(), name: self.name() }
+    }
+
+    pub fn display_name(&self) -> &str {
+        match self {
+            PolicyResource::Antivirus(p) => &p.spec.display_name,
+            PolicyResource::Firewall(p) => &p.spec.display_name,
+            PolicyResource::AttackSurfaceReduction(p) => &p.spec.display_name,
+            PolicyResource::SettingsCatalog(p) => &p.spec.display_name,
+        }
+    }
+
+    pub fn description(&self) -> &str {
+        match self {
+            PolicyResource::Antivirus(p) => &p.spec.description,
+            PolicyResource::Firewall(p) => &p.spec.description,
+            PolicyResource::AttackSurfaceReduction(p) => &p.spec.description,
+            PolicyResource::SettingsCatalog(p) => &p.spec.description,
+        }
+    }
+}
+
+impl Manifest<PolicyResource> {
+    pub fn namespace(&self) -> String {
+        self.object.meta().namespace.clone().unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+    }
+}
+
+/// Everything loaded from the inputs (or read from a cluster).
+#[derive(Clone, Debug, Default)]
+pub struct ManifestSet {
+    pub tenants: Vec<Manifest<Tenant>>,
+    pub profiles: Vec<Manifest<DistributionProfile>>,
+    pub policies: Vec<Manifest<PolicyResource>>,
+    /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
+    pub broken: Vec<(Kind, String, String)>,
+}
+
+impl ManifestSet {
+    /// The policy a profile in `namespace` means by `reference`.
+    pub fn policy(&self, namespace: &str, reference: &PolicyRef) -> Option<&Manifest<PolicyResource>> {
+        self.policies.iter().find(|p| p.namespace() == namespace && p.object.reference() == *reference)
+    }
+
+    /// The tenant named `name` in `namespace`.
+    pub fn tenant(&self, namespace: &str, name: &str) -> Option<&Manifest<Tenant>> {
+        self.tenants.iter().find(|t| t.namespace() == namespace && t.name() == name)
+    }
+
+    /// Whether a document of this kind and name was present but failed to load.
+    pub fn is_broken(&self, kind: Kind, namespace: &str, name: &str) -> bool {
+        self.broken.iter().any(|(k, ns, n)| *k == kind && ns == namespace && n == name)
+    }
+
+    pub fn document_count(&self) -> usize {
+        self.tenants.len() + self.profiles.len() + self.policies.len()
+    }
+}

@@ -1,0 +1,350 @@
+//! validate: semantic checks across a loaded manifest set. Every finding is collected, each pointing at
+//! the field it is about.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kube::ResourceExt;
+
+use super::metadata::{label_problem, name_problem};
+use super::{Diagnostic, Location, Manifest, ManifestSet, PolicyResource};
+use crate::engine::resolve::{Resolution, resolve};
+use crate::engine::select::profile_selects;
+use crate::graph::mapping::{self, ChoiceOption, SettingDef, SettingVisitor};
+use crate::model::asr::{AsrMode, AsrRule};
+use crate::model::firewall::FirewallProfile;
+use crate::model::{Kind, is_guid};
+use crate::model::profile::SelectorOperator;
+
+/// Validates a set and resolves it; the resolution's own findings (conflicts) are included.
+pub fn validate(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
+    let mut out = Findings::default();
+    check_metadata(set, &mut out);
+    check_unique_names(set, &mut out);
+    for tenant in &set.tenants {
+        check_tenant(tenant, &mut out);
+    }
+    check_unique_tenant_ids(set, &mut out);
+    for profile in &set.profiles {
+        check_profile(set, profile, &mut out);
+    }
+    for policy in &set.policies {
+        check_policy(policy, &mut out);
+    }
+    let mut resolution = resolve(set);
+    out.list.append(&mut resolution.diagnostics);
+    (resolution, out.list)
+}
+
+#[derive(Default)]
+struct Findings {
+    list: Vec<Diagnostic>,
+}
+
+impl Findings {
+    fn error<T>(&mut self, manifest: &Manifest<T>, resource: String, path: &str, message: String) {
+        self.list.push(Diagnostic::error(message).resource(resource).path(path).at(manifest.value_at(path)));
+    }
+
+    fn warning<T>(&mut self, manifest: &Manifest<T>, resource: String, path: &str, message: String) {
+        self.list.push(Diagnostic::warning(message).resource(resource).path(path).at(manifest.value_at(path)));
+    }
+}
+
+/// `(kind, namespace, name, labels, manifest source)` of every resource, for checks that apply to all.
+fn every_resource(set: &ManifestSet) -> Vec<(String, String, String, BTreeMap<String, String>, Option<&super::Source>)> {
+    let mut all = Vec::new();
+    for t in &set.tenants {
+        all.push(("Tenant".to_string(), t.namespace(), t.name(), t.object.labels().clone(), t.source.as_ref()));
+    }
+    for p in &set.profiles {
+        all.push(("DistributionProfile".to_string(), p.namespace(), p.name(), p.object.labels().clone(), p.source.as_ref()));
+    }
+    for p in &set.policies {
+        let labels = p.object.meta().labels.clone().unwrap_or_default();
+        all.push((p.object.kind().to_string(), p.namespace(), p.object.name(), labels, p.source.as_ref()));
+    }
+    all
+}
+
+fn check_metadata(set: &ManifestSet, out: &mut Findings) {
+    for (kind, namespace, name, labels, source) in every_resource(set) {
+        let at = |path: &str| source.and_then(|s| s.positions.value(path));
+        let resource = format!("{kind}/{name}");
+        if let Some(problem) = name_problem(&name) {
+            out.list.push(Diagnostic::error(problem).resource(resource.clone()).path("metadata.name").at(at("metadata.name")));
+        }
+        if let Some(problem) = name_problem(&namespace) {
+            let path = "metadata.namespace";
+            out.list.push(Diagnostic::error(problem).resource(resource.clone()).path(path).at(at(path)));
+        }
+        for (key, value) in &labels {
+            if let Some(problem) = label_problem(key, value) {
+                let path = format!("metadata.labels.{key}");
+                let location = source.and_then(|s| s.positions.key(&path));
+                out.list.push(Diagnostic::error(problem).resource(resource.clone()).path(path).at(location));
+            }
+        }
+    }
+}
+
+fn check_unique_names(set: &ManifestSet, out: &mut Findings) {
+    let mut seen: HashMap<(String, String, String), Option<Location>> = HashMap::new();
+    for (kind, namespace, name, _, source) in every_resource(set) {
+        let location = source.and_then(|s| s.positions.value("metadata.name"));
+        match seen.get(&(kind.clone(), namespace.clone(), name.clone())) {
+            Some(first) => {
+                let first = first.as_ref().map(|l| format!(" (first defined at {l})")).unwrap_or_default();
+                out.list.push(
+                    Diagnostic::error(format!("duplicate {kind} `{name}` in namespace `{namespace}`{first}"))
+                        .resource(format!("{kind}/{name}"))
+                        .path("metadata.name")
+                        .at(location),
+                );
+            }
+            None => {
+                seen.insert((kind, namespace, name), location);
+            }
+        }
+    }
+}
+
+fn check_tenant(tenant: &Manifest<crate::model::Tenant>, out: &mut Findings) {
+    let resource = format!("Tenant/{}", tenant.name());
+    let spec = &tenant.object.spec;
+    if !is_guid(&spec.tenant_id) {
+        let message = format!("`{}` is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", spec.tenant_id);
+        out.error(tenant, resource.clone(), "spec.tenantId", message);
+    }
+    if spec.display_name.trim().is_empty() {
+        out.error(tenant, resource.clone(), "spec.displayName", "must not be empty".into());
+    }
+    if let Some(client_id) = spec.credentials.as_ref().and_then(|c| c.client_id.as_ref()) {
+        if !is_guid(client_id) {
+            out.error(tenant, resource, "spec.credentials.clientId", format!("`{client_id}` is not a GUID"));
+        }
+    }
+}
+
+fn check_unique_tenant_ids(set: &ManifestSet, out: &mut Findings) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for tenant in &set.tenants {
+        let id = tenant.object.spec.tenant_id.to_ascii_lowercase();
+        if !is_guid(&id) {
+            continue;
+        }
+        match seen.get(&id) {
+            Some(first) => out.error(
+                tenant,
+                format!("Tenant/{}", tenant.name()),
+                "spec.tenantId",
+                format!("tenant ID `{id}` is already used by Tenant `{first}`"),
+            ),
+            None => {
+                seen.insert(id, tenant.name());
+            }
+        }
+    }
+}
+
+fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::DistributionProfile>, out: &mut Findings) {
+    let resource = format!("DistributionProfile/{}", profile.name());
+    let namespace = profile.namespace();
+    let spec = &profile.object.spec;
+
+    if spec.policies.is_empty() {
+        out.warning(profile, resource.clone(), "spec.policies", "delivers no policy".into());
+    }
+    for (i, reference) in spec.policies.iter().enumerate() {
+        let path = format!("spec.policies[{i}]");
+        if set.policy(&namespace, reference).is_none() && !set.is_broken(reference.kind.kind(), &namespace, &reference.name) {
+            out.error(profile, resource.clone(), &path, format!("{reference} not found in namespace `{namespace}`"));
+        }
+        if spec.policies[..i].contains(reference) {
+            out.error(profile, resource.clone(), &path, format!("{reference} is listed twice"));
+        }
+    }
+    for (field, names) in [("tenants", &spec.tenants), ("excludeTenants", &spec.exclude_tenants)] {
+        for (i, name) in names.iter().enumerate() {
+            if set.tenant(&namespace, name).is_none() && !set.is_broken(Kind::Tenant, &namespace, name) {
+                let path = format!("spec.{field}[{i}]");
+                out.error(profile, resource.clone(), &path, format!("Tenant `{name}` not found in namespace `{namespace}`"));
+            }
+        }
+    }
+    if let Some(selector) = &spec.tenant_selector {
+        for (key, value) in &selector.match_labels {
+            if let Some(problem) = label_problem(key, value) {
+                out.error(profile, resource.clone(), &format!("spec.tenantSelector.matchLabels.{key}"), problem);
+            }
+        }
+        for (i, requirement) in selector.match_expressions.iter().enumerate() {
+            let path = format!("spec.tenantSelector.matchExpressions[{i}]");
+            let needs_values = matches!(requirement.operator, SelectorOperator::In | SelectorOperator::NotIn);
+            if needs_values && requirement.values.is_empty() {
+                out.error(profile, resource.clone(), &path, format!("operator `{:?}` needs at least one value", requirement.operator));
+            }
+            if !needs_values && !requirement.values.is_empty() {
+                out.error(profile, resource.clone(), &path, format!("operator `{:?}` takes no values", requirement.operator));
+            }
+        }
+    }
+    let selects_any = set.tenants.iter().any(|t| {
+        t.namespace() == namespace && profile_selects(spec, &t.name(), t.object.labels())
+    });
+    let some_tenant_broken = set.broken.iter().any(|(kind, _, _)| *kind == Kind::Tenant);
+    if !selects_any && !some_tenant_broken {
+        out.warning(profile, resource.clone(), "spec", "selects no tenant".into());
+    }
+    let assignments = &spec.assignments;
+    if assignments.is_empty() {
+        out.warning(profile, resource.clone(), "spec", "has no assignments: its policies are created but apply to no one".into());
+    }
+    for (field, groups) in [("groups", &assignments.groups), ("excludeGroups", &assignments.exclude_groups)] {
+        for (i, group) in groups.iter().enumerate() {
+            let path = format!("spec.assignments.{field}[{i}]");
+            if group.trim().is_empty() {
+                out.error(profile, resource.clone(), &path, "group name must not be empty".into());
+            } else if groups[..i].contains(group) {
+                out.error(profile, resource.clone(), &path, format!("group `{group}` is listed twice"));
+            }
+        }
+    }
+    for (i, group) in assignments.exclude_groups.iter().enumerate() {
+        if assignments.groups.contains(group) {
+            let path = format!("spec.assignments.excludeGroups[{i}]");
+            out.error(profile, resource.clone(), &path, format!("group `{group}` is both included and excluded"));
+        }
+    }
+}
+
+fn check_policy(policy: &Manifest<PolicyResource>, out: &mut Findings) {
+    let resource = policy.object.reference().to_string();
+    if policy.object.display_name().trim().is_empty() {
+        out.error(policy, resource.clone(), "spec.displayName", "must not be empty".into());
+    }
+    match &policy.object {
+        PolicyResource::Antivirus(p) => {
+            let mut settings = p.spec.settings.clone();
+            let mut check = RangeCheck::new("spec.settings");
+            mapping::antivirus::visit(&mut settings, &mut check);
+            report_ranges(policy, &resource, check, out);
+        }
+        PolicyResource::Firewall(p) => {
+            let mut spec = p.spec.clone();
+            let mut check = RangeCheck::new("spec");
+            mapping::firewall::visit(&mut spec, &mut check);
+            report_ranges(policy, &resource, check, out);
+            for (field, profile) in [("domain", &p.spec.domain), ("private", &p.spec.private), ("public", &p.spec.public)] {
+                if let Some(profile) = profile {
+                    if !profile.enabled && *profile != (FirewallProfile { enabled: false, ..Default::default() }) {
+                        let message = "settings are only allowed when `enabled` is true".to_string();
+                        out.error(policy, resource.clone(), &format!("spec.{field}"), message);
+                    }
+                }
+            }
+        }
+        PolicyResource::AttackSurfaceReduction(p) => {
+            if p.spec.rules.is_empty() {
+                out.warning(policy, resource.clone(), "spec.rules", "configures no rule".into());
+            }
+            for (rule, mode) in &p.spec.rules.0 {
+                let info = rule.info();
+                if *mode == AsrMode::Warn && !info.supports_warn {
+                    let path = format!("spec.rules.{}", info.key);
+                    let message = format!("Microsoft documents no `warn` mode for \"{}\"; devices may treat it as block", info.title);
+                    out.warning(policy, resource.clone(), &path, message);
+                }
+            }
+            for (rule, paths) in &p.spec.rule_exclusions.0 {
+                check_rule_exclusions(policy, &resource, *rule, paths, p.spec.rules.0.get(rule), out);
+            }
+        }
+        PolicyResource::SettingsCatalog(p) => {
+            if let Some(template) = &p.spec.template_id {
+                let valid = template
+                    .rsplit_once('_')
+                    .is_some_and(|(base, version)| is_guid(base) && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()));
+                if !valid {
+                    out.error(policy, resource, "spec.templateId", format!("`{template}` is not a template id (`<GUID>_<version>`)"));
+                }
+            }
+        }
+    }
+}
+
+fn check_rule_exclusions(
+    policy: &Manifest<PolicyResource>,
+    resource: &str,
+    rule: AsrRule,
+    paths: &[String],
+    mode: Option<&AsrMode>,
+    out: &mut Findings,
+) {
+    let info = rule.info();
+    let path = format!("spec.ruleExclusions.{}", info.key);
+    if !info.supports_exclusions {
+        out.error(policy, resource.to_string(), &path, format!("\"{}\" does not support per-rule exclusions", info.title));
+    } else if matches!(mode, None | Some(AsrMode::Off)) {
+        let message = format!("exclusions need the rule to be configured in `rules` as block, audit or warn (it is {})", mode.map_or("not configured", |_| "off"));
+        out.error(policy, resource.to_string(), &path, message);
+    }
+    if paths.iter().any(|p| p.trim().is_empty()) {
+        out.error(policy, resource.to_string(), &path, "exclusions must not be empty strings".into());
+    }
+}
+
+fn report_ranges(policy: &Manifest<PolicyResource>, resource: &str, check: RangeCheck, out: &mut Findings) {
+    for (path, message) in check.problems {
+        out.error(policy, resource.to_string(), &path, message);
+    }
+}
+
+/// Walks a typed kind's settings and reports integers outside their documented range, by field path.
+struct RangeCheck {
+    path: Vec<String>,
+    problems: Vec<(String, String)>,
+}
+
+impl RangeCheck {
+    fn new(root: &str) -> Self {
+        RangeCheck { path: vec![root.to_string()], problems: Vec::new() }
+    }
+
+    fn field_path(&self, field: &str) -> String {
+        format!("{}.{field}", self.path.join("."))
+    }
+}
+
+impl SettingVisitor for RangeCheck {
+    fn choice_with_children<T: ChoiceOption>(&mut self, def: &SettingDef, value: &mut Option<T>, children: impl FnOnce(&mut Self)) {
+        if value.is_some() {
+            self.path.push(def.field.to_string());
+            children(self);
+            self.path.pop();
+        }
+    }
+
+    fn integer(&mut self, def: &SettingDef, value: &mut Option<i64>) {
+        if let (Some(number), Some((min, max))) = (*value, def.range) {
+            if !(min..=max).contains(&number) {
+                self.problems.push((self.field_path(def.field), format!("{number} is out of range {min}–{max}")));
+            }
+        }
+    }
+
+    fn string(&mut self, _: &SettingDef, _: &mut Option<String>) {}
+
+    fn string_list(&mut self, def: &SettingDef, value: &mut Vec<String>) {
+        if value.iter().any(|v| v.trim().is_empty()) {
+            self.problems.push((self.field_path(def.field), "entries must not be empty strings".into()));
+        }
+    }
+
+    fn group(&mut self, def: &SettingDef, present: &mut bool, children: impl FnOnce(&mut Self)) {
+        if *present {
+            self.path.push(def.field.to_string());
+            children(self);
+            self.path.pop();
+        }
+    }
+}

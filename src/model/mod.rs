@@ -1,0 +1,182 @@
+//! The resource model: every kind a user writes, as Rust types that derive the CRDs and JSON Schemas.
+//! Spec types reject unknown fields so a typo is an error, never a silently ignored setting.
+
+pub mod antivirus;
+pub mod asr;
+pub mod firewall;
+pub mod generate;
+pub mod profile;
+pub mod settings_catalog;
+pub mod status;
+pub mod tenant;
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use antivirus::{AntivirusPolicy, AntivirusPolicySpec};
+pub use asr::{AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec};
+pub use firewall::{FirewallPolicy, FirewallPolicySpec};
+pub use profile::{DistributionProfile, DistributionProfileSpec};
+pub use settings_catalog::{SettingsCatalogPolicy, SettingsCatalogPolicySpec};
+pub use tenant::{Tenant, TenantSpec};
+
+/// API group of every tenantctl kind.
+pub const GROUP: &str = "tenantctl.dev";
+/// API version of every tenantctl kind.
+pub const VERSION: &str = "v1alpha1";
+/// `apiVersion` as written in manifests.
+pub const API_VERSION: &str = "tenantctl.dev/v1alpha1";
+
+/// Every kind tenantctl understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Tenant,
+    DistributionProfile,
+    AntivirusPolicy,
+    FirewallPolicy,
+    AttackSurfaceReductionPolicy,
+    SettingsCatalogPolicy,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Tenant,
+        Kind::DistributionProfile,
+        Kind::AntivirusPolicy,
+        Kind::FirewallPolicy,
+        Kind::AttackSurfaceReductionPolicy,
+        Kind::SettingsCatalogPolicy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Tenant => "Tenant",
+            Kind::DistributionProfile => "DistributionProfile",
+            Kind::AntivirusPolicy => "AntivirusPolicy",
+            Kind::FirewallPolicy => "FirewallPolicy",
+            Kind::AttackSurfaceReductionPolicy => "AttackSurfaceReductionPolicy",
+            Kind::SettingsCatalogPolicy => "SettingsCatalogPolicy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn is_policy(self) -> bool {
+        PolicyKind::from_kind(self).is_some()
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kinds a DistributionProfile can deliver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum PolicyKind {
+    /// Microsoft Defender Antivirus (endpoint security).
+    AntivirusPolicy,
+    /// Windows Firewall (endpoint security).
+    FirewallPolicy,
+    /// Attack surface reduction rules (endpoint security).
+    AttackSurfaceReductionPolicy,
+    /// Any Settings Catalog policy in Graph's own JSON.
+    SettingsCatalogPolicy,
+}
+
+impl PolicyKind {
+    pub const ALL: [PolicyKind; 4] = [
+        PolicyKind::AntivirusPolicy,
+        PolicyKind::FirewallPolicy,
+        PolicyKind::AttackSurfaceReductionPolicy,
+        PolicyKind::SettingsCatalogPolicy,
+    ];
+
+    pub fn kind(self) -> Kind {
+        match self {
+            PolicyKind::AntivirusPolicy => Kind::AntivirusPolicy,
+            PolicyKind::FirewallPolicy => Kind::FirewallPolicy,
+            PolicyKind::AttackSurfaceReductionPolicy => Kind::AttackSurfaceReductionPolicy,
+            PolicyKind::SettingsCatalogPolicy => Kind::SettingsCatalogPolicy,
+        }
+    }
+
+    pub fn from_kind(kind: Kind) -> Option<PolicyKind> {
+        PolicyKind::ALL.into_iter().find(|p| p.kind() == kind)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reference from a profile to a policy: `kind` + `metadata.name`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyRef {
+    /// Kind of the referenced policy.
+    pub kind: PolicyKind,
+    /// `metadata.name` of the referenced policy (same namespace as the profile).
+    pub name: String,
+}
+
+impl fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+/// A two-state setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Toggle {
+    /// Turned on.
+    Enabled,
+    /// Turned off.
+    Disabled,
+}
+
+/// Whether a string looks like a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex, any case).
+pub fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    groups.len() == lengths.len()
+        && groups
+            .iter()
+            .zip(lengths)
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guid_shapes() {
+        assert!(is_guid("56a863a9-875e-4185-98a7-b882c64b5ce5"));
+        assert!(is_guid("56A863A9-875E-4185-98A7-B882C64B5CE5"));
+        assert!(!is_guid("56a863a9875e418598a7b882c64b5ce5"));
+        assert!(!is_guid("56a863a9-875e-4185-98a7-b882c64b5ce"));
+        assert!(!is_guid("zz a863a9-875e-4185-98a7-b882c64b5ce5"));
+        assert!(!is_guid("{56a863a9-875e-4185-98a7-b882c64b5ce5}"));
+    }
+
+    #[test]
+    fn kinds_round_trip_through_names() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Kind::parse("tenant"), None);
+    }
+}

@@ -1,0 +1,85 @@
+//! Status written by the operator. Conditions follow Kubernetes semantics: `lastTransitionTime` moves
+//! only when `status` flips.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::PolicyRef;
+
+/// Observed state of a Tenant.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantStatus {
+    /// The `metadata.generation` this status reflects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Synced`, `Drifted`, `Conflict`, … with reasons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Sync state of every policy this tenant receives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<PolicySyncStatus>,
+    /// When the tenant was last observed and reconciled successfully.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<Time>,
+}
+
+/// Sync state of one policy in one tenant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicySyncStatus {
+    /// The policy, as `kind` + `name`.
+    pub policy: PolicyRef,
+    /// Profile that delivers it.
+    pub profile: String,
+    /// Id of the policy in the tenant, once it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_id: Option<String>,
+    /// Current state.
+    pub state: PolicySyncState,
+    /// Human-readable detail (what changed, why it failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Sync state of one policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PolicySyncState {
+    /// Live state equals desired state.
+    InSync,
+    /// Created during the last reconcile.
+    Created,
+    /// Updated during the last reconcile.
+    Updated,
+    /// Differs from desired state and was not changed (audit mode).
+    Drifted,
+    /// The last write failed.
+    Failed,
+    /// The tenant could not be read; state unknown.
+    Unknown,
+}
+
+/// Aggregated state of a DistributionProfile across the tenants it selects.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DistributionProfileStatus {
+    /// The `metadata.generation` this status reflects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Conflict`, … with reasons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Tenants the profile selects.
+    #[serde(default)]
+    pub tenants_matched: u32,
+    /// Selected tenants whose policies from this profile are in sync.
+    #[serde(default)]
+    pub tenants_in_sync: u32,
+    /// Selected tenants that drifted (audit mode, or not yet repaired).
+    #[serde(default)]
+    pub tenants_drifted: u32,
+    /// Selected tenants whose last reconcile failed or that are unreachable.
+    #[serde(default)]
+    pub tenants_failed: u32,
+}
