@@ -36,7 +36,12 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
     let files = plural(loaded.files, "file");
     let documents = plural(loaded.documents, "document");
     if errors > 0 {
-        writeln!(err, "Invalid: {}, {} in {documents} ({files}).", plural(errors, "error"), plural(warnings, "warning"))?;
+        writeln!(
+            err,
+            "Invalid: {}, {} in {documents} ({files}).",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )?;
         return Ok(EXIT_ERROR);
     }
     let set = &loaded.set;

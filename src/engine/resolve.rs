@@ -118,20 +118,30 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
 
     let mut conflicts: BTreeMap<(usize, usize, PolicyRef), Conflict> = BTreeMap::new();
     let mut desired = DesiredState::default();
-    let deliveries_store: Vec<Vec<Delivery>> = tenant_order
+    // For each tenant (in order), the profiles that select it (in name order).
+    let selecting: Vec<Vec<usize>> = tenant_order
         .iter()
         .map(|&ti| {
             let tenant = &set.tenants[ti];
-            let labels = tenant.object.labels();
             profile_order
                 .iter()
-                .filter(|&&pi| {
+                .copied()
+                .filter(|&pi| {
                     let profile = &set.profiles[pi];
-                    profile.namespace() == tenant.namespace() && profile_selects(&profile.object.spec, &tenant.name(), labels)
+                    profile.namespace() == tenant.namespace()
+                        && profile_selects(&profile.object.spec, &tenant.name(), tenant.object.labels())
                 })
+                .collect()
+        })
+        .collect();
+    let deliveries_store: Vec<Vec<Delivery>> = selecting
+        .iter()
+        .map(|profiles| {
+            profiles
+                .iter()
                 .flat_map(|&pi| {
                     let profile = &set.profiles[pi];
-                    profile.object.spec.policies.iter().enumerate().map(move |(policy_index, _)| Delivery {
+                    (0..profile.object.spec.policies.len()).map(move |policy_index| Delivery {
                         profile: profile.object.metadata.name.as_deref().unwrap_or_default(),
                         profile_index: pi,
                         policy_index,
@@ -143,7 +153,7 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
         })
         .collect();
 
-    for (&ti, deliveries) in tenant_order.iter().zip(&deliveries_store) {
+    for ((&ti, deliveries), selecting) in tenant_order.iter().zip(&deliveries_store).zip(&selecting) {
         let tenant = &set.tenants[ti];
         let namespace = tenant.namespace();
         let mut chosen: BTreeMap<PolicyRef, &Delivery> = BTreeMap::new();
@@ -175,11 +185,10 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
             }
         }
 
-        let mut profiles: Vec<String> = deliveries.iter().map(|d| d.profile.to_string()).collect();
-        profiles.dedup();
-        let prune_max_delete_percent = deliveries
+        let profiles: Vec<String> = selecting.iter().map(|&pi| set.profiles[pi].name()).collect();
+        let prune_max_delete_percent = selecting
             .iter()
-            .map(|d| &set.profiles[d.profile_index].object.spec)
+            .map(|&pi| &set.profiles[pi].object.spec)
             .filter(|spec| spec.mode == Mode::Enforce && spec.prune.enabled)
             .map(|spec| spec.prune.max_delete_percent)
             .min();
@@ -234,5 +243,97 @@ fn tenant_list(tenants: &[String]) -> String {
     match tenants.len().saturating_sub(SHOWN) {
         0 => format!("{noun} {}", names.join(", ")),
         more => format!("{noun} {} and {more} more", names.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::manifest::load::{Loaded, load_text};
+
+    const POLICY: &str = "
+apiVersion: tenantctl.dev/v1alpha1
+kind: FirewallPolicy
+metadata: {name: fw}
+spec: {displayName: FW, public: {enabled: true}}
+";
+
+    fn tenant(name: &str, labels: &str) -> String {
+        format!(
+            "---\napiVersion: tenantctl.dev/v1alpha1\nkind: Tenant\nmetadata: {{name: {name}, labels: {labels}}}\nspec: {{tenantId: 00000000-0000-0000-0000-00000000000{}, displayName: {name}}}\n",
+            name.len() % 10
+        )
+    }
+
+    fn profile(name: &str, body: &str) -> String {
+        format!(
+            "---\napiVersion: tenantctl.dev/v1alpha1\nkind: DistributionProfile\nmetadata: {{name: {name}}}\nspec: {body}\n"
+        )
+    }
+
+    fn resolve_text(text: &str) -> Resolution {
+        let mut loaded = Loaded::default();
+        load_text(&mut loaded, Arc::from("t.yaml"), text);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        resolve(&loaded.set)
+    }
+
+    #[test]
+    fn identical_deliveries_merge_and_the_first_profile_by_name_wins() {
+        let text = [
+            POLICY.to_string(),
+            tenant("a", "{region: emea}"),
+            profile("zeta", "{tenantSelector: {matchLabels: {region: emea}}, policies: [{kind: FirewallPolicy, name: fw}], assignments: {allDevices: true}}"),
+            profile("alpha", "{tenants: [a], policies: [{kind: FirewallPolicy, name: fw}], assignments: {allDevices: true}}"),
+        ]
+        .concat();
+        let resolution = resolve_text(&text);
+        assert!(resolution.diagnostics.is_empty(), "{:?}", resolution.diagnostics);
+        let tenant = &resolution.desired.tenants[0];
+        assert_eq!(tenant.profiles, vec!["alpha", "zeta"]);
+        assert_eq!(tenant.policies.len(), 1);
+        assert_eq!(tenant.policies[0].profile, "alpha");
+        assert_eq!(tenant.policies[0].payload.description, "[managed-by tenantctl: FirewallPolicy/fw]");
+    }
+
+    #[test]
+    fn different_modes_or_assignments_conflict_naming_both_profiles() {
+        let text = [
+            POLICY.to_string(),
+            tenant("a", "{region: emea}"),
+            tenant("bb", "{region: emea}"),
+            profile("one", "{tenantSelector: {matchLabels: {region: emea}}, policies: [{kind: FirewallPolicy, name: fw}], assignments: {allDevices: true}}"),
+            profile("two", "{tenantSelector: {}, policies: [{kind: FirewallPolicy, name: fw}], assignments: {allUsers: true}, mode: audit}"),
+        ]
+        .concat();
+        let resolution = resolve_text(&text);
+        let messages: Vec<String> = resolution.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "t.yaml:25:39: error: DistributionProfile/two: spec.policies[0]: FirewallPolicy/fw reaches tenants `a`, `bb` from profiles `one` and `two` with different modes and assignments"
+            ]
+        );
+    }
+
+    #[test]
+    fn profiles_only_select_tenants_of_their_namespace_and_prune_takes_the_strictest_share() {
+        let text = [
+            POLICY.to_string(),
+            tenant("a", "{}"),
+            "---\napiVersion: tenantctl.dev/v1alpha1\nkind: Tenant\nmetadata: {name: other, namespace: elsewhere}\nspec: {tenantId: 00000000-0000-0000-0000-000000000009, displayName: X}\n".to_string(),
+            profile("p", "{tenantSelector: {}, policies: [{kind: FirewallPolicy, name: fw}], prune: {enabled: true, maxDeletePercent: 50}}"),
+            profile("q", "{tenantSelector: {}, policies: [], prune: {enabled: true, maxDeletePercent: 10}}"),
+            profile("r", "{tenantSelector: {}, policies: [], mode: audit, prune: {enabled: true, maxDeletePercent: 1}}"),
+        ]
+        .concat();
+        let resolution = resolve_text(&text);
+        let by_name: BTreeMap<&str, &TenantDesired> =
+            resolution.desired.tenants.iter().map(|t| (t.name.as_str(), t)).collect();
+        assert_eq!(by_name["a"].policies.len(), 1);
+        assert!(by_name["other"].policies.is_empty(), "the profile lives in another namespace");
+        assert_eq!(by_name["a"].prune_max_delete_percent, Some(10), "audit profiles never prune");
     }
 }

@@ -21,7 +21,11 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
 
 /// Whether a profile selects a tenant: the selector or the explicit list includes it, and the
 /// exclusion list does not.
-pub fn profile_selects(profile: &DistributionProfileSpec, tenant_name: &str, labels: &BTreeMap<String, String>) -> bool {
+pub fn profile_selects(
+    profile: &DistributionProfileSpec,
+    tenant_name: &str,
+    labels: &BTreeMap<String, String>,
+) -> bool {
     if profile.exclude_tenants.iter().any(|t| t == tenant_name) {
         return false;
     }
@@ -46,7 +50,10 @@ mod tests {
     fn match_labels_and_every_operator() {
         let emea_retail = labels(&[("region", "emea"), ("group", "retail")]);
         let us = labels(&[("region", "us")]);
-        let selector = |exprs: Vec<LabelSelectorRequirement>| LabelSelector { match_labels: Default::default(), match_expressions: exprs };
+        let selector = |exprs: Vec<LabelSelectorRequirement>| LabelSelector {
+            match_labels: Default::default(),
+            match_expressions: exprs,
+        };
 
         assert!(selector_matches(&LabelSelector::default(), &us), "an empty selector matches everything");
         let by_label = LabelSelector { match_labels: labels(&[("region", "emea")]), match_expressions: vec![] };

@@ -111,10 +111,7 @@ pub struct ValueTemplateReference {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "@odata.type")]
 pub enum SettingInstance {
-    #[serde(
-        rename = "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
-        rename_all = "camelCase"
-    )]
+    #[serde(rename = "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance", rename_all = "camelCase")]
     Choice {
         setting_definition_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,10 +128,7 @@ pub enum SettingInstance {
         setting_instance_template_reference: Option<InstanceTemplateReference>,
         choice_setting_collection_value: Vec<ChoiceValue>,
     },
-    #[serde(
-        rename = "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance",
-        rename_all = "camelCase"
-    )]
+    #[serde(rename = "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance", rename_all = "camelCase")]
     Simple {
         setting_definition_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,10 +145,7 @@ pub enum SettingInstance {
         setting_instance_template_reference: Option<InstanceTemplateReference>,
         simple_setting_collection_value: Vec<SimpleValue>,
     },
-    #[serde(
-        rename = "#microsoft.graph.deviceManagementConfigurationGroupSettingInstance",
-        rename_all = "camelCase"
-    )]
+    #[serde(rename = "#microsoft.graph.deviceManagementConfigurationGroupSettingInstance", rename_all = "camelCase")]
     Group {
         setting_definition_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,12 +208,7 @@ fn choice_value_odata_type() -> String {
 
 impl ChoiceValue {
     pub fn new(value: String, children: Vec<SettingInstance>) -> Self {
-        ChoiceValue {
-            odata_type: choice_value_odata_type(),
-            value,
-            children,
-            setting_value_template_reference: None,
-        }
+        ChoiceValue { odata_type: choice_value_odata_type(), value, children, setting_value_template_reference: None }
     }
 }
 
@@ -244,11 +230,7 @@ fn group_value_odata_type() -> String {
 
 impl GroupValue {
     pub fn new(children: Vec<SettingInstance>) -> Self {
-        GroupValue {
-            odata_type: group_value_odata_type(),
-            children,
-            setting_value_template_reference: None,
-        }
+        GroupValue { odata_type: group_value_odata_type(), children, setting_value_template_reference: None }
     }
 }
 
@@ -256,19 +238,13 @@ impl GroupValue {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "@odata.type")]
 pub enum SimpleValue {
-    #[serde(
-        rename = "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue",
-        rename_all = "camelCase"
-    )]
+    #[serde(rename = "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", rename_all = "camelCase")]
     Integer {
         value: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         setting_value_template_reference: Option<ValueTemplateReference>,
     },
-    #[serde(
-        rename = "#microsoft.graph.deviceManagementConfigurationStringSettingValue",
-        rename_all = "camelCase"
-    )]
+    #[serde(rename = "#microsoft.graph.deviceManagementConfigurationStringSettingValue", rename_all = "camelCase")]
     String {
         value: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -276,10 +252,7 @@ pub enum SimpleValue {
     },
     /// Graph returns `valueState: encryptedValueToken` and a token instead of the secret; writes send
     /// `notEncrypted` plaintext. Never printed by `Debug`.
-    #[serde(
-        rename = "#microsoft.graph.deviceManagementConfigurationSecretSettingValue",
-        rename_all = "camelCase"
-    )]
+    #[serde(rename = "#microsoft.graph.deviceManagementConfigurationSecretSettingValue", rename_all = "camelCase")]
     Secret {
         value: String,
         value_state: String,

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kube::Resource;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::diagnostics::{Diagnostic, Location};
@@ -122,7 +122,9 @@ pub fn load_text(loaded: &mut Loaded, file: Arc<str>, text: &str) {
 fn load_document(set: &mut ManifestSet, document: YamlDocument) -> Result<(), Vec<Diagnostic>> {
     let YamlDocument { value, positions, start } = document;
     let Some(object) = value.as_object() else {
-        return Err(vec![Diagnostic::error("a manifest must be a mapping with apiVersion, kind, metadata and spec").at(Some(start))]);
+        return Err(vec![
+            Diagnostic::error("a manifest must be a mapping with apiVersion, kind, metadata and spec").at(Some(start)),
+        ]);
     };
     let api_version = object.get("apiVersion").and_then(Value::as_str);
     if api_version != Some(API_VERSION) {
@@ -161,7 +163,10 @@ fn load_document(set: &mut ManifestSet, document: YamlDocument) -> Result<(), Ve
 /// Adds the document to the set when it (or what is left of it once its errors are removed) loads,
 /// so that semantic checks still run on the rest of it. Returns whether it was added.
 fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) -> (bool, Vec<Diagnostic>) {
-    fn add<K>(list: &mut Vec<Manifest<K>>, (manifest, diagnostics): (Option<Manifest<K>>, Vec<Diagnostic>)) -> (bool, Vec<Diagnostic>) {
+    fn add<K>(
+        list: &mut Vec<Manifest<K>>,
+        (manifest, diagnostics): (Option<Manifest<K>>, Vec<Diagnostic>),
+    ) -> (bool, Vec<Diagnostic>) {
         let loaded = manifest.is_some();
         list.extend(manifest);
         (loaded, diagnostics)
@@ -182,7 +187,9 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
         Kind::AttackSurfaceReductionPolicy => {
             add_policy(&mut set.policies, typed(&value, source), PolicyResource::AttackSurfaceReduction)
         }
-        Kind::SettingsCatalogPolicy => add_policy(&mut set.policies, typed(&value, source), PolicyResource::SettingsCatalog),
+        Kind::SettingsCatalogPolicy => {
+            add_policy(&mut set.policies, typed(&value, source), PolicyResource::SettingsCatalog)
+        }
     }
 }
 
@@ -243,7 +250,10 @@ has_spec! {
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization
 /// retried, so one run reports every independent error of the document, each at its own position.
 /// Returns what is left of the document when it loads once its errors are removed.
-fn deserialize_collecting<T: DeserializeOwned>(value: &Value, positions: &PositionIndex) -> (Option<T>, Vec<Diagnostic>) {
+fn deserialize_collecting<T: DeserializeOwned>(
+    value: &Value,
+    positions: &PositionIndex,
+) -> (Option<T>, Vec<Diagnostic>) {
     let mut working = value.clone();
     let mut errors = Vec::new();
     let mut removed: HashSet<String> = HashSet::new();

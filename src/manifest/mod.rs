@@ -9,7 +9,7 @@ pub mod yaml;
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    AntivirusPolicy, Kind, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, PolicyKind, PolicyRef,
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, Kind, PolicyKind, PolicyRef,
     SettingsCatalogPolicy, Tenant,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};

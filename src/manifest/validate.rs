@@ -12,8 +12,8 @@ use crate::engine::select::profile_selects;
 use crate::graph::mapping::{self, ChoiceOption, SettingDef, SettingVisitor};
 use crate::model::asr::{AsrMode, AsrRule};
 use crate::model::firewall::FirewallProfile;
-use crate::model::{Kind, is_guid};
 use crate::model::profile::SelectorOperator;
+use crate::model::{Kind, is_guid};
 
 /// Validates a set and resolves it; the resolution's own findings (conflicts) are included.
 pub fn validate(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
@@ -50,28 +50,41 @@ impl Findings {
     }
 }
 
-/// `(kind, namespace, name, labels, manifest source)` of every resource, for checks that apply to all.
-fn every_resource(set: &ManifestSet) -> Vec<(String, String, String, BTreeMap<String, String>, Option<&super::Source>)> {
+/// What the checks that apply to every kind need to know of a resource.
+struct ResourceInfo<'a> {
+    kind: String,
+    namespace: String,
+    name: String,
+    labels: BTreeMap<String, String>,
+    source: Option<&'a super::Source>,
+}
+
+fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
     let mut all = Vec::new();
     for t in &set.tenants {
-        all.push(("Tenant".to_string(), t.namespace(), t.name(), t.object.labels().clone(), t.source.as_ref()));
+        let (kind, labels) = ("Tenant".to_string(), t.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: t.namespace(), name: t.name(), labels, source: t.source.as_ref() });
     }
     for p in &set.profiles {
-        all.push(("DistributionProfile".to_string(), p.namespace(), p.name(), p.object.labels().clone(), p.source.as_ref()));
+        let (kind, labels) = ("DistributionProfile".to_string(), p.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: p.namespace(), name: p.name(), labels, source: p.source.as_ref() });
     }
     for p in &set.policies {
-        let labels = p.object.meta().labels.clone().unwrap_or_default();
-        all.push((p.object.kind().to_string(), p.namespace(), p.object.name(), labels, p.source.as_ref()));
+        let (kind, labels) = (p.object.kind().to_string(), p.object.meta().labels.clone().unwrap_or_default());
+        let (namespace, name) = (p.namespace(), p.object.name());
+        all.push(ResourceInfo { kind, namespace, name, labels, source: p.source.as_ref() });
     }
     all
 }
 
 fn check_metadata(set: &ManifestSet, out: &mut Findings) {
-    for (kind, namespace, name, labels, source) in every_resource(set) {
+    for ResourceInfo { kind, namespace, name, labels, source } in every_resource(set) {
         let at = |path: &str| source.and_then(|s| s.positions.value(path));
         let resource = format!("{kind}/{name}");
         if let Some(problem) = name_problem(&name) {
-            out.list.push(Diagnostic::error(problem).resource(resource.clone()).path("metadata.name").at(at("metadata.name")));
+            out.list.push(
+                Diagnostic::error(problem).resource(resource.clone()).path("metadata.name").at(at("metadata.name")),
+            );
         }
         if let Some(problem) = name_problem(&namespace) {
             let path = "metadata.namespace";
@@ -89,7 +102,7 @@ fn check_metadata(set: &ManifestSet, out: &mut Findings) {
 
 fn check_unique_names(set: &ManifestSet, out: &mut Findings) {
     let mut seen: HashMap<(String, String, String), Option<Location>> = HashMap::new();
-    for (kind, namespace, name, _, source) in every_resource(set) {
+    for ResourceInfo { kind, namespace, name, source, .. } in every_resource(set) {
         let location = source.and_then(|s| s.positions.value("metadata.name"));
         match seen.get(&(kind.clone(), namespace.clone(), name.clone())) {
             Some(first) => {
@@ -118,10 +131,10 @@ fn check_tenant(tenant: &Manifest<crate::model::Tenant>, out: &mut Findings) {
     if spec.display_name.trim().is_empty() {
         out.error(tenant, resource.clone(), "spec.displayName", "must not be empty".into());
     }
-    if let Some(client_id) = spec.credentials.as_ref().and_then(|c| c.client_id.as_ref()) {
-        if !is_guid(client_id) {
-            out.error(tenant, resource, "spec.credentials.clientId", format!("`{client_id}` is not a GUID"));
-        }
+    if let Some(client_id) = spec.credentials.as_ref().and_then(|c| c.client_id.as_ref())
+        && !is_guid(client_id)
+    {
+        out.error(tenant, resource, "spec.credentials.clientId", format!("`{client_id}` is not a GUID"));
     }
 }
 
@@ -156,7 +169,9 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
     }
     for (i, reference) in spec.policies.iter().enumerate() {
         let path = format!("spec.policies[{i}]");
-        if set.policy(&namespace, reference).is_none() && !set.is_broken(reference.kind.kind(), &namespace, &reference.name) {
+        if set.policy(&namespace, reference).is_none()
+            && !set.is_broken(reference.kind.kind(), &namespace, &reference.name)
+        {
             out.error(profile, resource.clone(), &path, format!("{reference} not found in namespace `{namespace}`"));
         }
         if spec.policies[..i].contains(reference) {
@@ -167,7 +182,12 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
         for (i, name) in names.iter().enumerate() {
             if set.tenant(&namespace, name).is_none() && !set.is_broken(Kind::Tenant, &namespace, name) {
                 let path = format!("spec.{field}[{i}]");
-                out.error(profile, resource.clone(), &path, format!("Tenant `{name}` not found in namespace `{namespace}`"));
+                out.error(
+                    profile,
+                    resource.clone(),
+                    &path,
+                    format!("Tenant `{name}` not found in namespace `{namespace}`"),
+                );
             }
         }
     }
@@ -181,23 +201,37 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
             let path = format!("spec.tenantSelector.matchExpressions[{i}]");
             let needs_values = matches!(requirement.operator, SelectorOperator::In | SelectorOperator::NotIn);
             if needs_values && requirement.values.is_empty() {
-                out.error(profile, resource.clone(), &path, format!("operator `{:?}` needs at least one value", requirement.operator));
+                out.error(
+                    profile,
+                    resource.clone(),
+                    &path,
+                    format!("operator `{:?}` needs at least one value", requirement.operator),
+                );
             }
             if !needs_values && !requirement.values.is_empty() {
-                out.error(profile, resource.clone(), &path, format!("operator `{:?}` takes no values", requirement.operator));
+                out.error(
+                    profile,
+                    resource.clone(),
+                    &path,
+                    format!("operator `{:?}` takes no values", requirement.operator),
+                );
             }
         }
     }
-    let selects_any = set.tenants.iter().any(|t| {
-        t.namespace() == namespace && profile_selects(spec, &t.name(), t.object.labels())
-    });
+    let selects_any =
+        set.tenants.iter().any(|t| t.namespace() == namespace && profile_selects(spec, &t.name(), t.object.labels()));
     let some_tenant_broken = set.broken.iter().any(|(kind, _, _)| *kind == Kind::Tenant);
     if !selects_any && !some_tenant_broken {
         out.warning(profile, resource.clone(), "spec", "selects no tenant".into());
     }
     let assignments = &spec.assignments;
     if assignments.is_empty() {
-        out.warning(profile, resource.clone(), "spec", "has no assignments: its policies are created but apply to no one".into());
+        out.warning(
+            profile,
+            resource.clone(),
+            "spec",
+            "has no assignments: its policies are created but apply to no one".into(),
+        );
     }
     for (field, groups) in [("groups", &assignments.groups), ("excludeGroups", &assignments.exclude_groups)] {
         for (i, group) in groups.iter().enumerate() {
@@ -234,12 +268,15 @@ fn check_policy(policy: &Manifest<PolicyResource>, out: &mut Findings) {
             let mut check = RangeCheck::new("spec");
             mapping::firewall::visit(&mut spec, &mut check);
             report_ranges(policy, &resource, check, out);
-            for (field, profile) in [("domain", &p.spec.domain), ("private", &p.spec.private), ("public", &p.spec.public)] {
-                if let Some(profile) = profile {
-                    if !profile.enabled && *profile != (FirewallProfile { enabled: false, ..Default::default() }) {
-                        let message = "settings are only allowed when `enabled` is true".to_string();
-                        out.error(policy, resource.clone(), &format!("spec.{field}"), message);
-                    }
+            for (field, profile) in
+                [("domain", &p.spec.domain), ("private", &p.spec.private), ("public", &p.spec.public)]
+            {
+                if let Some(profile) = profile
+                    && !profile.enabled
+                    && *profile != (FirewallProfile { enabled: false, ..Default::default() })
+                {
+                    let message = "settings are only allowed when `enabled` is true".to_string();
+                    out.error(policy, resource.clone(), &format!("spec.{field}"), message);
                 }
             }
         }
@@ -251,7 +288,10 @@ fn check_policy(policy: &Manifest<PolicyResource>, out: &mut Findings) {
                 let info = rule.info();
                 if *mode == AsrMode::Warn && !info.supports_warn {
                     let path = format!("spec.rules.{}", info.key);
-                    let message = format!("Microsoft documents no `warn` mode for \"{}\"; devices may treat it as block", info.title);
+                    let message = format!(
+                        "Microsoft documents no `warn` mode for \"{}\"; devices may treat it as block",
+                        info.title
+                    );
                     out.warning(policy, resource.clone(), &path, message);
                 }
             }
@@ -261,11 +301,16 @@ fn check_policy(policy: &Manifest<PolicyResource>, out: &mut Findings) {
         }
         PolicyResource::SettingsCatalog(p) => {
             if let Some(template) = &p.spec.template_id {
-                let valid = template
-                    .rsplit_once('_')
-                    .is_some_and(|(base, version)| is_guid(base) && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()));
+                let valid = template.rsplit_once('_').is_some_and(|(base, version)| {
+                    is_guid(base) && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
+                });
                 if !valid {
-                    out.error(policy, resource, "spec.templateId", format!("`{template}` is not a template id (`<GUID>_<version>`)"));
+                    out.error(
+                        policy,
+                        resource,
+                        "spec.templateId",
+                        format!("`{template}` is not a template id (`<GUID>_<version>`)"),
+                    );
                 }
             }
         }
@@ -283,9 +328,17 @@ fn check_rule_exclusions(
     let info = rule.info();
     let path = format!("spec.ruleExclusions.{}", info.key);
     if !info.supports_exclusions {
-        out.error(policy, resource.to_string(), &path, format!("\"{}\" does not support per-rule exclusions", info.title));
+        out.error(
+            policy,
+            resource.to_string(),
+            &path,
+            format!("\"{}\" does not support per-rule exclusions", info.title),
+        );
     } else if matches!(mode, None | Some(AsrMode::Off)) {
-        let message = format!("exclusions need the rule to be configured in `rules` as block, audit or warn (it is {})", mode.map_or("not configured", |_| "off"));
+        let message = format!(
+            "exclusions need the rule to be configured in `rules` as block, audit or warn (it is {})",
+            mode.map_or("not configured", |_| "off")
+        );
         out.error(policy, resource.to_string(), &path, message);
     }
     if paths.iter().any(|p| p.trim().is_empty()) {
@@ -316,7 +369,12 @@ impl RangeCheck {
 }
 
 impl SettingVisitor for RangeCheck {
-    fn choice_with_children<T: ChoiceOption>(&mut self, def: &SettingDef, value: &mut Option<T>, children: impl FnOnce(&mut Self)) {
+    fn choice_with_children<T: ChoiceOption>(
+        &mut self,
+        def: &SettingDef,
+        value: &mut Option<T>,
+        children: impl FnOnce(&mut Self),
+    ) {
         if value.is_some() {
             self.path.push(def.field.to_string());
             children(self);
@@ -325,10 +383,10 @@ impl SettingVisitor for RangeCheck {
     }
 
     fn integer(&mut self, def: &SettingDef, value: &mut Option<i64>) {
-        if let (Some(number), Some((min, max))) = (*value, def.range) {
-            if !(min..=max).contains(&number) {
-                self.problems.push((self.field_path(def.field), format!("{number} is out of range {min}–{max}")));
-            }
+        if let (Some(number), Some((min, max))) = (*value, def.range)
+            && !(min..=max).contains(&number)
+        {
+            self.problems.push((self.field_path(def.field), format!("{number} is out of range {min}–{max}")));
         }
     }
 

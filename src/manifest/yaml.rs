@@ -161,11 +161,7 @@ impl Builder {
         let nodes = std::mem::take(&mut self.nodes);
         let start = self.start.take().unwrap_or((1, 1));
         let start = self.location(start);
-        self.documents.push(YamlDocument {
-            value,
-            positions: PositionIndex { file: self.file.clone(), nodes },
-            start,
-        });
+        self.documents.push(YamlDocument { value, positions: PositionIndex { file: self.file.clone(), nodes }, start });
     }
 
     fn scalar(&mut self, text: String, style: TScalarStyle, anchor: usize, tag: Option<Tag>, position: (usize, usize)) {
@@ -246,10 +242,10 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value
     if let Some(number) = parse_integer(&text) {
         return number;
     }
-    if looks_like_float(&text) {
-        if let Some(number) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(number);
-        }
+    if looks_like_float(&text)
+        && let Some(number) = text.parse::<f64>().ok().and_then(Number::from_f64)
+    {
+        return Value::Number(number);
     }
     Value::String(text)
 }

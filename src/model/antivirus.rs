@@ -9,7 +9,14 @@ use super::Toggle;
 
 /// A Microsoft Defender Antivirus policy.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "tenantctl.dev", version = "v1alpha1", kind = "AntivirusPolicy", doc = "A Microsoft Defender Antivirus endpoint security policy.", namespaced, shortname = "avp")]
+#[kube(
+    group = "tenantctl.dev",
+    version = "v1alpha1",
+    kind = "AntivirusPolicy",
+    doc = "A Microsoft Defender Antivirus endpoint security policy.",
+    namespaced,
+    shortname = "avp"
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AntivirusPolicySpec {
     /// Name of the policy in each tenant (Intune shows it).

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 #[kube(
     group = "tenantctl.dev",
     version = "v1alpha1",
-    kind = "AttackSurfaceReductionPolicy", doc = "An attack surface reduction rules endpoint security policy.",
+    kind = "AttackSurfaceReductionPolicy",
+    doc = "An attack surface reduction rules endpoint security policy.",
     namespaced,
     shortname = "asrp"
 )]
@@ -231,7 +232,10 @@ impl AsrRule {
             title,
             guid,
             definition_suffix,
-            supports_warn: !matches!(self, AsrRule::BlockCredentialStealingFromLsass | AsrRule::BlockOfficeCodeInjection),
+            supports_warn: !matches!(
+                self,
+                AsrRule::BlockCredentialStealingFromLsass | AsrRule::BlockOfficeCodeInjection
+            ),
             supports_exclusions: self != AsrRule::BlockWmiEventSubscriptionPersistence,
         }
     }

@@ -6,7 +6,14 @@ use serde::{Deserialize, Serialize};
 
 /// A Windows Firewall policy.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "tenantctl.dev", version = "v1alpha1", kind = "FirewallPolicy", doc = "A Windows Firewall endpoint security policy.", namespaced, shortname = "fwp")]
+#[kube(
+    group = "tenantctl.dev",
+    version = "v1alpha1",
+    kind = "FirewallPolicy",
+    doc = "A Windows Firewall endpoint security policy.",
+    namespaced,
+    shortname = "fwp"
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FirewallPolicySpec {
     /// Name of the policy in each tenant (Intune shows it).

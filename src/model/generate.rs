@@ -72,7 +72,9 @@ fn schema_for<S: JsonSchema>(kind: Kind) -> Value {
         object.remove("title");
     }
     let metadata = SchemaSettings::draft07().into_generator().into_root_schema_for::<ManifestMetadata>().to_value();
-    if let (Some(defs), Some(meta_defs)) = (definitions.as_object_mut(), metadata.get("definitions").and_then(Value::as_object)) {
+    if let (Some(defs), Some(meta_defs)) =
+        (definitions.as_object_mut(), metadata.get("definitions").and_then(Value::as_object))
+    {
         defs.extend(meta_defs.clone());
     }
     let mut metadata = metadata;
@@ -125,7 +127,8 @@ pub fn all_kinds_schema() -> Value {
 
 /// Every schema file: `(file name, pretty JSON)`.
 pub fn schema_files() -> Vec<(String, String)> {
-    let mut files: Vec<(String, Value)> = Kind::ALL.iter().map(|k| (schema_file_name(*k), document_schema(*k))).collect();
+    let mut files: Vec<(String, Value)> =
+        Kind::ALL.iter().map(|k| (schema_file_name(*k), document_schema(*k))).collect();
     files.push((ALL_KINDS_SCHEMA.to_string(), all_kinds_schema()));
     files
         .into_iter()

@@ -14,7 +14,8 @@ use super::status::DistributionProfileStatus;
 #[kube(
     group = "tenantctl.dev",
     version = "v1alpha1",
-    kind = "DistributionProfile", doc = "Delivers policies to the tenants it selects, with assignments and a mode.",
+    kind = "DistributionProfile",
+    doc = "Delivers policies to the tenants it selects, with assignments and a mode.",
     namespaced,
     status = "DistributionProfileStatus",
     shortname = "dp",

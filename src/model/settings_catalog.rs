@@ -7,7 +7,14 @@ use serde::{Deserialize, Serialize};
 
 /// A raw Settings Catalog policy.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "tenantctl.dev", version = "v1alpha1", kind = "SettingsCatalogPolicy", doc = "Any Settings Catalog policy, in Graph's own JSON.", namespaced, shortname = "scp")]
+#[kube(
+    group = "tenantctl.dev",
+    version = "v1alpha1",
+    kind = "SettingsCatalogPolicy",
+    doc = "Any Settings Catalog policy, in Graph's own JSON.",
+    namespaced,
+    shortname = "scp"
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsCatalogPolicySpec {
     /// Name of the policy in each tenant (Intune shows it).

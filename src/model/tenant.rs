@@ -12,7 +12,8 @@ use super::status::TenantStatus;
 #[kube(
     group = "tenantctl.dev",
     version = "v1alpha1",
-    kind = "Tenant", doc = "A Microsoft 365 tenant whose endpoint security policies tenantctl manages.",
+    kind = "Tenant",
+    doc = "A Microsoft 365 tenant whose endpoint security policies tenantctl manages.",
     namespaced,
     status = "TenantStatus",
     shortname = "tnt",

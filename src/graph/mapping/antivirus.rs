@@ -8,11 +8,11 @@
 use super::{ChoiceOption, SettingDef, SettingVisitor, Template, WireReader, WireWriter, policy_payload};
 use crate::graph::mapping::MappingError;
 use crate::graph::wire::ConfigurationPolicy;
+use crate::model::Toggle;
 use crate::model::antivirus::{
     AntivirusPolicySpec, AntivirusSettings, CloudBlockLevel, ProtectionLevel, SampleSubmission, ScanDay, ScanDirection,
     ScanType, ThreatAction, ThreatActions,
 };
-use crate::model::Toggle;
 
 pub const TEMPLATE: Template = Template {
     id: "804339ad-1553-4478-a742-138fb5807418_1",
@@ -26,34 +26,35 @@ macro_rules! defender {
     };
 }
 
-const REAL_TIME_MONITORING: SettingDef =
-    SettingDef::new("realTimeMonitoring", defender!("allowrealtimemonitoring")).template("f0790e28-9231-4d37-8f44-84bb47ca1b3e");
-const BEHAVIOR_MONITORING: SettingDef =
-    SettingDef::new("behaviorMonitoring", defender!("allowbehaviormonitoring")).template("8eef615a-1aa0-46f4-a25a-12cbe65de5ab");
-const CLOUD_PROTECTION: SettingDef =
-    SettingDef::new("cloudProtection", defender!("allowcloudprotection")).template("7da139f1-9b7e-407d-853a-c2e5037cdc70");
+const REAL_TIME_MONITORING: SettingDef = SettingDef::new("realTimeMonitoring", defender!("allowrealtimemonitoring"))
+    .template("f0790e28-9231-4d37-8f44-84bb47ca1b3e");
+const BEHAVIOR_MONITORING: SettingDef = SettingDef::new("behaviorMonitoring", defender!("allowbehaviormonitoring"))
+    .template("8eef615a-1aa0-46f4-a25a-12cbe65de5ab");
+const CLOUD_PROTECTION: SettingDef = SettingDef::new("cloudProtection", defender!("allowcloudprotection"))
+    .template("7da139f1-9b7e-407d-853a-c2e5037cdc70");
 const CLOUD_BLOCK_LEVEL: SettingDef =
     SettingDef::new("cloudBlockLevel", defender!("cloudblocklevel")).template("c7a37009-c16e-4145-84c8-89a8c121fb15");
 const CLOUD_EXTENDED_TIMEOUT: SettingDef =
     SettingDef::new("cloudExtendedTimeoutSeconds", defender!("cloudextendedtimeout"))
         .template("f61c2788-14e4-4e80-a5a7-bf2ff5052f63")
         .range(0, 50);
-const SUBMIT_SAMPLES_CONSENT: SettingDef =
-    SettingDef::new("submitSamplesConsent", defender!("submitsamplesconsent")).template("bc47ce7d-a251-4cae-a8a2-6e8384904ab7");
-const PUA_PROTECTION: SettingDef =
-    SettingDef::new("potentiallyUnwantedApps", defender!("puaprotection")).template("c0135c2a-f802-44f4-9b71-b0b976411b8c");
-const NETWORK_PROTECTION: SettingDef =
-    SettingDef::new("networkProtection", defender!("enablenetworkprotection")).template("f53ab20e-8af6-48f5-9fa1-46863e1e517e");
-const ARCHIVE_SCANNING: SettingDef =
-    SettingDef::new("archiveScanning", defender!("allowarchivescanning")).template("7c5c9cde-f74d-4d11-904f-de4c27f72d89");
+const SUBMIT_SAMPLES_CONSENT: SettingDef = SettingDef::new("submitSamplesConsent", defender!("submitsamplesconsent"))
+    .template("bc47ce7d-a251-4cae-a8a2-6e8384904ab7");
+const PUA_PROTECTION: SettingDef = SettingDef::new("potentiallyUnwantedApps", defender!("puaprotection"))
+    .template("c0135c2a-f802-44f4-9b71-b0b976411b8c");
+const NETWORK_PROTECTION: SettingDef = SettingDef::new("networkProtection", defender!("enablenetworkprotection"))
+    .template("f53ab20e-8af6-48f5-9fa1-46863e1e517e");
+const ARCHIVE_SCANNING: SettingDef = SettingDef::new("archiveScanning", defender!("allowarchivescanning"))
+    .template("7c5c9cde-f74d-4d11-904f-de4c27f72d89");
 const EMAIL_SCANNING: SettingDef =
     SettingDef::new("emailScanning", defender!("allowemailscanning")).template("b0d9ee81-de6a-4750-86d7-9397961c9852");
-const DOWNLOADS_SCANNING: SettingDef =
-    SettingDef::new("downloadsScanning", defender!("allowioavprotection")).template("fa06231d-aed4-4601-b631-3a37e85b62a0");
-const SCRIPT_SCANNING: SettingDef =
-    SettingDef::new("scriptScanning", defender!("allowscriptscanning")).template("000cf176-949c-4c08-a5d4-90ed43718db7");
+const DOWNLOADS_SCANNING: SettingDef = SettingDef::new("downloadsScanning", defender!("allowioavprotection"))
+    .template("fa06231d-aed4-4601-b631-3a37e85b62a0");
+const SCRIPT_SCANNING: SettingDef = SettingDef::new("scriptScanning", defender!("allowscriptscanning"))
+    .template("000cf176-949c-4c08-a5d4-90ed43718db7");
 const NETWORK_FILES_SCANNING: SettingDef =
-    SettingDef::new("networkFilesScanning", defender!("allowscanningnetworkfiles")).template("f8f28442-0a6b-4b52-b42c-d31d9687c1cf");
+    SettingDef::new("networkFilesScanning", defender!("allowscanningnetworkfiles"))
+        .template("f8f28442-0a6b-4b52-b42c-d31d9687c1cf");
 const REMOVABLE_DRIVE_SCANNING: SettingDef =
     SettingDef::new("removableDriveScanning", defender!("allowfullscanremovabledrivescanning"))
         .template("fb36e70b-5bc9-488a-a949-8ea3ac1634d5");
@@ -61,10 +62,11 @@ const MAPPED_DRIVE_SCANNING: SettingDef =
     SettingDef::new("mappedDriveScanning", defender!("allowfullscanonmappednetworkdrives"));
 const USER_UI_ACCESS: SettingDef =
     SettingDef::new("userUiAccess", defender!("allowuseruiaccess")).template("0170a900-b0bc-4ccc-b7ce-dda9be49189b");
-const ON_ACCESS_PROTECTION: SettingDef =
-    SettingDef::new("onAccessProtection", defender!("allowonaccessprotection")).template("afbc322b-083c-4281-8242-ebbb91398b41");
+const ON_ACCESS_PROTECTION: SettingDef = SettingDef::new("onAccessProtection", defender!("allowonaccessprotection"))
+    .template("afbc322b-083c-4281-8242-ebbb91398b41");
 const REAL_TIME_SCAN_DIRECTION: SettingDef =
-    SettingDef::new("realTimeScanDirection", defender!("realtimescandirection")).template("f5ff00a4-e5c7-44cf-a650-9c7619ff1561");
+    SettingDef::new("realTimeScanDirection", defender!("realtimescandirection"))
+        .template("f5ff00a4-e5c7-44cf-a650-9c7619ff1561");
 const SCHEDULED_SCAN_TYPE: SettingDef = SettingDef::new("scheduledScanType", defender!("scanparameter"));
 const SCHEDULED_SCAN_DAY: SettingDef = SettingDef::new("scheduledScanDay", defender!("schedulescanday"));
 const SCHEDULED_SCAN_TIME: SettingDef =
@@ -80,24 +82,23 @@ const SIGNATURE_UPDATE_INTERVAL: SettingDef =
 const CHECK_SIGNATURES_BEFORE_SCAN: SettingDef =
     SettingDef::new("checkSignaturesBeforeScan", defender!("checkforsignaturesbeforerunningscan"))
         .template("4fea56e3-7bb6-4ad3-88c6-e364dd2f97b9");
-const CATCHUP_FULL_SCAN: SettingDef =
-    SettingDef::new("catchupFullScan", defender!("disablecatchupfullscan")).template("f881b08c-f047-40d2-b7d9-3dde7ce9ef64");
-const CATCHUP_QUICK_SCAN: SettingDef =
-    SettingDef::new("catchupQuickScan", defender!("disablecatchupquickscan")).template("dabf6781-9d5d-42da-822a-d4327aa2bdd1");
-const CPU_LOAD_FACTOR: SettingDef =
-    SettingDef::new("cpuLoadFactorPercent", defender!("avgcpuloadfactor"))
-        .template("816cc03e-8f96-4cba-b14f-2658d031a79a")
-        .range(0, 100);
-const LOW_CPU_PRIORITY: SettingDef =
-    SettingDef::new("lowCpuPriority", defender!("enablelowcpupriority")).template("cdeb96cf-18f5-4477-a710-0ea9ecc618af");
+const CATCHUP_FULL_SCAN: SettingDef = SettingDef::new("catchupFullScan", defender!("disablecatchupfullscan"))
+    .template("f881b08c-f047-40d2-b7d9-3dde7ce9ef64");
+const CATCHUP_QUICK_SCAN: SettingDef = SettingDef::new("catchupQuickScan", defender!("disablecatchupquickscan"))
+    .template("dabf6781-9d5d-42da-822a-d4327aa2bdd1");
+const CPU_LOAD_FACTOR: SettingDef = SettingDef::new("cpuLoadFactorPercent", defender!("avgcpuloadfactor"))
+    .template("816cc03e-8f96-4cba-b14f-2658d031a79a")
+    .range(0, 100);
+const LOW_CPU_PRIORITY: SettingDef = SettingDef::new("lowCpuPriority", defender!("enablelowcpupriority"))
+    .template("cdeb96cf-18f5-4477-a710-0ea9ecc618af");
 const LOCAL_ADMIN_MERGE: SettingDef =
     SettingDef::new("localAdminMerge", "device_vendor_msft_defender_configuration_disablelocaladminmerge")
         .template("5f9a9c65-dea7-4987-a5f5-b28cfd9762ba");
 const METERED_CONNECTION_UPDATES: SettingDef =
     SettingDef::new("meteredConnectionUpdates", "device_vendor_msft_defender_configuration_meteredconnectionupdates")
         .template("7e3aaffb-309f-46de-8cd7-25c1a3b19e5b");
-const THREAT_ACTIONS: SettingDef =
-    SettingDef::new("threatActions", defender!("threatseveritydefaultaction")).template("f6394bc5-6486-4728-b510-555f5c161f2b");
+const THREAT_ACTIONS: SettingDef = SettingDef::new("threatActions", defender!("threatseveritydefaultaction"))
+    .template("f6394bc5-6486-4728-b510-555f5c161f2b");
 const THREAT_LOW: SettingDef = SettingDef::new("low", defender!("threatseveritydefaultaction_lowseveritythreats"));
 const THREAT_MODERATE: SettingDef =
     SettingDef::new("moderate", defender!("threatseveritydefaultaction_moderateseveritythreats"));
@@ -285,16 +286,28 @@ mod tests {
         assert_eq!(wire["templateReference"]["templateId"], "804339ad-1553-4478-a742-138fb5807418_1");
         assert_eq!(wire["technologies"], "mdm,microsoftSense");
         let s = &wire["settings"];
-        assert_eq!(s[0]["settingInstance"]["choiceSettingValue"]["value"], "device_vendor_msft_policy_config_defender_allowrealtimemonitoring_1");
+        assert_eq!(
+            s[0]["settingInstance"]["choiceSettingValue"]["value"],
+            "device_vendor_msft_policy_config_defender_allowrealtimemonitoring_1"
+        );
         assert_eq!(
             s[0]["settingInstance"]["settingInstanceTemplateReference"]["settingInstanceTemplateId"],
             "f0790e28-9231-4d37-8f44-84bb47ca1b3e"
         );
-        assert_eq!(s[1]["settingInstance"]["choiceSettingValue"]["value"], "device_vendor_msft_policy_config_defender_cloudblocklevel_4");
+        assert_eq!(
+            s[1]["settingInstance"]["choiceSettingValue"]["value"],
+            "device_vendor_msft_policy_config_defender_cloudblocklevel_4"
+        );
         // "Catch-up full scan: enabled" is the CSP's DisableCatchupFullScan = 0.
-        assert_eq!(s[2]["settingInstance"]["choiceSettingValue"]["value"], "device_vendor_msft_policy_config_defender_disablecatchupfullscan_0");
+        assert_eq!(
+            s[2]["settingInstance"]["choiceSettingValue"]["value"],
+            "device_vendor_msft_policy_config_defender_disablecatchupfullscan_0"
+        );
         let group = &s[3]["settingInstance"];
-        assert_eq!(group["@odata.type"], "#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance");
+        assert_eq!(
+            group["@odata.type"],
+            "#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance"
+        );
         assert_eq!(
             group["groupSettingCollectionValue"][0]["children"][0]["choiceSettingValue"]["value"],
             "device_vendor_msft_policy_config_defender_threatseveritydefaultaction_severethreats_quarantine"
@@ -321,7 +334,9 @@ mod tests {
 
         settings.real_time_monitoring = Some(Toggle::Disabled);
         let mut wire = to_wire(&spec(settings), "d");
-        if let crate::graph::wire::SettingInstance::Choice { choice_setting_value, .. } = &mut wire.settings[0].setting_instance {
+        if let crate::graph::wire::SettingInstance::Choice { choice_setting_value, .. } =
+            &mut wire.settings[0].setting_instance
+        {
             choice_setting_value.value = "device_vendor_msft_policy_config_defender_allowrealtimemonitoring_7".into();
         }
         let errors = from_wire(&wire, "d").expect_err("unknown option");

@@ -17,8 +17,9 @@ pub const TEMPLATE: Template = Template {
     technologies: "mdm,microsoftSense",
 };
 
-const RULES: SettingDef = SettingDef::new("rules", "device_vendor_msft_policy_config_defender_attacksurfacereductionrules")
-    .template("19600663-e264-4c02-8f55-f2983216d6d7");
+const RULES: SettingDef =
+    SettingDef::new("rules", "device_vendor_msft_policy_config_defender_attacksurfacereductionrules")
+        .template("19600663-e264-4c02-8f55-f2983216d6d7");
 
 impl ChoiceOption for AsrMode {
     const OPTIONS: &'static [(AsrMode, &'static str)] =
@@ -118,11 +119,16 @@ mod tests {
     #[test]
     fn renders_the_rules_container_with_rule_children() {
         let rules = RuleMap([(AsrRule::BlockCredentialStealingFromLsass, AsrMode::Block)].into_iter().collect());
-        let exclusions = RuleMap([(AsrRule::BlockCredentialStealingFromLsass, vec!["C:\\Tools\\a.exe".to_string()])].into_iter().collect());
+        let exclusions = RuleMap(
+            [(AsrRule::BlockCredentialStealingFromLsass, vec!["C:\\Tools\\a.exe".to_string()])].into_iter().collect(),
+        );
         let wire = serde_json::to_value(to_wire(&spec(rules, exclusions), "d")).expect("serialize");
         assert_eq!(wire["templateReference"]["templateId"], "e8c053d6-9f95-42b1-a7f1-ebfd71c67a4b_1");
         let container = &wire["settings"][0]["settingInstance"];
-        assert_eq!(container["settingDefinitionId"], "device_vendor_msft_policy_config_defender_attacksurfacereductionrules");
+        assert_eq!(
+            container["settingDefinitionId"],
+            "device_vendor_msft_policy_config_defender_attacksurfacereductionrules"
+        );
         assert_eq!(
             container["settingInstanceTemplateReference"]["settingInstanceTemplateId"],
             "19600663-e264-4c02-8f55-f2983216d6d7"

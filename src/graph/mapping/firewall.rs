@@ -50,11 +50,18 @@ const PUBLIC: ProfileSlot = ProfileSlot {
 };
 
 impl ChoiceOption for FirewallAction {
-    const OPTIONS: &'static [(FirewallAction, &'static str)] = &[(FirewallAction::Allow, "0"), (FirewallAction::Block, "1")];
+    const OPTIONS: &'static [(FirewallAction, &'static str)] =
+        &[(FirewallAction::Allow, "0"), (FirewallAction::Block, "1")];
 }
 
 fn child(slot: &ProfileSlot, field: &'static str, name: &str) -> SettingDef {
-    SettingDef { field, id: Cow::Owned(format!("{PREFIX}{}_{name}", slot.segment)), instance_template: None, value_template: None, range: None }
+    SettingDef {
+        field,
+        id: Cow::Owned(format!("{PREFIX}{}_{name}", slot.segment)),
+        instance_template: None,
+        value_template: None,
+        range: None,
+    }
 }
 
 fn visit_profile(slot: &ProfileSlot, profile: &mut Option<FirewallProfile>, v: &mut impl SettingVisitor) {
@@ -70,7 +77,10 @@ fn visit_profile(slot: &ProfileSlot, profile: &mut Option<FirewallProfile>, v: &
     v.choice_with_children(&enable, &mut enabled, |v| {
         v.choice(&child(slot, "defaultInboundAction", "defaultinboundaction"), &mut p.default_inbound_action);
         v.choice(&child(slot, "defaultOutboundAction", "defaultoutboundaction"), &mut p.default_outbound_action);
-        v.choice(&child(slot, "disableInboundNotifications", "disableinboundnotifications"), &mut p.disable_inbound_notifications);
+        v.choice(
+            &child(slot, "disableInboundNotifications", "disableinboundnotifications"),
+            &mut p.disable_inbound_notifications,
+        );
         v.choice(&child(slot, "disableStealthMode", "disablestealthmode"), &mut p.disable_stealth_mode);
         v.choice(&child(slot, "shielded", "shielded"), &mut p.shielded);
         v.choice(&child(slot, "allowLocalPolicyMerge", "allowlocalpolicymerge"), &mut p.allow_local_policy_merge);
@@ -91,7 +101,10 @@ fn visit_profile(slot: &ProfileSlot, profile: &mut Option<FirewallProfile>, v: &
             &mut p.disable_unicast_responses_to_multicast_broadcast,
         );
         v.choice(&child(slot, "logDroppedPackets", "enablelogdroppedpackets"), &mut p.log_dropped_packets);
-        v.choice(&child(slot, "logSuccessfulConnections", "enablelogsuccessconnections"), &mut p.log_successful_connections);
+        v.choice(
+            &child(slot, "logSuccessfulConnections", "enablelogsuccessconnections"),
+            &mut p.log_successful_connections,
+        );
         v.choice(&child(slot, "logIgnoredRules", "enablelogignoredrules"), &mut p.log_ignored_rules);
         v.string(&child(slot, "logFilePath", "logfilepath"), &mut p.log_file_path);
         let mut size_def = child(slot, "logMaxFileSizeKb", "logmaxfilesize");
@@ -167,7 +180,10 @@ mod tests {
 
     #[test]
     fn documented_create_request_reads_and_renders_back_identically() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/graph/configurationPolicy-create-firewall.request.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/graph/configurationPolicy-create-firewall.request.json"
+        );
         let text = std::fs::read_to_string(path).expect("sample");
         let sample: serde_json::Value = serde_json::from_str(&text).expect("json");
         let policy: ConfigurationPolicy = serde_json::from_value(sample.clone()).expect("wire");

@@ -112,7 +112,12 @@ pub struct Template {
 }
 
 /// Builds a policy payload from a template and its settings (no server-owned fields).
-pub fn policy_payload(template: &Template, name: &str, description: &str, settings: Vec<Setting>) -> ConfigurationPolicy {
+pub fn policy_payload(
+    template: &Template,
+    name: &str,
+    description: &str,
+    settings: Vec<Setting>,
+) -> ConfigurationPolicy {
     ConfigurationPolicy {
         id: None,
         name: name.to_string(),
@@ -162,7 +167,8 @@ fn instance_template(def: &SettingDef) -> Option<InstanceTemplateReference> {
 }
 
 fn value_template(def: &SettingDef) -> Option<ValueTemplateReference> {
-    def.value_template.map(|id| ValueTemplateReference { setting_value_template_id: id.to_string(), use_template_default: None })
+    def.value_template
+        .map(|id| ValueTemplateReference { setting_value_template_id: id.to_string(), use_template_default: None })
 }
 
 impl SettingVisitor for WireWriter {
@@ -188,7 +194,10 @@ impl SettingVisitor for WireWriter {
         self.push(SettingInstance::Simple {
             setting_definition_id: def.id.to_string(),
             setting_instance_template_reference: instance_template(def),
-            simple_setting_value: SimpleValue::Integer { value: number, setting_value_template_reference: value_template(def) },
+            simple_setting_value: SimpleValue::Integer {
+                value: number,
+                setting_value_template_reference: value_template(def),
+            },
         });
     }
 
@@ -334,10 +343,9 @@ impl<'a> SettingVisitor for WireReader<'a> {
                 *value = Some(parsed);
                 self.with_children(&choice_setting_value.children, children);
             }
-            None => self.errors.push(MappingError {
-                setting: def.id.to_string(),
-                message: format!("unknown option `{option}`"),
-            }),
+            None => self
+                .errors
+                .push(MappingError { setting: def.id.to_string(), message: format!("unknown option `{option}`") }),
         }
     }
 
@@ -372,10 +380,9 @@ impl<'a> SettingVisitor for WireReader<'a> {
         for item in simple_setting_collection_value {
             match item {
                 SimpleValue::String { value: text, .. } => value.push(text.clone()),
-                _ => self.errors.push(MappingError {
-                    setting: def.id.to_string(),
-                    message: "expected string values".into(),
-                }),
+                _ => self
+                    .errors
+                    .push(MappingError { setting: def.id.to_string(), message: "expected string values".into() }),
             }
         }
     }

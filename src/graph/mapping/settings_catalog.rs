@@ -47,7 +47,10 @@ pub fn to_wire(spec: &SettingsCatalogPolicySpec, description: &str) -> Result<Co
 }
 
 /// The raw policy for a Graph payload (description as given: the caller strips the marker).
-pub fn from_wire(policy: &ConfigurationPolicy, description: &str) -> Result<SettingsCatalogPolicySpec, Vec<MappingError>> {
+pub fn from_wire(
+    policy: &ConfigurationPolicy,
+    description: &str,
+) -> Result<SettingsCatalogPolicySpec, Vec<MappingError>> {
     let mut settings = Vec::with_capacity(policy.settings.len());
     for (index, setting) in policy.settings.iter().enumerate() {
         let mut setting = setting.clone();
@@ -73,8 +76,12 @@ mod tests {
 
     #[test]
     fn raw_settings_round_trip_and_server_ids_are_dropped() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/graph/configurationPolicy-create-firewall.request.json");
-        let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/graph/configurationPolicy-create-firewall.request.json"
+        );
+        let sample: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json");
         let mut settings = sample["settings"].as_array().expect("settings").clone();
         settings[0]["id"] = "0".into();
         let spec = SettingsCatalogPolicySpec {

@@ -20,7 +20,12 @@ impl Populate {
 pub const ROUNDS: usize = 9;
 
 impl SettingVisitor for Populate {
-    fn choice_with_children<T: ChoiceOption>(&mut self, _: &SettingDef, value: &mut Option<T>, children: impl FnOnce(&mut Self)) {
+    fn choice_with_children<T: ChoiceOption>(
+        &mut self,
+        _: &SettingDef,
+        value: &mut Option<T>,
+        children: impl FnOnce(&mut Self),
+    ) {
         let options = T::OPTIONS;
         *value = Some(options[self.round % options.len()].0);
         self.set += 1;
@@ -80,10 +85,10 @@ fn sort_children(value: &mut serde_json::Value) {
         serde_json::Value::Object(map) => {
             for (key, child) in map.iter_mut() {
                 sort_children(child);
-                if key == "children" {
-                    if let serde_json::Value::Array(items) = child {
-                        items.sort_by_key(|i| i["settingDefinitionId"].as_str().unwrap_or_default().to_string());
-                    }
+                if key == "children"
+                    && let serde_json::Value::Array(items) = child
+                {
+                    items.sort_by_key(|i| i["settingDefinitionId"].as_str().unwrap_or_default().to_string());
                 }
             }
         }

@@ -1,0 +1,114 @@
+//! The shipped example and policy library validate and resolve as documented; generated artifacts
+//! (CRDs, JSON Schemas) match what the types generate.
+
+use std::path::{Path, PathBuf};
+
+use tenantctl::engine::resolve::DesiredState;
+use tenantctl::manifest::Diagnostic;
+use tenantctl::manifest::load::{Input, Loaded, load_inputs};
+use tenantctl::manifest::validate::validate;
+use tenantctl::model::Kind;
+use tenantctl::model::generate::{crd_files, schema_files};
+use tenantctl::model::profile::Mode;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(paths: &[&str]) -> (Loaded, DesiredState, Vec<Diagnostic>) {
+    let inputs: Vec<Input> = paths.iter().map(|p| Input::Path(root().join(p))).collect();
+    let mut loaded = load_inputs(&inputs, &mut || unreachable!("no stdin"));
+    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+    let (resolution, semantic) = validate(&loaded.set);
+    diagnostics.extend(semantic);
+    (loaded, resolution.desired, diagnostics)
+}
+
+#[test]
+fn contoso_example_is_valid_without_warnings() {
+    let (loaded, _, diagnostics) = load(&["examples/contoso"]);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    assert!(loaded.set.tenants.len() >= 8);
+    let labels = |key: &str| -> std::collections::BTreeSet<String> {
+        loaded.set.tenants.iter().filter_map(|t| t.object.metadata.labels.as_ref()?.get(key).cloned()).collect()
+    };
+    assert!(labels("business-group").len() >= 2);
+    assert!(labels("region").len() >= 3);
+    assert!(loaded.set.profiles.len() >= 3);
+    assert!(loaded.set.profiles.iter().any(|p| p.object.spec.mode == Mode::Audit));
+    let kinds: std::collections::BTreeSet<_> = loaded.set.policies.iter().map(|p| p.object.kind()).collect();
+    assert!(kinds.len() >= 3, "antivirus, firewall and ASR policies: {kinds:?}");
+}
+
+#[test]
+fn contoso_example_resolves_per_tenant() {
+    let (_, desired, _) = load(&["examples/contoso"]);
+    let summary: Vec<String> = desired
+        .tenants
+        .iter()
+        .map(|t| {
+            let policies: Vec<String> = t
+                .policies
+                .iter()
+                .map(|p| {
+                    format!("{} via {} ({:?}, {} group(s))", p.reference, p.profile, p.mode, p.assignments.groups.len())
+                })
+                .collect();
+            format!("{}{}: {}", t.name, if t.suspended { " [suspended]" } else { "" }, policies.join("; "))
+        })
+        .collect();
+    insta::assert_snapshot!(summary.join("\n"));
+
+    let fabrikam = desired.tenants.iter().find(|t| t.name == "fabrikam-emea").expect("fabrikam-emea");
+    let asr = fabrikam.policies.iter().find(|p| p.reference.to_string() == "AttackSurfaceReductionPolicy/asr-block");
+    let asr = asr.expect("asr-block");
+    assert_eq!(asr.payload.name, "Contoso ASR - Block");
+    assert!(asr.payload.description.ends_with("[managed-by tenantctl: AttackSurfaceReductionPolicy/asr-block]"));
+    assert_eq!(asr.assignments.groups, vec!["SG-Retail-Devices".to_string()]);
+    assert_eq!(fabrikam.prune_max_delete_percent, Some(30));
+}
+
+#[test]
+fn every_library_policy_is_valid() {
+    let dir = root().join("policies");
+    let mut files = Vec::new();
+    collect_yaml(&dir, &mut files);
+    assert!(files.len() >= 5, "{files:?}");
+    for file in files {
+        let relative = file.strip_prefix(root()).expect("under root").to_string_lossy().to_string();
+        let (loaded, _, diagnostics) = load(&[&relative]);
+        assert!(diagnostics.is_empty(), "{relative}: {diagnostics:#?}");
+        assert_eq!(loaded.set.policies.len(), 1, "{relative}: one policy per file");
+    }
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            collect_yaml(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+}
+
+/// Regenerate with `cargo run -- crds --out crds`.
+#[test]
+fn committed_crds_match_the_types() {
+    let files = crd_files().expect("crds");
+    assert_eq!(files.len(), Kind::ALL.len());
+    for (name, generated) in files {
+        let committed = std::fs::read_to_string(root().join("crds").join(&name)).unwrap_or_default();
+        assert!(committed == generated, "crds/{name} is stale: run `cargo run -- crds --out crds`");
+    }
+}
+
+/// Regenerate with `cargo run -- schema --out schemas`.
+#[test]
+fn committed_schemas_match_the_types() {
+    for (name, generated) in schema_files() {
+        let committed = std::fs::read_to_string(root().join("schemas").join(&name)).unwrap_or_default();
+        assert!(committed == generated, "schemas/{name} is stale: run `cargo run -- schema --out schemas`");
+    }
+}
