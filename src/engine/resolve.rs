@@ -35,7 +35,7 @@ pub struct TenantDesired {
     pub policies: Vec<DesiredPolicy>,
     /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
     /// deleted, within this share of the tenant's owned policies.
-    pub prune_max_delete_percent: Option<u8>,
+    pub prune_max_delete_percent: Option<u32>,
 }
 
 /// One policy one tenant must have.
@@ -313,7 +313,7 @@ spec: {displayName: FW, public: {enabled: true}}
         assert_eq!(
             messages,
             vec![
-                "t.yaml:25:39: error: DistributionProfile/two: spec.policies[0]: FirewallPolicy/fw reaches tenants `a`, `bb` from profiles `one` and `two` with different modes and assignments"
+                "t.yaml:25:40: error: DistributionProfile/two: spec.policies[0]: FirewallPolicy/fw reaches tenants `a`, `bb` from profiles `one` and `two` with different modes and assignments"
             ]
         );
     }

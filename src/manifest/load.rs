@@ -146,7 +146,7 @@ fn load_document(set: &mut ManifestSet, document: YamlDocument) -> Result<(), Ve
     let metadata_field = |field: &str| object.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str);
     let name = metadata_field("name").unwrap_or_default().to_string();
     let namespace = metadata_field("namespace").map(str::to_string);
-    let resource = format!("{kind}/{name}");
+    let resource = if name.is_empty() { kind.to_string() } else { format!("{kind}/{name}") };
     let source = Source { positions, start };
     let (loaded, diagnostics) = add_typed(set, kind, value, source);
     if !loaded {
@@ -263,7 +263,8 @@ fn deserialize_collecting<T: DeserializeOwned>(
             Err(error) => error,
         };
         let path = error.path().to_string();
-        // serde_path_to_error prints `?` for a map key it could not read; the map itself is the place.
+        // serde_path_to_error prints `?` for a map key it could not name (an enum key); the map is the place.
+        let unnamed_key = path.ends_with('?');
         let path = path.strip_suffix(".?").or(path.strip_suffix("?")).unwrap_or(&path).to_string();
         let path = if path == "." { String::new() } else { path };
         let message = error.into_inner().to_string();
@@ -274,14 +275,13 @@ fn deserialize_collecting<T: DeserializeOwned>(
         if let Some(field) = quoted(&message, "missing field `") {
             // A required field we removed ourselves is an echo of an error already reported.
             if !removed.contains(&join(&path, &field)) {
-                errors.push(Diagnostic::error(message).path(path.clone()).at(positions.value(&path)));
+                errors.push(Diagnostic::error(message).path(path.clone()).at(positions.key(&path)));
             }
             break;
         }
-        let culprit = culprit_path(&working, &path, &message);
-        let at_key = culprit != path;
+        let (culprit, at_key) = culprit_path(&working, &path, &message, unnamed_key);
         let location = if at_key { positions.key(&culprit) } else { positions.value(&culprit) };
-        errors.push(Diagnostic::error(message).path(if at_key { culprit.clone() } else { path }).at(location));
+        errors.push(Diagnostic::error(message).path(culprit.clone()).at(location));
         if !remove(&mut working, &culprit) {
             break;
         }
@@ -290,14 +290,24 @@ fn deserialize_collecting<T: DeserializeOwned>(
     (None, errors)
 }
 
-/// The node an error is about: for unknown fields and unknown map keys, the offending key under
-/// `path`; otherwise the value at `path`.
-fn culprit_path(root: &Value, path: &str, message: &str) -> String {
-    let key = quoted(message, "unknown field `").or_else(|| quoted(message, "unknown variant `"));
-    match (key, lookup(root, path)) {
-        (Some(key), Some(Value::Object(map))) if map.contains_key(&key) => join(path, &key),
-        _ => path.to_string(),
+/// The node an error is about, and whether the error is about its key: an unknown field or map key
+/// is the key; anything else is the value. `unnamed_key` says the error came from inside a map whose
+/// entry serde could not name, so the entry is found by its offending key or value.
+fn culprit_path(root: &Value, path: &str, message: &str, unnamed_key: bool) -> (String, bool) {
+    let unknown = quoted(message, "unknown field `").or_else(|| quoted(message, "unknown variant `"));
+    let Some(unknown) = unknown else { return (path.to_string(), false) };
+    if path.rsplit(['.', '[']).next() == Some(unknown.as_str()) {
+        return (path.to_string(), true);
     }
+    if let Some(Value::Object(map)) = lookup(root, path) {
+        if map.contains_key(&unknown) {
+            return (join(path, &unknown), true);
+        }
+        if unnamed_key && let Some((key, _)) = map.iter().find(|(_, v)| v.as_str() == Some(unknown.as_str())) {
+            return (join(path, key), false);
+        }
+    }
+    (path.to_string(), false)
 }
 
 /// The text between `prefix` and the next backtick.

@@ -169,6 +169,10 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
     }
     for (i, reference) in spec.policies.iter().enumerate() {
         let path = format!("spec.policies[{i}]");
+        if reference.name.trim().is_empty() {
+            out.error(profile, resource.clone(), &format!("{path}.name"), "policy name must not be empty".into());
+            continue;
+        }
         if set.policy(&namespace, reference).is_none()
             && !set.is_broken(reference.kind.kind(), &namespace, &reference.name)
         {
@@ -180,14 +184,13 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
     }
     for (field, names) in [("tenants", &spec.tenants), ("excludeTenants", &spec.exclude_tenants)] {
         for (i, name) in names.iter().enumerate() {
+            let path = format!("spec.{field}[{i}]");
             if set.tenant(&namespace, name).is_none() && !set.is_broken(Kind::Tenant, &namespace, name) {
-                let path = format!("spec.{field}[{i}]");
-                out.error(
-                    profile,
-                    resource.clone(),
-                    &path,
-                    format!("Tenant `{name}` not found in namespace `{namespace}`"),
-                );
+                let message = format!("Tenant `{name}` not found in namespace `{namespace}`");
+                out.error(profile, resource.clone(), &path, message);
+            }
+            if names[..i].contains(name) {
+                out.error(profile, resource.clone(), &path, format!("Tenant `{name}` is listed twice"));
             }
         }
     }
@@ -199,6 +202,14 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
         }
         for (i, requirement) in selector.match_expressions.iter().enumerate() {
             let path = format!("spec.tenantSelector.matchExpressions[{i}]");
+            if let Some(problem) = label_problem(&requirement.key, "") {
+                out.error(profile, resource.clone(), &format!("{path}.key"), problem);
+            }
+            for (j, value) in requirement.values.iter().enumerate() {
+                if let Some(problem) = label_problem("key", value) {
+                    out.error(profile, resource.clone(), &format!("{path}.values[{j}]"), problem);
+                }
+            }
             let needs_values = matches!(requirement.operator, SelectorOperator::In | SelectorOperator::NotIn);
             if needs_values && requirement.values.is_empty() {
                 out.error(
@@ -223,6 +234,10 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
     let some_tenant_broken = set.broken.iter().any(|(kind, _, _)| *kind == Kind::Tenant);
     if !selects_any && !some_tenant_broken {
         out.warning(profile, resource.clone(), "spec", "selects no tenant".into());
+    }
+    if spec.prune.max_delete_percent > 100 {
+        let message = format!("{} is out of range 0–100", spec.prune.max_delete_percent);
+        out.error(profile, resource.clone(), "spec.prune.maxDeletePercent", message);
     }
     let assignments = &spec.assignments;
     if assignments.is_empty() {
@@ -300,6 +315,20 @@ fn check_policy(policy: &Manifest<PolicyResource>, out: &mut Findings) {
             }
         }
         PolicyResource::SettingsCatalog(p) => {
+            if !PLATFORMS.contains(&p.spec.platforms.as_str()) {
+                let message =
+                    format!("unknown platform `{}`, expected one of {}", p.spec.platforms, quoted_list(PLATFORMS));
+                out.error(policy, resource.clone(), "spec.platforms", message);
+            }
+            for flag in p.spec.technologies.split(',').map(str::trim) {
+                if !TECHNOLOGIES.contains(&flag) {
+                    let message = format!(
+                        "unknown technology `{flag}`, expected a comma-separated list of {}",
+                        quoted_list(TECHNOLOGIES)
+                    );
+                    out.error(policy, resource.clone(), "spec.technologies", message);
+                }
+            }
             if let Some(template) = &p.spec.template_id {
                 let valid = template.rsplit_once('_').is_some_and(|(base, version)| {
                     is_guid(base) && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
@@ -315,6 +344,43 @@ fn check_policy(policy: &Manifest<PolicyResource>, out: &mut Findings) {
             }
         }
     }
+}
+
+/// Graph's `deviceManagementConfigurationPlatforms`.
+const PLATFORMS: &[&str] = &[
+    "none",
+    "android",
+    "iOS",
+    "macOS",
+    "windows10X",
+    "windows10",
+    "linux",
+    "androidEnterprise",
+    "aosp",
+    "visionOS",
+    "tvOS",
+];
+
+/// Graph's `deviceManagementConfigurationTechnologies` flags.
+const TECHNOLOGIES: &[&str] = &[
+    "none",
+    "mdm",
+    "windows10XManagement",
+    "configManager",
+    "appleRemoteManagement",
+    "microsoftSense",
+    "exchangeOnline",
+    "mobileApplicationManagement",
+    "linuxMdm",
+    "extensibility",
+    "enrollment",
+    "endpointPrivilegeManagement",
+    "windowsOsRecovery",
+    "android",
+];
+
+fn quoted_list(items: &[&str]) -> String {
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
 }
 
 fn check_rule_exclusions(

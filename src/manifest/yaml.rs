@@ -167,10 +167,17 @@ impl Builder {
     fn scalar(&mut self, text: String, style: TScalarStyle, anchor: usize, tag: Option<Tag>, position: (usize, usize)) {
         // A scalar in key position becomes the pending key of its mapping.
         let location = self.location(position);
-        if let Some(Frame::Mapping { map, key: key @ None, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Mapping { map, key: key @ None, path, .. }) = self.stack.last_mut() {
             if map.contains_key(&text) {
                 let message = format!("duplicate key `{text}`");
                 self.diagnostics.push(Diagnostic::error(message).at(Some(location)));
+            }
+            if map.is_empty() {
+                // A block mapping's start event sits oddly (at its first `:`); its first key is where a
+                // reader looks for it.
+                if let Some(node) = self.nodes.get_mut(path.as_str()) {
+                    node.value = position;
+                }
             }
             *key = Some((text, position));
             return;

@@ -133,10 +133,10 @@ pub struct Prune {
     /// in one run without an explicit override.
     #[serde(default = "default_max_delete_percent")]
     #[schemars(range(min = 0, max = 100))]
-    pub max_delete_percent: u8,
+    pub max_delete_percent: u32,
 }
 
-fn default_max_delete_percent() -> u8 {
+fn default_max_delete_percent() -> u32 {
     30
 }
 
