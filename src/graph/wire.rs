@@ -45,6 +45,40 @@ pub struct ConfigurationPolicy {
     pub assignments: Option<Vec<PolicyAssignment>>,
 }
 
+/// `platforms` and `technologies` of a policy.
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyProperties<'a> {
+    pub platforms: &'a str,
+    pub technologies: &'a str,
+}
+
+impl ConfigurationPolicy {
+    /// A policy as tenantctl writes it: no server-owned fields, Intune's Default scope tag ("0").
+    pub fn desired(
+        name: &str,
+        description: &str,
+        properties: PolicyProperties<'_>,
+        template_id: Option<&str>,
+        settings: Vec<Setting>,
+    ) -> Self {
+        ConfigurationPolicy {
+            id: None,
+            name: name.to_string(),
+            description: description.to_string(),
+            platforms: properties.platforms.to_string(),
+            technologies: properties.technologies.to_string(),
+            role_scope_tag_ids: vec!["0".to_string()],
+            template_reference: template_id.map(TemplateReference::new),
+            settings,
+            created_date_time: None,
+            last_modified_date_time: None,
+            setting_count: None,
+            is_assigned: None,
+            assignments: None,
+        }
+    }
+}
+
 /// `deviceManagementConfigurationPolicyTemplateReference`. Only `templateId` is writable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -17,8 +17,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::graph::wire::{
-    ChoiceValue, ConfigurationPolicy, GroupValue, InstanceTemplateReference, Setting, SettingInstance, SimpleValue,
-    TemplateReference, ValueTemplateReference,
+    ChoiceValue, ConfigurationPolicy, GroupValue, InstanceTemplateReference, PolicyProperties, Setting,
+    SettingInstance, SimpleValue, ValueTemplateReference,
 };
 
 /// One Settings Catalog setting as a typed field sees it.
@@ -118,22 +118,8 @@ pub fn policy_payload(
     description: &str,
     settings: Vec<Setting>,
 ) -> ConfigurationPolicy {
-    ConfigurationPolicy {
-        id: None,
-        name: name.to_string(),
-        description: description.to_string(),
-        platforms: template.platforms.to_string(),
-        technologies: template.technologies.to_string(),
-        // "0" is Intune's Default scope tag.
-        role_scope_tag_ids: vec!["0".to_string()],
-        template_reference: Some(TemplateReference::new(template.id)),
-        settings,
-        created_date_time: None,
-        last_modified_date_time: None,
-        setting_count: None,
-        is_assigned: None,
-        assignments: None,
-    }
+    let properties = PolicyProperties { platforms: template.platforms, technologies: template.technologies };
+    ConfigurationPolicy::desired(name, description, properties, Some(template.id), settings)
 }
 
 /// Turns a walk over typed fields into Graph setting instances.

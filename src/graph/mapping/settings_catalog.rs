@@ -2,7 +2,7 @@
 //! they are parsed into the wire types so a malformed setting is caught before anything is sent.
 
 use super::MappingError;
-use crate::graph::wire::{ConfigurationPolicy, Setting, TemplateReference};
+use crate::graph::wire::{ConfigurationPolicy, PolicyProperties, Setting};
 use crate::model::settings_catalog::SettingsCatalogPolicySpec;
 
 /// Parses one raw setting as Graph's `deviceManagementConfigurationSetting`.
@@ -29,21 +29,8 @@ pub fn to_wire(spec: &SettingsCatalogPolicySpec, description: &str) -> Result<Co
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(ConfigurationPolicy {
-        id: None,
-        name: spec.display_name.clone(),
-        description: description.to_string(),
-        platforms: spec.platforms.clone(),
-        technologies: spec.technologies.clone(),
-        role_scope_tag_ids: vec!["0".to_string()],
-        template_reference: spec.template_id.as_deref().map(TemplateReference::new),
-        settings,
-        created_date_time: None,
-        last_modified_date_time: None,
-        setting_count: None,
-        is_assigned: None,
-        assignments: None,
-    })
+    let properties = PolicyProperties { platforms: &spec.platforms, technologies: &spec.technologies };
+    Ok(ConfigurationPolicy::desired(&spec.display_name, description, properties, spec.template_id.as_deref(), settings))
 }
 
 /// The raw policy for a Graph payload (description as given: the caller strips the marker).
