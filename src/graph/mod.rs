@@ -1,4 +1,7 @@
-//! Microsoft Graph: wire types and the mapping between tenantctl's kinds and Graph payloads.
+//! Microsoft Graph: wire types, the client, and the mapping between tenantctl's kinds and Graph
+//! payloads.
 
 pub mod mapping;
+pub mod secret;
 pub mod wire;
+pub mod wire_common;
