@@ -1,0 +1,318 @@
+//! Sending one request: budget, token, timeout, and retries with jittered exponential backoff that
+//! honour `Retry-After`. What may be retried depends on whether repeating the request is safe.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::TenantClient;
+use super::auth::CachedToken;
+use super::error::{ApiError, GraphError, summarize_token_error};
+use crate::graph::secret::Secret;
+use crate::graph::wire_common::{Page, TokenResponse};
+
+/// What repeating a request would do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CallKind {
+    /// A read: always safe to repeat.
+    Read,
+    /// A write whose repetition has the same effect (PUT, PATCH, DELETE, assign).
+    Write,
+    /// A create: repeating it after a lost response would duplicate, so it is only repeated when
+    /// Graph said it did nothing (429) or the request never left (connection refused).
+    Create,
+}
+
+pub(super) struct Call {
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<Vec<u8>>,
+    pub kind: CallKind,
+}
+
+pub(super) struct Reply {
+    pub body: Vec<u8>,
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Done(Reply),
+    Failed { error: GraphError, retry: bool, delay: Option<Duration>, unauthorized: bool },
+}
+
+impl TenantClient {
+    /// A Graph URL: `{graph}/{version}{path}` where `path` starts with `/` and may carry a query.
+    pub(super) fn url(&self, version: &str, path: &str) -> Result<Url, GraphError> {
+        let base = &self.client.inner.config.graph_url;
+        let text = format!("{}/{version}{path}", base.as_str().trim_end_matches('/'));
+        Url::parse(&text).map_err(|e| GraphError::Config(format!("invalid Graph URL {text}: {e}")))
+    }
+
+    pub(super) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, GraphError> {
+        let call = Call { method: Method::GET, url, body: None, kind: CallKind::Read };
+        let reply = self.execute(&call).await?;
+        decode(&call, &reply.body)
+    }
+
+    /// Every item of a collection, following `@odata.nextLink` verbatim.
+    pub(super) async fn get_all<T: DeserializeOwned>(&self, url: Url) -> Result<Vec<T>, GraphError> {
+        let mut items = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let page: Page<T> = self.get_json(url).await?;
+            items.extend(page.value);
+            if let Some(link) = page.next_link {
+                next = Some(self.same_origin(&link)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// A next link is only followed to the Graph endpoint itself: the bearer token goes with it.
+    fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
+        let base = &self.client.inner.config.graph_url;
+        let url = Url::parse(link).map_err(|e| GraphError::Config(format!("invalid @odata.nextLink {link}: {e}")))?;
+        if url.origin() != base.origin() {
+            return Err(GraphError::Config(format!(
+                "@odata.nextLink leaves {}: {}",
+                base.origin().ascii_serialization(),
+                url.origin().ascii_serialization()
+            )));
+        }
+        Ok(url)
+    }
+
+    pub(super) async fn send_json(
+        &self,
+        method: Method,
+        url: Url,
+        body: &impl Serialize,
+        kind: CallKind,
+    ) -> Result<Reply, GraphError> {
+        let body = serde_json::to_vec(body).map_err(|e| GraphError::Config(format!("cannot encode request: {e}")))?;
+        self.execute(&Call { method, url, body: Some(body), kind }).await
+    }
+
+    /// Sends a request, retrying what is safe to retry.
+    pub(super) async fn execute(&self, call: &Call) -> Result<Reply, GraphError> {
+        let inner = &self.client.inner;
+        let mut attempt: u32 = 0;
+        let mut refreshed = false;
+        loop {
+            inner.budgets.acquire(&self.tenant_id, call.kind != CallKind::Read).await;
+            let token = self.token().await?;
+            inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+            match self.attempt(call, &token, attempt).await {
+                Attempt::Done(reply) => return Ok(reply),
+                Attempt::Failed { unauthorized: true, .. } if !refreshed => {
+                    // The token may have been revoked or the server restarted: get a new one, once.
+                    refreshed = true;
+                    self.forget_token(&token).await;
+                }
+                Attempt::Failed { error, retry, delay, .. } => {
+                    if !retry || attempt >= inner.config.max_retries {
+                        return Err(error);
+                    }
+                    let delay = delay.unwrap_or_else(|| self.backoff(attempt));
+                    attempt += 1;
+                    inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(tenant = %self.tenant_id, %error, ?delay, attempt, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &Call, token: &Secret, attempt: u32) -> Attempt {
+        let inner = &self.client.inner;
+        let path = call.url.path().to_string();
+        let mut request = inner.http.request(call.method.clone(), call.url.clone()).bearer_auth(token.expose());
+        if let Some(body) = &call.body {
+            request = request.header(CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        let transport = |error: reqwest::Error, sent: bool| {
+            let repeat_is_safe = call.kind != CallKind::Create || !sent;
+            Attempt::Failed {
+                error: GraphError::Transport {
+                    method: call.method.to_string(),
+                    path: path.clone(),
+                    message: describe(&error),
+                    ambiguous: sent && call.kind != CallKind::Read,
+                },
+                retry: repeat_is_safe,
+                delay: None,
+                unauthorized: false,
+            }
+        };
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let sent = !error.is_connect();
+                return transport(error, sent);
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|seconds| Duration::from_secs(seconds).min(inner.config.backoff_max));
+        let body = match response.bytes().await {
+            Ok(body) => body.to_vec(),
+            Err(error) => return transport(error, true),
+        };
+        if (200..300).contains(&status) {
+            return Attempt::Done(Reply { body });
+        }
+        if call.method == Method::DELETE && status == 404 && attempt > 0 {
+            // An earlier attempt whose response was lost already deleted it.
+            return Attempt::Done(Reply { body: Vec::new() });
+        }
+        let error = ApiError::from_body(call.method.as_str(), &path, status, &body);
+        match status {
+            401 => Attempt::Failed { error, retry: false, delay: None, unauthorized: true },
+            429 => {
+                inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                let delay = retry_after.unwrap_or_else(|| self.throttle_backoff(attempt));
+                Attempt::Failed { error, retry: true, delay: Some(delay), unauthorized: false }
+            }
+            500 | 502 | 503 | 504 => {
+                Attempt::Failed { error, retry: call.kind != CallKind::Create, delay: retry_after, unauthorized: false }
+            }
+            _ => Attempt::Failed { error, retry: false, delay: None, unauthorized: false },
+        }
+    }
+
+    /// Full-jitter exponential backoff.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let config = &self.client.inner.config;
+        jitter(config.backoff_base.saturating_mul(2u32.saturating_pow(attempt)).min(config.backoff_max))
+    }
+
+    /// After a 429 without `Retry-After`: wait long, and longer each time (Intune omits the header
+    /// at times, and hammering a throttled tenant only extends the throttling).
+    fn throttle_backoff(&self, attempt: u32) -> Duration {
+        let config = &self.client.inner.config;
+        let ceiling = config.throttle_backoff.saturating_mul(2u32.saturating_pow(attempt)).min(config.backoff_max);
+        ceiling / 2 + jitter(ceiling / 2)
+    }
+
+    /// A token for this tenant, from the cache or the token endpoint.
+    async fn token(&self) -> Result<Secret, GraphError> {
+        let slot = self.client.inner.tokens.slot(&self.tenant_id);
+        let mut cached = slot.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| t.is_fresh()) {
+            return Ok(token.token.clone());
+        }
+        let token = self.request_token().await?;
+        *cached = Some(token.clone());
+        Ok(token.token)
+    }
+
+    async fn forget_token(&self, stale: &Secret) {
+        let slot = self.client.inner.tokens.slot(&self.tenant_id);
+        let mut cached = slot.lock().await;
+        if cached.as_ref().is_some_and(|t| t.token == *stale) {
+            *cached = None;
+        }
+    }
+
+    async fn request_token(&self) -> Result<CachedToken, GraphError> {
+        let inner = &self.client.inner;
+        let credential = inner.credentials.for_tenant(&self.tenant_id)?;
+        let mut url = inner.config.login_url.clone();
+        url.path_segments_mut()
+            .map_err(|_| GraphError::Config(format!("login URL {} cannot take a path", inner.config.login_url)))?
+            .pop_if_empty()
+            .extend([self.tenant_id.as_str(), "oauth2", "v2.0", "token"]);
+        let mut attempt = 0;
+        loop {
+            let form = credential.token_form(url.as_str())?;
+            inner.stats.token_requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let failure = match inner.http.post(url.clone()).form(&form).send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                    if status == 200 {
+                        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| GraphError::Auth {
+                            tenant: self.tenant_id.clone(),
+                            status: Some(status),
+                            summary: format!("unexpected token response: {e}"),
+                            transient: false,
+                        })?;
+                        let lifetime = Duration::from_secs(parsed.expires_in);
+                        return Ok(CachedToken { token: parsed.access_token, expires_at: started + lifetime });
+                    }
+                    let transient = status >= 500 || status == 429;
+                    GraphError::Auth {
+                        tenant: self.tenant_id.clone(),
+                        status: Some(status),
+                        summary: summarize_token_error(&body),
+                        transient,
+                    }
+                }
+                Err(error) => GraphError::Auth {
+                    tenant: self.tenant_id.clone(),
+                    status: None,
+                    summary: describe(&error),
+                    transient: true,
+                },
+            };
+            let transient = matches!(failure, GraphError::Auth { transient: true, .. });
+            if !transient || attempt >= inner.config.max_retries {
+                return Err(failure);
+            }
+            let delay = self.backoff(attempt);
+            attempt += 1;
+            inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+fn jitter(ceiling: Duration) -> Duration {
+    let millis = ceiling.as_millis().min(u128::from(u64::MAX)) as u64;
+    Duration::from_millis(rand::rng().random_range(0..=millis))
+}
+
+/// The innermost cause of a transport error, which is what tells a reset from a timeout.
+fn describe(error: &reqwest::Error) -> String {
+    let mut message = if error.is_timeout() { "timed out".to_string() } else { error.to_string() };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    // reqwest puts the URL in its message; the path is already in ours, and queries can be long.
+    match message.find(" for url (") {
+        Some(start) => {
+            let end = message[start..].find(')').map_or(message.len(), |i| start + i + 1);
+            format!("{}{}", &message[..start], &message[end..])
+        }
+        None => message,
+    }
+}
+
+fn decode<T: DeserializeOwned>(call: &Call, body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body).map_err(|e| GraphError::Decode {
+        method: call.method.to_string(),
+        path: call.url.path().to_string(),
+        message: e.to_string(),
+    })
+}
+
+pub(super) fn decode_reply<T: DeserializeOwned>(method: &str, url: &Url, body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body).map_err(|e| GraphError::Decode {
+        method: method.to_string(),
+        path: url.path().to_string(),
+        message: e.to_string(),
+    })
+}

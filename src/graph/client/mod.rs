@@ -1,0 +1,182 @@
+//! The Microsoft Graph client: one code path for Microsoft Graph and for the lab. Per-tenant tokens,
+//! paging, retries with backoff honouring `Retry-After`, a timeout on every request, and a per-tenant
+//! request budget below Intune's limits.
+
+pub mod auth;
+pub mod budget;
+pub mod error;
+mod fanout;
+mod http;
+mod policies;
+mod security;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use url::Url;
+
+pub use auth::{Credential, Credentials};
+pub use budget::RequestBudget;
+pub use error::GraphError;
+pub use fanout::for_each_tenant;
+
+/// Where Graph and the identity platform are, and how patient to be with them.
+#[derive(Clone, Debug)]
+pub struct GraphConfig {
+    /// Microsoft Graph, without version: `https://graph.microsoft.com`.
+    pub graph_url: Url,
+    /// The Microsoft identity platform: `https://login.microsoftonline.com`.
+    pub login_url: Url,
+    /// Timeout of each request.
+    pub request_timeout: Duration,
+    /// Retries of a failed request (throttling, 5xx, timeouts, resets) before giving up.
+    pub max_retries: u32,
+    /// First backoff delay; doubles per retry, with full jitter.
+    pub backoff_base: Duration,
+    /// Cap of a backoff delay and of an honoured `Retry-After`.
+    pub backoff_max: Duration,
+    /// Wait after a 429 that carries no `Retry-After` (doubles per retry).
+    pub throttle_backoff: Duration,
+    pub budget: RequestBudget,
+}
+
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
+pub const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
+
+impl GraphConfig {
+    /// Defaults for Microsoft's endpoints, with the given URLs.
+    pub fn new(graph_url: &str, login_url: &str) -> Result<Self, GraphError> {
+        let graph_url = parse_endpoint(graph_url, "Graph URL")?;
+        let login_url = parse_endpoint(login_url, "login URL")?;
+        Ok(GraphConfig {
+            graph_url,
+            login_url,
+            request_timeout: Duration::from_secs(60),
+            max_retries: 6,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(60),
+            throttle_backoff: Duration::from_secs(10),
+            budget: RequestBudget::default(),
+        })
+    }
+}
+
+/// Parses an endpoint URL; anything but https is refused unless it is loopback (the lab), because
+/// tokens and secrets travel to it.
+pub fn parse_endpoint(text: &str, what: &str) -> Result<Url, GraphError> {
+    let url =
+        Url::parse(text.trim_end_matches('/')).map_err(|e| GraphError::Config(format!("{what} `{text}`: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => {
+            Err(GraphError::Config(format!("{what} `{text}` must use https (plain http is accepted on loopback only)")))
+        }
+    }
+}
+
+/// Counters of what the client did, for progress lines and benchmarks.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    pub requests: AtomicU64,
+    pub token_requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+}
+
+/// A snapshot of [`ClientStats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientCounts {
+    pub requests: u64,
+    pub token_requests: u64,
+    pub retries: u64,
+    pub throttled: u64,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: GraphConfig,
+    credentials: Credentials,
+    tokens: auth::TokenCache,
+    budgets: budget::Budgets,
+    stats: ClientStats,
+}
+
+/// A Graph client for any number of tenants. Cheap to clone.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+impl GraphClient {
+    pub fn new(config: GraphConfig, credentials: Credentials) -> Result<Self, GraphError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(Duration::from_secs(10).min(config.request_timeout))
+            .user_agent(concat!("tenantctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let budgets = budget::Budgets::new(config.budget);
+        let inner = Inner { http, config, credentials, tokens: Default::default(), budgets, stats: Default::default() };
+        Ok(GraphClient { inner: Arc::new(inner) })
+    }
+
+    /// A handle for one tenant (by tenant id).
+    pub fn tenant(&self, tenant_id: &str) -> TenantClient {
+        TenantClient { client: self.clone(), tenant_id: tenant_id.to_string() }
+    }
+
+    pub fn config(&self) -> &GraphConfig {
+        &self.inner.config
+    }
+
+    pub fn counts(&self) -> ClientCounts {
+        let stats = &self.inner.stats;
+        ClientCounts {
+            requests: stats.requests.load(Ordering::Relaxed),
+            token_requests: stats.token_requests.load(Ordering::Relaxed),
+            retries: stats.retries.load(Ordering::Relaxed),
+            throttled: stats.throttled.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The client bound to one tenant.
+#[derive(Clone)]
+pub struct TenantClient {
+    client: GraphClient,
+    tenant_id: String,
+}
+
+impl TenantClient {
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_must_be_https_unless_loopback() {
+        assert!(parse_endpoint("https://graph.microsoft.com/", "Graph URL").is_ok());
+        assert!(parse_endpoint("http://127.0.0.1:8080", "Graph URL").is_ok());
+        assert!(parse_endpoint("http://localhost:8080", "Graph URL").is_ok());
+        assert!(parse_endpoint("http://[::1]:8080", "Graph URL").is_ok());
+        let error = parse_endpoint("http://graph.example.com", "Graph URL").expect_err("plain http");
+        assert_eq!(
+            error.to_string(),
+            "Graph URL `http://graph.example.com` must use https (plain http is accepted on loopback only)"
+        );
+        assert!(parse_endpoint("http://10.0.0.1", "login URL").is_err());
+        assert!(parse_endpoint("not a url", "Graph URL").is_err());
+    }
+}

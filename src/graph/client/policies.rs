@@ -1,0 +1,199 @@
+//! Settings Catalog policies, their assignments, and the groups assignments name.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+
+use super::TenantClient;
+use super::error::GraphError;
+use super::http::{CallKind, decode_reply};
+use crate::graph::wire::{ConfigurationPolicy, PolicyAssignment, Setting};
+use crate::graph::wire_common::{
+    AssignRequest, BatchRequest, BatchRequestItem, BatchResponse, BatchResponseItem, Group, Page,
+};
+
+const POLICIES: &str = "/deviceManagement/configurationPolicies";
+/// Graph's limit of requests in one `$batch`.
+pub const BATCH_LIMIT: usize = 20;
+
+/// Percent-encodes one path segment (ids come from Graph, but they are data, not URL syntax).
+fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+/// An OData string literal: quotes doubled.
+fn odata_string(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl TenantClient {
+    /// Every configuration policy with its settings and assignments, in as few calls as the API
+    /// allows: one list with `$expand`, following next links. A policy whose expanded settings look
+    /// truncated (fewer than its `settingCount`) has its settings read in full.
+    pub async fn list_policies(&self) -> Result<Vec<ConfigurationPolicy>, GraphError> {
+        let url = self.url("beta", &format!("{POLICIES}?$expand=settings,assignments"))?;
+        let mut policies: Vec<ConfigurationPolicy> = self.get_all(url).await?;
+        for policy in &mut policies {
+            let truncated = policy.setting_count.is_some_and(|count| count > policy.settings.len() as i64);
+            if let (true, Some(id)) = (truncated, policy.id.clone()) {
+                policy.settings = self.list_policy_settings(&id).await?;
+            }
+        }
+        Ok(policies)
+    }
+
+    /// One policy with its settings and assignments.
+    pub async fn get_policy(&self, id: &str) -> Result<ConfigurationPolicy, GraphError> {
+        let url = self.url("beta", &format!("{POLICIES}/{}?$expand=settings,assignments", segment(id)))?;
+        self.get_json(url).await
+    }
+
+    /// Every setting of a policy (paged).
+    pub async fn list_policy_settings(&self, id: &str) -> Result<Vec<Setting>, GraphError> {
+        self.get_all(self.url("beta", &format!("{POLICIES}/{}/settings", segment(id)))?).await
+    }
+
+    /// Creates a policy. Not retried once it may have reached Graph: on an ambiguous failure the
+    /// caller must look for the policy (by its ownership marker) before creating it again.
+    pub async fn create_policy(&self, policy: &ConfigurationPolicy) -> Result<ConfigurationPolicy, GraphError> {
+        let url = self.url("beta", POLICIES)?;
+        let reply = self.send_json(Method::POST, url.clone(), policy, CallKind::Create).await?;
+        decode_reply("POST", &url, &reply.body)
+    }
+
+    /// Replaces a policy, settings included (`PUT`, as Intune tooling does; `PATCH` leaves settings).
+    pub async fn update_policy(&self, id: &str, policy: &ConfigurationPolicy) -> Result<(), GraphError> {
+        let url = self.url("beta", &format!("{POLICIES}/{}", segment(id)))?;
+        self.send_json(Method::PUT, url, policy, CallKind::Write).await.map(|_| ())
+    }
+
+    pub async fn delete_policy(&self, id: &str) -> Result<(), GraphError> {
+        let url = self.url("beta", &format!("{POLICIES}/{}", segment(id)))?;
+        self.execute(&super::http::Call { method: Method::DELETE, url, body: None, kind: CallKind::Write })
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn list_assignments(&self, id: &str) -> Result<Vec<PolicyAssignment>, GraphError> {
+        self.get_all(self.url("beta", &format!("{POLICIES}/{}/assignments", segment(id)))?).await
+    }
+
+    /// Replaces the whole assignment set of a policy.
+    pub async fn assign(
+        &self,
+        id: &str,
+        assignments: Vec<PolicyAssignment>,
+    ) -> Result<Vec<PolicyAssignment>, GraphError> {
+        let url = self.url("beta", &format!("{POLICIES}/{}/assign", segment(id)))?;
+        let reply = self.send_json(Method::POST, url.clone(), &AssignRequest { assignments }, CallKind::Write).await?;
+        if reply.body.is_empty() {
+            return Ok(Vec::new());
+        }
+        let page: Page<PolicyAssignment> = decode_reply("POST", &url, &reply.body)?;
+        Ok(page.value)
+    }
+
+    /// Groups by display name, every name looked up in one `$batch` (of up to 20 names per call).
+    /// A name maps to every group that has it: none, one, or (ambiguously) several.
+    pub async fn find_groups(&self, names: &[String]) -> Result<BTreeMap<String, Vec<Group>>, GraphError> {
+        let requests: Vec<BatchRequestItem> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let filter = format!("displayName eq {}", odata_string(name));
+                let query: String = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("$filter", &filter)
+                    .append_pair("$select", "id,displayName")
+                    .finish();
+                BatchRequestItem {
+                    id: i.to_string(),
+                    method: "GET".into(),
+                    url: format!("/groups?{query}"),
+                    headers: None,
+                    body: None,
+                }
+            })
+            .collect();
+        let responses = self.batch("v1.0", requests).await?;
+        let mut found = BTreeMap::new();
+        for response in responses {
+            let index: usize = response.id.parse().unwrap_or(usize::MAX);
+            let Some(name) = names.get(index) else { continue };
+            if response.status != 200 {
+                return Err(batch_item_error("GET", "/v1.0/groups", &response));
+            }
+            let page: Page<Group> = serde_json::from_value(response.body.unwrap_or_default()).map_err(|e| {
+                GraphError::Decode { method: "GET".into(), path: "/v1.0/groups".into(), message: e.to_string() }
+            })?;
+            found.insert(name.clone(), page.value);
+        }
+        Ok(found)
+    }
+
+    /// JSON batching: requests go out 20 at a time; inner requests throttled or failed transiently are
+    /// sent again (in a later batch) after a backoff, as Graph asks. Only reads and idempotent writes
+    /// belong in a batch. Responses come back in the order of the requests.
+    pub async fn batch(
+        &self,
+        version: &str,
+        requests: Vec<BatchRequestItem>,
+    ) -> Result<Vec<BatchResponseItem>, GraphError> {
+        let url = self.url(version, "/$batch")?;
+        let order: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
+        let mut done: BTreeMap<String, BatchResponseItem> = BTreeMap::new();
+        let mut pending = requests;
+        let mut round = 0;
+        while !pending.is_empty() {
+            let mut again = Vec::new();
+            let mut wait = std::time::Duration::ZERO;
+            for chunk in pending.chunks(BATCH_LIMIT) {
+                let body = BatchRequest { requests: chunk.to_vec() };
+                let kind = if chunk.iter().all(|r| r.method == "GET") { CallKind::Read } else { CallKind::Write };
+                let reply = self.send_json(Method::POST, url.clone(), &body, kind).await?;
+                let parsed: BatchResponse = decode_reply("POST", &url, &reply.body)?;
+                for response in parsed.responses {
+                    let transient = matches!(response.status, 429 | 500 | 502 | 503 | 504);
+                    if transient && round < self.client.inner.config.max_retries {
+                        wait = wait.max(retry_after(&response).unwrap_or_default());
+                        if let Some(request) = chunk.iter().find(|r| r.id == response.id) {
+                            again.push(request.clone());
+                            continue;
+                        }
+                    }
+                    done.insert(response.id.clone(), response);
+                }
+            }
+            if !again.is_empty() {
+                round += 1;
+                let backoff = self.client.inner.config.backoff_base.saturating_mul(2u32.saturating_pow(round));
+                tokio::time::sleep(wait.max(backoff).min(self.client.inner.config.backoff_max)).await;
+            }
+            pending = again;
+        }
+        Ok(order.iter().filter_map(|id| done.remove(id)).collect())
+    }
+}
+
+fn retry_after(response: &BatchResponseItem) -> Option<std::time::Duration> {
+    let headers = response.headers.as_ref()?;
+    let value = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?.1;
+    let seconds = value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
+    Some(std::time::Duration::from_secs(seconds))
+}
+
+fn batch_item_error(method: &str, path: &str, response: &BatchResponseItem) -> GraphError {
+    let body = response.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+    super::error::ApiError::from_body(method, path, response.status, body.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odata_literals_and_path_segments_are_escaped() {
+        assert_eq!(odata_string("O'Brien Devices"), "'O''Brien Devices'");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(segment("3ffd7cd0-7cd0-3ffd-d07c-fd3fd07cfd3f"), "3ffd7cd0-7cd0-3ffd-d07c-fd3fd07cfd3f");
+    }
+}
