@@ -1,5 +1,10 @@
 //! The engine: pure stages between the two IO edges (manifests in, Graph state in, plans out).
 
+pub mod assignments;
+pub mod diff;
+pub mod display;
+pub mod normalize;
 pub mod ownership;
+pub mod plan;
 pub mod resolve;
 pub mod select;
