@@ -6,5 +6,7 @@
 pub mod cli;
 pub mod engine;
 pub mod graph;
+pub mod lab;
 pub mod manifest;
 pub mod model;
+pub mod render;

@@ -1,6 +1,12 @@
 //! The `tenantctl` command line: a thin shell over the library. Output goes to injected writers.
 
+mod apply;
+mod connect;
+mod export;
 mod generate;
+mod lab;
+mod pipeline;
+mod plan;
 mod validate;
 
 use std::io::Write;
@@ -12,6 +18,10 @@ use clap::{Parser, Subcommand};
 pub const EXIT_OK: u8 = 0;
 /// Exit code: error (invalid input, failed command).
 pub const EXIT_ERROR: u8 = 1;
+/// Exit code: changes present (`plan --detailed-exitcode`, `drift`).
+pub const EXIT_CHANGES: u8 = 2;
+/// Exit code: partial — some tenants could not be read.
+pub const EXIT_PARTIAL: u8 = 3;
 
 /// Endpoint security policy as code for many Microsoft 365 tenants.
 #[derive(Debug, Parser)]
@@ -25,18 +35,33 @@ pub struct Cli {
 pub enum Command {
     /// Load and validate manifests; report every error with file:line:column.
     Validate(validate::ValidateArgs),
+    /// Show what would change in each tenant.
+    Plan(plan::PlanArgs),
+    /// Make the tenants match the manifests (or carry out a saved plan).
+    Apply(apply::ApplyArgs),
+    /// Report drift: a plan in audit mode for every profile; exit 2 when any tenant drifted.
+    Drift(plan::DriftArgs),
+    /// Write a tenant's live policies as manifests.
+    Export(export::ExportArgs),
     /// Write the JSON Schemas of every kind (for editors such as yaml-language-server).
     Schema(generate::OutArgs),
     /// Write the CustomResourceDefinitions of every kind.
     Crds(generate::OutArgs),
+    /// The lab: a Microsoft Graph emulator for tests, demos and benchmarks.
+    Lab(lab::LabArgs),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     match cli.command {
         Command::Validate(args) => validate::run(&args, out, err),
+        Command::Plan(args) => plan::plan(&args, out, err),
+        Command::Apply(args) => apply::run(&args, out, err),
+        Command::Drift(args) => plan::drift(&args, out, err),
+        Command::Export(args) => export::run(&args, out, err),
         Command::Schema(args) => generate::schema(&args, out, err),
         Command::Crds(args) => generate::crds(&args, out, err),
+        Command::Lab(args) => lab::run(&args, out, err),
     }
 }
 

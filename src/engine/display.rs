@@ -18,29 +18,11 @@ pub fn display(
     groups: &GroupsByName,
 ) -> Value {
     let (description, _) = split_marker(&policy.description);
-    let typed = match kind {
-        PolicyKind::AntivirusPolicy => {
-            mapping::antivirus::from_wire(policy, &description).ok().map(serde_json::to_value)
-        }
-        PolicyKind::FirewallPolicy => mapping::firewall::from_wire(policy, &description).ok().map(serde_json::to_value),
-        PolicyKind::AttackSurfaceReductionPolicy => {
-            mapping::asr::from_wire(policy, &description).ok().map(serde_json::to_value)
-        }
-        PolicyKind::SettingsCatalogPolicy => None,
-    };
-    let mut value = match typed {
-        Some(Ok(value)) => value,
-        _ => raw(policy, &description),
-    };
+    let mut value = mapping::typed_spec(kind, policy, &description)
+        .or_else(|| mapping::typed_spec(PolicyKind::SettingsCatalogPolicy, policy, &description))
+        .unwrap_or_else(|| json!({"displayName": policy.name}));
     if let Some(object) = value.as_object_mut() {
         object.insert("assignments".into(), display_assignments(targets, groups));
     }
     value
-}
-
-fn raw(policy: &ConfigurationPolicy, description: &str) -> Value {
-    match mapping::settings_catalog::from_wire(policy, description) {
-        Ok(spec) => serde_json::to_value(spec).unwrap_or_else(|_| json!({"displayName": policy.name})),
-        Err(_) => json!({"displayName": policy.name}),
-    }
 }

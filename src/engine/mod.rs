@@ -1,9 +1,11 @@
 //! The engine: pure stages between the two IO edges (manifests in, Graph state in, plans out).
 
+pub mod apply;
 pub mod assignments;
 pub mod diff;
 pub mod display;
 pub mod normalize;
+pub mod observe;
 pub mod ownership;
 pub mod plan;
 pub mod resolve;

@@ -144,14 +144,20 @@ fn signed_assertion(client_id: &str, key: &RsaKeyPair, thumbprint: &str, audienc
 pub struct Credentials {
     pub default: Option<Credential>,
     pub per_tenant: HashMap<String, Credential>,
+    /// Tenants whose own credential reference could not be used, with why: they get no token (and
+    /// are reported unknown) rather than the default credential.
+    pub unusable: HashMap<String, String>,
 }
 
 impl Credentials {
     pub fn with_default(credential: Credential) -> Self {
-        Credentials { default: Some(credential), per_tenant: HashMap::new() }
+        Credentials { default: Some(credential), ..Credentials::default() }
     }
 
     pub fn for_tenant(&self, tenant_id: &str) -> Result<&Credential, GraphError> {
+        if let Some(problem) = self.unusable.get(tenant_id) {
+            return Err(GraphError::Config(problem.clone()));
+        }
         self.per_tenant.get(tenant_id).or(self.default.as_ref()).ok_or_else(|| {
             GraphError::Config(format!(
                 "no credentials for tenant {tenant_id}: set AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, \

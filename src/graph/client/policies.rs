@@ -130,6 +130,39 @@ impl TenantClient {
         Ok(found)
     }
 
+    /// Groups by id (for showing assignments by name), in one `$batch` per 20 ids. Ids that are not
+    /// found are left out.
+    pub async fn groups_by_id(&self, ids: &[String]) -> Result<BTreeMap<String, Group>, GraphError> {
+        let requests: Vec<BatchRequestItem> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| BatchRequestItem {
+                id: i.to_string(),
+                method: "GET".into(),
+                url: format!("/groups/{}?$select=id,displayName", segment(id)),
+                headers: None,
+                body: None,
+            })
+            .collect();
+        let mut found = BTreeMap::new();
+        for response in self.batch("v1.0", requests).await? {
+            match response.status {
+                200 => {
+                    let group: Group =
+                        serde_json::from_value(response.body.unwrap_or_default()).map_err(|e| GraphError::Decode {
+                            method: "GET".into(),
+                            path: "/v1.0/groups/{id}".into(),
+                            message: e.to_string(),
+                        })?;
+                    found.insert(group.id.clone(), group);
+                }
+                404 => {}
+                _ => return Err(batch_item_error("GET", "/v1.0/groups/{id}", &response)),
+            }
+        }
+        Ok(found)
+    }
+
     /// JSON batching: requests go out 20 at a time; inner requests throttled or failed transiently are
     /// sent again (in a later batch) after a backoff, as Graph asks. Only reads and idempotent writes
     /// belong in a batch. Responses come back in the order of the requests.

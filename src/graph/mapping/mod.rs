@@ -111,6 +111,39 @@ pub struct Template {
     pub technologies: &'static str,
 }
 
+/// The spec of `kind` (as JSON, in the form users write) that a Graph policy reads back as, when it
+/// fits the kind. Any policy fits `SettingsCatalogPolicy`.
+pub fn typed_spec(
+    kind: crate::model::PolicyKind,
+    policy: &ConfigurationPolicy,
+    description: &str,
+) -> Option<serde_json::Value> {
+    use crate::model::PolicyKind;
+    let value = match kind {
+        PolicyKind::AntivirusPolicy => antivirus::from_wire(policy, description).ok().map(serde_json::to_value),
+        PolicyKind::FirewallPolicy => firewall::from_wire(policy, description).ok().map(serde_json::to_value),
+        PolicyKind::AttackSurfaceReductionPolicy => asr::from_wire(policy, description).ok().map(serde_json::to_value),
+        PolicyKind::SettingsCatalogPolicy => {
+            settings_catalog::from_wire(policy, description).ok().map(serde_json::to_value)
+        }
+    };
+    value.and_then(Result::ok)
+}
+
+/// The typed kind whose template a policy was made from, if tenantctl has a typed kind for it.
+pub fn kind_of_template(policy: &ConfigurationPolicy) -> Option<crate::model::PolicyKind> {
+    use crate::model::PolicyKind;
+    let template = policy.template_reference.as_ref()?.template_id.to_ascii_lowercase();
+    [
+        (antivirus::TEMPLATE.id, PolicyKind::AntivirusPolicy),
+        (firewall::TEMPLATE.id, PolicyKind::FirewallPolicy),
+        (asr::TEMPLATE.id, PolicyKind::AttackSurfaceReductionPolicy),
+    ]
+    .into_iter()
+    .find(|(id, _)| *id == template)
+    .map(|(_, kind)| kind)
+}
+
 /// Builds a policy payload from a template and its settings (no server-owned fields).
 pub fn policy_payload(
     template: &Template,

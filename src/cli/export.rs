@@ -1,0 +1,188 @@
+//! `tenantctl export --tenant N --out DIR`: a tenant's live policies as manifests, to bootstrap a
+//! repository from an existing tenant. Policies tenantctl owns keep their names; the others get a name
+//! from their display name and are taken over with `plan --adopt`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::{Value, json};
+
+use super::EXIT_OK;
+use super::connect::{GraphArgs, connect};
+use super::pipeline::{prepare, runtime};
+use crate::engine::assignments::GroupsByName;
+use crate::engine::ownership::split_marker;
+use crate::graph::mapping;
+use crate::graph::wire::{AssignmentTarget, ConfigurationPolicy};
+use crate::graph::wire_common::Group;
+use crate::manifest::ManifestSet;
+use crate::model::{API_VERSION, PolicyKind, is_guid};
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The tenant: a `metadata.name` from the manifests, or a tenant ID.
+    #[arg(long, value_name = "NAME")]
+    pub tenant: String,
+    /// Manifests that define the tenant (and its credentials). Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Directory to write the manifests to (created; existing files are replaced).
+    #[arg(long, value_name = "DIR", default_value = "export")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let (set, seed) = if args.paths.is_empty() {
+        (ManifestSet::default(), None)
+    } else {
+        let Some(prepared) = prepare(&args.paths, err)? else { return Ok(super::EXIT_ERROR) };
+        (prepared.set, prepared.lab_seed)
+    };
+    let (name, tenant_id, display_name) = match set.tenants.iter().find(|t| t.name() == args.tenant) {
+        Some(t) => (t.name(), t.object.spec.tenant_id.clone(), t.object.spec.display_name.clone()),
+        None if is_guid(&args.tenant) => {
+            let short = args.tenant.split('-').next().unwrap_or_default().to_ascii_lowercase();
+            (format!("tenant-{short}"), args.tenant.clone(), args.tenant.clone())
+        }
+        None => bail!("--tenant {}: not a tenant of the manifests, nor a tenant ID", args.tenant),
+    };
+    let (policies, groups) = runtime()?.block_on(async {
+        let connection = connect(&args.graph, &set, seed.as_deref()).await?;
+        let graph = connection.client.tenant(&tenant_id);
+        let policies = graph.list_policies().await?;
+        let ids: Vec<String> = policies
+            .iter()
+            .flat_map(|p| p.assignments.iter().flatten())
+            .filter_map(|a| match &a.target {
+                AssignmentTarget::Group { group_id, .. } | AssignmentTarget::ExclusionGroup { group_id, .. } => {
+                    Some(group_id.clone())
+                }
+                _ => None,
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let groups = if ids.is_empty() { BTreeMap::new() } else { graph.groups_by_id(&ids).await? };
+        connection.close().await;
+        anyhow::Ok((policies, groups))
+    })?;
+    let files = manifests(&name, &tenant_id, &display_name, &policies, &groups)?;
+    for (relative, text) in &files {
+        let path = args.out.join(relative);
+        write(&path, text)?;
+    }
+    writeln!(out, "Exported {} policies of {name} to {} ({} files).", policies.len(), args.out.display(), files.len())?;
+    Ok(EXIT_OK)
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The manifests for one tenant: `(relative path, YAML)`.
+pub fn manifests(
+    tenant: &str,
+    tenant_id: &str,
+    display_name: &str,
+    policies: &[ConfigurationPolicy],
+    groups: &BTreeMap<String, Group>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut files = vec![(
+        "tenant.yaml".to_string(),
+        document("Tenant", tenant, json!({"tenantId": tenant_id, "displayName": display_name}))?,
+    )];
+    let by_name: GroupsByName = groups.values().map(|g| (g.display_name.clone(), vec![g.clone()])).collect();
+    let mut used_names = std::collections::BTreeSet::new();
+    // Policies that share assignments share a profile.
+    let mut profiles: BTreeMap<String, (Value, Vec<Value>)> = BTreeMap::new();
+    for policy in policies {
+        let (description, owner) = split_marker(&policy.description);
+        let (kind, spec) = typed(policy, &description, owner.as_ref().map(|o| o.kind));
+        let base = owner.map(|o| o.name).unwrap_or_else(|| slug(&policy.name));
+        let mut name = base.clone();
+        let mut n = 2;
+        while !used_names.insert((kind, name.clone())) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        files.push((format!("policies/{}-{name}.yaml", kind_slug(kind)), document(kind.as_str(), &name, spec)?));
+        let targets: Vec<AssignmentTarget> = policy.assignments.iter().flatten().map(|a| a.target.clone()).collect();
+        let assignments = crate::engine::assignments::display(&targets, &by_name);
+        let key = assignments.to_string();
+        profiles
+            .entry(key)
+            .or_insert_with(|| (assignments, Vec::new()))
+            .1
+            .push(json!({"kind": kind.as_str(), "name": name}));
+    }
+    let mut text = String::new();
+    for (index, (assignments, references)) in profiles.into_values().enumerate() {
+        let name = if index == 0 { tenant.to_string() } else { format!("{tenant}-{}", index + 1) };
+        let spec = json!({"tenants": [tenant], "policies": references, "assignments": assignments});
+        text.push_str(&format!("---\n{}", document("DistributionProfile", &name, spec)?));
+    }
+    if !text.is_empty() {
+        files.push(("profiles.yaml".to_string(), text));
+    }
+    Ok(files)
+}
+
+/// The typed kind of a live policy when it maps onto one (the marker's kind first), else the raw kind.
+fn typed(policy: &ConfigurationPolicy, description: &str, hint: Option<PolicyKind>) -> (PolicyKind, Value) {
+    let typed = hint
+        .or_else(|| mapping::kind_of_template(policy))
+        .and_then(|kind| mapping::typed_spec(kind, policy, description).map(|spec| (kind, spec)));
+    typed.unwrap_or_else(|| {
+        let spec = mapping::typed_spec(PolicyKind::SettingsCatalogPolicy, policy, description)
+            .unwrap_or_else(|| json!({"displayName": policy.name, "settings": []}));
+        (PolicyKind::SettingsCatalogPolicy, spec)
+    })
+}
+
+fn document(kind: &str, name: &str, spec: Value) -> anyhow::Result<String> {
+    let value = json!({"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": spec});
+    Ok(serde_yaml::to_string(&value)?)
+}
+
+/// A Kubernetes name from a display name: `Contoso AV - Standard` → `contoso-av-standard`.
+pub fn slug(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-').chars().take(63).collect::<String>();
+    if slug.is_empty() { "policy".to_string() } else { slug }
+}
+
+fn kind_slug(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::AntivirusPolicy => "antivirus",
+        PolicyKind::FirewallPolicy => "firewall",
+        PolicyKind::AttackSurfaceReductionPolicy => "asr",
+        PolicyKind::SettingsCatalogPolicy => "settings-catalog",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_valid_names() {
+        assert_eq!(slug("Contoso AV - Standard"), "contoso-av-standard");
+        assert_eq!(slug("  ***  "), "policy");
+        assert_eq!(slug("Ünïcode Pölicy"), "n-code-p-licy");
+    }
+}

@@ -1,0 +1,160 @@
+//! `tenantctl lab serve` and `tenantctl lab init`: the Microsoft Graph emulator.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+
+use super::EXIT_OK;
+use crate::lab::{FaultRates, InitOptions, LabOptions, LabServer, RetryAfterMode, WriteBudget, init};
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    #[command(subcommand)]
+    pub command: LabCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Serve the lab until Ctrl-C or SIGTERM. The first line on standard output is its base URL, for
+    /// both the login URL and the Graph URL.
+    Serve(ServeArgs),
+    /// Generate a lab state directory and matching manifests (in DIR/manifests), deterministically.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// State directory (lab.json, tenants/…); every change is written to it.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "IP:PORT")]
+    pub addr: SocketAddr,
+    /// Listen on a non-loopback address. The lab has no TLS: tokens would cross the network in clear.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Delay added before handling every request.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Items per page, and the largest $top honoured.
+    #[arg(long, default_value_t = crate::lab::DEFAULT_PAGE_SIZE, value_name = "N")]
+    pub page_size: usize,
+    /// Policy writes allowed per tenant and app within the write window (Intune: 100); 0 is unlimited.
+    #[arg(long, default_value_t = WriteBudget::INTUNE_PER_APP.writes, value_name = "N")]
+    pub write_budget: u32,
+    /// The write budget's sliding window (Intune: 20 s).
+    #[arg(long, default_value_t = 20_000, value_name = "MS")]
+    pub write_window_ms: u64,
+    /// Whether 429 responses carry Retry-After: always, never, alternate.
+    #[arg(long, default_value = "always", value_parser = parse_retry_after, value_name = "MODE")]
+    pub retry_after: RetryAfterMode,
+    /// Probability that a Graph request answers 503 before doing anything.
+    #[arg(long = "fault-5xx", default_value_t = 0.0, value_parser = parse_rate, value_name = "RATE")]
+    pub fault_server_error: f64,
+    /// Probability that a Graph request's connection is dropped before anything is done.
+    #[arg(long = "fault-reset", default_value_t = 0.0, value_parser = parse_rate, value_name = "RATE")]
+    pub fault_reset: f64,
+    /// Probability that a write commits and its response is then lost (connection dropped).
+    #[arg(long = "fault-lost-response", default_value_t = 0.0, value_parser = parse_rate, value_name = "RATE")]
+    pub fault_lost_response: f64,
+    /// Tenant whose every Graph request answers 503, as an unreachable tenant would. Repeatable.
+    #[arg(long = "failing-tenant", value_name = "TENANT_ID")]
+    pub failing_tenants: Vec<String>,
+    /// Seed of the fault generator, to replay a run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to create (must be empty or absent).
+    pub dir: PathBuf,
+    /// Number of tenants.
+    #[arg(long, value_name = "N")]
+    pub tenants: usize,
+    /// Policies per tenant (owned, drifted and unmanaged together).
+    #[arg(long, default_value_t = InitOptions::default().policies, value_name = "M")]
+    pub policies: usize,
+    /// Same seed, same files.
+    #[arg(long, default_value_t = InitOptions::default().seed)]
+    pub seed: u64,
+}
+
+pub fn run(args: &LabArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    match &args.command {
+        LabCommand::Serve(serve_args) => serve(serve_args, out, err),
+        LabCommand::Init(init_args) => {
+            let options =
+                InitOptions { tenants: init_args.tenants, policies: init_args.policies, seed: init_args.seed };
+            let summary = init(&init_args.dir, &options)?;
+            writeln!(out, "{summary}")?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    if !args.addr.ip().is_loopback() && !args.allow_remote {
+        bail!(
+            "refusing to listen on {}: the lab has no TLS, so tokens and secrets would cross the network in clear \
+             (use a loopback address, or --allow-remote)",
+            args.addr
+        );
+    }
+    let options = LabOptions {
+        state_dir: args.state.clone(),
+        latency: Duration::from_millis(args.latency_ms),
+        page_size: args.page_size,
+        write_budget: (args.write_budget > 0)
+            .then(|| WriteBudget { writes: args.write_budget, window: Duration::from_millis(args.write_window_ms) }),
+        retry_after: args.retry_after,
+        faults: FaultRates {
+            server_error: args.fault_server_error,
+            connection_reset: args.fault_reset,
+            lost_response: args.fault_lost_response,
+        },
+        failing_tenants: args.failing_tenants.clone(),
+        seed: args.seed,
+        ..LabOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let server = LabServer::start(options, args.addr).await?;
+        writeln!(out, "{}", server.url())?;
+        out.flush()?;
+        writeln!(err, "lab: serving {} (Ctrl-C to stop)", args.state.display())?;
+        let signal = shutdown_signal().await;
+        server.shutdown().await;
+        signal?;
+        Ok(EXIT_OK)
+    })
+}
+
+/// Ctrl-C, or SIGTERM (how service managers and `kill` stop a process).
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+fn parse_retry_after(text: &str) -> Result<RetryAfterMode, String> {
+    text.parse()
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err(format!("{rate} is not a probability between 0 and 1")) }
+}

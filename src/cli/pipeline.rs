@@ -1,0 +1,126 @@
+//! The stages every Graph-facing command shares: load and validate manifests, resolve, narrow to the
+//! requested tenants and profiles, observe with progress, plan.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::diff::{Observation, PlanOptions, plan};
+use crate::engine::observe::observe;
+use crate::engine::plan::Plan;
+use crate::engine::resolve::DesiredState;
+use crate::graph::client::GraphClient;
+use crate::manifest::ManifestSet;
+use crate::manifest::diagnostics::sort;
+use crate::manifest::load::{Input, load_inputs};
+use crate::manifest::validate::validate;
+
+/// Validated manifests and what they resolve to.
+pub struct Prepared {
+    pub set: ManifestSet,
+    pub desired: DesiredState,
+    /// The `lab/` folder next to the first manifest directory, used to seed an empty lab.
+    pub lab_seed: Option<PathBuf>,
+}
+
+/// Loads and validates; on any error prints every diagnostic and returns `None` (exit 1, nothing is
+/// read or written). Warnings are printed and do not stop.
+pub fn prepare(paths: &[String], err: &mut dyn Write) -> anyhow::Result<Option<Prepared>> {
+    let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
+    let mut loaded = load_inputs(&inputs, &mut || {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map(|_| text)
+    });
+    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+    let (resolution, semantic) = validate(&loaded.set);
+    diagnostics.extend(semantic);
+    sort(&mut diagnostics);
+    for diagnostic in &diagnostics {
+        writeln!(err, "{diagnostic}")?;
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        writeln!(
+            err,
+            "Invalid manifests: {errors} error{}; nothing was read or written.",
+            if errors == 1 { "" } else { "s" }
+        )?;
+        return Ok(None);
+    }
+    let lab_seed = paths.iter().map(PathBuf::from).find(|p| p.is_dir()).map(|dir| dir.join("lab"));
+    Ok(Some(Prepared { set: loaded.set, desired: resolution.desired, lab_seed }))
+}
+
+/// Keeps only the tenants named (by `metadata.name` or tenant ID) and the policies the named profiles
+/// deliver. Narrowing by profile turns pruning off: other profiles' policies are out of view, not
+/// unwanted.
+pub fn narrow(desired: &mut DesiredState, tenants: &[String], profiles: &[String]) -> anyhow::Result<()> {
+    for name in tenants {
+        if !desired.tenants.iter().any(|t| &t.name == name || t.tenant_id.eq_ignore_ascii_case(name)) {
+            bail!("--tenant {name}: no such tenant in the manifests");
+        }
+    }
+    if !tenants.is_empty() {
+        desired.tenants.retain(|t| tenants.iter().any(|n| n == &t.name || n.eq_ignore_ascii_case(&t.tenant_id)));
+    }
+    if !profiles.is_empty() {
+        let known: Vec<&String> = desired.tenants.iter().flat_map(|t| &t.profiles).collect();
+        if let Some(unknown) = profiles.iter().find(|p| !known.contains(p)) {
+            bail!("--profile {unknown}: no such profile selects any of the tenants");
+        }
+        desired.tenants.retain(|t| t.profiles.iter().any(|p| profiles.contains(p)));
+        for tenant in &mut desired.tenants {
+            tenant.policies.retain(|p| profiles.contains(&p.profile));
+            tenant.prune_max_delete_percent = None;
+        }
+    }
+    Ok(())
+}
+
+/// Observes with a progress bar on a terminal, then plans. Prints how long reading took.
+pub async fn observe_and_plan(
+    client: &GraphClient,
+    desired: &DesiredState,
+    concurrency: usize,
+    options: PlanOptions,
+    err: &mut dyn Write,
+) -> anyhow::Result<Plan> {
+    let started = Instant::now();
+    let before = client.counts();
+    let count = desired.tenants.iter().filter(|t| !t.suspended).count();
+    let bar = progress(count as u64, "Observing");
+    let observations: BTreeMap<String, Observation> = observe(client, desired, concurrency, &|_| bar.inc(1)).await;
+    bar.finish_and_clear();
+    let counts = client.counts();
+    writeln!(
+        err,
+        "Observed {count} tenant{} in {:.1} s ({} Graph requests, {} token requests).",
+        if count == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64(),
+        counts.requests - before.requests,
+        counts.token_requests - before.token_requests,
+    )?;
+    Ok(plan(desired, &observations, options))
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal.
+pub fn progress(length: u64, verb: &str) -> ProgressBar {
+    let target =
+        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let bar = ProgressBar::with_draw_target(Some(length), target);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} tenants ({elapsed})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(verb.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A runtime for the async commands.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

@@ -1,0 +1,142 @@
+//! `tenantctl plan` and `tenantctl drift`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::connect::{GraphArgs, connect};
+use super::pipeline::{narrow, observe_and_plan, prepare, runtime};
+use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
+use crate::engine::diff::PlanOptions;
+use crate::engine::plan::Plan;
+use crate::model::profile::Mode;
+use crate::render::{self, Style};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Colored on a terminal, plain when piped.
+    #[default]
+    Human,
+    /// The stable JSON document (`formatVersion` 1).
+    Json,
+    /// For pull-request comments.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Manifest file or directory (recursive); `-` reads standard input. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+    /// Only this tenant (`metadata.name` or tenant ID). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Vec<String>,
+    /// Only the policies of this profile (pruning is off). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+    /// Save the plan (with everything `apply` needs) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// Exit 2 when there are changes (0: none, 1: error, 3: some tenants unknown).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Take over an unmanaged policy whose display name is the desired one (refused when several are).
+    #[arg(long)]
+    pub adopt: bool,
+    /// Allow deletes beyond a profile's `prune.maxDeletePercent`.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Manifest file or directory (recursive); `-` reads standard input. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+    /// Only this tenant (`metadata.name` or tenant ID). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Vec<String>,
+    /// Only the policies of this profile. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+pub fn plan(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let options = PlanOptions { adopt: args.adopt, allow_mass_delete: args.allow_mass_delete };
+    let Some(plan) = make_plan(&args.paths, &args.tenant, &args.profile, &args.graph, options, err)? else {
+        return Ok(EXIT_ERROR);
+    };
+    if let Some(path) = &args.out {
+        let text = serde_json::to_string_pretty(&plan)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    render_plan(&plan, args.output, out)?;
+    if let Some(path) = &args.out {
+        writeln!(err, "Saved the plan to {}; apply it with `tenantctl apply {}`.", path.display(), path.display())?;
+    }
+    Ok(exit_code(&plan, args.detailed_exitcode))
+}
+
+/// `drift`: the plan as if every profile were in audit mode; exit 2 when any tenant drifted.
+pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let Some(mut plan) = make_plan(&args.paths, &args.tenant, &args.profile, &args.graph, PlanOptions::default(), err)?
+    else {
+        return Ok(EXIT_ERROR);
+    };
+    for change in plan.tenants.iter_mut().flat_map(|t| t.changes.iter_mut()) {
+        change.mode = Mode::Audit;
+    }
+    let plan = Plan::new(plan.tenants);
+    render_plan(&plan, args.output, out)?;
+    Ok(exit_code(&plan, true))
+}
+
+pub fn make_plan(
+    paths: &[String],
+    tenants: &[String],
+    profiles: &[String],
+    graph: &GraphArgs,
+    options: PlanOptions,
+    err: &mut dyn Write,
+) -> anyhow::Result<Option<Plan>> {
+    let Some(mut prepared) = prepare(paths, err)? else { return Ok(None) };
+    narrow(&mut prepared.desired, tenants, profiles)?;
+    runtime()?.block_on(async {
+        let connection = connect(graph, &prepared.set, prepared.lab_seed.as_deref()).await?;
+        let plan = observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await;
+        connection.close().await;
+        plan.map(Some)
+    })
+}
+
+pub fn render_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Human => render::human::render(plan, Style { color: std::io::stdout().is_terminal() }, out)?,
+        OutputFormat::Json => render::json::render(plan, out)?,
+        OutputFormat::Markdown => render::markdown::render(plan, out)?,
+    }
+    Ok(())
+}
+
+/// 1 when a tenant failed, 3 when some are unknown, 2 for changes (when asked), else 0.
+pub fn exit_code(plan: &Plan, detailed: bool) -> u8 {
+    if plan.summary.failed_tenants > 0 {
+        EXIT_ERROR
+    } else if plan.summary.unknown_tenants > 0 {
+        EXIT_PARTIAL
+    } else if detailed && plan.has_changes() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,49 @@
+//! observe: read each tenant's live state — every configuration policy with settings and assignments,
+//! and the groups the desired assignments name — in as few Graph calls as the API allows, with
+//! bounded concurrency across tenants. A tenant whose reads fail is unknown.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::diff::{LiveTenant, Observation};
+use super::resolve::{DesiredState, TenantDesired};
+use crate::graph::client::{GraphClient, GraphError, for_each_tenant};
+
+/// Observes every tenant that is not suspended. `on_done` is called as each tenant finishes (for
+/// progress display).
+pub async fn observe(
+    client: &GraphClient,
+    desired: &DesiredState,
+    concurrency: usize,
+    on_done: &(dyn Fn(&str) + Sync),
+) -> BTreeMap<String, Observation> {
+    let tenants: Vec<&TenantDesired> = desired.tenants.iter().filter(|t| !t.suspended).collect();
+    let results = for_each_tenant(tenants, concurrency, |tenant| async move {
+        let observation = match observe_tenant(client, tenant).await {
+            Ok(live) => Observation::Observed(live),
+            Err(error) => Observation::Unknown(error.to_string()),
+        };
+        on_done(&tenant.name);
+        (tenant.name.clone(), observation)
+    })
+    .await;
+    results.into_iter().collect()
+}
+
+/// One list (with `$expand`, following next links) and, when assignments name groups, one `$batch`
+/// of group lookups.
+pub async fn observe_tenant(client: &GraphClient, tenant: &TenantDesired) -> Result<LiveTenant, GraphError> {
+    let graph = client.tenant(&tenant.tenant_id);
+    let policies = graph.list_policies().await?;
+    let names: BTreeSet<String> = tenant
+        .policies
+        .iter()
+        .flat_map(|p| p.assignments.groups.iter().chain(&p.assignments.exclude_groups))
+        .cloned()
+        .collect();
+    let groups = if names.is_empty() {
+        BTreeMap::new()
+    } else {
+        graph.find_groups(&names.into_iter().collect::<Vec<_>>()).await?
+    };
+    Ok(LiveTenant { policies, groups })
+}

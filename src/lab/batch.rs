@@ -1,0 +1,156 @@
+//! JSON batching (`POST /$batch`): up to 20 requests, each handled like a request of its own (the
+//! outer request's token; budget, throttling and server faults per inner request), so an inner
+//! request can be throttled while the batch itself is 200, as on Graph. `dependsOn` is honoured: a
+//! request whose dependency failed answers 424.
+
+use std::str::FromStr;
+
+use axum::http::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::dispatch::{GraphRequest, Lab, Route, decode_segments, handle, route_template};
+use super::reply::{Reply, RequestContext, service_unavailable};
+use super::tokens::Grant;
+
+/// Graph's limit of requests per batch.
+pub const MAX_BATCH_REQUESTS: usize = 20;
+
+#[derive(Deserialize)]
+struct BatchBody {
+    requests: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchItem {
+    id: String,
+    method: String,
+    url: String,
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+}
+
+pub fn run(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestContext) -> Reply {
+    let bad = |message: &str| Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", message);
+    let Some(Ok(batch)) = request.body.clone().map(serde_json::from_value::<BatchBody>) else {
+        return bad("Invalid batch payload format.");
+    };
+    if batch.requests.is_empty() {
+        return bad("Invalid batch payload format: the batch contains no request.");
+    }
+    if batch.requests.len() > MAX_BATCH_REQUESTS {
+        return bad(&format!(
+            "The batch contains {} requests; at most {MAX_BATCH_REQUESTS} are allowed.",
+            batch.requests.len()
+        ));
+    }
+    let items: Vec<Result<BatchItem, String>> =
+        batch.requests.into_iter().map(|r| serde_json::from_value(r).map_err(|e| e.to_string())).collect();
+    let ids: Vec<&str> = items.iter().filter_map(|i| i.as_ref().ok()).map(|i| i.id.as_str()).collect();
+    if (1..ids.len()).any(|i| ids[..i].contains(&ids[i])) {
+        return bad("Invalid batch payload format: request ids must be unique.");
+    }
+
+    let mut statuses: Vec<(String, u16)> = Vec::new();
+    let mut responses = Vec::new();
+    let mut committed = false;
+    for (index, item) in items.iter().enumerate() {
+        let (id, reply) = match item {
+            Ok(item) => (item.id.clone(), inner_reply(lab, grant, request, context, item, &statuses)),
+            Err(error) => (index.to_string(), bad(&format!("Invalid batch request: {error}"))),
+        };
+        committed |= reply.committed;
+        statuses.push((id.clone(), reply.status.as_u16()));
+        let mut response = Map::new();
+        response.insert("id".into(), Value::String(id));
+        response.insert("status".into(), reply.status.as_u16().into());
+        response.insert("headers".into(), Value::Object(reply.batch_headers()));
+        if let Some(body) = reply.body {
+            response.insert("body".into(), body);
+        }
+        responses.push(Value::Object(response));
+    }
+    let reply = Reply::json(StatusCode::OK, json!({"responses": responses}));
+    if committed { reply.committed() } else { reply }
+}
+
+fn inner_reply(
+    lab: &Lab,
+    grant: &Grant,
+    outer: &GraphRequest,
+    context: &RequestContext,
+    item: &BatchItem,
+    done: &[(String, u16)],
+) -> Reply {
+    let Some((method, segments, query)) = parse_item(item) else {
+        let message = format!("Invalid request URL or method: {} {}", item.method, item.url);
+        return Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", &message);
+    };
+    let route = route_template(&method, &outer.version, &segments);
+    let reply = if let Some(failed) = item.depends_on.iter().find(|d| !succeeded(done, d)) {
+        let message = format!("The request depends on request '{failed}', which failed or has not run.");
+        Reply::error(context, StatusCode::FAILED_DEPENDENCY, "FailedDependency", &message)
+    } else if Route::of(&outer.version, &segments) == Ok(Route::Batch) {
+        Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", "A batch cannot contain a batch.")
+    } else if lab.dice.roll_server_error(&lab.config().faults) {
+        service_unavailable(context)
+    } else {
+        let inner = GraphRequest {
+            method: method.clone(),
+            version: outer.version.clone(),
+            segments,
+            query,
+            body: item.body.clone(),
+        };
+        handle(lab, grant, &inner, context)
+    };
+    lab.stats.record(&route, method.as_str(), Some(&grant.tenant), reply.status.as_u16());
+    reply
+}
+
+/// Method, decoded path segments and query of an inner request (its URL is relative to the version
+/// root, with or without a leading `/`).
+fn parse_item(item: &BatchItem) -> Option<(Method, Vec<String>, Option<String>)> {
+    let method = Method::from_str(&item.method.to_ascii_uppercase()).ok()?;
+    if item.url.contains("://") {
+        return None;
+    }
+    let (path, query) = match item.url.split_once('?') {
+        Some((path, query)) => (path, Some(query.to_string())),
+        None => (item.url.as_str(), None),
+    };
+    Some((method, decode_segments(path), query))
+}
+
+fn succeeded(done: &[(String, u16)], id: &str) -> bool {
+    done.iter().any(|(done_id, status)| done_id == id && (200..300).contains(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inner_urls_are_relative_to_the_version_root() {
+        let item = |method: &str, url: &str| BatchItem {
+            id: "1".into(),
+            method: method.into(),
+            url: url.into(),
+            body: None,
+            depends_on: vec![],
+        };
+        let (method, segments, query) =
+            parse_item(&item("get", "/groups?$filter=displayName%20eq%20'a'")).expect("valid");
+        assert_eq!(
+            (method, segments, query.as_deref()),
+            (Method::GET, vec!["groups".to_string()], Some("$filter=displayName%20eq%20'a'"))
+        );
+        let (_, segments, _) = parse_item(&item("GET", "deviceManagement/configurationPolicies/a%2Fb")).expect("valid");
+        assert_eq!(segments, ["deviceManagement", "configurationPolicies", "a/b"]);
+        assert!(parse_item(&item("GET", "https://graph.microsoft.com/v1.0/groups")).is_none());
+        assert_eq!(decode_segments("/a/100%/b%20c"), ["a", "100%", "b c"]);
+    }
+}

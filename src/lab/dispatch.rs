@@ -1,0 +1,242 @@
+//! One Graph request, whether it came over HTTP or inside a `$batch`: routing, the caller's token,
+//! the write budget, query options, then the endpoint. Synchronous: it runs on a blocking thread
+//! because writes wait for the disk.
+
+use std::sync::{PoisonError, RwLock};
+use std::time::Instant;
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+
+use super::budget::WriteBudgets;
+use super::call::Call;
+use super::config::RuntimeConfig;
+use super::faults::FaultDice;
+use super::odata::parse_query;
+use super::reply::{Reply, RequestContext};
+use super::stats::Stats;
+use super::store::Store;
+use super::tokens::{Grant, TokenProblem, TokenStore};
+use super::{batch, policies, tenant_api};
+
+/// Everything the lab serves from.
+#[derive(Debug)]
+pub struct Lab {
+    pub store: Store,
+    pub tokens: TokenStore,
+    pub budgets: WriteBudgets,
+    pub dice: FaultDice,
+    pub stats: Stats,
+    pub config: RwLock<RuntimeConfig>,
+}
+
+impl Lab {
+    pub fn config(&self) -> RuntimeConfig {
+        self.config.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// A Graph request, decoded.
+#[derive(Clone, Debug)]
+pub struct GraphRequest {
+    pub method: Method,
+    /// `beta` or `v1.0`.
+    pub version: String,
+    /// Path below the version root, percent-decoded segments.
+    pub segments: Vec<String>,
+    pub query: Option<String>,
+    pub body: Option<Value>,
+}
+
+/// The endpoints the lab serves, below a version root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Policies,
+    Policy(String),
+    PolicySettings(String),
+    PolicyAssignments(String),
+    PolicyAssign(String),
+    Groups,
+    Incidents,
+    HuntingQuery,
+    Batch,
+}
+
+impl Route {
+    /// The route for a path, or the segment Graph would name as not found.
+    pub fn of(version: &str, segments: &[String]) -> Result<Route, String> {
+        let beta = version == "beta";
+        let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
+        let words: Vec<&str> = lower.iter().map(String::as_str).collect();
+        let id = |i: usize| segments[i].clone();
+        match words.as_slice() {
+            ["devicemanagement", "configurationpolicies", ..] if !beta => Err(segments[1].clone()),
+            ["devicemanagement", "configurationpolicies"] => Ok(Route::Policies),
+            ["devicemanagement", "configurationpolicies", _] => Ok(Route::Policy(id(2))),
+            ["devicemanagement", "configurationpolicies", _, "settings"] => Ok(Route::PolicySettings(id(2))),
+            ["devicemanagement", "configurationpolicies", _, "assignments"] => Ok(Route::PolicyAssignments(id(2))),
+            ["devicemanagement", "configurationpolicies", _, "assign" | "microsoft.graph.assign"] => {
+                Ok(Route::PolicyAssign(id(2)))
+            }
+            ["groups"] => Ok(Route::Groups),
+            ["security", "incidents"] => Ok(Route::Incidents),
+            ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
+            ["$batch"] => Ok(Route::Batch),
+            _ => Err(segments.last().cloned().unwrap_or_default()),
+        }
+    }
+
+    fn path_template(&self) -> &'static str {
+        match self {
+            Route::Policies => "/deviceManagement/configurationPolicies",
+            Route::Policy(_) => "/deviceManagement/configurationPolicies/{id}",
+            Route::PolicySettings(_) => "/deviceManagement/configurationPolicies/{id}/settings",
+            Route::PolicyAssignments(_) => "/deviceManagement/configurationPolicies/{id}/assignments",
+            Route::PolicyAssign(_) => "/deviceManagement/configurationPolicies/{id}/assign",
+            Route::Groups => "/groups",
+            Route::Incidents => "/security/incidents",
+            Route::HuntingQuery => "/security/runHuntingQuery",
+            Route::Batch => "/$batch",
+        }
+    }
+
+    fn allows(&self, method: &Method) -> bool {
+        match self {
+            Route::Policies => [Method::GET, Method::POST].contains(method),
+            Route::Policy(_) => [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method),
+            Route::PolicySettings(_) | Route::PolicyAssignments(_) | Route::Groups | Route::Incidents => {
+                method == Method::GET
+            }
+            Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
+        }
+    }
+
+    /// Writes count against Intune's write budget.
+    pub fn is_policy_write(&self, method: &Method) -> bool {
+        let policy_route = matches!(self, Route::Policies | Route::Policy(_) | Route::PolicyAssign(_));
+        policy_route && method != Method::GET
+    }
+}
+
+/// The stats label of a request: `GET /beta/deviceManagement/configurationPolicies/{id}`.
+pub fn route_template(method: &Method, version: &str, segments: &[String]) -> String {
+    match Route::of(version, segments) {
+        Ok(route) => format!("{method} /{version}{}", route.path_template()),
+        Err(_) => format!("{method} /{version}/*"),
+    }
+}
+
+/// The caller behind a bearer token, or Graph's 401.
+pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestContext) -> Result<Grant, Reply> {
+    let token = authorization
+        .and_then(|h| h.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty());
+    let problem = match token.map(|t| lab.tokens.check(t)) {
+        Some(Ok(grant)) => return Ok(grant),
+        None => "Access token is empty.",
+        Some(Err(TokenProblem::Unknown)) => "Invalid JWT token. The token is not recognized.",
+        Some(Err(TokenProblem::Expired)) => "Lifetime validation failed, the token is expired.",
+    };
+    Err(Reply::error(context, StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", problem))
+}
+
+/// Handles an authenticated request (not the faults and failing tenants the HTTP layer decides).
+pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestContext) -> Reply {
+    let config = lab.config();
+    let route = match Route::of(&request.version, &request.segments) {
+        Ok(route) => route,
+        Err(segment) => {
+            let message = format!("Resource not found for the segment '{segment}'.");
+            return Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", &message);
+        }
+    };
+    if !route.allows(&request.method) {
+        let message = format!("The HTTP method '{}' is not allowed for this resource.", request.method);
+        return Reply::error(context, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", &message);
+    }
+    if let (true, Some(budget)) = (route.is_policy_write(&request.method), config.write_budget)
+        && let Err(throttled) =
+            lab.budgets.admit(&grant.tenant, &grant.client_id, budget, config.retry_after, Instant::now())
+    {
+        let mut reply = Reply::error(context, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests.");
+        reply.retry_after = throttled.retry_after;
+        return reply;
+    }
+    let query = match parse_query(request.query.as_deref()) {
+        Ok(query) => query,
+        Err(error) => return Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", &error.0),
+    };
+    if route == Route::Batch {
+        return batch::run(lab, grant, request, context);
+    }
+    let Some(mut tenant) = lab.store.tenant(&grant.tenant) else {
+        return Reply::error(context, StatusCode::NOT_FOUND, "ResourceNotFound", "The tenant does not exist.");
+    };
+    let call = Call { request, query: &query, context, page_size: config.page_size };
+    match route {
+        Route::Groups => tenant_api::groups(&tenant, &call),
+        Route::Incidents => tenant_api::incidents(&tenant, &call),
+        Route::HuntingQuery => tenant_api::hunting_query(&tenant, &call),
+        route => policies::handle(&mut tenant, &route, &call),
+    }
+}
+
+/// Percent-decoded, non-empty segments of a path.
+pub fn decode_segments(path: &str) -> Vec<String> {
+    path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect()
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(high), Some(low)) =
+                (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
+        {
+            out.push((high * 16 + low) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(path: &str) -> Vec<String> {
+        path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
+
+    #[test]
+    fn routes_and_their_templates() {
+        let template = |method: Method, version: &str, path: &str| route_template(&method, version, &segments(path));
+        assert_eq!(
+            template(Method::GET, "beta", "deviceManagement/configurationPolicies/abc"),
+            "GET /beta/deviceManagement/configurationPolicies/{id}"
+        );
+        assert_eq!(
+            template(Method::POST, "beta", "devicemanagement/configurationpolicies/abc/assign"),
+            "POST /beta/deviceManagement/configurationPolicies/{id}/assign"
+        );
+        assert_eq!(template(Method::GET, "v1.0", "groups"), "GET /v1.0/groups");
+        assert_eq!(template(Method::GET, "v1.0", "deviceManagement/configurationPolicies"), "GET /v1.0/*");
+        assert_eq!(
+            Route::of("v1.0", &segments("deviceManagement/configurationPolicies")),
+            Err("configurationPolicies".into())
+        );
+        assert_eq!(Route::of("beta", &segments("nope/x")), Err("x".into()));
+        assert!(Route::Policy("a".into()).is_policy_write(&Method::PATCH));
+        assert!(!Route::Policy("a".into()).is_policy_write(&Method::GET));
+        assert!(!Route::HuntingQuery.is_policy_write(&Method::POST));
+        assert!(!Route::Groups.allows(&Method::POST));
+    }
+}

@@ -1,0 +1,85 @@
+//! The non-policy objects of a generated tenant: Entra groups, Defender incidents (v1.0 shape) and an
+//! advanced hunting response.
+
+use serde_json::{Value, json};
+
+use super::seeded::Seeded;
+
+/// Groups every lab tenant has; the manifests and tests refer to them by name.
+pub const LAB_GROUPS: [&str; 3] = ["All Lab Devices", "SG-Lab-Pilot", "SG-Break-Glass-Devices"];
+
+pub fn group(seeded: &Seeded, tenant_label: &str, display_name: &str) -> Value {
+    let label = format!("{tenant_label}/group/{display_name}");
+    let nickname: String = display_name.chars().filter(char::is_ascii_alphanumeric).collect();
+    json!({
+        "id": seeded.guid(&label),
+        "displayName": display_name,
+        "description": format!("{display_name} (lab)"),
+        "createdDateTime": seeded.timestamp(&label),
+        "groupTypes": [],
+        "mailEnabled": false,
+        "mailNickname": nickname.to_ascii_lowercase(),
+        "securityEnabled": true
+    })
+}
+
+const INCIDENT_TITLES: [&str; 6] = [
+    "Multi-stage incident involving Initial access & Execution on one endpoint",
+    "Suspicious PowerShell activity on one endpoint",
+    "Credential theft attempt against lsass.exe",
+    "Ransomware activity blocked on multiple endpoints",
+    "Malware detected in a downloaded archive",
+    "Suspicious sign-in followed by mailbox rule creation",
+];
+const SEVERITIES: [&str; 4] = ["high", "medium", "low", "informational"];
+const STATUSES: [&str; 3] = ["active", "inProgress", "resolved"];
+
+/// The `index`-th incident of a tenant; severities and statuses vary across a tenant's incidents.
+pub fn incident(seeded: &Seeded, tenant_label: &str, tenant_id: &str, number: u64, index: usize) -> Value {
+    let label = format!("{tenant_label}/incident/{index}");
+    let id = number.to_string();
+    let status = STATUSES[index % STATUSES.len()];
+    let created = seeded.timestamp(&label);
+    json!({
+        "id": id,
+        "incidentWebUrl": format!("https://security.microsoft.com/incidents/{id}?tid={tenant_id}"),
+        "tenantId": tenant_id,
+        "redirectIncidentId": null,
+        "displayName": seeded.pick(&format!("{label}/title"), &INCIDENT_TITLES),
+        "createdDateTime": created,
+        "lastUpdateDateTime": created,
+        "assignedTo": if status == "active" { Value::Null } else { json!("soc-analyst@lab.tenantctl.dev") },
+        "classification": if status == "resolved" { "truePositive" } else { "unknown" },
+        "determination": if status == "resolved" { "malware" } else { "unknown" },
+        "status": status,
+        "severity": SEVERITIES[(index + seeded.number(&format!("{label}/severity"), 2) as usize) % SEVERITIES.len()],
+        "customTags": [],
+        "systemTags": [],
+        "description": null,
+        "comments": []
+    })
+}
+
+/// The response `runHuntingQuery` gives for any query in the tenant.
+pub fn hunting(seeded: &Seeded, tenant_label: &str, device_prefix: &str) -> Value {
+    let rows: Vec<Value> = (0..3)
+        .map(|row| {
+            json!({
+                "Timestamp": seeded.timestamp(&format!("{tenant_label}/hunting/{row}")),
+                "DeviceName": format!("{device_prefix}-pc-{:03}", 1 + seeded.number(&format!("{tenant_label}/device/{row}"), 300)),
+                "FileName": "cmd.exe",
+                "InitiatingProcessFileName": "powershell.exe"
+            })
+        })
+        .collect();
+    json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
+        "schema": [
+            {"name": "Timestamp", "type": "DateTime"},
+            {"name": "DeviceName", "type": "String"},
+            {"name": "FileName", "type": "String"},
+            {"name": "InitiatingProcessFileName", "type": "String"}
+        ],
+        "results": rows
+    })
+}

@@ -1,0 +1,180 @@
+//! The lab: a Microsoft-Graph-compatible emulator of the endpoints tenantctl uses, for any number of
+//! simulated tenants, persisted as Graph's own JSON in a state directory.
+//!
+//! It issues per-tenant tokens at its own Microsoft identity platform token endpoint and serves
+//! `deviceManagement/configurationPolicies`, groups, security incidents, advanced hunting and `$batch`
+//! over real HTTP in Graph's wire format. Knobs for latency, paging, Intune's write budget and fault
+//! injection (5xx, dropped connections, responses lost after the write committed) let tests and
+//! benchmarks prove that a client survives a bad day. The same client code path runs against the lab
+//! and against Microsoft Graph.
+
+mod batch;
+mod budget;
+mod call;
+mod config;
+mod dispatch;
+mod error;
+mod faults;
+mod files;
+mod ids;
+mod init;
+mod odata;
+mod paging;
+mod policies;
+mod policy_document;
+mod reply;
+mod server;
+mod stats;
+mod store;
+mod templates;
+mod tenant_api;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::graph::secret::Secret;
+
+pub use error::LabError;
+pub use init::{InitOptions, InitSummary, SHARD_LABEL, init};
+pub use server::LabServer;
+
+/// Graph's observed default page size for `configurationPolicies`.
+pub const DEFAULT_PAGE_SIZE: usize = 25;
+/// Lifetime of access tokens the Microsoft identity platform issues for client credentials.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
+
+/// How the lab behaves. Everything but `state_dir` and `seed` can also be changed while it runs,
+/// through `PUT /_lab/config`.
+#[derive(Clone, Debug)]
+pub struct LabOptions {
+    /// The state directory (`lab.json`, `tenants/<tenantId>/…`).
+    pub state_dir: PathBuf,
+    /// Added before handling every token and Graph request.
+    pub latency: Duration,
+    /// Items per page of every collection; also the largest `$top` honoured.
+    pub page_size: usize,
+    /// Writes to `configurationPolicies` allowed per tenant and app in a sliding window; `None` is
+    /// unlimited.
+    pub write_budget: Option<WriteBudget>,
+    /// Whether 429 responses carry `Retry-After`.
+    pub retry_after: RetryAfterMode,
+    /// Probabilities of injected faults, per Graph request.
+    pub faults: FaultRates,
+    /// Tenant ids whose every Graph request answers 503, as an unreachable tenant would.
+    pub failing_tenants: Vec<String>,
+    /// Lifetime of issued access tokens.
+    pub token_lifetime: Duration,
+    /// Seed of the fault generator, so that a run can be reproduced.
+    pub seed: u64,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            state_dir: PathBuf::new(),
+            latency: Duration::ZERO,
+            page_size: DEFAULT_PAGE_SIZE,
+            write_budget: Some(WriteBudget::INTUNE_PER_APP),
+            retry_after: RetryAfterMode::Always,
+            faults: FaultRates::default(),
+            failing_tenants: Vec::new(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            seed: 0,
+        }
+    }
+}
+
+/// A number of writes allowed within a sliding window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteBudget {
+    pub writes: u32,
+    pub window: Duration,
+}
+
+impl WriteBudget {
+    /// Intune's published limit for `configurationPolicies` writes: 100 per 20 s per app per tenant.
+    pub const INTUNE_PER_APP: WriteBudget = WriteBudget { writes: 100, window: Duration::from_secs(20) };
+}
+
+/// Whether throttled responses say when to retry. Intune sometimes omits `Retry-After`, and clients
+/// must cope with both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryAfterMode {
+    /// Every 429 carries `Retry-After`.
+    #[default]
+    Always,
+    /// No 429 carries `Retry-After`.
+    Never,
+    /// Every other 429 of a tenant carries `Retry-After`, starting with the first.
+    Alternate,
+}
+
+impl FromStr for RetryAfterMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "always" => Ok(RetryAfterMode::Always),
+            "never" => Ok(RetryAfterMode::Never),
+            "alternate" => Ok(RetryAfterMode::Alternate),
+            other => Err(format!("`{other}` is not a Retry-After mode (always, never, alternate)")),
+        }
+    }
+}
+
+/// Probabilities (0 to 1) of faults injected into Graph requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultRates {
+    /// 503 ServiceUnavailable before anything is done.
+    #[serde(default)]
+    pub server_error: f64,
+    /// The connection is dropped without a response before anything is done.
+    #[serde(default)]
+    pub connection_reset: f64,
+    /// Writes only: the write commits, then the connection is dropped without a response.
+    #[serde(default)]
+    pub lost_response: f64,
+}
+
+impl FaultRates {
+    /// Why these rates are unusable, if they are.
+    pub fn problem(&self) -> Option<String> {
+        [
+            ("serverError", self.server_error),
+            ("connectionReset", self.connection_reset),
+            ("lostResponse", self.lost_response),
+        ]
+        .into_iter()
+        .find(|(_, rate)| !(0.0..=1.0).contains(rate))
+        .map(|(name, rate)| format!("fault rate {name} = {rate} is not a probability between 0 and 1"))
+    }
+}
+
+/// An app registration the lab knows (an entry of `lab.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabApp {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The exact assertion accepted for workload identity federation, when the app has one.
+    #[serde(default)]
+    pub federated_assertion: Option<Secret>,
+}
+
+/// The first app of `<state_dir>/lab.json`, so that a client can be pointed at the lab.
+pub fn read_lab_credentials(state_dir: &Path) -> Result<LabApp, LabError> {
+    let apps = store::read_apps(state_dir)?;
+    apps.into_iter().next().ok_or_else(|| LabError::NoApps(state_dir.join(store::LAB_FILE)))
+}
+
+/// Address the lab listens on by default: loopback, any free port.
+pub fn default_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}

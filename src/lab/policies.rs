@@ -1,0 +1,173 @@
+//! `deviceManagement/configurationPolicies` (beta): list, get, create, replace, patch, delete, the
+//! `settings` and `assignments` sub-collections and the `assign` action. Every change reaches the state
+//! directory before the response is sent.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Map, Value};
+
+use super::call::Call;
+use super::dispatch::Route;
+use super::ids::random_guid;
+use super::paging::{Cursor, page_at};
+use super::policy_document::{Expansion, assigned, created, patched, rendered, replaced};
+use super::reply::Reply;
+use super::store::TenantData;
+
+const COLLECTION: &str = "deviceManagement/configurationPolicies";
+
+pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
+    let expansion = match Expansion::parse(&call.query.expand) {
+        Ok(expansion) => expansion,
+        Err(message) => return call.bad_request(&message),
+    };
+    let method = &call.request.method;
+    match route {
+        Route::Policies if method == Method::POST => create(tenant, call),
+        Route::Policies => list(tenant, call, expansion),
+        Route::Policy(id) => match policy_or_not_found(tenant, id, call) {
+            Err(reply) => reply,
+            Ok(existing) if method == Method::GET => entity(call, &existing, expansion),
+            Ok(existing) if method == Method::PUT => replace(tenant, id, &existing, call),
+            Ok(existing) if method == Method::PATCH => patch(tenant, id, &existing, call),
+            Ok(_) => delete(tenant, id, call),
+        },
+        Route::PolicySettings(id) => {
+            policy_or_not_found(tenant, id, call).map_or_else(|r| r, |p| settings(call, id, &p))
+        }
+        Route::PolicyAssignments(id) => {
+            policy_or_not_found(tenant, id, call).map_or_else(|r| r, |p| assignments(call, id, &p))
+        }
+        Route::PolicyAssign(id) => {
+            policy_or_not_found(tenant, id, call).map_or_else(|r| r, |p| assign(tenant, id, &p, call))
+        }
+        _ => call.bad_request("Unsupported request."),
+    }
+}
+
+fn list(tenant: &TenantData, call: &Call, expansion: Expansion) -> Reply {
+    let select = call.query.select.as_deref();
+    let context = format!("{COLLECTION}{}", expansion.context_suffix());
+    call.collection_page(&context, &tenant.policies, |policy| Value::Object(rendered(policy, expansion, select)))
+}
+
+fn entity(call: &Call, policy: &Map<String, Value>, expansion: Expansion) -> Reply {
+    let context = call.context_url(&format!("{COLLECTION}{}/$entity", expansion.context_suffix()));
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(context));
+    body.extend(rendered(policy, expansion, call.query.select.as_deref()));
+    Reply::json(StatusCode::OK, Value::Object(body))
+}
+
+fn create(tenant: &mut TenantData, call: &Call) -> Reply {
+    let body = match call.body() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let id = random_guid();
+    let policy = match created(body, &id, &timestamp(call)) {
+        Ok(policy) => policy,
+        Err(message) => return invalid(call, &message),
+    };
+    if let Err(reply) = persist(tenant, &id, policy.clone(), call) {
+        return reply;
+    }
+    let mut reply = entity(call, &policy, Expansion::default());
+    reply.status = StatusCode::CREATED;
+    reply.committed()
+}
+
+fn replace(tenant: &mut TenantData, id: &str, existing: &Map<String, Value>, call: &Call) -> Reply {
+    let body = match call.body() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    match replaced(existing, body, &timestamp(call)) {
+        Ok(policy) => persist(tenant, id, policy, call).map_or_else(|r| r, |()| Reply::no_content().committed()),
+        Err(message) => invalid(call, &message),
+    }
+}
+
+fn patch(tenant: &mut TenantData, id: &str, existing: &Map<String, Value>, call: &Call) -> Reply {
+    let body = match call.body() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let policy = match patched(existing, body, &timestamp(call)) {
+        Ok(policy) => policy,
+        Err(message) => return invalid(call, &message),
+    };
+    if let Err(reply) = persist(tenant, id, policy.clone(), call) {
+        return reply;
+    }
+    entity(call, &policy, Expansion::default()).committed()
+}
+
+fn delete(tenant: &mut TenantData, id: &str, call: &Call) -> Reply {
+    match tenant.policies.remove(id) {
+        Ok(_) => Reply::no_content().committed(),
+        Err(error) => persistence_failed(call, &error),
+    }
+}
+
+fn settings(call: &Call, id: &str, policy: &Map<String, Value>) -> Reply {
+    let offset = match call.cursor() {
+        Ok(None) => 0,
+        Ok(Some(Cursor::Offset(offset))) => offset,
+        Ok(Some(Cursor::After(_))) | Err(_) => return call.bad_request("The $skiptoken is invalid."),
+    };
+    let all = policy.get("settings").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let (range, next) = page_at(all.len(), offset, call.page_size());
+    call_page(call, &format!("{COLLECTION}('{id}')/settings"), all[range].to_vec(), next)
+}
+
+fn assignments(call: &Call, id: &str, policy: &Map<String, Value>) -> Reply {
+    let all = policy.get("assignments").and_then(Value::as_array).cloned().unwrap_or_default();
+    call_page(call, &format!("{COLLECTION}('{id}')/assignments"), all, None)
+}
+
+fn assign(tenant: &mut TenantData, id: &str, existing: &Map<String, Value>, call: &Call) -> Reply {
+    let body = match call.body() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let (policy, assignments) = match assigned(existing, id, body) {
+        Ok(result) => result,
+        Err(message) => return invalid(call, &message),
+    };
+    if let Err(reply) = persist(tenant, id, policy, call) {
+        return reply;
+    }
+    let context = "Collection(microsoft.graph.deviceManagementConfigurationPolicyAssignment)";
+    call_page(call, context, assignments, None).committed()
+}
+
+fn call_page(call: &Call, context: &str, items: Vec<Value>, next: Option<Cursor>) -> Reply {
+    Reply::json(StatusCode::OK, call.page(context, items, next))
+}
+
+fn policy_or_not_found(tenant: &TenantData, id: &str, call: &Call) -> Result<Map<String, Value>, Reply> {
+    tenant.policies.get(id).cloned().ok_or_else(|| {
+        let path = format!("/DeviceConfigV2/DCV2GraphService/deviceManagement/configurationPolicies('{id}')");
+        Reply::intune_error(call.context, StatusCode::NOT_FOUND, "ResourceNotFound", "An error has occurred", &path)
+    })
+}
+
+fn invalid(call: &Call, message: &str) -> Reply {
+    let path = "/DeviceConfigV2/DCV2GraphService/deviceManagement/configurationPolicies";
+    Reply::intune_error(call.context, StatusCode::BAD_REQUEST, "BadRequest", message, path)
+}
+
+fn persist(tenant: &mut TenantData, id: &str, policy: Map<String, Value>, call: &Call) -> Result<(), Reply> {
+    tenant.policies.put(id, policy).map_err(|error| persistence_failed(call, &error))
+}
+
+fn persistence_failed(call: &Call, error: &super::LabError) -> Reply {
+    tracing::error!(%error, "lab: cannot persist a change");
+    let message = format!("The lab could not persist the change: {error}");
+    Reply::error(call.context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &message)
+}
+
+/// Graph's timestamp form: RFC 3339, UTC, seven fractional digits.
+fn timestamp(call: &Call) -> String {
+    format!("{:.7}", call.context.now)
+}

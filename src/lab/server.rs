@@ -1,0 +1,295 @@
+//! The lab's HTTP server: the token endpoint, the Graph endpoints with latency and fault injection,
+//! and the `/_lab` control endpoints, served by axum in a background task.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use serde_json::{Map, Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::budget::WriteBudgets;
+use super::config::{ConfigUpdate, RuntimeConfig};
+use super::dispatch::{GraphRequest, Lab, authenticate, decode_segments, handle, route_template};
+use super::faults::{FaultDice, dropped_connection};
+use super::ids::random_guid;
+use super::reply::{CLIENT_REQUEST_ID, Reply, RequestContext, add_request_ids, service_unavailable};
+use super::stats::{DROPPED, Stats};
+use super::store::Store;
+use super::tokens::{TokenStore, authorize};
+use super::{LabError, LabOptions};
+use crate::graph::secret::Secret;
+use crate::graph::wire_common::TokenResponse;
+
+/// Largest request body accepted (a policy with hundreds of settings is well below).
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// How long shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+const TOKEN_ROUTE: &str = "POST /{tenant}/oauth2/v2.0/token";
+
+/// A running lab.
+pub struct LabServer {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    lab: Arc<Lab>,
+    /// Base URL for links when a request carries no `Host` header.
+    own_url: Arc<str>,
+}
+
+impl LabServer {
+    /// Loads the state directory, binds `addr` (port 0 picks a free port) and serves in a background
+    /// task until [`LabServer::shutdown`].
+    pub async fn start(options: LabOptions, addr: SocketAddr) -> Result<LabServer, LabError> {
+        if options.state_dir.as_os_str().is_empty() {
+            return Err(LabError::InvalidOption("the state directory must be set".into()));
+        }
+        let config = RuntimeConfig::from_options(&options).map_err(LabError::InvalidOption)?;
+        let dir = options.state_dir.clone();
+        let store = tokio::task::spawn_blocking(move || Store::load(&dir))
+            .await
+            .map_err(|e| LabError::InvalidOption(format!("loading the state directory failed: {e}")))??;
+        let lab = Lab {
+            store,
+            tokens: TokenStore::default(),
+            budgets: WriteBudgets::default(),
+            dice: FaultDice::new(options.seed),
+            stats: Stats::default(),
+            config: std::sync::RwLock::new(config),
+        };
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| LabError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(|source| LabError::Bind { addr, source })?;
+        let shared = Shared { lab: Arc::new(lab), own_url: Arc::from(base_url(bound)) };
+        let router = Router::new()
+            .route("/_lab/config", get(config_view).put(config_update))
+            .route("/_lab/stats", get(stats_view).delete(stats_reset))
+            .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .fallback(graph)
+            .with_state(shared);
+        // Small responses must not wait for Nagle's algorithm: latency is a knob, not an accident.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serving = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = stop.await;
+            });
+            if let Err(error) = serving.await {
+                tracing::error!(%error, "lab: server failed");
+            }
+        });
+        Ok(LabServer { addr: bound, shutdown: Some(shutdown), task: Some(task) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the base of both the login URL and the Graph URL.
+    pub fn url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// Stops accepting requests and waits (a few seconds at most) for those in flight.
+    pub async fn shutdown(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for LabServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The URL clients use: an unspecified bind address is reached through loopback.
+fn base_url(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+fn context(headers: &HeaderMap, shared: &Shared) -> RequestContext {
+    let header_text = |name: &header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    RequestContext {
+        request_id: random_guid(),
+        client_request_id: header_text(&CLIENT_REQUEST_ID),
+        base_url: header_text(&header::HOST)
+            .map_or_else(|| shared.own_url.to_string(), |host| format!("http://{host}")),
+        now: jiff::Timestamp::now(),
+    }
+}
+
+async fn graph(State(shared): State<Shared>, request: Request) -> Response {
+    let lab = &shared.lab;
+    let config = lab.config();
+    if !config.latency.is_zero() {
+        tokio::time::sleep(config.latency).await;
+    }
+    let (parts, body) = request.into_parts();
+    let context = context(&parts.headers, &shared);
+    let segments = decode_segments(parts.uri.path());
+    let method = parts.method.clone();
+    let Some(version) = segments.first().filter(|v| *v == "beta" || *v == "v1.0").cloned() else {
+        let message = format!("Invalid version: {}", segments.first().map_or("", String::as_str));
+        lab.stats.record(&format!("{method} /*"), method.as_str(), None, StatusCode::BAD_REQUEST.as_u16());
+        return Reply::error(&context, StatusCode::BAD_REQUEST, "BadRequest", &message).into_response(&context);
+    };
+    let segments = segments[1..].to_vec();
+    let route = route_template(&method, &version, &segments);
+    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let caller = authenticate(lab, authorization, &context);
+    let tenant = caller.as_ref().ok().map(|grant| grant.tenant.clone());
+    let record = |status: u16| lab.stats.record(&route, method.as_str(), tenant.as_deref(), status);
+
+    let roll = lab.dice.roll(&config.faults);
+    if roll.connection_reset {
+        record(DROPPED);
+        return dropped_connection();
+    }
+    let refusal = match &caller {
+        _ if roll.server_error => Some(service_unavailable(&context)),
+        Err(unauthorized) => Some(unauthorized.clone()),
+        Ok(grant) if config.is_failing(&grant.tenant) => Some(service_unavailable(&context)),
+        Ok(_) => None,
+    };
+    let body = match refusal {
+        Some(reply) => Err(reply),
+        None => read_json_body(body, &context).await,
+    };
+    let (grant, body) = match (caller, body) {
+        (Ok(grant), Ok(body)) => (grant, body),
+        (_, Err(reply)) | (Err(reply), _) => {
+            record(reply.status.as_u16());
+            return reply.into_response(&context);
+        }
+    };
+    let request =
+        GraphRequest { method: method.clone(), version, segments, query: parts.uri.query().map(str::to_string), body };
+    let worker = {
+        let (lab, context) = (Arc::clone(lab), context.clone());
+        tokio::task::spawn_blocking(move || handle(&lab, &grant, &request, &context))
+    };
+    let reply = worker.await.unwrap_or_else(|error| {
+        tracing::error!(%error, "lab: request handler failed");
+        Reply::error(&context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "The request handler failed.")
+    });
+    if reply.committed && roll.lost_response {
+        record(DROPPED);
+        return dropped_connection();
+    }
+    record(reply.status.as_u16());
+    reply.into_response(&context)
+}
+
+async fn read_json_body(body: axum::body::Body, context: &RequestContext) -> Result<Option<Value>, Reply> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        Reply::error(context, StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "The request body is too large.")
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|_| {
+        let message = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
+        Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", message)
+    })
+}
+
+async fn token(State(shared): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let lab = &shared.lab;
+    let config = lab.config();
+    if !config.latency.is_zero() {
+        tokio::time::sleep(config.latency).await;
+    }
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let stats_tenant = lab.store.tenant_id(&tenant).unwrap_or(&tenant).to_string();
+    let (status, body) = match authorize(&lab.store, &tenant, &form, basic) {
+        Ok((tenant_id, client_id)) => {
+            let access_token = lab.tokens.issue(&tenant_id, &client_id, config.token_lifetime);
+            let expires_in = config.token_lifetime.as_secs();
+            let response =
+                TokenResponse { token_type: "Bearer".into(), expires_in, access_token: Secret::new(access_token) };
+            (StatusCode::OK, serde_json::to_value(response).unwrap_or(Value::Null))
+        }
+        Err(failure) => {
+            let correlation = headers.get(&CLIENT_REQUEST_ID).and_then(|v| v.to_str().ok());
+            let body = failure.body(jiff::Timestamp::now(), correlation);
+            (failure.status, serde_json::to_value(body).unwrap_or(Value::Null))
+        }
+    };
+    lab.stats.record(TOKEN_ROUTE, "POST", Some(&stats_tenant), status.as_u16());
+    let mut response = (status, axum::Json(body)).into_response();
+    let response_headers = response.headers_mut();
+    // Token responses must never be cached (RFC 6749 §5.1).
+    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    response_headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn config_view(State(shared): State<Shared>) -> Response {
+    axum::Json(shared.lab.config().view()).into_response()
+}
+
+async fn config_update(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let context = context(&headers, &shared);
+    let update: ConfigUpdate = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(error) => return lab_bad_request(&context, &error.to_string()),
+    };
+    let mut config = shared.lab.config.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match config.apply(update) {
+        Ok(()) => axum::Json(config.view()).into_response(),
+        Err(problem) => lab_bad_request(&context, &problem),
+    }
+}
+
+fn lab_bad_request(context: &RequestContext, message: &str) -> Response {
+    Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", message).into_response(context)
+}
+
+async fn stats_view(State(shared): State<Shared>) -> Response {
+    let lab = &shared.lab;
+    let view = lab.stats.view();
+    let mut tenants = Map::new();
+    for id in lab.store.tenant_ids() {
+        if let Some(tenant) = lab.store.tenant(id) {
+            let counts = json!({
+                "configurationPolicies": tenant.policies.len(),
+                "assignments": tenant.assignment_count(),
+                "groups": tenant.groups.len(),
+                "incidents": tenant.incidents.len(),
+            });
+            tenants.insert(id.to_string(), counts);
+        }
+    }
+    axum::Json(json!({"requests": view.requests, "totals": view.totals, "tenants": tenants})).into_response()
+}
+
+async fn stats_reset(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    shared.lab.stats.reset();
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    add_request_ids(response.headers_mut(), &context(&headers, &shared));
+    response
+}

@@ -1,0 +1,90 @@
+//! The terminal view: per tenant, per policy, `+`/`~`/`-` with a YAML diff of what changes, and a
+//! Terraform-like summary line.
+
+use std::io::{self, Write};
+
+use similar::ChangeTag;
+
+use super::yaml_diff::diff;
+use super::{Style, summary_line};
+use crate::engine::plan::{Action, Change, Plan, TenantPlan, TenantState};
+
+pub fn render(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let mut in_sync = 0;
+    for tenant in &plan.tenants {
+        let quiet = tenant.state == TenantState::Planned && tenant.changes.is_empty() && tenant.problems.is_empty();
+        if quiet {
+            in_sync += 1;
+            continue;
+        }
+        render_tenant(tenant, style, out)?;
+        writeln!(out)?;
+    }
+    if !plan.has_changes() && plan.summary.unknown_tenants == 0 && plan.summary.failed_tenants == 0 {
+        writeln!(out, "{}", style.green("No changes. Every tenant matches the manifests."))?;
+    } else if in_sync > 0 {
+        writeln!(out, "{}", style.dim(&format!("{in_sync} tenant{} in sync.", if in_sync == 1 { "" } else { "s" })))?;
+    }
+    writeln!(out, "{}", style.bold(&summary_line(&plan.summary)))
+}
+
+fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let title = format!("{}  {}", style.bold(&tenant.name), style.dim(&tenant.display_name));
+    match tenant.state {
+        TenantState::Unknown => {
+            return writeln!(out, "{title}  {} — {}", style.red("unknown"), tenant.problems.join("; "));
+        }
+        TenantState::Suspended => return writeln!(out, "{title}  {}", style.dim("suspended: not read, not written")),
+        TenantState::Planned | TenantState::Failed => {}
+    }
+    let profiles = match tenant.profiles.as_slice() {
+        [] => String::new(),
+        [one] => format!("  (profile {one})"),
+        many => format!("  (profiles {})", many.join(", ")),
+    };
+    writeln!(out, "{title}{}", style.dim(&profiles))?;
+    let width = tenant.changes.iter().map(|c| c.policy.len()).max().unwrap_or(0);
+    for change in &tenant.changes {
+        render_change(change, width, style, out)?;
+    }
+    if tenant.unmanaged > 0 {
+        let noun = if tenant.unmanaged == 1 { "policy" } else { "policies" };
+        writeln!(out, "  {}", style.dim(&format!("· {} unmanaged {noun} left alone", tenant.unmanaged)))?;
+    }
+    for problem in &tenant.problems {
+        writeln!(out, "  {} {problem}", style.red("✗"))?;
+    }
+    Ok(())
+}
+
+fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let (symbol, verb) = match (change.is_write(), change.action) {
+        (false, Action::Create) => (style.magenta("!"), style.magenta("missing (audit mode: not written)")),
+        (false, Action::Delete) => (style.magenta("!"), style.magenta("should not exist (audit mode: not written)")),
+        (false, _) => (style.magenta("!"), style.magenta("drifted (audit mode: not written)")),
+        (true, Action::Create) => (style.green("+"), style.green("create")),
+        (true, Action::Update) => (style.yellow("~"), style.yellow("update")),
+        (true, Action::Adopt) => (style.yellow("~"), style.yellow("adopt")),
+        (true, Action::Delete) => (style.red("-"), style.red("delete")),
+    };
+    let fields = if change.fields.is_empty() { String::new() } else { format!(" ({})", change.fields.join(", ")) };
+    writeln!(out, "  {symbol} {:<width$}  \"{}\"  {verb}{fields}", change.policy, change.display_name)?;
+    if let Some(reason) = &change.reason {
+        writeln!(out, "      {}", style.dim(reason))?;
+    }
+    if let (Some(before), Some(after)) = (&change.before, &change.after) {
+        for line in diff(before, after) {
+            let Some(line) = line else {
+                writeln!(out, "      {}", style.dim("…"))?;
+                continue;
+            };
+            let text = match line.tag {
+                ChangeTag::Delete => style.red(&format!("-   {}", line.text)),
+                ChangeTag::Insert => style.green(&format!("+   {}", line.text)),
+                ChangeTag::Equal => style.dim(&format!("    {}", line.text)),
+            };
+            writeln!(out, "      {text}")?;
+        }
+    }
+    Ok(())
+}

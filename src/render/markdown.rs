@@ -1,0 +1,82 @@
+//! The pull-request view: a summary, a table of changes, and collapsible diffs.
+
+use std::io::{self, Write};
+
+use similar::ChangeTag;
+
+use super::summary_line;
+use super::yaml_diff::diff;
+use crate::engine::plan::{Action, Plan, TenantState};
+
+/// Rows and diffs shown at most: pull-request comments are limited to 65,536 characters.
+const MAX_ROWS: usize = 200;
+const MAX_DIFFS: usize = 30;
+
+pub fn render(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "### tenantctl plan\n")?;
+    writeln!(out, "**{}**\n", summary_line(&plan.summary))?;
+    let changes: Vec<_> = plan.tenants.iter().flat_map(|t| t.changes.iter().map(move |c| (t, c))).collect();
+    if changes.is_empty() && !plan.has_changes() {
+        writeln!(out, "No changes. Every tenant matches the manifests.\n")?;
+    } else {
+        writeln!(out, "| Tenant | Policy | Action | Profile |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for (tenant, change) in changes.iter().take(MAX_ROWS) {
+            let action = match (change.is_write(), change.action) {
+                (false, Action::Create) => "⚠️ missing (audit)",
+                (false, _) => "⚠️ drifted (audit)",
+                (true, Action::Create) => "➕ create",
+                (true, Action::Update) => "✏️ update",
+                (true, Action::Adopt) => "✏️ adopt",
+                (true, Action::Delete) => "🗑️ delete",
+            };
+            writeln!(
+                out,
+                "| {} | `{}` {} | {action} | {} |",
+                tenant.name,
+                change.policy,
+                escape(&change.display_name),
+                change.profile.as_deref().unwrap_or("—")
+            )?;
+        }
+        if changes.len() > MAX_ROWS {
+            writeln!(out, "| … | {} more changes | | |", changes.len() - MAX_ROWS)?;
+        }
+        writeln!(out)?;
+    }
+    // Diffs of what changes in existing policies; creates and deletes are whole policies, the table says them.
+    for (tenant, change) in changes.iter().filter(|(_, c)| c.before.is_some() && c.after.is_some()).take(MAX_DIFFS) {
+        let body = match (&change.before, &change.after) {
+            (Some(before), Some(after)) => diff(before, after)
+                .into_iter()
+                .map(|line| match line {
+                    None => "@@".to_string(),
+                    Some(l) => match l.tag {
+                        ChangeTag::Delete => format!("-{}", l.text),
+                        ChangeTag::Insert => format!("+{}", l.text),
+                        ChangeTag::Equal => format!(" {}", l.text),
+                    },
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => continue,
+        };
+        writeln!(out, "<details><summary>{}: <code>{}</code></summary>\n", tenant.name, change.policy)?;
+        writeln!(out, "```diff\n{body}\n```\n</details>\n")?;
+    }
+    let attention: Vec<_> =
+        plan.tenants.iter().filter(|t| matches!(t.state, TenantState::Unknown | TenantState::Failed)).collect();
+    if !attention.is_empty() {
+        writeln!(out, "**Needs attention**\n")?;
+        for tenant in attention {
+            let state = if tenant.state == TenantState::Unknown { "unknown" } else { "failed" };
+            writeln!(out, "- {} ({state}): {}", tenant.name, escape(&tenant.problems.join("; ")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps user text from breaking the table.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,35 @@
+//! Renderers turn a plan into text for people (a terminal, a pull-request comment) or machines. They
+//! write to an injected writer and never decide anything.
+
+pub mod human;
+pub mod json;
+pub mod markdown;
+mod style;
+pub mod yaml_diff;
+
+pub use style::Style;
+
+use crate::engine::plan::Summary;
+
+/// `Plan: 3 to create, 5 to update, 0 to delete across 12 tenants (20 unchanged, 1 unknown).`
+pub fn summary_line(summary: &Summary) -> String {
+    let mut extra = vec![format!("{} unchanged", summary.unchanged)];
+    if summary.drifted > 0 {
+        extra.push(format!("{} drifted in audit mode", summary.drifted));
+    }
+    if summary.unknown_tenants > 0 {
+        extra.push(format!("{} unknown", summary.unknown_tenants));
+    }
+    if summary.failed_tenants > 0 {
+        extra.push(format!("{} failed", summary.failed_tenants));
+    }
+    format!(
+        "Plan: {} to create, {} to update, {} to delete across {} tenant{} ({}).",
+        summary.create,
+        summary.update,
+        summary.delete,
+        summary.tenants,
+        if summary.tenants == 1 { "" } else { "s" },
+        extra.join(", ")
+    )
+}

@@ -1,0 +1,23 @@
+//! The lab over real HTTP: tokens, tenant isolation, configurationPolicies CRUD, paging, `$expand`,
+//! assignments, groups, `$batch`, the write budget, every fault, persistence, Microsoft's documented
+//! payloads, stats, `lab init` and the `lab` command. The cases live in `tests/lab/`.
+
+#[path = "lab/support.rs"]
+mod support;
+
+#[path = "lab/auth.rs"]
+mod auth;
+#[path = "lab/batch_and_budget.rs"]
+mod batch_and_budget;
+#[path = "lab/cli.rs"]
+mod cli;
+#[path = "lab/faults.rs"]
+mod faults;
+#[path = "lab/generated.rs"]
+mod generated;
+#[path = "lab/policies.rs"]
+mod policies;
+#[path = "lab/queries.rs"]
+mod queries;
+#[path = "lab/state.rs"]
+mod state;
