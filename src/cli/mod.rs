@@ -68,9 +68,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
 /// The binary's entry point.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // Logs go to standard error, off unless RUST_LOG asks for them: standard output carries results.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    // Not locked for the whole run: worker threads log to standard error while the command runs.
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match run(cli, &mut out, &mut err) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
