@@ -21,7 +21,8 @@ pub const TENANT_UNCONSENTED: &str = "cccccccc-0000-4000-8000-000000000003";
 
 pub struct Lab {
     pub url: String,
-    pub dir: TempDir,
+    /// Kept so the state directory lives as long as the lab.
+    _dir: TempDir,
     child: Child,
 }
 
@@ -77,7 +78,7 @@ impl Lab {
         BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("first line");
         let url = line.trim().to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "first line is the URL: {url:?}");
-        Lab { url, dir, child }
+        Lab { url, _dir: dir, child }
     }
 
     /// Everything the lab process printed (it is stopped first).
