@@ -59,7 +59,8 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
         writeln!(out, "Nothing to apply.")?;
         return Ok(if plan.summary.unknown_tenants > 0 { EXIT_PARTIAL } else { EXIT_OK });
     }
-    if !args.auto_approve && !confirm(writes, &plan, out)? {
+    // A saved plan was reviewed when it was made (as with Terraform): it applies without a prompt.
+    if !saved && !args.auto_approve && !confirm(writes, &plan, out)? {
         writeln!(out, "Apply cancelled; nothing was written.")?;
         return Ok(EXIT_ERROR);
     }

@@ -57,6 +57,7 @@ pub enum Route {
     PolicyAssignments(String),
     PolicyAssign(String),
     Groups,
+    Group(String),
     Incidents,
     HuntingQuery,
     Batch,
@@ -79,6 +80,7 @@ impl Route {
                 Ok(Route::PolicyAssign(id(2)))
             }
             ["groups"] => Ok(Route::Groups),
+            ["groups", _] => Ok(Route::Group(id(1))),
             ["security", "incidents"] => Ok(Route::Incidents),
             ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
             ["$batch"] => Ok(Route::Batch),
@@ -94,6 +96,7 @@ impl Route {
             Route::PolicyAssignments(_) => "/deviceManagement/configurationPolicies/{id}/assignments",
             Route::PolicyAssign(_) => "/deviceManagement/configurationPolicies/{id}/assign",
             Route::Groups => "/groups",
+            Route::Group(_) => "/groups/{id}",
             Route::Incidents => "/security/incidents",
             Route::HuntingQuery => "/security/runHuntingQuery",
             Route::Batch => "/$batch",
@@ -104,9 +107,11 @@ impl Route {
         match self {
             Route::Policies => [Method::GET, Method::POST].contains(method),
             Route::Policy(_) => [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method),
-            Route::PolicySettings(_) | Route::PolicyAssignments(_) | Route::Groups | Route::Incidents => {
-                method == Method::GET
-            }
+            Route::PolicySettings(_)
+            | Route::PolicyAssignments(_)
+            | Route::Groups
+            | Route::Group(_)
+            | Route::Incidents => method == Method::GET,
             Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
         }
     }
@@ -177,6 +182,7 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
     let call = Call { request, query: &query, context, page_size: config.page_size };
     match route {
         Route::Groups => tenant_api::groups(&tenant, &call),
+        Route::Group(id) => tenant_api::group(&tenant, &id, &call),
         Route::Incidents => tenant_api::incidents(&tenant, &call),
         Route::HuntingQuery => tenant_api::hunting_query(&tenant, &call),
         route => policies::handle(&mut tenant, &route, &call),

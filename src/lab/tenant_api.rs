@@ -14,6 +14,19 @@ pub fn groups(tenant: &TenantData, call: &Call) -> Reply {
     call.collection_page("groups", &tenant.groups, |group| selected(group, select))
 }
 
+/// `GET /groups/{id}` (v1.0 and beta).
+pub fn group(tenant: &TenantData, id: &str, call: &Call) -> Reply {
+    match tenant.groups.get(id) {
+        Some(group) => Reply::json(StatusCode::OK, selected(group, call.query.select.as_deref())),
+        None => {
+            let message = format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            );
+            Reply::error(call.context, StatusCode::NOT_FOUND, "Request_ResourceNotFound", &message)
+        }
+    }
+}
+
 /// `GET /security/incidents`, with `$filter` on `severity`/`status`.
 pub fn incidents(tenant: &TenantData, call: &Call) -> Reply {
     let select = call.query.select.as_deref();

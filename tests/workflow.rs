@@ -1,0 +1,12 @@
+//! The main job end to end: the real binary plans, applies, detects drift and exports against the lab
+//! over HTTP, with `examples/contoso` and its lab seed. The cases live in `tests/workflow/`.
+
+#[path = "workflow/support.rs"]
+mod support;
+
+#[path = "workflow/converge.rs"]
+mod converge;
+#[path = "workflow/faults.rs"]
+mod faults;
+#[path = "workflow/safety.rs"]
+mod safety;

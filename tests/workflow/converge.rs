@@ -1,0 +1,75 @@
+use super::support::*;
+
+#[test]
+fn plan_apply_plan_converges_and_repairs_drift() {
+    let state = contoso_state();
+    let lab = state.path();
+
+    let first = with_lab(lab, &["plan", "-f", "examples/contoso", "--detailed-exitcode"]);
+    expect_code(&first, 2);
+    let text = stdout(&first);
+    assert!(text.contains("~ AttackSurfaceReductionPolicy/asr-block"), "the drifted ASR policy: {text}");
+    assert!(text.contains("-     blockCredentialStealingFromLsass: audit"), "{text}");
+    assert!(text.contains("+     blockCredentialStealingFromLsass: block"), "{text}");
+    assert!(text.contains("· 1 unmanaged policy left alone"), "{text}");
+    assert!(text.contains("Plan: 19 to create, 1 to update, 0 to delete across 9 tenants"), "{text}");
+
+    let drift = with_lab(lab, &["drift", "-f", "examples/contoso"]);
+    expect_code(&drift, 2);
+
+    let apply = with_lab(lab, &["apply", "-f", "examples/contoso", "--auto-approve"]);
+    expect_code(&apply, 0);
+    assert!(
+        stdout(&apply).contains("Apply complete: 19 created, 1 updated, 0 deleted across 9 tenants."),
+        "{}",
+        stdout(&apply)
+    );
+
+    let second = with_lab(lab, &["plan", "-f", "examples/contoso", "--detailed-exitcode"]);
+    expect_code(&second, 0);
+    assert!(stdout(&second).contains("No changes."), "{}", stdout(&second));
+    expect_code(&with_lab(lab, &["drift", "-f", "examples/contoso"]), 0);
+    for counts in [markers(lab, FABRIKAM_EMEA), markers(lab, NORTHWIND_US)] {
+        assert!(counts.values().all(|n| *n == 1), "one policy per marker: {counts:?}");
+    }
+}
+
+#[test]
+fn json_and_markdown_outputs_are_documents() {
+    let state = contoso_state();
+    let json = with_lab(state.path(), &["plan", "-f", "examples/contoso", "-o", "json"]);
+    expect_code(&json, 0);
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON on stdout");
+    assert_eq!(plan["summary"]["create"], 19);
+    assert_eq!(plan["summary"]["update"], 1);
+    assert_eq!(plan["summary"]["unknownTenants"], 0);
+    let markdown = with_lab(state.path(), &["plan", "-f", "examples/contoso", "-o", "markdown"]);
+    assert!(stdout(&markdown).starts_with("### tenantctl plan"));
+}
+
+#[test]
+fn export_round_trips_to_manifests_that_plan_no_changes() {
+    let state = contoso_state();
+    let lab = state.path();
+    expect_code(&with_lab(lab, &["apply", "-f", "examples/contoso", "--auto-approve"]), 0);
+    let out = tempfile::tempdir().expect("tempdir");
+    let dir = out.path().to_string_lossy().to_string();
+    let export = with_lab(lab, &["export", "--tenant", "northwind-us", "-f", "examples/contoso", "--out", &dir]);
+    expect_code(&export, 0);
+    assert!(stdout(&export).starts_with("Exported 3 policies of northwind-us"), "{}", stdout(&export));
+    expect_code(&tenantctl(&["validate", "-f", &dir]), 0);
+    let replan = with_lab(lab, &["plan", "-f", &dir, "--detailed-exitcode"]);
+    expect_code(&replan, 0);
+    assert!(stdout(&replan).contains("No changes."), "{}", stdout(&replan));
+
+    // A tenant with groups in its assignments exports them by name.
+    let fabrikam = tempfile::tempdir().expect("tempdir");
+    let fabrikam_dir = fabrikam.path().to_string_lossy().to_string();
+    expect_code(
+        &with_lab(lab, &["export", "--tenant", "fabrikam-emea", "-f", "examples/contoso", "--out", &fabrikam_dir]),
+        0,
+    );
+    let profiles = std::fs::read_to_string(fabrikam.path().join("profiles.yaml")).expect("profiles");
+    assert!(profiles.contains("SG-Retail-Devices") && profiles.contains("SG-Break-Glass-Devices"), "{profiles}");
+    expect_code(&tenantctl(&["validate", "-f", &fabrikam_dir]), 0);
+}
