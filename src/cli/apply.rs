@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::connect::{GraphArgs, connect};
 use super::pipeline::{progress, runtime};
-use super::plan::{OutputFormat, make_plan, render_plan};
+use super::plan::{OutputFormat, Selection, make_plan, render_plan};
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::apply::{TenantOutcome, apply};
 use crate::engine::diff::PlanOptions;
@@ -47,7 +47,9 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
         Some(path) => (read_saved_plan(path)?, true),
         None => {
             let options = PlanOptions { adopt: args.adopt, allow_mass_delete: args.allow_mass_delete };
-            let Some(plan) = make_plan(&args.paths, &args.tenant, &args.profile, &args.graph, options, err)? else {
+            let selection =
+                Selection { paths: args.paths.clone(), tenant: args.tenant.clone(), profile: args.profile.clone() };
+            let Some(plan) = make_plan(&selection, &args.graph, options, err)? else {
                 return Ok(EXIT_ERROR);
             };
             render_plan(&plan, OutputFormat::Human, out)?;

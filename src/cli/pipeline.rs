@@ -12,12 +12,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::engine::diff::{Observation, PlanOptions, plan};
 use crate::engine::observe::observe;
 use crate::engine::plan::Plan;
-use crate::engine::resolve::DesiredState;
+use crate::engine::resolve::{DesiredState, Resolution};
 use crate::graph::client::GraphClient;
-use crate::manifest::ManifestSet;
 use crate::manifest::diagnostics::sort;
-use crate::manifest::load::{Input, load_inputs};
+use crate::manifest::load::{Input, Loaded, load_inputs};
 use crate::manifest::validate::validate;
+use crate::manifest::{Diagnostic, ManifestSet};
 
 /// Validated manifests and what they resolve to.
 pub struct Prepared {
@@ -27,18 +27,25 @@ pub struct Prepared {
     pub lab_seed: Option<PathBuf>,
 }
 
-/// Loads and validates; on any error prints every diagnostic and returns `None` (exit 1, nothing is
-/// read or written). Warnings are printed and do not stop.
-pub fn prepare(paths: &[String], err: &mut dyn Write) -> anyhow::Result<Option<Prepared>> {
+/// Loads every input (`-` is standard input) and validates the set; every diagnostic, sorted.
+pub fn load_and_validate(paths: &[String]) -> (Loaded, Resolution, Vec<Diagnostic>) {
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
     let mut loaded = load_inputs(&inputs, &mut || {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map(|_| text)
     });
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+    // Semantic checks run on everything that loaded; structural errors already say what is wrong with the rest.
     let (resolution, semantic) = validate(&loaded.set);
     diagnostics.extend(semantic);
     sort(&mut diagnostics);
+    (loaded, resolution, diagnostics)
+}
+
+/// Loads and validates; on any error prints every diagnostic and returns `None` (exit 1, nothing is
+/// read or written). Warnings are printed and do not stop.
+pub fn prepare(paths: &[String], err: &mut dyn Write) -> anyhow::Result<Option<Prepared>> {
+    let (loaded, resolution, diagnostics) = load_and_validate(paths);
     for diagnostic in &diagnostics {
         writeln!(err, "{diagnostic}")?;
     }

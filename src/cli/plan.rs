@@ -25,8 +25,9 @@ pub enum OutputFormat {
     Markdown,
 }
 
+/// Which manifests, and which of their tenants and profiles, a command works on.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub struct Selection {
     /// Manifest file or directory (recursive); `-` reads standard input. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
     pub paths: Vec<String>,
@@ -36,6 +37,12 @@ pub struct PlanArgs {
     /// Only the policies of this profile (pruning is off). Repeatable.
     #[arg(long, value_name = "NAME")]
     pub profile: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: Selection,
     /// Save the plan (with everything `apply` needs) to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -56,15 +63,8 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct DriftArgs {
-    /// Manifest file or directory (recursive); `-` reads standard input. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
-    pub paths: Vec<String>,
-    /// Only this tenant (`metadata.name` or tenant ID). Repeatable.
-    #[arg(long, value_name = "NAME")]
-    pub tenant: Vec<String>,
-    /// Only the policies of this profile. Repeatable.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Vec<String>,
+    #[command(flatten)]
+    pub selection: Selection,
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     #[command(flatten)]
@@ -73,7 +73,7 @@ pub struct DriftArgs {
 
 pub fn plan(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     let options = PlanOptions { adopt: args.adopt, allow_mass_delete: args.allow_mass_delete };
-    let Some(plan) = make_plan(&args.paths, &args.tenant, &args.profile, &args.graph, options, err)? else {
+    let Some(plan) = make_plan(&args.selection, &args.graph, options, err)? else {
         return Ok(EXIT_ERROR);
     };
     if let Some(path) = &args.out {
@@ -89,8 +89,7 @@ pub fn plan(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
 
 /// `drift`: the plan as if every profile were in audit mode; exit 2 when any tenant drifted.
 pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let Some(mut plan) = make_plan(&args.paths, &args.tenant, &args.profile, &args.graph, PlanOptions::default(), err)?
-    else {
+    let Some(mut plan) = make_plan(&args.selection, &args.graph, PlanOptions::default(), err)? else {
         return Ok(EXIT_ERROR);
     };
     for change in plan.tenants.iter_mut().flat_map(|t| t.changes.iter_mut()) {
@@ -102,15 +101,13 @@ pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
 }
 
 pub fn make_plan(
-    paths: &[String],
-    tenants: &[String],
-    profiles: &[String],
+    selection: &Selection,
     graph: &GraphArgs,
     options: PlanOptions,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<Plan>> {
-    let Some(mut prepared) = prepare(paths, err)? else { return Ok(None) };
-    narrow(&mut prepared.desired, tenants, profiles)?;
+    let Some(mut prepared) = prepare(&selection.paths, err)? else { return Ok(None) };
+    narrow(&mut prepared.desired, &selection.tenant, &selection.profile)?;
     runtime()?.block_on(async {
         let connection = connect(graph, &prepared.set, prepared.lab_seed.as_deref()).await?;
         let plan = observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await;

@@ -1,13 +1,11 @@
 //! `tenantctl validate -f PATH…`
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use clap::Args;
 
+use super::pipeline::load_and_validate;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::manifest::diagnostics::sort;
-use crate::manifest::load::{Input, load_inputs};
-use crate::manifest::validate::validate;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -17,17 +15,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
-    let mut loaded = load_inputs(&inputs, &mut || {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map(|_| text)
-    });
-    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
-    // Semantic checks need every document; structural errors already say what is wrong with the rest.
-    let (_, semantic) = validate(&loaded.set);
-    diagnostics.extend(semantic);
-    sort(&mut diagnostics);
-
+    let (loaded, _, diagnostics) = load_and_validate(&args.paths);
     for diagnostic in &diagnostics {
         writeln!(err, "{diagnostic}")?;
     }
