@@ -8,6 +8,7 @@
 //! benchmarks prove that a client survives a bad day. The same client code path runs against the lab
 //! and against Microsoft Graph.
 
+mod assertion;
 mod batch;
 mod budget;
 mod call;
@@ -166,6 +167,9 @@ pub struct LabApp {
     /// The exact assertion accepted for workload identity federation, when the app has one.
     #[serde(default)]
     pub federated_assertion: Option<Secret>,
+    /// The app's certificate (PEM): certificate client assertions signed with its key are accepted.
+    #[serde(default)]
+    pub certificate: Option<String>,
 }
 
 /// The first app of `<state_dir>/lab.json`, so that a client can be pointed at the lab.

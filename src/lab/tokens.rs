@@ -155,8 +155,16 @@ pub fn authorize(
     let secret = field("client_secret").or(basic.as_ref().map(|(_, secret)| secret.as_str()));
     match (field("client_assertion_type"), field("client_assertion"), secret) {
         (Some(JWT_BEARER), Some(assertion), _) => {
-            let matches = app.federated_assertion.as_ref().is_some_and(|expected| expected.expose() == assertion);
-            if !matches {
+            let federated = app.federated_assertion.as_ref().is_some_and(|expected| expected.expose() == assertion);
+            if !federated && let Some(certificate) = &app.certificate {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs());
+                if let Err(problem) =
+                    super::assertion::verify(assertion, certificate, &app.client_id, tenant_id, now.unwrap_or(0))
+                {
+                    let message = format!("Client assertion failed signature validation: {problem}.");
+                    return Err(TokenFailure::invalid_client(700027, message));
+                }
+            } else if !federated {
                 let message = "No matching federated identity record found for presented assertion.".to_string();
                 return Err(TokenFailure::invalid_client(70021, message));
             }

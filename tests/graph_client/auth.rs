@@ -81,3 +81,63 @@ async fn the_canary_secret_appears_in_no_output_of_the_lab_or_the_cli() {
         assert!(!output.contains(CANARY), "secret leaked: {output}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workload_identity_federation_needs_no_secret_and_rereads_the_token_file() {
+    use std::time::Duration;
+
+    use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig};
+
+    let dir = state();
+    let assertion = "eyJhbGciOiJSUzI1NiJ9.projected-service-account-token.sig";
+    super::support::write(
+        dir.path(),
+        "lab.json",
+        &serde_json::json!({"apps": [{"clientId": super::support::CLIENT_ID, "clientSecret": CANARY, "federatedAssertion": assertion}]}),
+    );
+    let lab = Lab::serve(dir, &[]);
+    let token_dir = tempfile::tempdir().expect("tempdir");
+    let token_file = token_dir.path().join("azure-identity-token");
+    std::fs::write(&token_file, format!("{assertion}\n")).expect("write");
+    let mut config = GraphConfig::new(&lab.url, &lab.url).expect("config");
+    config.backoff_base = Duration::from_millis(5);
+    let credential =
+        Credential::WorkloadIdentity { client_id: super::support::CLIENT_ID.into(), token_file: token_file.clone() };
+    let client = GraphClient::new(config, Credentials::with_default(credential)).expect("client");
+    client.tenant(TENANT_A).list_policies().await.expect("federated token accepted");
+
+    // The kubelet rotated the file to a token the identity platform does not accept: the next token
+    // request reads it again (and is refused), rather than reusing a cached assertion.
+    std::fs::write(&token_file, "a-rotated-but-unknown-token").expect("write");
+    let error = client.tenant(TENANT_B).list_policies().await.expect_err("new assertion read and refused");
+    assert!(error.to_string().contains("AADSTS70021"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificate_assertions_are_signed_and_verified_end_to_end() {
+    use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig};
+
+    let pem =
+        std::fs::read_to_string(format!("{}/tests/fixtures/auth/client.pem", env!("CARGO_MANIFEST_DIR"))).expect("pem");
+    let certificate = &pem[pem.find("-----BEGIN CERTIFICATE-----").expect("certificate")..];
+    let dir = state();
+    super::support::write(
+        dir.path(),
+        "lab.json",
+        &serde_json::json!({"apps": [{"clientId": super::support::CLIENT_ID, "clientSecret": CANARY, "certificate": certificate}]}),
+    );
+    let lab = Lab::serve(dir, &[]);
+    let config = GraphConfig::new(&lab.url, &lab.url).expect("config");
+    let credential = Credential::certificate_from_pem(super::support::CLIENT_ID, &pem).expect("credential");
+    let client = GraphClient::new(config.clone(), Credentials::with_default(credential)).expect("client");
+    client.tenant(TENANT_A).list_policies().await.expect("the signed assertion is accepted");
+
+    // Another key, same client id: refused.
+    let impostor_pem =
+        std::fs::read_to_string(format!("{}/tests/fixtures/auth/impostor.pem", env!("CARGO_MANIFEST_DIR")))
+            .expect("pem");
+    let impostor = Credential::certificate_from_pem(super::support::CLIENT_ID, &impostor_pem).expect("credential");
+    let client = GraphClient::new(config, Credentials::with_default(impostor)).expect("client");
+    let error = client.tenant(TENANT_B).list_policies().await.expect_err("wrong key");
+    assert!(error.to_string().contains("AADSTS700027"), "{error}");
+}

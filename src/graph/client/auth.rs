@@ -106,6 +106,14 @@ impl Credential {
     }
 }
 
+#[cfg(test)]
+impl Credential {
+    /// The token request form, for tests of the other side of the token endpoint.
+    pub fn token_form_for_tests(&self, token_url: &str) -> Result<Vec<(&'static str, String)>, GraphError> {
+        self.token_form(token_url)
+    }
+}
+
 /// The base64 payload of the first PEM block with this label.
 fn pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
     let begin = format!("-----BEGIN {label}-----");
