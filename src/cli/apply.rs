@@ -8,10 +8,9 @@ use clap::Args;
 
 use super::connect::{GraphArgs, connect};
 use super::pipeline::{progress, runtime};
-use super::plan::{OutputFormat, Selection, make_plan, render_plan};
+use super::plan::{OutputFormat, PlanChoices, Selection, make_plan, render_plan};
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::apply::{TenantOutcome, apply};
-use crate::engine::diff::PlanOptions;
 use crate::engine::plan::{FORMAT_VERSION, Plan};
 use crate::manifest::ManifestSet;
 
@@ -32,12 +31,8 @@ pub struct ApplyArgs {
     /// Apply without asking for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Take over an unmanaged policy whose display name is the desired one (refused when several are).
-    #[arg(long)]
-    pub adopt: bool,
-    /// Allow deletes beyond a profile's `prune.maxDeletePercent`.
-    #[arg(long)]
-    pub allow_mass_delete: bool,
+    #[command(flatten)]
+    pub choices: PlanChoices,
     #[command(flatten)]
     pub graph: GraphArgs,
 }
@@ -46,10 +41,9 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
     let (plan, saved) = match &args.plan_file {
         Some(path) => (read_saved_plan(path)?, true),
         None => {
-            let options = PlanOptions { adopt: args.adopt, allow_mass_delete: args.allow_mass_delete };
             let selection =
                 Selection { paths: args.paths.clone(), tenant: args.tenant.clone(), profile: args.profile.clone() };
-            let Some(plan) = make_plan(&selection, &args.graph, options, err)? else {
+            let Some(plan) = make_plan(&selection, &args.graph, args.choices.options(), err)? else {
                 return Ok(EXIT_ERROR);
             };
             render_plan(&plan, OutputFormat::Human, out)?;

@@ -39,6 +39,23 @@ pub struct Selection {
     pub profile: Vec<String>,
 }
 
+/// What a plan may do beyond the safe defaults.
+#[derive(Debug, Args)]
+pub struct PlanChoices {
+    /// Take over an unmanaged policy whose display name is the desired one (refused when several are).
+    #[arg(long)]
+    pub adopt: bool,
+    /// Allow deletes beyond a profile's `prune.maxDeletePercent`.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+}
+
+impl PlanChoices {
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions { adopt: self.adopt, allow_mass_delete: self.allow_mass_delete }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -51,12 +68,8 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0: none, 1: error, 3: some tenants unknown).
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Take over an unmanaged policy whose display name is the desired one (refused when several are).
-    #[arg(long)]
-    pub adopt: bool,
-    /// Allow deletes beyond a profile's `prune.maxDeletePercent`.
-    #[arg(long)]
-    pub allow_mass_delete: bool,
+    #[command(flatten)]
+    pub choices: PlanChoices,
     #[command(flatten)]
     pub graph: GraphArgs,
 }
@@ -72,8 +85,7 @@ pub struct DriftArgs {
 }
 
 pub fn plan(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let options = PlanOptions { adopt: args.adopt, allow_mass_delete: args.allow_mass_delete };
-    let Some(plan) = make_plan(&args.selection, &args.graph, options, err)? else {
+    let Some(plan) = make_plan(&args.selection, &args.graph, args.choices.options(), err)? else {
         return Ok(EXIT_ERROR);
     };
     if let Some(path) = &args.out {
