@@ -1,0 +1,245 @@
+//! Scale benchmark: plan and apply across many tenants against the lab (a separate `tenantctl lab
+//! serve` process) with latency, printing one JSON object per scenario.
+//!
+//! `cargo bench --bench scale -- [--tenants N] [--policies M] [--latency-ms L] [--concurrency C]`
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tenantctl::engine::apply::apply;
+use tenantctl::engine::diff::{PlanOptions, plan};
+use tenantctl::engine::observe::observe;
+use tenantctl::engine::resolve::DesiredState;
+use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget, for_each_tenant};
+use tenantctl::lab::{InitOptions, init, read_lab_credentials};
+use tenantctl::manifest::load::{Input, load_inputs};
+use tenantctl::manifest::validate::validate;
+
+struct Settings {
+    tenants: usize,
+    policies: usize,
+    latency_ms: u64,
+    concurrency: usize,
+}
+
+fn settings() -> Settings {
+    let mut settings = Settings { tenants: 200, policies: 30, latency_ms: 50, concurrency: 64 };
+    let args: Vec<String> = std::env::args().collect();
+    let value =
+        |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
+    if let Some(n) = value("--tenants") {
+        settings.tenants = n as usize;
+    }
+    if let Some(n) = value("--policies") {
+        settings.policies = n as usize;
+    }
+    if let Some(n) = value("--latency-ms") {
+        settings.latency_ms = n;
+    }
+    if let Some(n) = value("--concurrency") {
+        settings.concurrency = n as usize;
+    }
+    settings
+}
+
+/// The lab as its own process, so that this process's memory is the engine's alone.
+struct Lab {
+    url: String,
+    child: Child,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(state: &Path, latency_ms: u64) -> Lab {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["lab", "serve", "--state"])
+        .arg(state)
+        .args(["--latency-ms", &latency_ms.to_string()])
+        // Intune's budget scaled down ten times (100 writes per 2 s), so that runs stay short.
+        .args(["--write-budget", "100", "--write-window-ms", "2000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lab serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("url");
+    Lab { url: line.trim().to_string(), child }
+}
+
+fn client(lab: &Lab, state: &Path) -> GraphClient {
+    let app = read_lab_credentials(state).expect("lab.json");
+    let mut config = GraphConfig::new(&lab.url, &lab.url).expect("config");
+    config.budget = RequestBudget { writes: 90, requests: 900, window: Duration::from_secs(2) };
+    config.throttle_backoff = Duration::from_millis(500);
+    let credential = Credential::ClientSecret { client_id: app.client_id, secret: app.client_secret };
+    GraphClient::new(config, Credentials::with_default(credential)).expect("client")
+}
+
+fn graph_calls(lab: &Lab) -> u64 {
+    let stats: Value = reqwest::blocking_get(&format!("{}/_lab/stats", lab.url));
+    stats["totals"]["requests"].as_u64().unwrap_or(0)
+}
+
+mod reqwest {
+    /// A GET on a separate thread and runtime (the benchmark's runtime is busy timing).
+    pub fn blocking_get(url: &str) -> serde_json::Value {
+        let url = url.to_string();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async { ::reqwest::get(url).await.expect("stats").json().await.expect("json") })
+        })
+        .join()
+        .expect("stats thread")
+    }
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+fn desired(state: &Path) -> (DesiredState, f64, usize) {
+    let started = Instant::now();
+    let loaded = load_inputs(&[Input::Path(state.join("manifests"))], &mut || unreachable!("no stdin"));
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics.first());
+    let (resolution, diagnostics) = validate(&loaded.set);
+    assert!(diagnostics.iter().all(|d| !d.is_error()), "{:?}", diagnostics.first());
+    (resolution.desired, started.elapsed().as_secs_f64(), loaded.documents)
+}
+
+fn report(scenario: &str, s: &Settings, calls: u64, wall: f64, extra: Value) {
+    let lower_bound = calls as f64 / s.concurrency as f64 * s.latency_ms as f64 / 1000.0;
+    let mut line = json!({
+        "scenario": scenario,
+        "tenants": s.tenants,
+        "policies": s.policies,
+        "latency_ms": s.latency_ms,
+        "concurrency": s.concurrency,
+        "graph_calls": calls,
+        "reads_per_tenant": calls as f64 / s.tenants as f64,
+        "wall_s": (wall * 1000.0).round() / 1000.0,
+        "lower_bound_s": (lower_bound * 1000.0).round() / 1000.0,
+        "ratio": if lower_bound > 0.0 { (wall / lower_bound * 100.0).round() / 100.0 } else { 0.0 },
+        "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+    });
+    if let (Some(line), Some(extra)) = (line.as_object_mut(), extra.as_object()) {
+        line.extend(extra.clone());
+    }
+    println!("{line}");
+}
+
+fn main() {
+    let s = settings();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("lab");
+    init(&state, &InitOptions { tenants: s.tenants, policies: s.policies, seed: 1 }).expect("lab init");
+    let (desired, validate_s, documents) = desired(&state);
+    report("validate-resolve", &s, 0, validate_s, json!({"documents": documents}));
+
+    let lab = serve(&state, s.latency_ms);
+    let graph = client(&lab, &state);
+    runtime.block_on(async {
+        // plan with changes (the generated state has drift)
+        let before = graph_calls(&lab);
+        let started = Instant::now();
+        let observations = observe(&graph, &desired, s.concurrency, &|_| {}).await;
+        let changes = plan(&desired, &observations, PlanOptions::default());
+        let wall = started.elapsed().as_secs_f64();
+        let calls = graph_calls(&lab) - before;
+        report(
+            "plan-changes",
+            &s,
+            calls,
+            wall,
+            json!({"updates": changes.summary.update, "creates": changes.summary.create}),
+        );
+
+        let outcomes = apply(&graph, &changes, s.concurrency, false, &|_| {}).await;
+        assert!(outcomes.iter().all(|o| o.errors.is_empty()), "apply errors");
+
+        let before = graph_calls(&lab);
+        let started = Instant::now();
+        let observations = observe(&graph, &desired, s.concurrency, &|_| {}).await;
+        let converged = plan(&desired, &observations, PlanOptions::default());
+        let wall = started.elapsed().as_secs_f64();
+        assert!(!converged.has_changes(), "converged after apply");
+        report("plan-no-changes", &s, graph_calls(&lab) - before, wall, json!({}));
+
+        // The same reads done per resource: list ids, then one GET per policy (Terraform's refresh).
+        let before = graph_calls(&lab);
+        let started = Instant::now();
+        let ids: Vec<(String, Vec<String>)> = desired
+            .tenants
+            .iter()
+            .filter(|t| !t.suspended)
+            .map(|t| {
+                let ids = match observations.get(&t.name) {
+                    Some(tenantctl::engine::diff::Observation::Observed(live)) => {
+                        live.policies.iter().filter_map(|p| p.id.clone()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                (t.tenant_id.clone(), ids)
+            })
+            .collect();
+        let graph_ref = &graph;
+        for_each_tenant(ids, s.concurrency, |(tenant, ids)| async move {
+            let client = graph_ref.tenant(&tenant);
+            client.list_policies().await.expect("list");
+            for id in ids {
+                client.get_policy(&id).await.expect("get");
+            }
+        })
+        .await;
+        let wall = started.elapsed().as_secs_f64();
+        report("per-resource-baseline", &s, graph_calls(&lab) - before, wall, json!({}));
+    });
+    drop(lab);
+
+    // Every desired policy missing: apply creates them under the write budget.
+    let empty = dir.path().join("empty");
+    init(&empty, &InitOptions { tenants: s.tenants, policies: s.policies, seed: 1 }).expect("lab init");
+    for tenant in std::fs::read_dir(empty.join("tenants")).expect("tenants") {
+        let policies = tenant.expect("entry").path().join("configurationPolicies");
+        let _ = std::fs::remove_dir_all(&policies);
+        std::fs::create_dir_all(&policies).expect("mkdir");
+    }
+    let lab = serve(&empty, s.latency_ms);
+    let graph = client(&lab, &empty);
+    runtime.block_on(async {
+        let observations = observe(&graph, &desired, s.concurrency, &|_| {}).await;
+        let creates = plan(&desired, &observations, PlanOptions::default());
+        let before = graph_calls(&lab);
+        let counts = graph.counts();
+        let started = Instant::now();
+        let outcomes = apply(&graph, &creates, s.concurrency, false, &|_| {}).await;
+        let wall = started.elapsed().as_secs_f64();
+        let created: usize = outcomes.iter().map(|o| o.created).sum();
+        let throttled = graph.counts().throttled - counts.throttled;
+        let per_tenant: BTreeMap<&str, usize> = outcomes.iter().map(|o| (o.name.as_str(), o.created)).collect();
+        let most = per_tenant.values().copied().max().unwrap_or(0);
+        report(
+            "apply-creates",
+            &s,
+            graph_calls(&lab) - before,
+            wall,
+            json!({"created": created, "throttled_replies": throttled, "writes_per_tenant": most * 2}),
+        );
+    });
+}
