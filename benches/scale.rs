@@ -15,7 +15,7 @@ use tenantctl::engine::diff::{PlanOptions, plan};
 use tenantctl::engine::observe::observe;
 use tenantctl::engine::resolve::DesiredState;
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget, for_each_tenant};
-use tenantctl::lab::{InitOptions, init, read_lab_credentials};
+use tenantctl::lab::read_lab_credentials;
 use tenantctl::manifest::load::{Input, load_inputs};
 use tenantctl::manifest::validate::validate;
 
@@ -73,6 +73,18 @@ fn serve(state: &Path, latency_ms: u64) -> Lab {
     let mut line = String::new();
     BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("url");
     Lab { url: line.trim().to_string(), child }
+}
+
+/// Generates the state in another process, so that this process's peak memory is the engine's alone.
+fn lab_init(dir: &Path, s: &Settings) {
+    let status = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["lab", "init"])
+        .arg(dir)
+        .args(["--tenants", &s.tenants.to_string(), "--policies", &s.policies.to_string(), "--seed", "1"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("lab init");
+    assert!(status.success(), "lab init failed");
 }
 
 fn client(lab: &Lab, state: &Path) -> GraphClient {
@@ -148,7 +160,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("lab");
-    init(&state, &InitOptions { tenants: s.tenants, policies: s.policies, seed: 1 }).expect("lab init");
+    lab_init(&state, &s);
     let (desired, validate_s, documents) = desired(&state);
     report("validate-resolve", &s, 0, validate_s, json!({"documents": documents}));
 
@@ -214,7 +226,7 @@ fn main() {
 
     // Every desired policy missing: apply creates them under the write budget.
     let empty = dir.path().join("empty");
-    init(&empty, &InitOptions { tenants: s.tenants, policies: s.policies, seed: 1 }).expect("lab init");
+    lab_init(&empty, &s);
     for tenant in std::fs::read_dir(empty.join("tenants")).expect("tenants") {
         let policies = tenant.expect("entry").path().join("configurationPolicies");
         let _ = std::fs::remove_dir_all(&policies);
