@@ -2,16 +2,18 @@
 //! certificate by `x5t#S256`, issued by and about the app, for this tenant's token endpoint.
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use serde_json::Value;
+
+use crate::graph::client::auth::pem_block;
 
 /// Tolerated clock skew, in seconds.
 const SKEW: u64 = 300;
 
 /// Checks `assertion` against the app's certificate (PEM). The error says what did not match.
 pub fn verify(assertion: &str, certificate_pem: &str, client_id: &str, tenant: &str, now: u64) -> Result<(), String> {
-    let certificate = pem_certificate(certificate_pem).ok_or("the app's certificate does not parse")?;
+    let certificate = pem_block(certificate_pem, "CERTIFICATE").ok_or("the app's certificate does not parse")?;
     let parts: Vec<&str> = assertion.split('.').collect();
     let [header, claims, signature] = parts.as_slice() else { return Err("the assertion is not a JWT".into()) };
     let decode = |part: &str| -> Result<Value, String> {
@@ -44,14 +46,6 @@ pub fn verify(assertion: &str, certificate_pem: &str, client_id: &str, tenant: &
         return Err("the assertion is outside its validity period".into());
     }
     Ok(())
-}
-
-fn pem_certificate(pem: &str) -> Option<Vec<u8>> {
-    let (begin, end) = ("-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----");
-    let start = pem.find(begin)? + begin.len();
-    let stop = start + pem[start..].find(end)?;
-    let body: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
-    STANDARD.decode(body).ok()
 }
 
 /// One DER element: `(tag, contents, rest)`.

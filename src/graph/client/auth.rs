@@ -115,7 +115,7 @@ impl Credential {
 }
 
 /// The base64 payload of the first PEM block with this label.
-fn pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
+pub fn pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
     let start = pem.find(&begin)? + begin.len();
