@@ -9,4 +9,5 @@ pub mod graph;
 pub mod lab;
 pub mod manifest;
 pub mod model;
+pub mod operator;
 pub mod render;

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 
-use crate::graph::client::{Credential, Credentials, DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, GraphClient, GraphConfig};
-use crate::graph::secret::Secret;
+use crate::graph::client::{
+    Credential, Credentials, DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, GraphClient, GraphConfig, reference,
+};
 use crate::lab::{LabOptions, LabServer, default_addr, read_lab_credentials};
 use crate::manifest::ManifestSet;
-use crate::model::tenant::CredentialMethod;
 
 #[derive(Clone, Debug, Args)]
 pub struct GraphArgs {
@@ -56,7 +56,7 @@ pub async fn connect(args: &GraphArgs, set: &ManifestSet, seed: Option<&Path>) -
     for tenant in &set.tenants {
         let Some(reference) = &tenant.object.spec.credentials else { continue };
         let tenant_id = tenant.object.spec.tenant_id.clone();
-        match tenant_credential(reference, &env) {
+        match reference::from_environment(reference, &env) {
             Ok(credential) => {
                 credentials.per_tenant.insert(tenant_id, credential);
             }
@@ -66,35 +66,6 @@ pub async fn connect(args: &GraphArgs, set: &ManifestSet, seed: Option<&Path>) -
         }
     }
     Ok(Connection { client: GraphClient::new(config, credentials)?, lab: None })
-}
-
-/// The credential a Tenant's `spec.credentials` names, for the CLI (environment variables).
-fn tenant_credential(
-    reference: &crate::model::tenant::CredentialsRef,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Credential, String> {
-    let client_id =
-        reference.client_id.clone().or_else(|| env("AZURE_CLIENT_ID")).ok_or("no clientId and no AZURE_CLIENT_ID")?;
-    let variable = |default: &str| reference.env.clone().unwrap_or_else(|| default.to_string());
-    match reference.method {
-        CredentialMethod::ClientSecret => {
-            let name = variable("AZURE_CLIENT_SECRET");
-            let secret =
-                env(&name).filter(|v| !v.is_empty()).ok_or(format!("environment variable {name} is not set"))?;
-            Ok(Credential::ClientSecret { client_id, secret: Secret::new(secret) })
-        }
-        CredentialMethod::Certificate => {
-            let name = variable("AZURE_CLIENT_CERTIFICATE_PATH");
-            let path = env(&name).ok_or(format!("environment variable {name} is not set"))?;
-            let pem = std::fs::read_to_string(&path).map_err(|e| format!("cannot read certificate {path}: {e}"))?;
-            Credential::certificate_from_pem(&client_id, &pem).map_err(|e| e.to_string())
-        }
-        CredentialMethod::WorkloadIdentity => {
-            let name = variable("AZURE_FEDERATED_TOKEN_FILE");
-            let file = env(&name).ok_or(format!("environment variable {name} is not set"))?;
-            Ok(Credential::WorkloadIdentity { client_id, token_file: PathBuf::from(file) })
-        }
-    }
 }
 
 async fn connect_lab(args: &GraphArgs, seed: Option<&Path>) -> anyhow::Result<Connection> {

@@ -5,6 +5,7 @@ mod connect;
 mod export;
 mod generate;
 mod lab;
+mod operator;
 mod pipeline;
 mod plan;
 mod validate;
@@ -49,6 +50,8 @@ pub enum Command {
     Crds(generate::OutArgs),
     /// The lab: a Microsoft Graph emulator for tests, demos and benchmarks.
     Lab(lab::LabArgs),
+    /// Run the Kubernetes operator: reconcile the cluster's Tenants continuously (JSON logs).
+    Operator(operator::OperatorArgs),
 }
 
 /// Runs a parsed command line.
@@ -62,16 +65,24 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Schema(args) => generate::schema(&args, out, err),
         Command::Crds(args) => generate::crds(&args, out, err),
         Command::Lab(args) => lab::run(&args, out, err),
+        Command::Operator(args) => operator::run(&args),
     }
 }
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Logs go to standard error, off unless RUST_LOG asks for them: standard output carries results.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    if matches!(cli.command, Command::Operator(_)) {
+        // A service: JSON lines at info level, for log collectors.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+    } else {
+        // Logs go to standard error, off unless RUST_LOG asks for them: standard output carries results.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    }
     // Not locked for the whole run: worker threads log to standard error while the command runs.
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match run(cli, &mut out, &mut err) {

@@ -1,6 +1,7 @@
 //! Sending one request: budget, token, timeout, and retries with jittered exponential backoff that
 //! honour `Retry-After`. What may be retried depends on whether repeating the request is safe.
 
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -226,7 +227,8 @@ impl TenantClient {
 
     async fn request_token(&self) -> Result<CachedToken, GraphError> {
         let inner = &self.client.inner;
-        let credential = inner.credentials.for_tenant(&self.tenant_id)?;
+        let credential =
+            inner.credentials.read().unwrap_or_else(PoisonError::into_inner).for_tenant(&self.tenant_id)?.clone();
         let mut url = inner.config.login_url.clone();
         url.path_segments_mut()
             .map_err(|_| GraphError::Config(format!("login URL {} cannot take a path", inner.config.login_url)))?

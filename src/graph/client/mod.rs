@@ -8,10 +8,11 @@ pub mod error;
 mod fanout;
 mod http;
 mod policies;
+pub mod reference;
 mod security;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use url::Url;
@@ -103,7 +104,8 @@ pub struct ClientCounts {
 struct Inner {
     http: reqwest::Client,
     config: GraphConfig,
-    credentials: Credentials,
+    /// Replaced while running by runtimes whose credentials change (the operator reads Secrets).
+    credentials: RwLock<Credentials>,
     tokens: auth::TokenCache,
     budgets: budget::Budgets,
     stats: ClientStats,
@@ -124,6 +126,7 @@ impl GraphClient {
             .build()
             .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))?;
         let budgets = budget::Budgets::new(config.budget);
+        let credentials = RwLock::new(credentials);
         let inner = Inner { http, config, credentials, tokens: Default::default(), budgets, stats: Default::default() };
         Ok(GraphClient { inner: Arc::new(inner) })
     }
@@ -135,6 +138,21 @@ impl GraphClient {
 
     pub fn config(&self) -> &GraphConfig {
         &self.inner.config
+    }
+
+    /// Sets the credential of one tenant, or why it has none usable (the tenant then gets no token and
+    /// is reported unknown), and forgets the tenant's cached token.
+    pub async fn set_tenant_credential(&self, tenant_id: &str, credential: Result<Credential, String>) {
+        {
+            let mut credentials = self.inner.credentials.write().unwrap_or_else(PoisonError::into_inner);
+            credentials.unusable.remove(tenant_id);
+            credentials.per_tenant.remove(tenant_id);
+            match credential {
+                Ok(credential) => credentials.per_tenant.insert(tenant_id.to_string(), credential).map(|_| ()),
+                Err(problem) => credentials.unusable.insert(tenant_id.to_string(), problem).map(|_| ()),
+            };
+        }
+        *self.inner.tokens.slot(tenant_id).lock().await = None;
     }
 
     pub fn counts(&self) -> ClientCounts {

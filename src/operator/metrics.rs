@@ -1,0 +1,132 @@
+//! Prometheus metrics of the operator: reconciles, errors by category, durations, writes and Graph
+//! calls, served on `/metrics` in the OpenMetrics text format.
+
+use std::sync::{Mutex, PoisonError};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::graph::client::ClientCounts;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ControllerLabels {
+    pub controller: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub controller: String,
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CategoryLabels {
+    pub category: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabels {
+    pub action: String,
+}
+
+/// Every metric, and the registry that serves them.
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Family<ResultLabels, Counter>,
+    errors: Family<CategoryLabels, Counter>,
+    durations: Family<ControllerLabels, Histogram>,
+    writes: Family<ActionLabels, Counter>,
+    graph_requests: Counter,
+    graph_token_requests: Counter,
+    graph_throttled: Counter,
+    graph_retries: Counter,
+    leader: Gauge,
+    /// The client's counters at the last update, to turn its totals into increments.
+    last_counts: Mutex<ClientCounts>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("tenantctl");
+        let reconciles = Family::<ResultLabels, Counter>::default();
+        registry.register("reconciles", "Reconciles by controller and result", reconciles.clone());
+        let errors = Family::<CategoryLabels, Counter>::default();
+        registry.register("reconcile_errors", "Failed reconciles by category of error", errors.clone());
+        let durations = Family::<ControllerLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.01, 2.0, 14))
+        });
+        registry.register("reconcile_duration_seconds", "Duration of reconciles", durations.clone());
+        let writes = Family::<ActionLabels, Counter>::default();
+        registry.register("policy_writes", "Policies created, updated and deleted in tenants", writes.clone());
+        let graph_requests = Counter::default();
+        registry.register("graph_requests", "Requests sent to Microsoft Graph", graph_requests.clone());
+        let graph_token_requests = Counter::default();
+        registry.register("graph_token_requests", "Token requests", graph_token_requests.clone());
+        let graph_throttled = Counter::default();
+        registry.register("graph_throttled", "Replies 429 from Microsoft Graph", graph_throttled.clone());
+        let graph_retries = Counter::default();
+        registry.register("graph_retries", "Retried Graph requests", graph_retries.clone());
+        let leader = Gauge::default();
+        registry.register("leader", "1 while this replica holds the leader lease", leader.clone());
+        Metrics {
+            registry,
+            reconciles,
+            errors,
+            durations,
+            writes,
+            graph_requests,
+            graph_token_requests,
+            graph_throttled,
+            graph_retries,
+            leader,
+            last_counts: Mutex::new(ClientCounts::default()),
+        }
+    }
+
+    pub fn reconciled(&self, controller: &str, result: &str, seconds: f64) {
+        let labels = ResultLabels { controller: controller.into(), result: result.into() };
+        self.reconciles.get_or_create(&labels).inc();
+        self.durations.get_or_create(&ControllerLabels { controller: controller.into() }).observe(seconds);
+    }
+
+    pub fn error(&self, category: &str) {
+        self.errors.get_or_create(&CategoryLabels { category: category.into() }).inc();
+    }
+
+    pub fn wrote(&self, action: &str, count: usize) {
+        self.writes.get_or_create(&ActionLabels { action: action.into() }).inc_by(count as u64);
+    }
+
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
+    }
+
+    /// Brings the Graph counters up to the client's totals.
+    pub fn graph_counts(&self, now: ClientCounts) {
+        let mut last = self.last_counts.lock().unwrap_or_else(PoisonError::into_inner);
+        self.graph_requests.inc_by(now.requests.saturating_sub(last.requests));
+        self.graph_token_requests.inc_by(now.token_requests.saturating_sub(last.token_requests));
+        self.graph_throttled.inc_by(now.throttled.saturating_sub(last.throttled));
+        self.graph_retries.inc_by(now.retries.saturating_sub(last.retries));
+        *last = now;
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail; an empty page is the worst case.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}

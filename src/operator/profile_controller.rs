@@ -1,0 +1,119 @@
+//! The DistributionProfile controller: aggregates the status of the tenants a profile selects
+//! (matched, in sync, drifted, failed) from their Tenant statuses. It never talks to Graph.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::Store;
+use kube::{Api, Resource, ResourceExt};
+
+use super::FIELD_MANAGER;
+use super::conditions::{Verdict, merge};
+use super::context::namespace_of;
+use super::metrics::Metrics;
+use super::tenant_controller::ReconcileError;
+use super::tenant_sync::READY;
+use crate::engine::select::profile_selects;
+use crate::model::status::{DistributionProfileStatus, PolicySyncState, TenantStatus};
+use crate::model::{DistributionProfile, Tenant};
+
+pub struct ProfileContext {
+    pub kube: kube::Client,
+    pub tenants: Store<Tenant>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// How one selected tenant stands with respect to one profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    InSync,
+    Drifted,
+    Failed,
+    /// Not reconciled yet.
+    Pending,
+}
+
+/// The standing of a tenant for `profile`, from the tenant's status.
+pub fn standing(status: Option<&TenantStatus>, profile: &str) -> Standing {
+    let Some(status) = status else { return Standing::Pending };
+    let ready = status.conditions.iter().find(|c| c.type_ == READY);
+    let mine: Vec<_> = status.policies.iter().filter(|p| p.profile == profile).collect();
+    if ready.is_some_and(|c| c.status == "False" && c.reason != "Suspended")
+        || mine.iter().any(|p| matches!(p.state, PolicySyncState::Failed | PolicySyncState::Unknown))
+    {
+        return Standing::Failed;
+    }
+    if mine.iter().any(|p| p.state == PolicySyncState::Drifted) {
+        return Standing::Drifted;
+    }
+    match ready {
+        Some(c) if c.status == "True" => Standing::InSync,
+        _ => Standing::Pending,
+    }
+}
+
+pub async fn reconcile(profile: Arc<DistributionProfile>, ctx: Arc<ProfileContext>) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let result = aggregate(&profile, &ctx).await;
+    let outcome = if result.is_ok() { "success" } else { "error" };
+    ctx.metrics.reconciled("profile", outcome, started.elapsed().as_secs_f64());
+    result.map(|()| Action::await_change())
+}
+
+pub fn error_policy(profile: Arc<DistributionProfile>, error: &ReconcileError, ctx: Arc<ProfileContext>) -> Action {
+    ctx.metrics.error(error.category());
+    tracing::warn!(profile = %profile.name_any(), %error, "profile status not written");
+    Action::requeue(std::time::Duration::from_secs(10))
+}
+
+async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Result<(), ReconcileError> {
+    let namespace = namespace_of(profile);
+    let name = profile.name_any();
+    let mut status = DistributionProfileStatus { observed_generation: profile.meta().generation, ..Default::default() };
+    let mut pending = 0;
+    for tenant in ctx.tenants.state() {
+        if namespace_of(tenant.as_ref()) != namespace
+            || tenant.meta().deletion_timestamp.is_some()
+            || !profile_selects(&profile.spec, &tenant.name_any(), tenant.labels())
+        {
+            continue;
+        }
+        status.tenants_matched += 1;
+        match standing(tenant.status.as_ref(), &name) {
+            Standing::InSync => status.tenants_in_sync += 1,
+            Standing::Drifted => status.tenants_drifted += 1,
+            Standing::Failed => status.tenants_failed += 1,
+            Standing::Pending => pending += 1,
+        }
+    }
+    let counts = format!(
+        "{} tenants matched: {} in sync, {} drifted, {} failed, {pending} pending",
+        status.tenants_matched, status.tenants_in_sync, status.tenants_drifted, status.tenants_failed
+    );
+    let verdict = if status.tenants_failed > 0 {
+        Verdict::new(READY, false, "TenantsFailed", counts)
+    } else if pending > 0 {
+        Verdict::new(READY, false, "Pending", counts)
+    } else if status.tenants_drifted > 0 {
+        Verdict::new(READY, true, "Drifted", counts)
+    } else {
+        Verdict::new(READY, true, "InSync", counts)
+    };
+    let previous = profile.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    status.conditions = merge(&previous, vec![verdict], profile.meta().generation, &Time(jiff::Timestamp::now()));
+    if profile.status.as_ref() == Some(&status) {
+        // Nothing moved: no write, no new resourceVersion.
+        return Ok(());
+    }
+    let patch = serde_json::json!({
+        "apiVersion": DistributionProfile::api_version(&()),
+        "kind": DistributionProfile::kind(&()),
+        "status": status,
+    });
+    let api: Api<DistributionProfile> = Api::namespaced(ctx.kube.clone(), &namespace);
+    api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The Tenant controller: finalizer, reconcile, status by server-side apply, events, requeue.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::{Api, Resource, ResourceExt};
+
+use super::FIELD_MANAGER;
+use super::conditions::merge;
+use super::context::{Context, namespace_of};
+use super::credentials::{CredentialError, refresh};
+use super::tenant_sync::{Next, Report, sync};
+use crate::engine::apply::apply;
+use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
+use crate::engine::observe::observe_tenant;
+use crate::engine::plan::Plan;
+use crate::engine::resolve::TenantDesired;
+use crate::model::Tenant;
+use crate::model::status::TenantStatus;
+use crate::model::tenant::DeletionPolicy;
+
+/// Finalizer that holds a deleted Tenant until its deletion policy has been carried out.
+pub const FINALIZER: &str = "tenantctl.dev/deletion-policy";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("Kubernetes API: {0}")]
+    Kubernetes(#[from] kube::Error),
+    #[error("{0}")]
+    Cleanup(String),
+}
+
+impl ReconcileError {
+    pub fn category(&self) -> &'static str {
+        match self {
+            ReconcileError::Kubernetes(_) => "kubernetes",
+            ReconcileError::Cleanup(_) => "cleanup",
+        }
+    }
+}
+
+fn key(tenant: &Tenant) -> String {
+    format!("{}/{}", namespace_of(tenant), tenant.name_any())
+}
+
+pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let result = match tenant.meta().deletion_timestamp {
+        Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await {
+            Ok(action) => set_finalizer(&ctx, &tenant, false).await.map(|()| action),
+            Err(error) => Err(error),
+        },
+        Some(_) => Ok(Action::await_change()),
+        None => match set_finalizer(&ctx, &tenant, true).await {
+            Ok(()) => reconcile_live(&tenant, &ctx).await,
+            Err(error) => Err(error),
+        },
+    };
+    ctx.metrics.graph_counts(ctx.graph.counts());
+    let outcome = if result.is_ok() { "success" } else { "error" };
+    ctx.metrics.reconciled("tenant", outcome, started.elapsed().as_secs_f64());
+    result
+}
+
+fn has_finalizer(tenant: &Tenant) -> bool {
+    tenant.finalizers().iter().any(|f| f == FINALIZER)
+}
+
+/// Adds or removes the finalizer by server-side apply: the operator owns that one list entry, so
+/// nobody else's finalizers are touched and no read-modify-write race exists.
+async fn set_finalizer(ctx: &Context, tenant: &Tenant, present: bool) -> Result<(), ReconcileError> {
+    if has_finalizer(tenant) == present {
+        return Ok(());
+    }
+    // Applying without the entry gives up its ownership, which removes it.
+    let metadata = if present {
+        serde_json::json!({ "name": tenant.name_any(), "finalizers": [FINALIZER] })
+    } else {
+        serde_json::json!({ "name": tenant.name_any() })
+    };
+    let patch =
+        serde_json::json!({ "apiVersion": Tenant::api_version(&()), "kind": Tenant::kind(&()), "metadata": metadata });
+    let api: Api<Tenant> = Api::namespaced(ctx.kube.clone(), &namespace_of(tenant));
+    api.patch(&tenant.name_any(), &PatchParams::apply(FIELD_MANAGER), &Patch::Apply(&patch)).await?;
+    Ok(())
+}
+
+pub fn error_policy(tenant: Arc<Tenant>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    ctx.metrics.error(error.category());
+    let delay = ctx.backoff(&key(&tenant));
+    tracing::warn!(tenant = %key(&tenant), %error, retry_in_s = delay.as_secs(), "reconcile failed");
+    Action::requeue(delay)
+}
+
+async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileError> {
+    let report = sync(ctx, tenant).await;
+    write_status(ctx, tenant, &report).await?;
+    publish(ctx, tenant, &report.events).await;
+    for (_, reason, _) in &report.events {
+        match *reason {
+            "Created" => ctx.metrics.wrote("create", 1),
+            "Updated" => ctx.metrics.wrote("update", 1),
+            "Deleted" => ctx.metrics.wrote("delete", 1),
+            _ => {}
+        }
+    }
+    if let Some(category) = report.failure {
+        ctx.metrics.error(category);
+    }
+    let key = key(tenant);
+    tracing::info!(
+        tenant = %key,
+        ready = report.verdicts.first().map(|v| v.status).unwrap_or("Unknown"),
+        reason = report.verdicts.first().map(|v| v.reason).unwrap_or(""),
+        "reconciled"
+    );
+    Ok(match report.next {
+        Next::Resync => {
+            ctx.succeeded(&key);
+            Action::requeue(ctx.settings.sync_interval)
+        }
+        Next::Backoff => Action::requeue(ctx.backoff(&key)),
+        Next::AwaitChange => {
+            ctx.succeeded(&key);
+            Action::await_change()
+        }
+    })
+}
+
+/// Writes the report as the Tenant's status. Server-side apply with the operator's field manager:
+/// the operator owns `status` and nothing else.
+async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result<(), kube::Error> {
+    let now = Time(jiff::Timestamp::now());
+    let previous = tenant.status.clone().unwrap_or_default();
+    let generation = tenant.meta().generation;
+    let status = TenantStatus {
+        observed_generation: generation,
+        conditions: merge(&previous.conditions, report.verdicts.clone(), generation, &now),
+        policies: if report.policies.is_empty() && !report.synced {
+            previous.policies
+        } else {
+            report.policies.clone()
+        },
+        last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time },
+    };
+    let patch = serde_json::json!({
+        "apiVersion": Tenant::api_version(&()),
+        "kind": Tenant::kind(&()),
+        "status": status,
+    });
+    let api: Api<Tenant> = Api::namespaced(ctx.kube.clone(), &namespace_of(tenant));
+    api.patch_status(&tenant.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    Ok(())
+}
+
+async fn publish(ctx: &Context, tenant: &Tenant, events: &[(EventType, &'static str, String)]) {
+    let reference = tenant.object_ref(&());
+    for (type_, reason, note) in events {
+        let event = Event {
+            type_: *type_,
+            reason: (*reason).to_string(),
+            note: Some(note.chars().take(1000).collect()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(error) = ctx.recorder.publish(&event, &reference).await {
+            tracing::warn!(tenant = %key(tenant), %error, "cannot publish an event");
+        }
+    }
+}
+
+/// Carries out the deletion policy of a deleted Tenant: `Orphan` leaves its policies in place,
+/// `Delete` removes every tenantctl-owned policy from the tenant. The finalizer stays (and the
+/// Tenant with it) until that succeeded.
+async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileError> {
+    let key = key(tenant);
+    if tenant.spec.deletion_policy == DeletionPolicy::Orphan || tenant.spec.suspend {
+        tracing::info!(tenant = %key, "deleted; its policies are left in the tenant (deletionPolicy Orphan)");
+        return Ok(Action::await_change());
+    }
+    let others = ctx.same_tenant_id(tenant);
+    if !others.is_empty() {
+        let note = format!("policies kept: the tenant is still declared by {}", others.join(", "));
+        publish(ctx, tenant, &[(EventType::Normal, "Orphaned", note)]).await;
+        return Ok(Action::await_change());
+    }
+    refresh(ctx, tenant).await.map_err(|e| match e {
+        CredentialError::Kubernetes { source, .. } => ReconcileError::Kubernetes(source),
+        unusable => ReconcileError::Cleanup(format!("cannot delete the tenant's policies: {unusable}")),
+    })?;
+    let nothing = TenantDesired {
+        name: tenant.name_any(),
+        namespace: namespace_of(tenant),
+        tenant_id: tenant.spec.tenant_id.clone(),
+        display_name: tenant.spec.display_name.clone(),
+        suspended: false,
+        profiles: Vec::new(),
+        policies: Vec::new(),
+        prune_max_delete_percent: Some(100),
+    };
+    let live = observe_tenant(&ctx.graph, &nothing)
+        .await
+        .map_err(|e| ReconcileError::Cleanup(format!("cannot read the tenant to delete its policies: {e}")))?;
+    let options = PlanOptions { adopt: false, allow_mass_delete: true };
+    let plan = plan_tenant(&nothing, Some(&Observation::Observed(live)), options);
+    let outcome = apply(&ctx.graph, &Plan::new(vec![plan]), 1, false, &|_| {}).await.into_iter().next();
+    let outcome = outcome.unwrap_or_default();
+    ctx.metrics.wrote("delete", outcome.deleted);
+    if !outcome.errors.is_empty() {
+        let message = format!("deleting the tenant's policies: {}", outcome.errors.join("; "));
+        publish(ctx, tenant, &[(EventType::Warning, "DeleteFailed", message.clone())]).await;
+        return Err(ReconcileError::Cleanup(message));
+    }
+    let note = format!("deleted {} tenantctl-owned policies (deletionPolicy Delete)", outcome.deleted);
+    tracing::info!(tenant = %key, deleted = outcome.deleted, "deleted the tenant's policies");
+    publish(ctx, tenant, &[(EventType::Normal, "Deleted", note)]).await;
+    Ok(Action::await_change())
+}

@@ -1,0 +1,24 @@
+//! The operator against a real Kubernetes API server (kube-apiserver and etcd built from the official
+//! modules by `tests/control-plane/`) and the lab: the operator runs as its own process with the
+//! service account's identity and the RBAC from `deploy/`. Each case uses its own namespace, lab and
+//! Lease. The cases live in `tests/operator/`.
+
+#[allow(dead_code)]
+#[path = "workflow/support.rs"]
+mod support;
+
+#[path = "operator/cluster.rs"]
+mod cluster;
+#[path = "operator/harness.rs"]
+mod harness;
+
+#[path = "operator/converge.rs"]
+mod converge;
+#[path = "operator/deletion.rs"]
+mod deletion;
+#[path = "operator/modes.rs"]
+mod modes;
+#[path = "operator/rbac.rs"]
+mod rbac;
+#[path = "operator/replicas.rs"]
+mod replicas;
