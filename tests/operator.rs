@@ -14,6 +14,10 @@ mod harness;
 
 #[path = "operator/converge.rs"]
 mod converge;
+#[path = "operator/crds.rs"]
+mod crds;
+#[path = "operator/credentials.rs"]
+mod credentials;
 #[path = "operator/deletion.rs"]
 mod deletion;
 #[path = "operator/modes.rs"]

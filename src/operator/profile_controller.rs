@@ -117,3 +117,45 @@ async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Resul
     api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    use super::*;
+    use crate::model::status::PolicySyncStatus;
+    use crate::model::{PolicyKind, PolicyRef};
+    use crate::operator::conditions::{Verdict, merge};
+
+    fn status(ready: bool, reason: &'static str, policies: &[(&str, PolicySyncState)]) -> TenantStatus {
+        let now = Time(jiff::Timestamp::UNIX_EPOCH);
+        TenantStatus {
+            conditions: merge(&[], vec![Verdict::new(READY, ready, reason, "")], Some(1), &now),
+            policies: policies
+                .iter()
+                .map(|(profile, state)| PolicySyncStatus {
+                    policy: PolicyRef { kind: PolicyKind::FirewallPolicy, name: "fw".into() },
+                    profile: profile.to_string(),
+                    graph_id: None,
+                    state: *state,
+                    message: None,
+                })
+                .collect(),
+            ..TenantStatus::default()
+        }
+    }
+
+    #[test]
+    fn a_tenant_stands_with_each_profile_by_that_profiles_policies() {
+        let mixed = status(true, "Reconciled", &[("a", PolicySyncState::InSync), ("b", PolicySyncState::Drifted)]);
+        assert_eq!(standing(Some(&mixed), "a"), Standing::InSync);
+        assert_eq!(standing(Some(&mixed), "b"), Standing::Drifted);
+        let failed = status(true, "Reconciled", &[("a", PolicySyncState::Failed)]);
+        assert_eq!(standing(Some(&failed), "a"), Standing::Failed);
+        let unreachable = status(false, "Unreachable", &[]);
+        assert_eq!(standing(Some(&unreachable), "a"), Standing::Failed);
+        let suspended = status(false, "Suspended", &[]);
+        assert_eq!(standing(Some(&suspended), "a"), Standing::Pending);
+        assert_eq!(standing(None, "a"), Standing::Pending);
+    }
+}

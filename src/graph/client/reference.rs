@@ -91,3 +91,68 @@ fn workload_identity(
     let file = env(&name).ok_or(format!("environment variable {name} is not set"))?;
     Ok(Credential::WorkloadIdentity { client_id, token_file: PathBuf::from(file) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tenant::SecretKeyRef;
+
+    fn reference(method: CredentialMethod, key: Option<&str>) -> CredentialsRef {
+        CredentialsRef {
+            client_id: None,
+            method,
+            secret_ref: Some(SecretKeyRef { name: "graph".into(), key: key.map(str::to_string) }),
+            env: None,
+        }
+    }
+
+    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect()
+    }
+
+    #[test]
+    fn a_secret_gives_the_client_id_and_secret_under_their_keys() {
+        let secret = data(&[("clientId", "app\n"), ("clientSecret", "canary-secret\n")]);
+        let credential =
+            from_secret(&reference(CredentialMethod::ClientSecret, None), "ns/graph", &secret, None).expect("usable");
+        assert_eq!(credential.client_id(), "app");
+        assert!(!format!("{credential:?}").contains("canary-secret"), "secrets are redacted");
+
+        let custom = data(&[("password", "s")]);
+        let credential = from_secret(
+            &reference(CredentialMethod::ClientSecret, Some("password")),
+            "ns/graph",
+            &custom,
+            Some("fallback"),
+        )
+        .expect("usable");
+        assert_eq!(credential.client_id(), "fallback");
+    }
+
+    #[test]
+    fn missing_keys_and_misplaced_methods_say_what_is_wrong() {
+        let error = from_secret(&reference(CredentialMethod::ClientSecret, None), "ns/graph", &data(&[]), Some("a"))
+            .expect_err("no secret");
+        assert_eq!(error, "Secret ns/graph has no key clientSecret");
+        let error = from_secret(
+            &reference(CredentialMethod::ClientSecret, None),
+            "ns/graph",
+            &data(&[("clientSecret", "s")]),
+            None,
+        )
+        .expect_err("no client id");
+        assert_eq!(error, "no clientId in the Tenant, nor key clientId in Secret ns/graph");
+        let error = from_secret(
+            &reference(CredentialMethod::Certificate, None),
+            "ns/graph",
+            &data(&[("tls.key", "junk")]),
+            Some("a"),
+        )
+        .expect_err("not a key");
+        assert!(error.starts_with("Secret ns/graph: "), "{error}");
+        let error =
+            from_secret(&reference(CredentialMethod::WorkloadIdentity, None), "ns/graph", &data(&[]), Some("a"))
+                .expect_err("no secret for workload identity");
+        assert!(error.contains("remove secretRef"), "{error}");
+    }
+}
