@@ -11,3 +11,4 @@ pub mod manifest;
 pub mod model;
 pub mod operator;
 pub mod render;
+pub mod security;

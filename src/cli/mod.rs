@@ -3,7 +3,10 @@
 mod apply;
 mod connect;
 mod export;
+mod fleet;
 mod generate;
+mod hunt;
+mod incidents;
 mod lab;
 mod operator;
 mod pipeline;
@@ -44,6 +47,10 @@ pub enum Command {
     Drift(plan::DriftArgs),
     /// Write a tenant's live policies as manifests.
     Export(export::ExportArgs),
+    /// One incident queue across tenants: severity, status, time filters; a tenant column.
+    Incidents(incidents::IncidentsArgs),
+    /// Run one advanced hunting query (KQL) in every tenant; rows merged with a tenant column.
+    Hunt(hunt::HuntArgs),
     /// Write the JSON Schemas of every kind (for editors such as yaml-language-server).
     Schema(generate::OutArgs),
     /// Write the CustomResourceDefinitions of every kind.
@@ -62,6 +69,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Apply(args) => apply::run(&args, out, err),
         Command::Drift(args) => plan::drift(&args, out, err),
         Command::Export(args) => export::run(&args, out, err),
+        Command::Incidents(args) => incidents::run(&args, out, err),
+        Command::Hunt(args) => hunt::run(&args, out, err),
         Command::Schema(args) => generate::schema(&args, out, err),
         Command::Crds(args) => generate::crds(&args, out, err),
         Command::Lab(args) => lab::run(&args, out, err),

@@ -5,6 +5,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 mod style;
+pub mod tabular;
 pub mod yaml_diff;
 
 pub use style::Style;

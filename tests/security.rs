@@ -1,0 +1,134 @@
+//! The cross-tenant read commands against the lab over HTTP: `incidents` merges ten tenants' queues
+//! with a tenant column, sorted and filtered, and lists a failing tenant as unknown (exit 3); `hunt`
+//! merges one query's rows under a tenant column and reports what its caps cut.
+
+#[allow(dead_code)]
+#[path = "workflow/support.rs"]
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{LabProcess, expect_code, stderr, stdout};
+
+const SEVERITIES: &[&str] = &["high", "medium", "low", "informational"];
+
+/// A generated lab of ten tenants, served with the first one failing; returns its name and id.
+fn ten_tenants() -> (tempfile::TempDir, LabProcess, String, String) {
+    let state = tempfile::tempdir().expect("tempdir");
+    expect_code(
+        &support::tenantctl(&["lab", "init", &state.path().to_string_lossy(), "--tenants", "10", "--policies", "2"]),
+        0,
+    );
+    let manifests = std::fs::read_to_string(state.path().join("manifests/tenants.yaml")).expect("tenants.yaml");
+    let failing_id =
+        manifests.lines().find_map(|l| l.trim().strip_prefix("tenantId: ")).expect("a tenant id").to_string();
+    let lab = LabProcess::serve(state.path(), &["--failing-tenant", &failing_id]);
+    (state, lab, "lab-tenant-0001".to_string(), failing_id)
+}
+
+fn manifests(state: &Path) -> String {
+    state.join("manifests").to_string_lossy().to_string()
+}
+
+/// Incidents the lab holds for every tenant but `except`.
+fn stored_incidents(state: &Path, except: &str) -> usize {
+    let mut count = 0;
+    for tenant in std::fs::read_dir(state.join("tenants")).expect("tenants") {
+        let tenant = tenant.expect("entry").path();
+        if tenant.ends_with(except) {
+            continue;
+        }
+        count += std::fs::read_dir(tenant.join("incidents")).map(|d| d.count()).unwrap_or(0);
+    }
+    count
+}
+
+#[test]
+fn incidents_from_ten_tenants_merge_sorted_with_the_failing_one_unknown() {
+    let (state, lab, failing, failing_id) = ten_tenants();
+    let output = lab.tenantctl(state.path(), &["incidents", "-f", &manifests(state.path()), "-o", "json"]);
+    expect_code(&output, 3);
+    assert!(stderr(&output).contains(&format!("unknown: {failing} ({failing_id})")), "{}", stderr(&output));
+    let queue: Value = serde_json::from_str(&stdout(&output)).expect("json");
+    let incidents = queue["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), stored_incidents(state.path(), &failing_id));
+    assert_eq!(queue["tenantsRead"], 9);
+    assert_eq!(queue["unknownTenants"][0]["tenant"], failing);
+    let tenants: std::collections::BTreeSet<&str> = incidents.iter().filter_map(|i| i["tenant"].as_str()).collect();
+    assert_eq!(tenants.len(), 9, "every reachable tenant with incidents contributes");
+    assert!(!tenants.contains(failing.as_str()));
+    let key = |i: &Value| {
+        let rank = SEVERITIES.iter().position(|s| *s == i["severity"]).unwrap_or(SEVERITIES.len());
+        let time: jiff::Timestamp = i["lastUpdateDateTime"].as_str().expect("time").parse().expect("timestamp");
+        (rank, std::cmp::Reverse(time))
+    };
+    assert!(incidents.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "sorted by severity, then newest first");
+
+    let high = lab.tenantctl(
+        state.path(),
+        &[
+            "incidents",
+            "-f",
+            &manifests(state.path()),
+            "--severity",
+            "high",
+            "--status",
+            "active,inProgress",
+            "-o",
+            "csv",
+        ],
+    );
+    expect_code(&high, 3);
+    let text = stdout(&high);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("TENANT,SEVERITY,STATUS,ID,UPDATED,TITLE"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.split(',').nth(1) == Some("high")), "{text}");
+    assert!(rows.iter().all(|r| matches!(r.split(',').nth(2), Some("active" | "inProgress"))), "{text}");
+
+    let none = lab.tenantctl(state.path(), &["incidents", "-f", &manifests(state.path()), "--since", "2999-01-01"]);
+    expect_code(&none, 3);
+    assert_eq!(stdout(&none).lines().count(), 1, "only the header: {}", stdout(&none));
+
+    let one =
+        lab.tenantctl(state.path(), &["incidents", "-f", &manifests(state.path()), "--tenant", "lab-tenant-0002"]);
+    expect_code(&one, 0);
+    assert!(stdout(&one).lines().skip(1).all(|l| l.starts_with("lab-tenant-0002 ")), "{}", stdout(&one));
+}
+
+#[test]
+fn hunting_merges_rows_under_a_tenant_column_and_reports_cuts() {
+    let (state, lab, failing, _) = ten_tenants();
+    let query = ["hunt", "-f", &manifests(state.path()), "--query", "DeviceProcessEvents | take 3", "-o", "json"];
+    let output = lab.tenantctl(state.path(), &query);
+    expect_code(&output, 3);
+    let merged: Value = serde_json::from_str(&stdout(&output)).expect("json");
+    let columns: Vec<&str> =
+        merged["schema"].as_array().expect("schema").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(columns, ["Tenant", "Timestamp", "DeviceName", "FileName", "InitiatingProcessFileName"]);
+    assert_eq!(merged["results"].as_array().expect("rows").len(), 27, "3 rows from each of 9 tenants");
+    assert_eq!(merged["results"][0]["Tenant"], "lab-tenant-0002");
+    assert_eq!(merged["unknownTenants"][0]["tenant"], failing);
+
+    let mut capped = query.to_vec();
+    capped.extend(["--max-rows-per-tenant", "2", "--max-rows", "5"]);
+    let output = lab.tenantctl(state.path(), &capped);
+    let merged: Value = serde_json::from_str(&stdout(&output)).expect("json");
+    assert_eq!(merged["results"].as_array().expect("rows").len(), 5);
+    let text = stderr(&output);
+    assert!(text.contains("5 rows from 9 tenants (27 returned; capped)"), "{text}");
+    assert!(text.contains("cut: lab-tenant-0002 returned 3 rows, 2 kept"), "{text}");
+    assert!(text.contains("cut: lab-tenant-0010 returned 3 rows, 0 kept"), "{text}");
+
+    let table = lab.tenantctl(
+        state.path(),
+        &["hunt", "-f", &manifests(state.path()), "--query", "x", "--tenant", "lab-tenant-0003"],
+    );
+    expect_code(&table, 0);
+    assert!(stdout(&table).starts_with("Tenant "), "{}", stdout(&table));
+    let missing = support::tenantctl(&["hunt", "-f", &manifests(state.path())]);
+    expect_code(&missing, 2);
+    assert!(stderr(&missing).contains("--query"), "{}", stderr(&missing));
+}
