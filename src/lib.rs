@@ -9,6 +9,7 @@ pub mod graph;
 pub mod lab;
 pub mod manifest;
 pub mod model;
+pub mod notify;
 pub mod operator;
 pub mod render;
 pub mod security;

@@ -17,7 +17,7 @@ fn validate_accepts_the_example() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "Valid: 19 documents in 7 files (9 tenants, 5 profiles, 5 policies).\n"
+        "Valid: 20 documents in 8 files (9 tenants, 5 profiles, 5 policies, 1 notification policy).\n"
     );
 }
 
@@ -63,8 +63,8 @@ fn crds_print_every_kind_as_committed() {
         assert!(printed.contains(&text), "{} is printed", path.display());
         expected.push_str(&text);
     }
-    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 6);
-    assert_eq!(names.len(), 6);
+    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 7);
+    assert_eq!(names.len(), 7);
 }
 
 #[test]
@@ -85,6 +85,7 @@ fn schema_writes_one_file_per_kind_and_an_index() {
             "attack-surface-reduction-policy.json",
             "distribution-profile.json",
             "firewall-policy.json",
+            "notification-policy.json",
             "settings-catalog-policy.json",
             "tenant.json",
             "tenantctl.json"

@@ -8,6 +8,7 @@ mod generate;
 mod hunt;
 mod incidents;
 mod lab;
+mod notify;
 mod operator;
 mod pipeline;
 mod plan;

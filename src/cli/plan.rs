@@ -11,6 +11,7 @@ use super::pipeline::{narrow, observe_and_plan, prepare, runtime};
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::diff::PlanOptions;
 use crate::engine::plan::Plan;
+use crate::manifest::ManifestSet;
 use crate::model::profile::Mode;
 use crate::render::{self, Style};
 
@@ -80,6 +81,13 @@ pub struct DriftArgs {
     pub selection: Selection,
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+    /// Send the NotificationPolicies of the manifests what changed since they last were told.
+    #[arg(long)]
+    pub notify: bool,
+    /// Where `--notify` remembers what each policy was last told (keep it between runs, e.g. in a CI
+    /// cache, or every run notifies again).
+    #[arg(long, value_name = "DIR", default_value = ".tenantctl/notifications")]
+    pub notify_state: PathBuf,
     #[command(flatten)]
     pub graph: GraphArgs,
 }
@@ -101,7 +109,7 @@ pub fn plan(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
 
 /// `drift`: the plan as if every profile were in audit mode; exit 2 when any tenant drifted.
 pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let Some(mut plan) = make_plan(&args.selection, &args.graph, PlanOptions::default(), err)? else {
+    let Some((mut plan, set)) = make_plan_and_set(&args.selection, &args.graph, PlanOptions::default(), err)? else {
         return Ok(EXIT_ERROR);
     };
     for change in plan.tenants.iter_mut().flat_map(|t| t.changes.iter_mut()) {
@@ -109,6 +117,12 @@ pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
     }
     let plan = Plan::new(plan.tenants);
     render_plan(&plan, args.output, out)?;
+    if args.notify {
+        let findings = crate::notify::findings::from_plan(&plan, true);
+        if !super::notify::notify_policies(&set, findings, &args.notify_state, err)? {
+            return Ok(EXIT_ERROR);
+        }
+    }
     Ok(exit_code(&plan, true))
 }
 
@@ -118,13 +132,23 @@ pub fn make_plan(
     options: PlanOptions,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<Plan>> {
+    Ok(make_plan_and_set(selection, graph, options, err)?.map(|(plan, _)| plan))
+}
+
+/// The plan, and the manifests it was made from.
+pub fn make_plan_and_set(
+    selection: &Selection,
+    graph: &GraphArgs,
+    options: PlanOptions,
+    err: &mut dyn Write,
+) -> anyhow::Result<Option<(Plan, ManifestSet)>> {
     let Some(mut prepared) = prepare(&selection.paths, err)? else { return Ok(None) };
     narrow(&mut prepared.desired, &selection.tenant, &selection.profile)?;
     runtime()?.block_on(async {
         let connection = connect(graph, &prepared.set, prepared.lab_seed.as_deref()).await?;
         let plan = observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await;
         connection.close().await;
-        plan.map(Some)
+        plan.map(|plan| Some((plan, prepared.set)))
     })
 }
 

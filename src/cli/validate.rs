@@ -35,10 +35,15 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
     let set = &loaded.set;
     writeln!(
         out,
-        "Valid: {documents} in {files} ({}, {}, {}){}.",
+        "Valid: {documents} in {files} ({}, {}, {}{}){}.",
         plural(set.tenants.len(), "tenant"),
         plural(set.profiles.len(), "profile"),
         plural(set.policies.len(), "policy"),
+        match set.notifications.len() {
+            0 => String::new(),
+            1 => ", 1 notification policy".to_string(),
+            n => format!(", {n} notification policies"),
+        },
         if warnings > 0 { format!("; {}", plural(warnings, "warning")) } else { String::new() }
     )?;
     Ok(EXIT_OK)

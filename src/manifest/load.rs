@@ -190,6 +190,7 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
         Kind::SettingsCatalogPolicy => {
             add_policy(&mut set.policies, typed(&value, source), PolicyResource::SettingsCatalog)
         }
+        Kind::NotificationPolicy => add(&mut set.notifications, typed(&value, source)),
     }
 }
 
@@ -245,6 +246,7 @@ has_spec! {
     model::FirewallPolicy => model::FirewallPolicySpec,
     model::AttackSurfaceReductionPolicy => model::AttackSurfaceReductionPolicySpec,
     model::SettingsCatalogPolicy => model::SettingsCatalogPolicySpec,
+    model::NotificationPolicy => model::NotificationPolicySpec,
 }
 
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization

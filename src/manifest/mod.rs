@@ -9,8 +9,8 @@ pub mod yaml;
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, Kind, PolicyKind, PolicyRef,
-    SettingsCatalogPolicy, Tenant,
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, Kind, NotificationPolicy,
+    PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
 use yaml::PositionIndex;
@@ -126,6 +126,7 @@ pub struct ManifestSet {
     pub tenants: Vec<Manifest<Tenant>>,
     pub profiles: Vec<Manifest<DistributionProfile>>,
     pub policies: Vec<Manifest<PolicyResource>>,
+    pub notifications: Vec<Manifest<NotificationPolicy>>,
     /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
     pub broken: Vec<(Kind, String, String)>,
 }
@@ -147,6 +148,6 @@ impl ManifestSet {
     }
 
     pub fn document_count(&self) -> usize {
-        self.tenants.len() + self.profiles.len() + self.policies.len()
+        self.tenants.len() + self.profiles.len() + self.policies.len() + self.notifications.len()
     }
 }

@@ -30,6 +30,9 @@ pub fn validate(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
     for policy in &set.policies {
         check_policy(policy, &mut out);
     }
+    for notification in &set.notifications {
+        check_notification(notification, &mut out);
+    }
     let mut resolution = resolve(set);
     out.list.append(&mut resolution.diagnostics);
     (resolution, out.list)
@@ -74,7 +77,49 @@ fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
         let (namespace, name) = (p.namespace(), p.object.name());
         all.push(ResourceInfo { kind, namespace, name, labels, source: p.source.as_ref() });
     }
+    for n in &set.notifications {
+        let (kind, labels) = ("NotificationPolicy".to_string(), n.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: n.namespace(), name: n.name(), labels, source: n.source.as_ref() });
+    }
     all
+}
+
+/// The label syntax and operator arity of a `spec.tenantSelector`.
+fn check_selector<T>(
+    manifest: &Manifest<T>,
+    resource: &str,
+    selector: &crate::model::profile::LabelSelector,
+    out: &mut Findings,
+) {
+    for (key, value) in &selector.match_labels {
+        if let Some(problem) = label_problem(key, value) {
+            out.error(manifest, resource.to_string(), &format!("spec.tenantSelector.matchLabels.{key}"), problem);
+        }
+    }
+    for (i, requirement) in selector.match_expressions.iter().enumerate() {
+        let path = format!("spec.tenantSelector.matchExpressions[{i}]");
+        if let Some(problem) = label_problem(&requirement.key, "") {
+            out.error(manifest, resource.to_string(), &format!("{path}.key"), problem);
+        }
+        for (j, value) in requirement.values.iter().enumerate() {
+            if let Some(problem) = label_problem("key", value) {
+                out.error(manifest, resource.to_string(), &format!("{path}.values[{j}]"), problem);
+            }
+        }
+        let needs_values = matches!(requirement.operator, SelectorOperator::In | SelectorOperator::NotIn);
+        if needs_values && requirement.values.is_empty() {
+            let message = format!("operator `{:?}` needs at least one value", requirement.operator);
+            out.error(manifest, resource.to_string(), &path, message);
+        }
+        if !needs_values && !requirement.values.is_empty() {
+            out.error(
+                manifest,
+                resource.to_string(),
+                &path,
+                format!("operator `{:?}` takes no values", requirement.operator),
+            );
+        }
+    }
 }
 
 fn check_metadata(set: &ManifestSet, out: &mut Findings) {
@@ -195,39 +240,7 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
         }
     }
     if let Some(selector) = &spec.tenant_selector {
-        for (key, value) in &selector.match_labels {
-            if let Some(problem) = label_problem(key, value) {
-                out.error(profile, resource.clone(), &format!("spec.tenantSelector.matchLabels.{key}"), problem);
-            }
-        }
-        for (i, requirement) in selector.match_expressions.iter().enumerate() {
-            let path = format!("spec.tenantSelector.matchExpressions[{i}]");
-            if let Some(problem) = label_problem(&requirement.key, "") {
-                out.error(profile, resource.clone(), &format!("{path}.key"), problem);
-            }
-            for (j, value) in requirement.values.iter().enumerate() {
-                if let Some(problem) = label_problem("key", value) {
-                    out.error(profile, resource.clone(), &format!("{path}.values[{j}]"), problem);
-                }
-            }
-            let needs_values = matches!(requirement.operator, SelectorOperator::In | SelectorOperator::NotIn);
-            if needs_values && requirement.values.is_empty() {
-                out.error(
-                    profile,
-                    resource.clone(),
-                    &path,
-                    format!("operator `{:?}` needs at least one value", requirement.operator),
-                );
-            }
-            if !needs_values && !requirement.values.is_empty() {
-                out.error(
-                    profile,
-                    resource.clone(),
-                    &path,
-                    format!("operator `{:?}` takes no values", requirement.operator),
-                );
-            }
-        }
+        check_selector(profile, &resource, selector, out);
     }
     let selects_any =
         set.tenants.iter().any(|t| t.namespace() == namespace && profile_selects(spec, &t.name(), t.object.labels()));
@@ -471,4 +484,73 @@ impl SettingVisitor for RangeCheck {
             self.path.pop();
         }
     }
+}
+
+/// A NotificationPolicy: somewhere to send, addresses that look like addresses, transport security
+/// for anything that carries a secret, and one source per secret.
+fn check_notification(policy: &Manifest<crate::model::NotificationPolicy>, out: &mut Findings) {
+    let resource = format!("NotificationPolicy/{}", policy.name());
+    let spec = &policy.object.spec;
+    let error =
+        |out: &mut Findings, path: &str, message: &str| out.error(policy, resource.clone(), path, message.to_string());
+    if spec.email.is_none() && spec.webhook.is_none() {
+        error(out, "spec", "give `email`, `webhook` or both: there is nowhere to send");
+    }
+    if spec.on.is_empty() {
+        error(out, "spec.on", "name at least one trigger (drift, failedApply, highSeverityIncident)");
+    }
+    if let Some(selector) = &spec.tenant_selector {
+        check_selector(policy, &resource, selector, out);
+    }
+    let check_secret = |out: &mut Findings, path: &str, value: &crate::model::notification::SecretValue| {
+        if value.env.is_some() == value.secret_ref.is_some() {
+            error(out, path, "give exactly one of `env` and `secretRef`");
+        }
+    };
+    if let Some(email) = &spec.email {
+        let looks_like_address = |a: &str| {
+            a.split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && (host.contains('.') || host == "localhost"))
+        };
+        if !looks_like_address(&email.from) {
+            error(out, "spec.email.from", &format!("`{}` is not an email address", email.from));
+        }
+        if email.to.is_empty() {
+            error(out, "spec.email.to", "name at least one recipient");
+        }
+        for (i, to) in email.to.iter().enumerate() {
+            if !looks_like_address(to) {
+                error(out, &format!("spec.email.to[{i}]"), &format!("`{to}` is not an email address"));
+            }
+        }
+        let smtp = &email.smtp;
+        if smtp.host.trim().is_empty() {
+            error(out, "spec.email.smtp.host", "must not be empty");
+        }
+        if smtp.security == crate::model::notification::SmtpSecurity::None && !is_loopback(&smtp.host) {
+            error(
+                out,
+                "spec.email.smtp.security",
+                "`none` sends in clear text: only for a relay on loopback; use startTls or tls",
+            );
+        }
+        if smtp.password.is_some() && smtp.username.is_none() {
+            error(out, "spec.email.smtp.username", "a password needs a username");
+        }
+        if let Some(password) = &smtp.password {
+            check_secret(out, "spec.email.smtp.password", password);
+        }
+    }
+    if let Some(webhook) = &spec.webhook {
+        if let Err(problem) = crate::graph::client::parse_endpoint(&webhook.url, "webhook URL") {
+            error(out, "spec.webhook.url", &problem.to_string());
+        }
+        if let Some(authorization) = &webhook.authorization {
+            check_secret(out, "spec.webhook.authorization", authorization);
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }

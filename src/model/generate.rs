@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::{
     API_VERSION, AntivirusPolicy, AntivirusPolicySpec, AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec,
-    DistributionProfile, DistributionProfileSpec, FirewallPolicy, FirewallPolicySpec, Kind, SettingsCatalogPolicy,
-    SettingsCatalogPolicySpec, Tenant, TenantSpec,
+    DistributionProfile, DistributionProfileSpec, FirewallPolicy, FirewallPolicySpec, Kind, NotificationPolicy,
+    NotificationPolicySpec, SettingsCatalogPolicy, SettingsCatalogPolicySpec, Tenant, TenantSpec,
 };
 use crate::manifest::metadata::ManifestMetadata;
 
@@ -23,6 +23,7 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::FirewallPolicy => FirewallPolicy::crd(),
         Kind::AttackSurfaceReductionPolicy => AttackSurfaceReductionPolicy::crd(),
         Kind::SettingsCatalogPolicy => SettingsCatalogPolicy::crd(),
+        Kind::NotificationPolicy => NotificationPolicy::crd(),
     }
 }
 
@@ -60,6 +61,7 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::FirewallPolicy => schema_for::<FirewallPolicySpec>(kind),
         Kind::AttackSurfaceReductionPolicy => schema_for::<AttackSurfaceReductionPolicySpec>(kind),
         Kind::SettingsCatalogPolicy => schema_for::<SettingsCatalogPolicySpec>(kind),
+        Kind::NotificationPolicy => schema_for::<NotificationPolicySpec>(kind),
     }
 }
 

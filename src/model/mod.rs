@@ -5,6 +5,7 @@ pub mod antivirus;
 pub mod asr;
 pub mod firewall;
 pub mod generate;
+pub mod notification;
 pub mod profile;
 pub mod settings_catalog;
 pub mod status;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use antivirus::{AntivirusPolicy, AntivirusPolicySpec};
 pub use asr::{AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec};
 pub use firewall::{FirewallPolicy, FirewallPolicySpec};
+pub use notification::{NotificationPolicy, NotificationPolicySpec};
 pub use profile::{DistributionProfile, DistributionProfileSpec};
 pub use settings_catalog::{SettingsCatalogPolicy, SettingsCatalogPolicySpec};
 pub use tenant::{Tenant, TenantSpec};
@@ -38,16 +40,18 @@ pub enum Kind {
     FirewallPolicy,
     AttackSurfaceReductionPolicy,
     SettingsCatalogPolicy,
+    NotificationPolicy,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
         Kind::FirewallPolicy,
         Kind::AttackSurfaceReductionPolicy,
         Kind::SettingsCatalogPolicy,
+        Kind::NotificationPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Kind {
             Kind::FirewallPolicy => "FirewallPolicy",
             Kind::AttackSurfaceReductionPolicy => "AttackSurfaceReductionPolicy",
             Kind::SettingsCatalogPolicy => "SettingsCatalogPolicy",
+            Kind::NotificationPolicy => "NotificationPolicy",
         }
     }
 

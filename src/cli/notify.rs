@@ -1,0 +1,93 @@
+//! `--notify` for the CLI: each NotificationPolicy of the manifests is told about the findings it
+//! covers when they changed since it was last told, remembered in a state folder.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use kube::ResourceExt;
+
+use super::pipeline::runtime;
+use crate::engine::select::selector_matches;
+use crate::graph::secret::Secret;
+use crate::manifest::ManifestSet;
+use crate::model::notification::{NotificationPolicyStatus, SecretValue};
+use crate::notify::findings::{Finding, Findings};
+use crate::notify::send::notify;
+
+/// The CLI reads secrets from environment variables only.
+fn from_environment(value: &SecretValue) -> Result<Secret, String> {
+    match (&value.env, &value.secret_ref) {
+        (Some(name), _) => std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+            .ok_or(format!("environment variable {name} is not set")),
+        (None, _) => Err("`secretRef` is read by the operator; the CLI takes `env`".to_string()),
+    }
+}
+
+fn state_file(dir: &Path, namespace: &str, name: &str) -> PathBuf {
+    dir.join(namespace).join(format!("{name}.json"))
+}
+
+/// Notifies every policy; returns false when a delivery failed (it is retried at the next run).
+pub fn notify_policies(
+    set: &ManifestSet,
+    findings: Vec<Finding>,
+    state_dir: &Path,
+    err: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    if set.notifications.is_empty() {
+        writeln!(err, "--notify: the manifests hold no NotificationPolicy; nobody was notified.")?;
+        return Ok(true);
+    }
+    let all = Findings::new(findings);
+    let mut delivered = true;
+    let runtime = runtime()?;
+    for policy in &set.notifications {
+        let (namespace, name) = (policy.namespace(), policy.name());
+        let spec = &policy.object.spec;
+        let selected = |tenant: &str| {
+            set.tenant(&namespace, tenant).is_some_and(|t| {
+                spec.tenant_selector.as_ref().is_none_or(|selector| selector_matches(selector, t.object.labels()))
+            })
+        };
+        let scoped = all.only(&spec.on, &selected);
+        let path = state_file(state_dir, &namespace, &name);
+        let previous: NotificationPolicyStatus = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?,
+            Err(_) => NotificationPolicyStatus::default(),
+        };
+        let status = runtime.block_on(notify(&name, spec, &scoped, &previous, &from_environment));
+        for (target, before, after) in
+            [("email", &previous.email, &status.email), ("webhook", &previous.webhook, &status.webhook)]
+        {
+            match after {
+                Some(after) if after.last_error.is_some() => {
+                    delivered = false;
+                    writeln!(
+                        err,
+                        "NotificationPolicy/{name}: {target} not delivered: {}",
+                        after.last_error.clone().unwrap_or_default()
+                    )?;
+                }
+                Some(after) if Some(after) != before.as_ref() => {
+                    writeln!(err, "NotificationPolicy/{name}: {target} sent ({}).", scoped.summary())?;
+                }
+                Some(_) => {
+                    writeln!(err, "NotificationPolicy/{name}: {target} not sent: nothing changed since the last one.")?
+                }
+                None => {}
+            }
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, serde_json::to_string_pretty(&status)? + "\n")
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
+        std::fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(delivered)
+}

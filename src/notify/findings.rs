@@ -1,0 +1,142 @@
+//! Findings and their de-duplication: a notification policy is told when the set of findings it
+//! covers changes (new ones appear, or all are resolved), never again for the same set.
+
+use ring::digest::{SHA256, digest};
+use serde::Serialize;
+
+use crate::engine::plan::{Plan, TenantState};
+use crate::model::notification::Trigger;
+
+/// One thing somebody should know about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub trigger: Trigger,
+    /// `metadata.name` of the Tenant.
+    pub tenant: String,
+    /// What it is about: `Kind/name` of a policy, an incident id.
+    pub subject: String,
+    /// For people.
+    pub detail: String,
+}
+
+impl Finding {
+    /// What identifies a finding across cycles: the detail may be reworded without a new notification.
+    fn key(&self) -> String {
+        format!("{:?}|{}|{}", self.trigger, self.tenant, self.subject)
+    }
+}
+
+/// A set of findings, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Findings(pub Vec<Finding>);
+
+impl Findings {
+    pub fn new(mut findings: Vec<Finding>) -> Findings {
+        findings.sort();
+        findings.dedup_by(|a, b| a.key() == b.key());
+        Findings(findings)
+    }
+
+    /// Digest of the set (by key).
+    pub fn digest(&self) -> String {
+        let keys: Vec<String> = self.0.iter().map(Finding::key).collect();
+        digest(&SHA256, keys.join("\n").as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Only the findings of these triggers and tenants.
+    pub fn only(&self, triggers: &[Trigger], tenant: &dyn Fn(&str) -> bool) -> Findings {
+        Findings(self.0.iter().filter(|f| triggers.contains(&f.trigger) && tenant(&f.tenant)).cloned().collect())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether to notify, given the digest last notified: when the set changed, except that an empty
+    /// set is news only after a non-empty one (everything resolved).
+    pub fn is_news(&self, last_notified: Option<&str>) -> bool {
+        match last_notified {
+            Some(last) => last != self.digest(),
+            None => !self.is_empty(),
+        }
+    }
+
+    /// One line for a subject or a log.
+    pub fn summary(&self) -> String {
+        if self.is_empty() {
+            return "all findings resolved".into();
+        }
+        let count = |trigger: Trigger| self.0.iter().filter(|f| f.trigger == trigger).count();
+        let tenants: std::collections::BTreeSet<&str> = self.0.iter().map(|f| f.tenant.as_str()).collect();
+        let mut parts = Vec::new();
+        for (trigger, what) in [
+            (Trigger::Drift, "drifted"),
+            (Trigger::FailedApply, "failed"),
+            (Trigger::HighSeverityIncident, "high-severity incidents"),
+        ] {
+            let n = count(trigger);
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        format!("{} across {} tenant{}", parts.join(", "), tenants.len(), if tenants.len() == 1 { "" } else { "s" })
+    }
+}
+
+/// Drift in a plan: every change not carried out (all of them in a `drift` plan, audit-mode ones in
+/// an apply), and tenants that could not be read or failed as failures.
+pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for tenant in &plan.tenants {
+        for change in tenant.changes.iter().filter(|c| all_changes_are_drift || !c.is_write()) {
+            findings.push(Finding {
+                trigger: Trigger::Drift,
+                tenant: tenant.name.clone(),
+                subject: change.policy.clone(),
+                detail: format!(
+                    "{:?} needed{}",
+                    change.action,
+                    if change.fields.is_empty() { String::new() } else { format!(" ({})", change.fields.join(", ")) }
+                ),
+            });
+        }
+        if matches!(tenant.state, TenantState::Unknown | TenantState::Failed) {
+            findings.push(Finding {
+                trigger: Trigger::FailedApply,
+                tenant: tenant.name.clone(),
+                subject: format!("{:?}", tenant.state).to_lowercase(),
+                detail: tenant.problems.join("; "),
+            });
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(tenant: &str, subject: &str, detail: &str) -> Finding {
+        Finding { trigger: Trigger::Drift, tenant: tenant.into(), subject: subject.into(), detail: detail.into() }
+    }
+
+    #[test]
+    fn news_only_when_the_set_changes() {
+        let one = Findings::new(vec![finding("a", "FirewallPolicy/fw", "Update needed")]);
+        assert!(one.is_news(None));
+        assert!(!one.is_news(Some(&one.digest())), "the same set again is not news");
+        let reworded = Findings::new(vec![finding("a", "FirewallPolicy/fw", "Update needed (settings)")]);
+        assert!(!reworded.is_news(Some(&one.digest())), "details do not make news");
+        let two = Findings::new(vec![finding("a", "FirewallPolicy/fw", ""), finding("b", "FirewallPolicy/fw", "")]);
+        assert!(two.is_news(Some(&one.digest())));
+        let none = Findings::default();
+        assert!(!none.is_news(None), "nothing to say at first");
+        assert!(none.is_news(Some(&one.digest())), "everything resolved is news");
+        assert_eq!(two.summary(), "2 drifted across 2 tenants");
+    }
+}
