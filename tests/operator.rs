@@ -7,6 +7,9 @@
 #[path = "workflow/support.rs"]
 mod support;
 
+#[path = "smtp/receivers.rs"]
+mod receivers;
+
 #[path = "operator/cluster.rs"]
 mod cluster;
 #[path = "operator/harness.rs"]
@@ -22,6 +25,8 @@ mod credentials;
 mod deletion;
 #[path = "operator/modes.rs"]
 mod modes;
+#[path = "operator/notifications.rs"]
+mod notifications;
 #[path = "operator/rbac.rs"]
 mod rbac;
 #[path = "operator/replicas.rs"]

@@ -50,6 +50,10 @@ pub struct OperatorArgs {
     /// Tenants reconciled at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: u16,
+    /// New findings must stay unchanged this long before a NotificationPolicy is told (tenants are
+    /// reconciled one after another; one notification covers the whole move).
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub notification_settle: Duration,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -88,6 +92,7 @@ pub fn run(args: &OperatorArgs) -> anyhow::Result<u8> {
             grace_seconds: (lease_seconds / 3).max(1),
         },
         concurrency: args.concurrency.max(1),
+        notification_settle: args.notification_settle,
     };
     config.lease.check()?;
     let runtime = super::pipeline::runtime()?;

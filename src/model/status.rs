@@ -23,6 +23,20 @@ pub struct TenantStatus {
     /// When the tenant was last observed and reconciled successfully.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
+    /// Active high-severity incidents, read when a NotificationPolicy asks to hear about them (absent
+    /// until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<Vec<IncidentSummary>>,
+}
+
+/// An incident, as much of it as a notification needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentSummary {
+    pub id: String,
+    pub display_name: String,
+    pub severity: String,
+    pub status: String,
 }
 
 /// Sync state of one policy in one tenant.

@@ -12,11 +12,14 @@ use kube::{Resource, ResourceExt};
 
 use super::metrics::Metrics;
 use crate::engine::resolve::{TenantDesired, resolve};
+use crate::engine::select::selector_matches;
 use crate::graph::client::GraphClient;
 use crate::manifest::validate::validate;
 use crate::manifest::{DEFAULT_NAMESPACE, Diagnostic, Manifest, ManifestSet, PolicyResource};
+use crate::model::notification::Trigger;
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, SettingsCatalogPolicy, Tenant,
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, NotificationPolicy,
+    SettingsCatalogPolicy, Tenant,
 };
 
 /// Caches of every watched kind, filled by reflectors.
@@ -28,6 +31,7 @@ pub struct Stores {
     pub firewall: Store<FirewallPolicy>,
     pub asr: Store<AttackSurfaceReductionPolicy>,
     pub settings_catalog: Store<SettingsCatalogPolicy>,
+    pub notifications: Store<NotificationPolicy>,
 }
 
 /// Operator-wide settings.
@@ -52,6 +56,8 @@ pub struct Context {
     pub credential_sources: Mutex<HashMap<String, String>>,
     /// Per namespace, the resolution and the version of the resources it was made from.
     pub resolutions: Mutex<HashMap<String, (u64, Arc<Resolved>)>>,
+    /// Set once every cache holds its first complete list.
+    pub synced: Arc<std::sync::atomic::AtomicBool>,
     /// Consecutive failed reconciles per Tenant (`namespace/name`), for backoff.
     pub failures: Mutex<HashMap<String, u32>>,
 }
@@ -163,6 +169,20 @@ impl Context {
             .collect();
         others.sort();
         others
+    }
+
+    pub fn caches_synced(&self) -> bool {
+        self.synced.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a NotificationPolicy of the tenant's namespace wants to hear of its high-severity incidents.
+    pub fn wants_incidents(&self, tenant: &Tenant) -> bool {
+        let namespace = namespace_of(tenant);
+        self.stores.notifications.state().iter().any(|policy| {
+            namespace_of(policy.as_ref()) == namespace
+                && policy.spec.on.contains(&Trigger::HighSeverityIncident)
+                && policy.spec.tenant_selector.as_ref().is_none_or(|s| selector_matches(s, tenant.labels()))
+        })
     }
 
     /// Counts a failure of `key` and returns how long to wait before the next attempt: 5 s doubling

@@ -10,12 +10,14 @@ use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::context::{Context, Settings, Stores, namespace_of};
 use super::metrics::Metrics;
+use super::notification_controller::{self, NotificationContext};
 use super::profile_controller::{self, ProfileContext};
 use super::tenant_controller;
 use super::watch::{api, every_change, significant_changes};
 use crate::graph::client::GraphClient;
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, SettingsCatalogPolicy, Tenant,
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, NotificationPolicy,
+    SettingsCatalogPolicy, Tenant,
 };
 
 /// What the controllers need.
@@ -29,6 +31,8 @@ pub struct Wiring {
     pub namespace: Option<String>,
     /// Tenants reconciled at once.
     pub concurrency: u16,
+    /// How long new findings must stay unchanged before they are notified.
+    pub notification_settle: std::time::Duration,
     /// Set once every cache is filled.
     pub ready: Arc<AtomicBool>,
 }
@@ -56,6 +60,8 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     let (asr, asr_changes, asr_listed) = significant_changes::<AttackSurfaceReductionPolicy>(api(client, namespace));
     let (settings_catalog, catalog_changes, catalog_listed) =
         significant_changes::<SettingsCatalogPolicy>(api(client, namespace));
+    let (notifications, notification_changes, notifications_listed) =
+        significant_changes::<NotificationPolicy>(api(client, namespace));
     let stores = Stores {
         tenants: tenants.clone(),
         profiles: profiles.clone(),
@@ -63,6 +69,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         firewall: firewall.clone(),
         asr: asr.clone(),
         settings_catalog: settings_catalog.clone(),
+        notifications: notifications.clone(),
     };
     let context = Arc::new(Context {
         kube: wiring.kube.clone(),
@@ -74,10 +81,19 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         credential_sources: Default::default(),
         resolutions: Default::default(),
         failures: Default::default(),
+        synced: wiring.ready.clone(),
     });
 
     let ready = wiring.ready.clone();
-    let listed = [tenants_listed, profiles_listed, antivirus_listed, firewall_listed, asr_listed, catalog_listed];
+    let listed = [
+        tenants_listed,
+        profiles_listed,
+        antivirus_listed,
+        firewall_listed,
+        asr_listed,
+        catalog_listed,
+        notifications_listed,
+    ];
     tokio::spawn(async move {
         while !listed.iter().all(|flag| flag.load(Ordering::Relaxed)) {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -86,7 +102,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         ready.store(true, Ordering::Relaxed);
     });
 
-    let (shutdown_tenants, shutdown_profiles) = {
+    let (shutdown_tenants, shutdown_profiles, shutdown_notifications) = {
         let (sender, receiver) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
@@ -95,7 +111,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         let stop = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
             let _ = receiver.wait_for(|stop| *stop).await;
         };
-        (stop(receiver.clone()), stop(receiver))
+        (stop(receiver.clone()), stop(receiver.clone()), stop(receiver))
     };
 
     let mapper = |store: &Store<Tenant>| {
@@ -138,5 +154,24 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
                 tracing::debug!(%error, "profile controller");
             }
         });
-    tokio::join!(tenant_controller, profile_controller);
+    let (tenants_for_notifications, tenant_notification_changes) = every_change::<Tenant>(api(client, namespace));
+    let notification_context = Arc::new(NotificationContext {
+        kube: wiring.kube.clone(),
+        tenants: tenants_for_notifications,
+        metrics: wiring.metrics.clone(),
+        recorder: wiring.recorder.clone(),
+        settle: wiring.notification_settle,
+        pending: Default::default(),
+    });
+    let notification_store = notifications.clone();
+    let notification_controller = Controller::for_stream(notification_changes, notifications)
+        .watches_stream(tenant_notification_changes, move |t: Tenant| refs_in(&notification_store, &namespace_of(&t)))
+        .graceful_shutdown_on(shutdown_notifications)
+        .run(notification_controller::reconcile, notification_controller::error_policy, notification_context)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "notification controller");
+            }
+        });
+    tokio::join!(tenant_controller, profile_controller, notification_controller);
 }

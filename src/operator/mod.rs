@@ -9,6 +9,7 @@ mod credentials;
 mod health;
 mod leader;
 mod metrics;
+mod notification_controller;
 mod profile_controller;
 mod tenant_controller;
 mod tenant_sync;
@@ -48,6 +49,7 @@ pub struct OperatorConfig {
     pub health_addr: SocketAddr,
     pub lease: LeaseSettings,
     pub concurrency: u16,
+    pub notification_settle: Duration,
 }
 
 async fn kube_client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<kube::Client> {
@@ -129,6 +131,7 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
         recorder: Recorder::new(kube.clone(), reporter),
         namespace: config.namespace.clone(),
         concurrency: config.concurrency,
+        notification_settle: config.notification_settle,
         ready: health.synced.clone(),
     };
     tokio::select! {

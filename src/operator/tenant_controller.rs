@@ -97,6 +97,10 @@ pub fn error_policy(tenant: Arc<Tenant>, error: &ReconcileError, ctx: Arc<Contex
 }
 
 async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileError> {
+    if !ctx.caches_synced() {
+        // Resolving against half-filled caches would report policies missing that are not.
+        return Ok(Action::requeue(std::time::Duration::from_secs(1)));
+    }
     let report = sync(ctx, tenant).await;
     write_status(ctx, tenant, &report).await?;
     publish(ctx, tenant, &report.events).await;
@@ -146,6 +150,7 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
             report.policies.clone()
         },
         last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time },
+        incidents: report.incidents.clone().or(previous.incidents),
     };
     let patch = serde_json::json!({
         "apiVersion": Tenant::api_version(&()),

@@ -16,7 +16,7 @@ use crate::engine::plan::{Action, Plan, TenantPlan};
 use crate::graph::wire::ConfigurationPolicy;
 use crate::manifest::Diagnostic;
 use crate::model::profile::Mode;
-use crate::model::status::{PolicySyncState, PolicySyncStatus};
+use crate::model::status::{IncidentSummary, PolicySyncState, PolicySyncStatus};
 use crate::model::{PolicyRef, Tenant};
 
 pub const READY: &str = "Ready";
@@ -46,6 +46,8 @@ pub struct Report {
     pub next: Next,
     /// Error category for metrics, when the reconcile failed.
     pub failure: Option<&'static str>,
+    /// Active high-severity incidents, when a NotificationPolicy wants them and they could be read.
+    pub incidents: Option<Vec<IncidentSummary>>,
 }
 
 impl Report {
@@ -62,6 +64,7 @@ impl Report {
             events: vec![(EventType::Warning, ready_reason, message)],
             next,
             failure: Some(failure),
+            incidents: None,
         }
     }
 }
@@ -140,7 +143,35 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
         None
     };
     let errors = outcome.as_ref().map(|o| o.errors.clone()).unwrap_or_default();
-    conclude(&desired.policies, &live.policies, &plan, &errors)
+    let mut report = conclude(&desired.policies, &live.policies, &plan, &errors);
+    if ctx.wants_incidents(tenant) {
+        report.incidents = active_high_severity(ctx, &desired.tenant_id).await;
+    }
+    report
+}
+
+/// The tenant's active high-severity incidents; `None` when they cannot be read (the last known
+/// list stays).
+async fn active_high_severity(ctx: &Context, tenant_id: &str) -> Option<Vec<IncidentSummary>> {
+    match ctx.graph.tenant(tenant_id).list_incidents(None).await {
+        Ok(incidents) => Some(
+            incidents
+                .into_iter()
+                .filter(|i| i.severity.eq_ignore_ascii_case("high"))
+                .filter(|i| !matches!(i.status.as_str(), "resolved" | "redirected"))
+                .map(|i| IncidentSummary {
+                    id: i.id,
+                    display_name: i.display_name,
+                    severity: i.severity,
+                    status: i.status,
+                })
+                .collect(),
+        ),
+        Err(error) => {
+            tracing::warn!(tenant = %tenant_id, %error, "cannot read incidents");
+            None
+        }
+    }
 }
 
 /// Conditions, per-policy states and events from a plan and what applying it did.
@@ -242,6 +273,7 @@ fn conclude(
         events,
         next: if failures.is_empty() { Next::Resync } else { Next::Backoff },
         failure: if failures.is_empty() { None } else { Some("graph_write") },
+        incidents: None,
     }
 }
 

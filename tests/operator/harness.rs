@@ -142,6 +142,7 @@ impl OperatorProcess {
             .args(["--namespace", &world.namespace, "--operator-namespace", OPERATOR_NAMESPACE])
             .args(["--credentials-secret", CREDENTIALS_SECRET, "--lease-name", lease, "--identity", identity])
             .args(["--sync-interval", "3s", "--lease-duration", "6s", "--health-addr", "127.0.0.1:0"])
+            .args(["--notification-settle", "4s"])
             .args(["--graph-url", &world.lab.url, "--login-url", &world.lab.url])
             // woodgrove-emea names its own credential by environment variable.
             .env("WOODGROVE_CLIENT_SECRET", lab_app["apps"][0]["clientSecret"].as_str().expect("secret"))

@@ -1,0 +1,234 @@
+//! The NotificationPolicy controller: gathers the findings of the tenants a policy covers from their
+//! statuses (drifted and failed policies, unreachable tenants, active high-severity incidents) and
+//! delivers them when their set changed since each target was last told. What was told is kept in
+//! the policy's status, so a restart or a new leader does not tell it again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Secret as KubeSecret;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::reflector::Store;
+use kube::{Api, Resource, ResourceExt};
+
+use super::FIELD_MANAGER;
+use super::context::namespace_of;
+use super::metrics::Metrics;
+use super::tenant_controller::ReconcileError;
+use super::tenant_sync::READY;
+use crate::engine::select::selector_matches;
+use crate::graph::secret::Secret;
+use crate::model::notification::{SecretValue, Trigger};
+use crate::model::status::{PolicySyncState, TenantStatus};
+use crate::model::{NotificationPolicy, Tenant};
+use crate::notify::findings::{Finding, Findings};
+use crate::notify::send::notify;
+
+pub struct NotificationContext {
+    pub kube: kube::Client,
+    pub tenants: Store<Tenant>,
+    pub metrics: Arc<Metrics>,
+    pub recorder: Recorder,
+    /// New findings are held this long, and sent only if unchanged meanwhile: tenants reconcile one
+    /// after another, and one notification for the whole move beats one per tenant.
+    pub settle: Duration,
+    /// Per policy, the findings waiting to settle and since when.
+    pub pending: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+/// What a tenant's status says somebody should know.
+pub fn findings_of(tenant: &str, status: &TenantStatus) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for policy in &status.policies {
+        let trigger = match policy.state {
+            PolicySyncState::Drifted => Trigger::Drift,
+            PolicySyncState::Failed => Trigger::FailedApply,
+            _ => continue,
+        };
+        findings.push(Finding {
+            trigger,
+            tenant: tenant.to_string(),
+            subject: policy.policy.to_string(),
+            detail: policy.message.clone().unwrap_or_default(),
+        });
+    }
+    if let Some(ready) = status.conditions.iter().find(|c| c.type_ == READY)
+        && ready.status == "False"
+        && ready.reason != "Suspended"
+        && ready.reason != "SyncFailed"
+    {
+        // SyncFailed is already told policy by policy.
+        findings.push(Finding {
+            trigger: Trigger::FailedApply,
+            tenant: tenant.to_string(),
+            subject: ready.reason.clone(),
+            detail: ready.message.clone(),
+        });
+    }
+    for incident in status.incidents.iter().flatten() {
+        findings.push(Finding {
+            trigger: Trigger::HighSeverityIncident,
+            tenant: tenant.to_string(),
+            subject: format!("incident {}", incident.id),
+            detail: format!("{} ({})", incident.display_name, incident.status),
+        });
+    }
+    findings
+}
+
+pub async fn reconcile(
+    policy: Arc<NotificationPolicy>,
+    ctx: Arc<NotificationContext>,
+) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let result = deliver(&policy, &ctx).await;
+    let outcome = if result.is_ok() { "success" } else { "error" };
+    ctx.metrics.reconciled("notification", outcome, started.elapsed().as_secs_f64());
+    result
+}
+
+pub fn error_policy(policy: Arc<NotificationPolicy>, error: &ReconcileError, ctx: Arc<NotificationContext>) -> Action {
+    ctx.metrics.error(error.category());
+    tracing::warn!(notification_policy = %policy.name_any(), %error, "notification not delivered");
+    Action::requeue(Duration::from_secs(30))
+}
+
+async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Result<Action, ReconcileError> {
+    let namespace = namespace_of(policy);
+    let spec = &policy.spec;
+    let mut findings = Vec::new();
+    for tenant in ctx.tenants.state() {
+        if namespace_of(tenant.as_ref()) != namespace
+            || tenant.meta().deletion_timestamp.is_some()
+            || spec.tenant_selector.as_ref().is_some_and(|s| !selector_matches(s, tenant.labels()))
+        {
+            continue;
+        }
+        // Until every covered tenant has been reconciled once, the findings are still arriving:
+        // telling now would mean telling again a moment later.
+        let Some(status) = tenant.status.as_ref().filter(|s| !s.conditions.is_empty()) else {
+            return Ok(Action::await_change());
+        };
+        let reachable = status.conditions.iter().any(|c| c.type_ == READY && c.status == "True");
+        if spec.on.contains(&Trigger::HighSeverityIncident) && reachable && status.incidents.is_none() {
+            return Ok(Action::await_change());
+        }
+        findings.extend(findings_of(&tenant.name_any(), status));
+    }
+    let findings = Findings::new(findings).only(&spec.on, &|_| true);
+    let previous = policy.status.clone().unwrap_or_default();
+    let news = |last: &Option<crate::model::notification::DeliveryStatus>| {
+        findings.is_news(last.as_ref().and_then(|l| l.findings_digest.as_deref()))
+    };
+    if !(spec.email.is_some() && news(&previous.email) || spec.webhook.is_some() && news(&previous.webhook)) {
+        return Ok(Action::await_change());
+    }
+    let key = format!("{namespace}/{}", policy.name_any());
+    let digest = findings.digest();
+    let waited = {
+        let mut pending = ctx.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let since = match pending.get(&key) {
+            Some((pending_digest, since)) if *pending_digest == digest => *since,
+            _ => {
+                pending.insert(key.clone(), (digest.clone(), Instant::now()));
+                Instant::now()
+            }
+        };
+        since.elapsed()
+    };
+    if waited < ctx.settle {
+        return Ok(Action::requeue(ctx.settle - waited));
+    }
+    ctx.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+    let secrets = read_secrets(ctx, &namespace, policy).await;
+    let lookup = |value: &SecretValue| {
+        secrets.get(&secret_key(value)).cloned().unwrap_or_else(|| Err("secret not resolved".to_string()))
+    };
+    let name = format!("{namespace}/{}", policy.name_any());
+    let status = notify(&name, spec, &findings, &previous, &lookup).await;
+    let api: Api<NotificationPolicy> = Api::namespaced(ctx.kube.clone(), &namespace);
+    let patch = serde_json::json!({
+        "apiVersion": NotificationPolicy::api_version(&()),
+        "kind": NotificationPolicy::kind(&()),
+        "status": status,
+    });
+    api.patch_status(&policy.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    let mut failed = false;
+    for (target, after) in [("email", &status.email), ("webhook", &status.webhook)] {
+        let Some(after) = after else { continue };
+        let (type_, reason, note) = match &after.last_error {
+            Some(error) => {
+                failed = true;
+                (EventType::Warning, "NotificationFailed", format!("{target}: {error}"))
+            }
+            None if Some(after) != previous_of(&previous, target) => {
+                (EventType::Normal, "Notified", format!("{target}: {}", findings.summary()))
+            }
+            None => continue,
+        };
+        tracing::info!(notification_policy = %name, target, reason, "notification");
+        let event = Event { type_, reason: reason.into(), note: Some(note), action: "Notify".into(), secondary: None };
+        if let Err(error) = ctx.recorder.publish(&event, &policy.object_ref(&())).await {
+            tracing::warn!(%error, "cannot publish an event");
+        }
+    }
+    // A failed delivery is tried again soon; a delivered one waits for the findings to move.
+    Ok(if failed { Action::requeue(Duration::from_secs(30)) } else { Action::await_change() })
+}
+
+fn previous_of<'a>(
+    previous: &'a crate::model::notification::NotificationPolicyStatus,
+    target: &str,
+) -> Option<&'a crate::model::notification::DeliveryStatus> {
+    if target == "email" { previous.email.as_ref() } else { previous.webhook.as_ref() }
+}
+
+fn secret_key(value: &SecretValue) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Every secret value the policy names: from the operator's environment or a Secret of its namespace.
+async fn read_secrets(
+    ctx: &NotificationContext,
+    namespace: &str,
+    policy: &NotificationPolicy,
+) -> HashMap<String, Result<Secret, String>> {
+    let spec = &policy.spec;
+    let values: Vec<&SecretValue> = spec
+        .email
+        .as_ref()
+        .and_then(|e| e.smtp.password.as_ref())
+        .into_iter()
+        .chain(spec.webhook.as_ref().and_then(|w| w.authorization.as_ref()))
+        .collect();
+    let api: Api<KubeSecret> = Api::namespaced(ctx.kube.clone(), namespace);
+    let mut secrets = HashMap::new();
+    for value in values {
+        let resolved = match (&value.env, &value.secret_ref) {
+            (Some(name), _) => std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(Secret::new)
+                .ok_or(format!("environment variable {name} is not set")),
+            (None, Some(reference)) => {
+                let key = reference.key.clone().unwrap_or_else(|| "value".to_string());
+                match api.get_opt(&reference.name).await {
+                    Ok(Some(secret)) => secret
+                        .data
+                        .and_then(|data| data.get(&key).cloned())
+                        .and_then(|bytes| String::from_utf8(bytes.0).ok())
+                        .map(|text| Secret::new(text.trim().to_string()))
+                        .ok_or(format!("Secret {namespace}/{} has no key {key}", reference.name)),
+                    Ok(None) => Err(format!("Secret {namespace}/{} not found", reference.name)),
+                    Err(error) => Err(format!("cannot read Secret {namespace}/{}: {error}", reference.name)),
+                }
+            }
+            (None, None) => Err("no secret source".to_string()),
+        };
+        secrets.insert(secret_key(value), resolved);
+    }
+    secrets
+}
