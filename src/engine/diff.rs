@@ -155,7 +155,7 @@ fn change(action: Action, policy: &DesiredPolicy, targets: Vec<AssignmentTarget>
         before: None,
         after: Some(display(policy.reference.kind, &policy.payload, &targets, groups)),
         reason: None,
-        payload: Some(policy.payload.clone()),
+        payload: Some(ConfigurationPolicy::clone(&policy.payload)),
         targets: Some(targets),
     }
 }
@@ -324,7 +324,7 @@ spec:
 
     /// The live copy of a desired policy, as Graph would hold it after an apply.
     fn live_copy(policy: &DesiredPolicy, id: &str) -> ConfigurationPolicy {
-        let mut live = policy.payload.clone();
+        let mut live = ConfigurationPolicy::clone(&policy.payload);
         live.id = Some(id.into());
         live.created_date_time = Some(format!("2026-01-01T00:00:0{}Z", id.len() % 10));
         let targets = resolve_targets(&policy.assignments, &groups()).expect("targets");
@@ -391,7 +391,7 @@ spec:
     #[test]
     fn unmanaged_namesakes_are_left_alone_unless_adopted_and_adoption_must_be_unambiguous() {
         let desired = desired("");
-        let mut namesake = desired.policies[0].payload.clone();
+        let mut namesake = ConfigurationPolicy::clone(&desired.policies[0].payload);
         namesake.id = Some("hand-made".into());
         namesake.description = "made in the portal".into();
         let live = observe(vec![namesake.clone()]);

@@ -2,6 +2,7 @@
 //! wire form (with the ownership marker), plus assignment intents. Pure.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use kube::ResourceExt;
 
@@ -47,8 +48,9 @@ pub struct DesiredPolicy {
     pub mode: Mode,
     /// Assignment intent; groups are display names, resolved per tenant when observed.
     pub assignments: Assignments,
-    /// The policy as Graph will hold it, marker included, without server-owned fields.
-    pub payload: ConfigurationPolicy,
+    /// The policy as Graph will hold it, marker included, without server-owned fields. Shared by
+    /// every tenant that receives the policy: a thousand tenants need one copy, not a thousand.
+    pub payload: Arc<ConfigurationPolicy>,
 }
 
 /// Desired state plus what stood in the way (conflicts, unrenderable policies).
@@ -91,11 +93,11 @@ struct Conflict<'a> {
 /// whatever the order of the input files.
 pub fn resolve(set: &ManifestSet) -> Resolution {
     let mut diagnostics = Vec::new();
-    let mut rendered: HashMap<(String, PolicyRef), ConfigurationPolicy> = HashMap::new();
+    let mut rendered: HashMap<(String, PolicyRef), Arc<ConfigurationPolicy>> = HashMap::new();
     for policy in &set.policies {
         match render_policy(&policy.object) {
             Ok(payload) => {
-                rendered.insert((policy.namespace(), policy.object.reference()), payload);
+                rendered.insert((policy.namespace(), policy.object.reference()), Arc::new(payload));
             }
             Err(errors) => {
                 for error in errors {
@@ -195,7 +197,7 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
         let policies = chosen
             .into_iter()
             .filter_map(|(reference, delivery)| {
-                let payload = rendered.get(&(namespace.clone(), reference.clone()))?.clone();
+                let payload = Arc::clone(rendered.get(&(namespace.clone(), reference.clone()))?);
                 Some(DesiredPolicy {
                     reference,
                     profile: delivery.profile.to_string(),
