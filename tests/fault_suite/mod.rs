@@ -119,6 +119,7 @@ impl<'a> Runs<'a> {
     /// Counts a finished (or killed) apply run and checks the lab with faults off.
     fn after_run(&mut self, exit_code: Option<i32>) {
         self.count += 1;
+        // A run ended by a signal has no exit code: shown as -9, as the kill that ended it.
         self.exit_codes.push(exit_code.unwrap_or(-9));
         self.lab.set_faults(&json!({}));
         self.duplicates = self.duplicates.max(duplicates(self.state));
