@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tenantctl::engine::apply::apply;
-use tenantctl::engine::diff::{PlanOptions, plan};
-use tenantctl::engine::observe::observe;
+use tenantctl::engine::diff::PlanOptions;
+use tenantctl::engine::observe::observe_and_plan;
 use tenantctl::engine::resolve::DesiredState;
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget, for_each_tenant};
 use tenantctl::lab::read_lab_credentials;
@@ -114,6 +114,12 @@ mod reqwest {
     }
 }
 
+/// Starts a new peak: each scenario reports the memory it needed, not the largest before it.
+fn reset_peak_rss() {
+    // Writing 5 to clear_refs resets VmHWM (Linux 4.0 and later); elsewhere peaks accumulate.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb: f64 = status
@@ -168,10 +174,10 @@ fn main() {
     let graph = client(&lab, &state);
     runtime.block_on(async {
         // plan with changes (the generated state has drift)
+        reset_peak_rss();
         let before = graph_calls(&lab);
         let started = Instant::now();
-        let observations = observe(&graph, &desired, s.concurrency, &|_| {}).await;
-        let changes = plan(&desired, &observations, PlanOptions::default());
+        let changes = observe_and_plan(&graph, &desired, s.concurrency, PlanOptions::default(), &|_| {}).await;
         let wall = started.elapsed().as_secs_f64();
         let calls = graph_calls(&lab) - before;
         report(
@@ -184,36 +190,27 @@ fn main() {
 
         let outcomes = apply(&graph, &changes, s.concurrency, false, &|_| {}).await;
         assert!(outcomes.iter().all(|o| o.errors.is_empty()), "apply errors");
+        drop(changes);
 
+        reset_peak_rss();
         let before = graph_calls(&lab);
         let started = Instant::now();
-        let observations = observe(&graph, &desired, s.concurrency, &|_| {}).await;
-        let converged = plan(&desired, &observations, PlanOptions::default());
+        let converged = observe_and_plan(&graph, &desired, s.concurrency, PlanOptions::default(), &|_| {}).await;
         let wall = started.elapsed().as_secs_f64();
         assert!(!converged.has_changes(), "converged after apply");
         report("plan-no-changes", &s, graph_calls(&lab) - before, wall, json!({}));
 
         // The same reads done per resource: list ids, then one GET per policy (Terraform's refresh).
+        reset_peak_rss();
         let before = graph_calls(&lab);
         let started = Instant::now();
-        let ids: Vec<(String, Vec<String>)> = desired
-            .tenants
-            .iter()
-            .filter(|t| !t.suspended)
-            .map(|t| {
-                let ids = match observations.get(&t.name) {
-                    Some(tenantctl::engine::diff::Observation::Observed(live)) => {
-                        live.policies.iter().filter_map(|p| p.id.clone()).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                (t.tenant_id.clone(), ids)
-            })
-            .collect();
+        let tenants: Vec<String> =
+            desired.tenants.iter().filter(|t| !t.suspended).map(|t| t.tenant_id.clone()).collect();
         let graph_ref = &graph;
-        for_each_tenant(ids, s.concurrency, |(tenant, ids)| async move {
+        for_each_tenant(tenants, s.concurrency, |tenant| async move {
             let client = graph_ref.tenant(&tenant);
-            client.list_policies().await.expect("list");
+            let ids: Vec<String> =
+                client.list_policies().await.expect("list").into_iter().filter_map(|p| p.id).collect();
             for id in ids {
                 client.get_policy(&id).await.expect("get");
             }
@@ -235,8 +232,8 @@ fn main() {
     let lab = serve(&empty, s.latency_ms);
     let graph = client(&lab, &empty);
     runtime.block_on(async {
-        let observations = observe(&graph, &desired, s.concurrency, &|_| {}).await;
-        let creates = plan(&desired, &observations, PlanOptions::default());
+        let creates = observe_and_plan(&graph, &desired, s.concurrency, PlanOptions::default(), &|_| {}).await;
+        reset_peak_rss();
         let before = graph_calls(&lab);
         let counts = graph.counts();
         let started = Instant::now();

@@ -11,5 +11,7 @@ mod auth;
 mod faults;
 #[path = "graph_client/paging.rs"]
 mod paging;
+#[path = "graph_client/planning.rs"]
+mod planning;
 #[path = "graph_client/samples.rs"]
 mod samples;

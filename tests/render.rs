@@ -31,7 +31,7 @@ fn groups() -> GroupsByName {
 }
 
 fn live_copy(policy: &DesiredPolicy, id: &str) -> ConfigurationPolicy {
-    let mut live = policy.payload.clone();
+    let mut live = ConfigurationPolicy::clone(&policy.payload);
     live.id = Some(id.into());
     live.created_date_time = Some("2026-10-01T08:00:00Z".into());
     let targets = resolve_targets(&policy.assignments, &groups()).expect("targets");
@@ -67,7 +67,7 @@ fn contoso_plan() -> Plan {
                 let mut asr = live_copy(find("AttackSurfaceReductionPolicy/asr-block"), "a1");
                 drift_lsass(&mut asr);
                 policies.push(asr);
-                let mut hand_made = find("AntivirusPolicy/av-standard").payload.clone();
+                let mut hand_made = ConfigurationPolicy::clone(&find("AntivirusPolicy/av-standard").payload);
                 hand_made.id = Some("u1".into());
                 hand_made.description = "Created in the Intune portal".into();
                 policies.push(hand_made);

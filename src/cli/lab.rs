@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Probability that a write commits and its response is then lost (connection dropped).
     #[arg(long = "fault-lost-response", default_value_t = 0.0, value_parser = parse_rate, value_name = "RATE")]
     pub fault_lost_response: f64,
+    /// Probability that a Graph request answers 429 (Retry-After: 1, as --retry-after says) before
+    /// anything is done.
+    #[arg(long = "fault-throttle", default_value_t = 0.0, value_parser = parse_rate, value_name = "RATE")]
+    pub fault_throttle: f64,
     /// Tenant whose every Graph request answers 503, as an unreachable tenant would. Repeatable.
     #[arg(long = "failing-tenant", value_name = "TENANT_ID")]
     pub failing_tenants: Vec<String>,
@@ -116,6 +120,7 @@ fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
             server_error: args.fault_server_error,
             connection_reset: args.fault_reset,
             lost_response: args.fault_lost_response,
+            throttle: args.fault_throttle,
         },
         failing_tenants: args.failing_tenants.clone(),
         seed: args.seed,

@@ -1,7 +1,6 @@
 //! The stages every Graph-facing command shares: load and validate manifests, resolve, narrow to the
 //! requested tenants and profiles, observe with progress, plan.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::diff::{Observation, PlanOptions, plan};
-use crate::engine::observe::observe;
+use crate::engine::diff::PlanOptions;
+use crate::engine::observe::observe_and_plan as observe_and_plan_tenants;
 use crate::engine::plan::Plan;
 use crate::engine::resolve::{DesiredState, Resolution};
 use crate::graph::client::GraphClient;
@@ -88,7 +87,7 @@ pub fn narrow(desired: &mut DesiredState, tenants: &[String], profiles: &[String
     Ok(())
 }
 
-/// Observes with a progress bar on a terminal, then plans. Prints how long reading took.
+/// Observes and plans with a progress bar on a terminal. Prints how long reading took.
 pub async fn observe_and_plan(
     client: &GraphClient,
     desired: &DesiredState,
@@ -100,7 +99,7 @@ pub async fn observe_and_plan(
     let before = client.counts();
     let count = desired.tenants.iter().filter(|t| !t.suspended).count();
     let bar = progress(count as u64, "Observing");
-    let observations: BTreeMap<String, Observation> = observe(client, desired, concurrency, &|_| bar.inc(1)).await;
+    let plan = observe_and_plan_tenants(client, desired, concurrency, options, &|_| bar.inc(1)).await;
     bar.finish_and_clear();
     let counts = client.counts();
     writeln!(
@@ -111,7 +110,7 @@ pub async fn observe_and_plan(
         counts.requests - before.requests,
         counts.token_requests - before.token_requests,
     )?;
-    Ok(plan(desired, &observations, options))
+    Ok(plan)
 }
 
 /// A progress bar on standard error, drawn only when it is a terminal.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ring::digest::{SHA256, digest};
+use ring::digest::{Context, SHA256};
 
 use super::assignments::{GroupsByName, resolve_targets, same_targets};
 use super::display::display;
@@ -44,8 +44,27 @@ pub struct PlanOptions {
 pub fn fingerprint(policies: &[ConfigurationPolicy]) -> String {
     let mut sorted: Vec<&ConfigurationPolicy> = policies.iter().collect();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let bytes = serde_json::to_vec(&sorted).unwrap_or_default();
-    digest(&SHA256, &bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    // The JSON goes straight into the digest: a tenant's policies are never held as one buffer.
+    let mut writer = std::io::BufWriter::new(Digesting(Context::new(&SHA256)));
+    let digest = match serde_json::to_writer(&mut writer, &sorted).ok().and_then(|()| writer.into_inner().ok()) {
+        Some(Digesting(context)) => context.finish(),
+        None => ring::digest::digest(&SHA256, b""),
+    };
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Feeds whatever is written into a digest.
+struct Digesting(Context);
+
+impl std::io::Write for Digesting {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Plans every tenant of the desired state. Tenants without an observation are unknown.
@@ -155,7 +174,7 @@ fn change(action: Action, policy: &DesiredPolicy, targets: Vec<AssignmentTarget>
         before: None,
         after: Some(display(policy.reference.kind, &policy.payload, &targets, groups)),
         reason: None,
-        payload: Some(policy.payload.clone()),
+        payload: Some(ConfigurationPolicy::clone(&policy.payload)),
         targets: Some(targets),
     }
 }
@@ -166,7 +185,7 @@ fn update(
     targets: Vec<AssignmentTarget>,
     groups: &GroupsByName,
 ) -> Option<Change> {
-    let mut fields = changed_fields(&comparable(&policy.payload), &comparable(current));
+    let mut fields = changed_fields(&policy.comparable, &comparable(current));
     if !same_targets(&targets, current.assignments.as_deref().unwrap_or_default()) {
         fields.push("assignments".into());
     }
@@ -196,7 +215,7 @@ fn create_or_adopt(
             let mut change = change(Action::Adopt, policy, targets, groups);
             change.policy_id = candidate.id.clone();
             change.before = Some(display(policy.reference.kind, candidate, &live_targets(candidate), groups));
-            change.fields = changed_fields(&comparable(&policy.payload), &comparable(candidate));
+            change.fields = changed_fields(&policy.comparable, &comparable(candidate));
             change.reason = Some("adopting the unmanaged policy of the same name".into());
             Ok(change)
         }
@@ -324,7 +343,7 @@ spec:
 
     /// The live copy of a desired policy, as Graph would hold it after an apply.
     fn live_copy(policy: &DesiredPolicy, id: &str) -> ConfigurationPolicy {
-        let mut live = policy.payload.clone();
+        let mut live = ConfigurationPolicy::clone(&policy.payload);
         live.id = Some(id.into());
         live.created_date_time = Some(format!("2026-01-01T00:00:0{}Z", id.len() % 10));
         let targets = resolve_targets(&policy.assignments, &groups()).expect("targets");
@@ -391,7 +410,7 @@ spec:
     #[test]
     fn unmanaged_namesakes_are_left_alone_unless_adopted_and_adoption_must_be_unambiguous() {
         let desired = desired("");
-        let mut namesake = desired.policies[0].payload.clone();
+        let mut namesake = ConfigurationPolicy::clone(&desired.policies[0].payload);
         namesake.id = Some("hand-made".into());
         namesake.description = "made in the portal".into();
         let live = observe(vec![namesake.clone()]);
@@ -480,5 +499,16 @@ spec:
         touched.last_modified_date_time = Some("2026-02-02T00:00:00Z".into());
         assert_eq!(fingerprint(std::slice::from_ref(&fw)), fingerprint(std::slice::from_ref(&fw)));
         assert_ne!(fingerprint(&[fw]), fingerprint(&[touched]));
+    }
+
+    #[test]
+    fn fingerprints_are_the_digest_of_the_policies_json_by_id() {
+        // Saved plans carry fingerprints: how they are computed must not move them.
+        let desired = desired("");
+        let (first, second) = (live_copy(&desired.policies[0], "p1"), live_copy(&desired.policies[1], "p2"));
+        let json = serde_json::to_vec(&[&first, &second]).expect("json");
+        let expected: String =
+            ring::digest::digest(&SHA256, &json).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(fingerprint(&[second, first]), expected);
     }
 }

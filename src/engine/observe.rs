@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::diff::{LiveTenant, Observation};
+use super::diff::{LiveTenant, Observation, PlanOptions, plan_tenant};
+use super::plan::Plan;
 use super::resolve::{DesiredState, TenantDesired};
 use crate::graph::client::{GraphClient, GraphError, for_each_tenant};
 
@@ -18,15 +19,44 @@ pub async fn observe(
 ) -> BTreeMap<String, Observation> {
     let tenants: Vec<&TenantDesired> = desired.tenants.iter().filter(|t| !t.suspended).collect();
     let results = for_each_tenant(tenants, concurrency, |tenant| async move {
-        let observation = match observe_tenant(client, tenant).await {
-            Ok(live) => Observation::Observed(live),
-            Err(error) => Observation::Unknown(error.to_string()),
-        };
+        let observation = observe_one(client, tenant).await;
         on_done(&tenant.name);
         (tenant.name.clone(), observation)
     })
     .await;
     results.into_iter().collect()
+}
+
+/// Observes and plans tenant by tenant: each tenant is planned as soon as it has been read, and its
+/// live state dropped then, so that memory holds one plan per tenant instead of every tenant's live
+/// policies, and planning overlaps the reads of other tenants. The plan is the one
+/// [`plan`](super::diff::plan) makes from [`observe`]'s observations.
+pub async fn observe_and_plan(
+    client: &GraphClient,
+    desired: &DesiredState,
+    concurrency: usize,
+    options: PlanOptions,
+    on_done: &(dyn Fn(&str) + Sync),
+) -> Plan {
+    let tenants: Vec<&TenantDesired> = desired.tenants.iter().collect();
+    let plans = for_each_tenant(tenants, concurrency, |tenant| async move {
+        if tenant.suspended {
+            return plan_tenant(tenant, None, options);
+        }
+        let observation = observe_one(client, tenant).await;
+        let plan = plan_tenant(tenant, Some(&observation), options);
+        on_done(&tenant.name);
+        plan
+    })
+    .await;
+    Plan::new(plans)
+}
+
+async fn observe_one(client: &GraphClient, tenant: &TenantDesired) -> Observation {
+    match observe_tenant(client, tenant).await {
+        Ok(live) => Observation::Observed(live),
+        Err(error) => Observation::Unknown(error.to_string()),
+    }
 }
 
 /// One list (with `$expand`, following next links) and, when assignments name groups, one `$batch`

@@ -2,9 +2,13 @@
 //! wire form (with the ownership marker), plus assignment intents. Pure.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use kube::ResourceExt;
 
+use serde_json::Value;
+
+use super::normalize::comparable;
 use super::ownership::description_with_marker;
 use super::select::profile_selects;
 use crate::graph::mapping::{self, MappingError};
@@ -47,8 +51,12 @@ pub struct DesiredPolicy {
     pub mode: Mode,
     /// Assignment intent; groups are display names, resolved per tenant when observed.
     pub assignments: Assignments,
-    /// The policy as Graph will hold it, marker included, without server-owned fields.
-    pub payload: ConfigurationPolicy,
+    /// The policy as Graph will hold it, marker included, without server-owned fields. Shared by
+    /// every tenant that receives the policy: a thousand tenants need one copy, not a thousand.
+    pub payload: Arc<ConfigurationPolicy>,
+    /// `payload` as [`comparable`] puts it: computed once per policy rather than once per tenant
+    /// that is planned.
+    pub comparable: Arc<Value>,
 }
 
 /// Desired state plus what stood in the way (conflicts, unrenderable policies).
@@ -91,11 +99,12 @@ struct Conflict<'a> {
 /// whatever the order of the input files.
 pub fn resolve(set: &ManifestSet) -> Resolution {
     let mut diagnostics = Vec::new();
-    let mut rendered: HashMap<(String, PolicyRef), ConfigurationPolicy> = HashMap::new();
+    let mut rendered: HashMap<(String, PolicyRef), (Arc<ConfigurationPolicy>, Arc<Value>)> = HashMap::new();
     for policy in &set.policies {
         match render_policy(&policy.object) {
             Ok(payload) => {
-                rendered.insert((policy.namespace(), policy.object.reference()), payload);
+                let forms = (Arc::new(comparable(&payload)), Arc::new(payload));
+                rendered.insert((policy.namespace(), policy.object.reference()), (forms.1, forms.0));
             }
             Err(errors) => {
                 for error in errors {
@@ -195,13 +204,14 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
         let policies = chosen
             .into_iter()
             .filter_map(|(reference, delivery)| {
-                let payload = rendered.get(&(namespace.clone(), reference.clone()))?.clone();
+                let (payload, comparable) = rendered.get(&(namespace.clone(), reference.clone()))?;
                 Some(DesiredPolicy {
                     reference,
                     profile: delivery.profile.to_string(),
                     mode: delivery.mode,
                     assignments: delivery.assignments.clone(),
-                    payload,
+                    payload: Arc::clone(payload),
+                    comparable: Arc::clone(comparable),
                 })
             })
             .collect();

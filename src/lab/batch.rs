@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::dispatch::{GraphRequest, Lab, Route, decode_segments, handle, route_template};
-use super::reply::{Reply, RequestContext, service_unavailable};
+use super::faults::INJECTED_RETRY_AFTER_SECONDS;
+use super::reply::{Reply, RequestContext, service_unavailable, too_many_requests};
 use super::tokens::Grant;
 
 /// Graph's limit of requests per batch.
@@ -90,13 +91,18 @@ fn inner_reply(
         return Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", &message);
     };
     let route = route_template(&method, &outer.version, &segments);
+    let config = lab.config();
+    let roll = lab.dice.roll_inner(&config.faults);
     let reply = if let Some(failed) = item.depends_on.iter().find(|d| !succeeded(done, d)) {
         let message = format!("The request depends on request '{failed}', which failed or has not run.");
         Reply::error(context, StatusCode::FAILED_DEPENDENCY, "FailedDependency", &message)
     } else if Route::of(&outer.version, &segments) == Ok(Route::Batch) {
         Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", "A batch cannot contain a batch.")
-    } else if lab.dice.roll_server_error(&lab.config().faults) {
+    } else if roll.server_error {
         service_unavailable(context)
+    } else if roll.throttled {
+        let says_when = lab.budgets.count_refusal(&grant.tenant, config.retry_after);
+        too_many_requests(context, says_when.then_some(INJECTED_RETRY_AFTER_SECONDS))
     } else {
         let inner = GraphRequest {
             method: method.clone(),

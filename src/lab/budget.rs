@@ -40,18 +40,24 @@ impl WriteBudgets {
             admit_in_window(window, budget, now)
         };
         let Some(wait) = wait else { return Ok(()) };
+        let says_when = self.count_refusal(tenant, mode);
+        Err(Throttled { retry_after: says_when.then(|| whole_seconds_at_least_one(wait)) })
+    }
+
+    /// Counts a 429 given to a tenant (for the budget or an injected fault alike, as Graph's
+    /// throttling does not say why) and tells whether it carries `Retry-After`.
+    pub fn count_refusal(&self, tenant: &str, mode: RetryAfterMode) -> bool {
         let refusal = {
             let mut refusals = self.refusals.lock().unwrap_or_else(PoisonError::into_inner);
             let count = refusals.entry(tenant.to_string()).or_default();
             *count += 1;
             *count
         };
-        let says_when = match mode {
+        match mode {
             RetryAfterMode::Always => true,
             RetryAfterMode::Never => false,
             RetryAfterMode::Alternate => refusal % 2 == 1,
-        };
-        Err(Throttled { retry_after: says_when.then(|| whole_seconds_at_least_one(wait)) })
+        }
     }
 }
 

@@ -103,7 +103,7 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Body of `PUT /_lab/config`: any subset of the knobs. `faults` replaces all three rates (a rate left
+/// Body of `PUT /_lab/config`: any subset of the knobs. `faults` replaces all four rates (a rate left
 /// out is 0); `writeBudget: null` removes the budget.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(config.write_budget, Some(WriteBudget { writes: 2, window: Duration::from_millis(1500) }));
         let view = serde_json::to_value(config.view()).expect("view");
         assert_eq!(view["writeBudget"], json!({"writes": 2, "windowMs": 1500}));
-        assert_eq!(view["faults"], json!({"serverError": 0.5, "connectionReset": 0.0, "lostResponse": 0.0}));
+        assert_eq!(
+            view["faults"],
+            json!({"serverError": 0.5, "connectionReset": 0.0, "lostResponse": 0.0, "throttle": 0.0})
+        );
     }
 
     #[test]
@@ -180,6 +183,7 @@ mod tests {
         let before = config.clone();
         assert!(config.apply(update(json!({"latencyMs": 9, "faults": {"lostResponse": 1.5}}))).is_err());
         assert!(config.apply(update(json!({"pageSize": 0}))).is_err());
+        assert!(config.apply(update(json!({"faults": {"throttle": -0.1}}))).is_err());
         assert_eq!(config, before);
         assert!(serde_json::from_value::<ConfigUpdate>(json!({"pageSzie": 3})).is_err(), "typos are errors");
         assert!(serde_json::from_value::<ConfigUpdate>(json!({"retryAfter": "sometimes"})).is_err());

@@ -13,7 +13,7 @@ use super::call::Call;
 use super::config::RuntimeConfig;
 use super::faults::FaultDice;
 use super::odata::parse_query;
-use super::reply::{Reply, RequestContext};
+use super::reply::{Reply, RequestContext, too_many_requests};
 use super::stats::Stats;
 use super::store::Store;
 use super::tokens::{Grant, TokenProblem, TokenStore};
@@ -165,9 +165,7 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         && let Err(throttled) =
             lab.budgets.admit(&grant.tenant, &grant.client_id, budget, config.retry_after, Instant::now())
     {
-        let mut reply = Reply::error(context, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests.");
-        reply.retry_after = throttled.retry_after;
-        return reply;
+        return too_many_requests(context, throttled.retry_after);
     }
     let query = match parse_query(request.query.as_deref()) {
         Ok(query) => query,

@@ -4,7 +4,7 @@
 //! It issues per-tenant tokens at its own Microsoft identity platform token endpoint and serves
 //! `deviceManagement/configurationPolicies`, groups, security incidents, advanced hunting and `$batch`
 //! over real HTTP in Graph's wire format. Knobs for latency, paging, Intune's write budget and fault
-//! injection (5xx, dropped connections, responses lost after the write committed) let tests and
+//! injection (5xx, 429, dropped connections, responses lost after the write committed) let tests and
 //! benchmarks prove that a client survives a bad day. The same client code path runs against the lab
 //! and against Microsoft Graph.
 
@@ -142,6 +142,10 @@ pub struct FaultRates {
     /// Writes only: the write commits, then the connection is dropped without a response.
     #[serde(default)]
     pub lost_response: f64,
+    /// 429 TooManyRequests before anything is done, as Graph throttles a busy service whatever the
+    /// write budget; `Retry-After` follows [`RetryAfterMode`].
+    #[serde(default)]
+    pub throttle: f64,
 }
 
 impl FaultRates {
@@ -151,6 +155,7 @@ impl FaultRates {
             ("serverError", self.server_error),
             ("connectionReset", self.connection_reset),
             ("lostResponse", self.lost_response),
+            ("throttle", self.throttle),
         ]
         .into_iter()
         .find(|(_, rate)| !(0.0..=1.0).contains(rate))

@@ -122,6 +122,13 @@ pub fn service_unavailable(context: &RequestContext) -> Reply {
     Reply::error(context, StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", message)
 }
 
+/// Graph's 429, for the write budget and injected throttling.
+pub fn too_many_requests(context: &RequestContext, retry_after: Option<u64>) -> Reply {
+    let mut reply = Reply::error(context, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests.");
+    reply.retry_after = retry_after;
+    reply
+}
+
 /// `request-id`, and `client-request-id` echoed when the client sent one.
 pub fn add_request_ids(headers: &mut axum::http::HeaderMap, context: &RequestContext) {
     if let Ok(value) = HeaderValue::from_str(&context.request_id) {

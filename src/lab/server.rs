@@ -19,9 +19,9 @@ use tokio::task::JoinHandle;
 use super::budget::WriteBudgets;
 use super::config::{ConfigUpdate, RuntimeConfig};
 use super::dispatch::{GraphRequest, Lab, authenticate, decode_segments, handle, route_template};
-use super::faults::{FaultDice, dropped_connection};
+use super::faults::{FaultDice, INJECTED_RETRY_AFTER_SECONDS, dropped_connection};
 use super::ids::random_guid;
-use super::reply::{CLIENT_REQUEST_ID, Reply, RequestContext, add_request_ids, service_unavailable};
+use super::reply::{CLIENT_REQUEST_ID, Reply, RequestContext, add_request_ids, service_unavailable, too_many_requests};
 use super::stats::{DROPPED, Stats};
 use super::store::Store;
 use super::tokens::{TokenStore, authorize};
@@ -170,6 +170,10 @@ async fn graph(State(shared): State<Shared>, request: Request) -> Response {
     }
     let refusal = match &caller {
         _ if roll.server_error => Some(service_unavailable(&context)),
+        _ if roll.throttled => {
+            let says_when = lab.budgets.count_refusal(tenant.as_deref().unwrap_or_default(), config.retry_after);
+            Some(too_many_requests(&context, says_when.then_some(INJECTED_RETRY_AFTER_SECONDS)))
+        }
         Err(unauthorized) => Some(unauthorized.clone()),
         Ok(grant) if config.is_failing(&grant.tenant) => Some(service_unavailable(&context)),
         Ok(_) => None,

@@ -89,3 +89,26 @@ async fn an_unreachable_tenant_fails_after_bounded_retries() {
     }
     assert_eq!(client.counts().retries, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn injected_throttling_is_waited_out_as_retry_after_asks() {
+    let lab = Lab::serve(state(), &["--fault-throttle", "0.4", "--seed", "21"]);
+    // Were Retry-After ignored, every 429 would wait this long: the test could not finish in time.
+    let client = lab.client_with(super::support::CANARY, |config| {
+        config.throttle_backoff = std::time::Duration::from_secs(3600);
+        config.max_retries = 20;
+    });
+    let tenant = client.tenant(TENANT_A);
+    let work = async {
+        for i in 0..6 {
+            tenant.create_policy(&policy(&format!("fw-{i}"))).await.expect("create despite 429");
+        }
+        tenant.list_policies().await.expect("list despite 429")
+    };
+    let policies = tokio::time::timeout(std::time::Duration::from_secs(60), work)
+        .await
+        .expect("Retry-After was honoured instead of the long throttle backoff");
+    assert_eq!(policies.len(), 6, "a throttled create is repeated, never duplicated");
+    assert!(client.counts().throttled > 0, "the lab throttled");
+    assert!(lab.count("POST /beta/deviceManagement/configurationPolicies", 429).await > 0);
+}

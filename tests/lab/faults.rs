@@ -1,5 +1,5 @@
-//! Injected faults over real HTTP: 503 before anything happens, connections dropped before anything
-//! happens, responses lost after the write committed, and unreachable tenants.
+//! Injected faults over real HTTP: 503 and 429 before anything happens, connections dropped before
+//! anything happens, responses lost after the write committed, and unreachable tenants.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -124,4 +124,56 @@ async fn requests_inside_a_batch_get_server_errors_of_their_own() {
         return;
     }
     panic!("no batch got through at a 50% fault rate");
+}
+
+#[tokio::test]
+async fn injected_throttling_answers_429_with_retry_after_and_does_nothing() {
+    let lab = TestLab::generated(1, 0, |_| {}).await;
+    let token = lab.token(&lab.tenants()[0]).await;
+    let mut request = firewall_request();
+    request["name"] = json!("Created while throttled");
+
+    lab.configure(json!({"faults": {"throttle": 1.0}})).await;
+    let response = lab.try_send(Method::POST, &token, POLICIES, Some(&request)).await.expect("an answer");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body: Value = response.json().await.expect("JSON body");
+    assert_eq!(code(&body), "TooManyRequests");
+    let batch = json!({"requests": [{"id": "1", "method": "GET", "url": "/groups"}]});
+    let (status, body) = lab.send(Method::POST, &token, "/v1.0/$batch", Some(&batch)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the batch itself is throttled first: {body}");
+
+    lab.configure(json!({"faults": {"throttle": 1.0}, "retryAfter": "never"})).await;
+    let response = lab.try_send(Method::GET, &token, POLICIES, None).await.expect("an answer");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("retry-after").is_none(), "the Retry-After mode applies to injected 429s");
+
+    lab.configure(json!({"faults": {}})).await;
+    let (items, _) = lab.get_all(&token, POLICIES).await;
+    assert_eq!(named(&items, "Created while throttled"), 0, "a throttled write did nothing");
+}
+
+#[tokio::test]
+async fn requests_inside_a_batch_are_throttled_on_their_own() {
+    let lab = TestLab::generated(1, 0, |options| {
+        options.seed = 9;
+        options.faults.throttle = 0.5;
+    })
+    .await;
+    let token = lab.token(&lab.tenants()[0]).await;
+    let requests: Vec<Value> =
+        (0..20).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/groups"})).collect();
+    let batch = json!({"requests": requests});
+    for _ in 0..20 {
+        let (status, body) = lab.send(Method::POST, &token, "/v1.0/$batch", Some(&batch)).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            continue;
+        }
+        let responses = body["responses"].as_array().expect("responses").clone();
+        let throttled: Vec<&Value> = responses.iter().filter(|r| r["status"] == 429).collect();
+        assert!(!throttled.is_empty() && throttled.len() < responses.len(), "{body}");
+        assert!(throttled.iter().all(|r| r["headers"]["Retry-After"] == "1"), "{body}");
+        return;
+    }
+    panic!("no batch got through at a 50% throttle rate");
 }

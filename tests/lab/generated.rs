@@ -104,7 +104,7 @@ fn generated_manifests_validate_and_match_the_live_state() {
             assert_eq!(matching.len(), 1, "{}: {}", tenant.name, policy.reference);
             let target = &matching[0]["assignments"][0]["target"]["@odata.type"];
             assert_eq!(target, "#microsoft.graph.allDevicesAssignmentTarget", "assigned as the profile says");
-            if as_written(matching[0]) == policy.payload { in_sync += 1 } else { drifted += 1 }
+            if as_written(matching[0]) == *policy.payload { in_sync += 1 } else { drifted += 1 }
         }
         let names: Vec<&str> = live.iter().filter_map(|p| p["name"].as_str()).collect();
         let twins = names.iter().filter(|n| names.iter().filter(|m| m == n).count() > 1).count();
@@ -141,13 +141,13 @@ async fn the_contoso_seed_loads_and_shows_what_the_readme_demo_needs() {
                     let live = owned.expect("the drifted ASR policy");
                     let text = serde_json::to_string(&live["settings"]).expect("JSON");
                     assert!(text.contains("blockcredentialstealingfromwindowslocalsecurityauthoritysubsystem_audit"));
-                    assert_ne!(as_written(live), policy.payload, "drifted");
+                    assert_ne!(as_written(live), *policy.payload, "drifted");
                     let mut undrifted = text.replace("subsystem_audit", "subsystem_block");
                     undrifted = format!("{{\"settings\": {undrifted}}}");
                     let settings: Value = serde_json::from_str(&undrifted).expect("JSON");
                     let mut fixed = live.clone();
                     fixed["settings"] = settings["settings"].clone();
-                    assert_eq!(as_written(&fixed), policy.payload, "drifted in exactly that rule");
+                    assert_eq!(as_written(&fixed), *policy.payload, "drifted in exactly that rule");
                     let targets: Vec<&str> = live["assignments"]
                         .as_array()
                         .expect("assigned")
@@ -160,7 +160,7 @@ async fn the_contoso_seed_loads_and_shows_what_the_readme_demo_needs() {
                     );
                 }
                 ("northwind-us", "FirewallPolicy/firewall-baseline") => {
-                    assert_eq!(as_written(owned.expect("the firewall policy")), policy.payload, "in sync");
+                    assert_eq!(as_written(owned.expect("the firewall policy")), *policy.payload, "in sync");
                 }
                 _ => {}
             }
