@@ -1,7 +1,9 @@
 //! Scale benchmark: plan and apply across many tenants against the lab (a separate `tenantctl lab
 //! serve` process) with latency, printing one JSON object per scenario.
 //!
-//! `cargo bench --bench scale -- [--tenants N] [--policies M] [--latency-ms L] [--concurrency C]`
+//! `cargo bench --bench scale -- [--tenants N] [--policies M] [--latency-ms L] [--concurrency C]
+//! [--only-validate]` (`--only-validate` stops after `validate-resolve`, for document counts the lab
+//! scenarios would take long to serve, such as 10,000 tenants).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -24,11 +26,13 @@ struct Settings {
     policies: usize,
     latency_ms: u64,
     concurrency: usize,
+    only_validate: bool,
 }
 
 fn settings() -> Settings {
-    let mut settings = Settings { tenants: 200, policies: 30, latency_ms: 50, concurrency: 64 };
     let args: Vec<String> = std::env::args().collect();
+    let only_validate = args.iter().any(|a| a == "--only-validate");
+    let mut settings = Settings { tenants: 200, policies: 30, latency_ms: 50, concurrency: 64, only_validate };
     let value =
         |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
     if let Some(n) = value("--tenants") {
@@ -169,6 +173,9 @@ fn main() {
     lab_init(&state, &s);
     let (desired, validate_s, documents) = desired(&state);
     report("validate-resolve", &s, 0, validate_s, json!({"documents": documents}));
+    if s.only_validate {
+        return;
+    }
 
     let lab = serve(&state, s.latency_ms);
     let graph = client(&lab, &state);
