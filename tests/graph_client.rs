@@ -13,5 +13,7 @@ mod faults;
 mod paging;
 #[path = "graph_client/planning.rs"]
 mod planning;
+#[path = "graph_client/rbac.rs"]
+mod rbac;
 #[path = "graph_client/samples.rs"]
 mod samples;

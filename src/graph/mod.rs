@@ -6,3 +6,4 @@ pub mod mapping;
 pub mod secret;
 pub mod wire;
 pub mod wire_common;
+pub mod wire_rbac;

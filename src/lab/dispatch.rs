@@ -13,6 +13,7 @@ use super::call::Call;
 use super::config::RuntimeConfig;
 use super::faults::FaultDice;
 use super::odata::parse_query;
+use super::rbac;
 use super::reply::{Reply, RequestContext, too_many_requests};
 use super::stats::Stats;
 use super::store::Store;
@@ -61,6 +62,10 @@ pub enum Route {
     Incidents,
     HuntingQuery,
     Batch,
+    RoleDefinitions,
+    RoleDefinition(String),
+    RoleAssignments,
+    RoleAssignment(String),
 }
 
 impl Route {
@@ -79,6 +84,10 @@ impl Route {
             ["devicemanagement", "configurationpolicies", _, "assign" | "microsoft.graph.assign"] => {
                 Ok(Route::PolicyAssign(id(2)))
             }
+            ["devicemanagement", "roledefinitions"] => Ok(Route::RoleDefinitions),
+            ["devicemanagement", "roledefinitions", _] => Ok(Route::RoleDefinition(id(2))),
+            ["devicemanagement", "roleassignments"] => Ok(Route::RoleAssignments),
+            ["devicemanagement", "roleassignments", _] => Ok(Route::RoleAssignment(id(2))),
             ["groups"] => Ok(Route::Groups),
             ["groups", _] => Ok(Route::Group(id(1))),
             ["security", "incidents"] => Ok(Route::Incidents),
@@ -100,12 +109,21 @@ impl Route {
             Route::Incidents => "/security/incidents",
             Route::HuntingQuery => "/security/runHuntingQuery",
             Route::Batch => "/$batch",
+            Route::RoleDefinitions => "/deviceManagement/roleDefinitions",
+            Route::RoleDefinition(_) => "/deviceManagement/roleDefinitions/{id}",
+            Route::RoleAssignments => "/deviceManagement/roleAssignments",
+            Route::RoleAssignment(_) => "/deviceManagement/roleAssignments/{id}",
         }
     }
 
     fn allows(&self, method: &Method) -> bool {
         match self {
-            Route::Policies => [Method::GET, Method::POST].contains(method),
+            Route::Policies | Route::RoleDefinitions | Route::RoleAssignments => {
+                [Method::GET, Method::POST].contains(method)
+            }
+            Route::RoleDefinition(_) | Route::RoleAssignment(_) => {
+                [Method::GET, Method::PATCH, Method::DELETE].contains(method)
+            }
             Route::Policy(_) => [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method),
             Route::PolicySettings(_)
             | Route::PolicyAssignments(_)
@@ -118,7 +136,17 @@ impl Route {
 
     /// Writes count against Intune's write budget.
     pub fn is_policy_write(&self, method: &Method) -> bool {
-        let policy_route = matches!(self, Route::Policies | Route::Policy(_) | Route::PolicyAssign(_));
+        // Intune's RBAC endpoints share its write budget.
+        let policy_route = matches!(
+            self,
+            Route::Policies
+                | Route::Policy(_)
+                | Route::PolicyAssign(_)
+                | Route::RoleDefinitions
+                | Route::RoleDefinition(_)
+                | Route::RoleAssignments
+                | Route::RoleAssignment(_)
+        );
         policy_route && method != Method::GET
     }
 }
@@ -183,6 +211,10 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         Route::Group(id) => tenant_api::group(&tenant, &id, &call),
         Route::Incidents => tenant_api::incidents(&tenant, &call),
         Route::HuntingQuery => tenant_api::hunting_query(&tenant, &call),
+        route @ (Route::RoleDefinitions
+        | Route::RoleDefinition(_)
+        | Route::RoleAssignments
+        | Route::RoleAssignment(_)) => rbac::handle(&mut tenant, &route, &call),
         route => policies::handle(&mut tenant, &route, &call),
     }
 }

@@ -23,6 +23,7 @@ mod odata;
 mod paging;
 mod policies;
 mod policy_document;
+mod rbac;
 mod reply;
 mod server;
 mod stats;

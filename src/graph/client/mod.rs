@@ -8,6 +8,7 @@ pub mod error;
 mod fanout;
 mod http;
 mod policies;
+mod rbac;
 pub mod reference;
 mod security;
 

@@ -24,6 +24,8 @@ pub const TENANT_FILE: &str = "tenant.json";
 pub const POLICIES_DIR: &str = "configurationPolicies";
 /// Folder of a tenant's Entra groups.
 pub const GROUPS_DIR: &str = "groups";
+pub const ROLE_DEFINITIONS_DIR: &str = "roleDefinitions";
+pub const ROLE_ASSIGNMENTS_DIR: &str = "roleAssignments";
 /// Folder of a tenant's Defender incidents.
 pub const INCIDENTS_DIR: &str = "incidents";
 /// The advanced hunting response a tenant gives for any query.
@@ -65,6 +67,9 @@ pub struct TenantData {
     pub groups: Collection,
     pub incidents: Collection,
     pub hunting: Option<Value>,
+    /// Custom Intune role definitions (built-in ones are served from code).
+    pub role_definitions: Collection,
+    pub role_assignments: Collection,
 }
 
 impl TenantData {
@@ -85,6 +90,8 @@ impl TenantData {
             groups: Collection::load(&dir.join(GROUPS_DIR), &scope(GROUPS_DIR))?,
             incidents: Collection::load(&dir.join(INCIDENTS_DIR), &scope(INCIDENTS_DIR))?,
             hunting: if hunting_file.is_file() { Some(read_json(&hunting_file)?) } else { None },
+            role_definitions: Collection::load(&dir.join(ROLE_DEFINITIONS_DIR), &scope(ROLE_DEFINITIONS_DIR))?,
+            role_assignments: Collection::load(&dir.join(ROLE_ASSIGNMENTS_DIR), &scope(ROLE_ASSIGNMENTS_DIR))?,
         })
     }
 
