@@ -63,8 +63,8 @@ fn crds_print_every_kind_as_committed() {
         assert!(printed.contains(&text), "{} is printed", path.display());
         expected.push_str(&text);
     }
-    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 7);
-    assert_eq!(names.len(), 7);
+    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 8);
+    assert_eq!(names.len(), 8);
 }
 
 #[test]
@@ -85,6 +85,7 @@ fn schema_writes_one_file_per_kind_and_an_index() {
             "attack-surface-reduction-policy.json",
             "distribution-profile.json",
             "firewall-policy.json",
+            "intune-role.json",
             "notification-policy.json",
             "settings-catalog-policy.json",
             "tenant.json",

@@ -78,7 +78,8 @@ fn every_library_policy_is_valid() {
         let relative = file.strip_prefix(root()).expect("under root").to_string_lossy().to_string();
         let (loaded, _, diagnostics) = load(&[&relative]);
         assert!(diagnostics.is_empty(), "{relative}: {diagnostics:#?}");
-        assert_eq!(loaded.set.policies.len(), 1, "{relative}: one policy per file");
+        let resources = loaded.set.policies.len() + loaded.set.roles.len();
+        assert_eq!(resources, 1, "{relative}: one policy or role per file");
     }
 }
 

@@ -31,3 +31,5 @@ mod notifications;
 mod rbac;
 #[path = "operator/replicas.rs"]
 mod replicas;
+#[path = "operator/roles.rs"]
+mod roles;

@@ -81,7 +81,7 @@ fn contoso_plan() -> Plan {
             }
             _ => {}
         }
-        let mut live = LiveTenant { policies, groups: groups() };
+        let mut live = LiveTenant { policies, groups: groups(), roles: None };
         live.policies.sort_by(|a, b| a.id.cmp(&b.id));
         observations.insert(tenant.name.clone(), Observation::Observed(live));
     }

@@ -8,5 +8,7 @@ mod support;
 mod converge;
 #[path = "workflow/faults.rs"]
 mod faults;
+#[path = "workflow/roles.rs"]
+mod roles;
 #[path = "workflow/safety.rs"]
 mod safety;

@@ -53,7 +53,15 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
     let writes = plan.summary.create + plan.summary.update + plan.summary.delete;
     if writes == 0 {
         writeln!(out, "Nothing to apply.")?;
-        return Ok(if plan.summary.unknown_tenants > 0 { EXIT_PARTIAL } else { EXIT_OK });
+        // A tenant whose plan failed (a refused mass delete, a missing group) is an error even
+        // when nothing else is to be written.
+        return Ok(if plan.summary.failed_tenants > 0 {
+            EXIT_ERROR
+        } else if plan.summary.unknown_tenants > 0 {
+            EXIT_PARTIAL
+        } else {
+            EXIT_OK
+        });
     }
     // A saved plan was reviewed when it was made (as with Terraform): it applies without a prompt.
     if !saved && !args.auto_approve && !confirm(writes, &plan, out)? {

@@ -94,6 +94,9 @@ async fn apply_tenant(client: &GraphClient, tenant: &TenantPlan, check_stale: bo
 }
 
 async fn apply_change(graph: &TenantClient, change: &Change) -> Result<(), GraphError> {
+    if let Some(role) = &change.role {
+        return super::apply_roles::apply_role(graph, change, role).await;
+    }
     let missing = |what: &str| GraphError::Config(format!("the plan has no {what} for {}", change.policy));
     match change.action {
         Action::Delete => {

@@ -27,6 +27,8 @@ pub enum Observation {
 /// named by the desired assignments.
 #[derive(Clone, Debug, Default)]
 pub struct LiveTenant {
+    /// Intune role definitions and assignments, read when the desired state names roles.
+    pub roles: Option<super::roles::LiveRoles>,
     pub policies: Vec<ConfigurationPolicy>,
     pub groups: GroupsByName,
 }
@@ -152,6 +154,9 @@ pub fn plan_tenant(desired: &TenantDesired, observation: Option<&Observation>, o
     }
     plan.unmanaged = unmanaged.iter().filter(|p| !p.id.as_ref().is_some_and(|id| adopted.contains(id))).count();
     plan_deletes(desired, &owned, &live.groups, options, &mut plan);
+    if let Some(roles) = &live.roles {
+        super::roles::plan_roles(desired, roles, &live.groups, options, &mut plan);
+    }
     if !plan.problems.is_empty() {
         plan.state = TenantState::Failed;
     }
@@ -176,6 +181,7 @@ fn change(action: Action, policy: &DesiredPolicy, targets: Vec<AssignmentTarget>
         reason: None,
         payload: Some(ConfigurationPolicy::clone(&policy.payload)),
         targets: Some(targets),
+        role: None,
     }
 }
 
@@ -268,14 +274,28 @@ fn plan_deletes(
                 reason: Some(reason.into()),
                 payload: None,
                 targets: None,
+                role: None,
             });
         }
     }
     let owned_total: usize = owned.values().map(Vec::len).sum();
+    add_deletes(desired, deletes, owned_total, "policies", options, plan);
+}
+
+/// Adds prune deletes to the plan, unless they exceed the blast-radius guard (`maxDeletePercent` of
+/// the tenant's owned `what`), which then fails the tenant instead.
+pub(super) fn add_deletes(
+    desired: &TenantDesired,
+    deletes: Vec<Change>,
+    owned_total: usize,
+    what: &str,
+    options: PlanOptions,
+    plan: &mut TenantPlan,
+) {
     let limit = desired.prune_max_delete_percent.unwrap_or(100) as usize;
     if !deletes.is_empty() && !options.allow_mass_delete && deletes.len() * 100 > limit * owned_total {
         plan.problems.push(format!(
-            "refusing to delete {} of {owned_total} tenantctl-owned policies (more than maxDeletePercent {limit}%); \
+            "refusing to delete {} of {owned_total} tenantctl-owned {what} (more than maxDeletePercent {limit}%); \
              rerun with --allow-mass-delete to confirm",
             deletes.len()
         ));
@@ -353,7 +373,7 @@ spec:
     }
 
     fn observe(policies: Vec<ConfigurationPolicy>) -> Observation {
-        Observation::Observed(LiveTenant { policies, groups: groups() })
+        Observation::Observed(LiveTenant { policies, groups: groups(), roles: None })
     }
 
     fn summary_of(tenant: TenantPlan) -> Summary {
@@ -434,7 +454,7 @@ spec:
     #[test]
     fn a_missing_group_is_a_tenant_problem_not_a_silent_skip() {
         let desired = desired("");
-        let live = Observation::Observed(LiveTenant { policies: vec![], groups: GroupsByName::new() });
+        let live = Observation::Observed(LiveTenant { policies: vec![], groups: GroupsByName::new(), roles: None });
         let plan = plan_tenant(&desired, Some(&live), PlanOptions::default());
         assert_eq!(plan.state, TenantState::Failed);
         assert_eq!(plan.problems, vec!["AttackSurfaceReductionPolicy/asr: group `Pilot` does not exist in the tenant"]);

@@ -64,16 +64,24 @@ async fn observe_one(client: &GraphClient, tenant: &TenantDesired) -> Observatio
 pub async fn observe_tenant(client: &GraphClient, tenant: &TenantDesired) -> Result<LiveTenant, GraphError> {
     let graph = client.tenant(&tenant.tenant_id);
     let policies = graph.list_policies().await?;
-    let names: BTreeSet<String> = tenant
+    let mut names: BTreeSet<String> = tenant
         .policies
         .iter()
         .flat_map(|p| p.assignments.groups.iter().chain(&p.assignments.exclude_groups))
         .cloned()
         .collect();
+    names.extend(super::roles::group_names(tenant));
     let groups = if names.is_empty() {
         BTreeMap::new()
     } else {
         graph.find_groups(&names.into_iter().collect::<Vec<_>>()).await?
     };
-    Ok(LiveTenant { policies, groups })
+    let roles = if tenant.manages_roles {
+        let definitions = graph.list_role_definitions().await?;
+        let assignments = graph.list_role_assignments().await?;
+        Some(super::roles::LiveRoles { definitions, assignments })
+    } else {
+        None
+    };
+    Ok(LiveTenant { policies, groups, roles })
 }

@@ -33,12 +33,42 @@ pub fn split_marker(description: &str) -> (String, Option<PolicyRef>) {
     }
 }
 
+/// The description tenantctl writes on an Intune role it owns.
+pub fn role_description(description: &str, name: &str) -> String {
+    let marker = format!("{MARKER_OPEN}IntuneRole/{name}]");
+    let description = description.trim_end();
+    if description.is_empty() { marker } else { format!("{description}\n\n{marker}") }
+}
+
+/// The user's part of a live role description, and the name of the IntuneRole that owns it.
+pub fn split_role_marker(description: &str) -> (String, Option<String>) {
+    let trimmed = description.trim_end();
+    let owner = trimmed.strip_suffix(']').and_then(|body| {
+        let start = body.rfind(MARKER_OPEN)?;
+        let name = body[start + MARKER_OPEN.len()..].strip_prefix("IntuneRole/")?;
+        let valid_name = !name.is_empty() && !name.contains(['[', ']', '/', ' ']);
+        valid_name.then(|| (start, name.to_string()))
+    });
+    match owner {
+        Some((start, name)) => (trimmed[..start].trim_end().to_string(), Some(name)),
+        None => (description.to_string(), None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn av(name: &str) -> PolicyRef {
         PolicyRef { kind: PolicyKind::AntivirusPolicy, name: name.into() }
+    }
+
+    #[test]
+    fn role_markers_round_trip_and_are_not_policy_markers() {
+        let description = role_description("SOC readers", "soc-readers");
+        assert_eq!(split_role_marker(&description), ("SOC readers".to_string(), Some("soc-readers".to_string())));
+        assert_eq!(split_marker(&description).1, None);
+        assert_eq!(split_role_marker(&description_with_marker("x", &av("a"))).1, None);
     }
 
     #[test]

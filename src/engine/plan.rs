@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::graph::wire::{AssignmentTarget, ConfigurationPolicy};
+use crate::graph::wire_rbac::{RoleAssignment, RoleDefinition};
 use crate::model::profile::Mode;
 
 /// Version of the JSON document; bumped on incompatible changes.
@@ -115,6 +116,24 @@ pub struct Change {
     /// What `apply` assigns (saved plans only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<AssignmentTarget>>,
+    /// For an Intune role: what `apply` writes (saved plans only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<RoleWrite>,
+}
+
+/// The writes of one Intune role change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleWrite {
+    /// The definition as Graph will hold it, marker included (absent for deletes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<RoleDefinition>,
+    /// The assignments as Graph will hold them, groups resolved to ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignments: Vec<RoleAssignment>,
+    /// The role's live assignments, to update by name or delete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub live_assignments: Vec<RoleAssignment>,
 }
 
 impl Change {
@@ -160,6 +179,7 @@ impl Plan {
         for change in plan.tenants.iter_mut().flat_map(|t| t.changes.iter_mut()) {
             change.payload = None;
             change.targets = None;
+            change.role = None;
         }
         plan
     }

@@ -16,6 +16,7 @@ use crate::graph::wire::ConfigurationPolicy;
 use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
 use crate::model::PolicyRef;
 use crate::model::profile::{Assignments, Mode};
+use crate::model::role::IntuneRoleSpec;
 
 /// What every tenant must have.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -37,6 +38,10 @@ pub struct TenantDesired {
     pub profiles: Vec<String>,
     /// Sorted by reference.
     pub policies: Vec<DesiredPolicy>,
+    /// Intune roles, sorted by name.
+    pub roles: Vec<DesiredRole>,
+    /// Whether the tenant's roles are read: it receives roles, or it prunes where roles exist.
+    pub manages_roles: bool,
     /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
     /// deleted, within this share of the tenant's owned policies.
     pub prune_max_delete_percent: Option<u32>,
@@ -57,6 +62,16 @@ pub struct DesiredPolicy {
     /// `payload` as [`comparable`] puts it: computed once per policy rather than once per tenant
     /// that is planned.
     pub comparable: Arc<Value>,
+}
+
+/// One Intune role one tenant must have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredRole {
+    pub name: String,
+    /// The profile that delivers it (the first by name when several do).
+    pub profile: String,
+    pub mode: Mode,
+    pub spec: Arc<IntuneRoleSpec>,
 }
 
 /// Desired state plus what stood in the way (conflicts, unrenderable policies).
@@ -215,7 +230,24 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
                 })
             })
             .collect();
+        let mut roles: BTreeMap<String, DesiredRole> = BTreeMap::new();
+        for &pi in selecting {
+            let profile = &set.profiles[pi];
+            for name in &profile.object.spec.roles {
+                let Some(role) = set.role(&namespace, name) else { continue };
+                roles.entry(name.clone()).or_insert_with(|| DesiredRole {
+                    name: name.clone(),
+                    profile: profile.name(),
+                    mode: profile.object.spec.mode,
+                    spec: Arc::new(role.object.spec.clone()),
+                });
+            }
+        }
+        let manages_roles = !roles.is_empty()
+            || prune_max_delete_percent.is_some() && set.roles.iter().any(|r| r.namespace() == namespace);
         desired.tenants.push(TenantDesired {
+            roles: roles.into_values().collect(),
+            manages_roles,
             name: tenant.name(),
             namespace,
             tenant_id: tenant.object.spec.tenant_id.clone(),

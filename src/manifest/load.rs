@@ -191,6 +191,7 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
             add_policy(&mut set.policies, typed(&value, source), PolicyResource::SettingsCatalog)
         }
         Kind::NotificationPolicy => add(&mut set.notifications, typed(&value, source)),
+        Kind::IntuneRole => add(&mut set.roles, typed(&value, source)),
     }
 }
 
@@ -247,6 +248,7 @@ has_spec! {
     model::AttackSurfaceReductionPolicy => model::AttackSurfaceReductionPolicySpec,
     model::SettingsCatalogPolicy => model::SettingsCatalogPolicySpec,
     model::NotificationPolicy => model::NotificationPolicySpec,
+    model::IntuneRole => model::IntuneRoleSpec,
 }
 
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization

@@ -9,8 +9,8 @@ pub mod yaml;
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, Kind, NotificationPolicy,
-    PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant,
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole, Kind,
+    NotificationPolicy, PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
 use yaml::PositionIndex;
@@ -127,6 +127,7 @@ pub struct ManifestSet {
     pub profiles: Vec<Manifest<DistributionProfile>>,
     pub policies: Vec<Manifest<PolicyResource>>,
     pub notifications: Vec<Manifest<NotificationPolicy>>,
+    pub roles: Vec<Manifest<IntuneRole>>,
     /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
     pub broken: Vec<(Kind, String, String)>,
 }
@@ -142,12 +143,17 @@ impl ManifestSet {
         self.tenants.iter().find(|t| t.namespace() == namespace && t.name() == name)
     }
 
+    /// The role named `name` in `namespace`.
+    pub fn role(&self, namespace: &str, name: &str) -> Option<&Manifest<IntuneRole>> {
+        self.roles.iter().find(|r| r.namespace() == namespace && r.name() == name)
+    }
+
     /// Whether a document of this kind and name was present but failed to load.
     pub fn is_broken(&self, kind: Kind, namespace: &str, name: &str) -> bool {
         self.broken.iter().any(|(k, ns, n)| *k == kind && ns == namespace && n == name)
     }
 
     pub fn document_count(&self) -> usize {
-        self.tenants.len() + self.profiles.len() + self.policies.len() + self.notifications.len()
+        self.tenants.len() + self.profiles.len() + self.policies.len() + self.notifications.len() + self.roles.len()
     }
 }

@@ -33,6 +33,9 @@ pub fn validate(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
     for notification in &set.notifications {
         check_notification(notification, &mut out);
     }
+    for role in &set.roles {
+        check_role(role, &mut out);
+    }
     let mut resolution = resolve(set);
     out.list.append(&mut resolution.diagnostics);
     (resolution, out.list)
@@ -76,6 +79,10 @@ fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
         let (kind, labels) = (p.object.kind().to_string(), p.object.meta().labels.clone().unwrap_or_default());
         let (namespace, name) = (p.namespace(), p.object.name());
         all.push(ResourceInfo { kind, namespace, name, labels, source: p.source.as_ref() });
+    }
+    for r in &set.roles {
+        let (kind, labels) = ("IntuneRole".to_string(), r.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: r.namespace(), name: r.name(), labels, source: r.source.as_ref() });
     }
     for n in &set.notifications {
         let (kind, labels) = ("NotificationPolicy".to_string(), n.object.labels().clone());
@@ -209,8 +216,19 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
     let namespace = profile.namespace();
     let spec = &profile.object.spec;
 
-    if spec.policies.is_empty() {
+    if spec.policies.is_empty() && spec.roles.is_empty() {
         out.warning(profile, resource.clone(), "spec.policies", "delivers no policy".into());
+    }
+    for (i, name) in spec.roles.iter().enumerate() {
+        if set.role(&namespace, name).is_none() && !set.is_broken(Kind::IntuneRole, &namespace, name) {
+            let path = format!("spec.roles[{i}]");
+            out.error(
+                profile,
+                resource.clone(),
+                &path,
+                format!("IntuneRole/{name} not found in namespace `{namespace}`"),
+            );
+        }
     }
     for (i, reference) in spec.policies.iter().enumerate() {
         let path = format!("spec.policies[{i}]");
@@ -253,7 +271,7 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
         out.error(profile, resource.clone(), "spec.prune.maxDeletePercent", message);
     }
     let assignments = &spec.assignments;
-    if assignments.is_empty() {
+    if assignments.is_empty() && !spec.policies.is_empty() {
         out.warning(
             profile,
             resource.clone(),
@@ -553,4 +571,43 @@ fn check_notification(policy: &Manifest<crate::model::NotificationPolicy>, out: 
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An IntuneRole: a name, Intune operations that look like Intune operations, and assignments that
+/// name who holds the role, each once.
+fn check_role(role: &Manifest<crate::model::IntuneRole>, out: &mut Findings) {
+    let resource = format!("IntuneRole/{}", role.name());
+    let spec = &role.object.spec;
+    if spec.display_name.trim().is_empty() {
+        out.error(role, resource.clone(), "spec.displayName", "must not be empty".into());
+    }
+    if spec.allowed_resource_actions.is_empty() {
+        out.error(role, resource.clone(), "spec.allowedResourceActions", "name at least one operation".into());
+    }
+    for (field, actions) in [
+        ("allowedResourceActions", &spec.allowed_resource_actions),
+        ("notAllowedResourceActions", &spec.not_allowed_resource_actions),
+    ] {
+        for (i, action) in actions.iter().enumerate() {
+            if !action.starts_with("Microsoft.Intune_") || action.contains(char::is_whitespace) {
+                let message = format!(
+                    "`{action}` is not an Intune operation (such as Microsoft.Intune_DeviceConfigurations_Read)"
+                );
+                out.error(role, resource.clone(), &format!("spec.{field}[{i}]"), message);
+            }
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, assignment) in spec.assignments.iter().enumerate() {
+        let path = format!("spec.assignments[{i}]");
+        if assignment.display_name.trim().is_empty() {
+            out.error(role, resource.clone(), &format!("{path}.displayName"), "must not be empty".into());
+        } else if !names.insert(assignment.display_name.as_str()) {
+            let message = format!("another assignment of the role is named `{}`", assignment.display_name);
+            out.error(role, resource.clone(), &format!("{path}.displayName"), message);
+        }
+        if assignment.members.is_empty() {
+            out.error(role, resource.clone(), &format!("{path}.members"), "name at least one group".into());
+        }
+    }
 }

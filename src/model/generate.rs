@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::{
     API_VERSION, AntivirusPolicy, AntivirusPolicySpec, AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec,
-    DistributionProfile, DistributionProfileSpec, FirewallPolicy, FirewallPolicySpec, Kind, NotificationPolicy,
-    NotificationPolicySpec, SettingsCatalogPolicy, SettingsCatalogPolicySpec, Tenant, TenantSpec,
+    DistributionProfile, DistributionProfileSpec, FirewallPolicy, FirewallPolicySpec, IntuneRole, IntuneRoleSpec, Kind,
+    NotificationPolicy, NotificationPolicySpec, SettingsCatalogPolicy, SettingsCatalogPolicySpec, Tenant, TenantSpec,
 };
 use crate::manifest::metadata::ManifestMetadata;
 
@@ -24,6 +24,7 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::AttackSurfaceReductionPolicy => AttackSurfaceReductionPolicy::crd(),
         Kind::SettingsCatalogPolicy => SettingsCatalogPolicy::crd(),
         Kind::NotificationPolicy => NotificationPolicy::crd(),
+        Kind::IntuneRole => IntuneRole::crd(),
     }
 }
 
@@ -62,6 +63,7 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::AttackSurfaceReductionPolicy => schema_for::<AttackSurfaceReductionPolicySpec>(kind),
         Kind::SettingsCatalogPolicy => schema_for::<SettingsCatalogPolicySpec>(kind),
         Kind::NotificationPolicy => schema_for::<NotificationPolicySpec>(kind),
+        Kind::IntuneRole => schema_for::<IntuneRoleSpec>(kind),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod firewall;
 pub mod generate;
 pub mod notification;
 pub mod profile;
+pub mod role;
 pub mod settings_catalog;
 pub mod status;
 pub mod tenant;
@@ -21,6 +22,7 @@ pub use asr::{AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec};
 pub use firewall::{FirewallPolicy, FirewallPolicySpec};
 pub use notification::{NotificationPolicy, NotificationPolicySpec};
 pub use profile::{DistributionProfile, DistributionProfileSpec};
+pub use role::{IntuneRole, IntuneRoleSpec};
 pub use settings_catalog::{SettingsCatalogPolicy, SettingsCatalogPolicySpec};
 pub use tenant::{Tenant, TenantSpec};
 
@@ -41,10 +43,11 @@ pub enum Kind {
     AttackSurfaceReductionPolicy,
     SettingsCatalogPolicy,
     NotificationPolicy,
+    IntuneRole,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
@@ -52,6 +55,7 @@ impl Kind {
         Kind::AttackSurfaceReductionPolicy,
         Kind::SettingsCatalogPolicy,
         Kind::NotificationPolicy,
+        Kind::IntuneRole,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +67,7 @@ impl Kind {
             Kind::AttackSurfaceReductionPolicy => "AttackSurfaceReductionPolicy",
             Kind::SettingsCatalogPolicy => "SettingsCatalogPolicy",
             Kind::NotificationPolicy => "NotificationPolicy",
+            Kind::IntuneRole => "IntuneRole",
         }
     }
 

@@ -36,7 +36,11 @@ pub struct DistributionProfileSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_tenants: Vec<String>,
     /// Policies delivered to every selected tenant.
+    #[serde(default)]
     pub policies: Vec<PolicyRef>,
+    /// Intune roles (`IntuneRole` names) delivered to every selected tenant, with their assignments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
     /// Who the policies are assigned to in each tenant.
     #[serde(default)]
     pub assignments: Assignments,

@@ -18,7 +18,7 @@ use crate::manifest::validate::validate;
 use crate::manifest::{DEFAULT_NAMESPACE, Diagnostic, Manifest, ManifestSet, PolicyResource};
 use crate::model::notification::Trigger;
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, NotificationPolicy,
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole, NotificationPolicy,
     SettingsCatalogPolicy, Tenant,
 };
 
@@ -32,6 +32,7 @@ pub struct Stores {
     pub asr: Store<AttackSurfaceReductionPolicy>,
     pub settings_catalog: Store<SettingsCatalogPolicy>,
     pub notifications: Store<NotificationPolicy>,
+    pub roles: Store<IntuneRole>,
 }
 
 /// Operator-wide settings.
@@ -87,6 +88,7 @@ impl Context {
         let mut set = ManifestSet {
             tenants: in_namespace(&self.stores.tenants, namespace).into_iter().map(Manifest::new).collect(),
             profiles: in_namespace(&self.stores.profiles, namespace).into_iter().map(Manifest::new).collect(),
+            roles: in_namespace(&self.stores.roles, namespace).into_iter().map(Manifest::new).collect(),
             ..ManifestSet::default()
         };
         let mut policies: Vec<PolicyResource> = Vec::new();
@@ -150,6 +152,7 @@ impl Context {
         collect(&self.stores.firewall, namespace, &mut parts);
         collect(&self.stores.asr, namespace, &mut parts);
         collect(&self.stores.settings_catalog, namespace, &mut parts);
+        collect(&self.stores.roles, namespace, &mut parts);
         parts.sort();
         let mut hasher = DefaultHasher::new();
         parts.hash(&mut hasher);

@@ -16,7 +16,7 @@ use super::tenant_controller;
 use super::watch::{api, every_change, significant_changes};
 use crate::graph::client::GraphClient;
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, NotificationPolicy,
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole, NotificationPolicy,
     SettingsCatalogPolicy, Tenant,
 };
 
@@ -62,6 +62,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         significant_changes::<SettingsCatalogPolicy>(api(client, namespace));
     let (notifications, notification_changes, notifications_listed) =
         significant_changes::<NotificationPolicy>(api(client, namespace));
+    let (roles, role_changes, roles_listed) = significant_changes::<IntuneRole>(api(client, namespace));
     let stores = Stores {
         tenants: tenants.clone(),
         profiles: profiles.clone(),
@@ -70,6 +71,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         asr: asr.clone(),
         settings_catalog: settings_catalog.clone(),
         notifications: notifications.clone(),
+        roles: roles.clone(),
     };
     let context = Arc::new(Context {
         kube: wiring.kube.clone(),
@@ -93,6 +95,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         asr_listed,
         catalog_listed,
         notifications_listed,
+        roles_listed,
     ];
     tokio::spawn(async move {
         while !listed.iter().all(|flag| flag.load(Ordering::Relaxed)) {
@@ -120,6 +123,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     };
     let (m1, m2, m3, m4, m5) =
         (mapper(&tenants), mapper(&tenants), mapper(&tenants), mapper(&tenants), mapper(&tenants));
+    let m6 = mapper(&tenants);
     let config = controller::Config::default().concurrency(wiring.concurrency);
     let tenant_controller = Controller::for_stream(tenant_changes, tenants)
         .with_config(config)
@@ -128,6 +132,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         .watches_stream(firewall_changes, move |p: FirewallPolicy| m3(namespace_of(&p)))
         .watches_stream(asr_changes, move |p: AttackSurfaceReductionPolicy| m4(namespace_of(&p)))
         .watches_stream(catalog_changes, move |p: SettingsCatalogPolicy| m5(namespace_of(&p)))
+        .watches_stream(role_changes, move |r: IntuneRole| m6(namespace_of(&r)))
         .graceful_shutdown_on(shutdown_tenants)
         .run(tenant_controller::reconcile, tenant_controller::error_policy, context)
         .for_each(|result| async move {

@@ -205,6 +205,8 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         suspended: false,
         profiles: Vec::new(),
         policies: Vec::new(),
+        roles: Vec::new(),
+        manages_roles: true,
         prune_max_delete_percent: Some(100),
     };
     let live = observe_tenant(&ctx.graph, &nothing)
