@@ -228,6 +228,16 @@ fn conclude(
         };
         policies.push(policy_status(&policy.reference, &policy.profile, live_id(&name), state, message));
     }
+    // Intune roles: drift in audit mode, events for what was written.
+    for change in plan.changes.iter().filter(|c| c.role.is_some() && c.action != Action::Delete) {
+        if change.mode == Mode::Audit {
+            drifted.push(change.policy.clone());
+        } else if failed_write(&change.policy).is_none() {
+            let (reason, verb) =
+                if change.action == Action::Create { ("Created", "Created") } else { ("Updated", "Updated") };
+            events.push((EventType::Normal, reason, format!("{verb} {}", change.policy)));
+        }
+    }
     for change in plan.changes.iter().filter(|c| c.action == Action::Delete && c.is_write()) {
         match failed_write(&change.policy) {
             Some(error) => events.push((EventType::Warning, "DeleteFailed", error)),

@@ -48,6 +48,8 @@ async fn a_role_delivered_in_the_cluster_reaches_the_tenant() {
         })
         .await;
     assert_eq!(stored(&world, "roleDefinitions")[0]["displayName"], "SOC readers");
+    let events = world.event_reasons("fabrikam-emea").await;
+    assert!(events.contains(&"Created".to_string()), "{events:?}");
     // Synced again and again: the role stays single.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     assert_eq!(stored(&world, "roleDefinitions").len(), 1);
