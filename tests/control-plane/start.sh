@@ -6,8 +6,9 @@
 # Writes into DIR: a service-account signing key, a static token file with an admin (system:masters)
 # and the operator's service account (`tenantctl-system:tenantctl-operator`, RBAC decides what it may
 # do), `admin.kubeconfig` and `operator.kubeconfig`, and the processes' logs. Returns once
-# /readyz answers. Both processes stop when WATCH_PID exits (the test run that started them), so an
-# interrupted run leaves nothing behind.
+# /readyz answers. Both processes are killed outright when WATCH_PID exits (the test run that started
+# them; the data is throwaway, and kube-apiserver can hang in a graceful stop once etcd is gone), so an
+# interrupted run leaves nothing behind (the folder is removed too).
 set -euo pipefail
 dir="$1" etcd_port="$2" peer_port="$3" api_port="$4" watch_pid="${5:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,7 +38,7 @@ setsid "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
   --disable-admission-plugins ServiceAccount >"$dir/kube-apiserver.log" 2>&1 </dev/null &
 echo $! >"$dir/kube-apiserver.pid"
 
-stop() { kill "$(cat "$dir/kube-apiserver.pid")" "$(cat "$dir/etcd.pid")" 2>/dev/null || true; }
+stop() { kill -9 "$(cat "$dir/kube-apiserver.pid")" "$(cat "$dir/etcd.pid")" 2>/dev/null || true; }
 for _ in $(seq 1 240); do
   if curl -ksf -H "Authorization: Bearer $admin_token" "https://127.0.0.1:$api_port/readyz" >/dev/null 2>&1; then
     break
@@ -84,5 +85,6 @@ kubeconfig operator "$operator_token" >"$dir/operator.kubeconfig"
 
 if [[ -n "$watch_pid" ]]; then
   setsid bash -c "while kill -0 $watch_pid 2>/dev/null; do sleep 1; done; \
-    kill \$(cat '$dir/kube-apiserver.pid') \$(cat '$dir/etcd.pid') 2>/dev/null" >/dev/null 2>&1 </dev/null &
+    kill -9 \$(cat '$dir/kube-apiserver.pid') \$(cat '$dir/etcd.pid') 2>/dev/null; sleep 1; rm -rf '$dir'" \
+    >/dev/null 2>&1 </dev/null &
 fi
