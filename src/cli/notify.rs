@@ -13,16 +13,12 @@ use crate::graph::secret::Secret;
 use crate::manifest::ManifestSet;
 use crate::model::notification::{NotificationPolicyStatus, SecretValue};
 use crate::notify::findings::{Finding, Findings};
-use crate::notify::send::notify;
+use crate::notify::send::{notify, secret_from_env};
 
 /// The CLI reads secrets from environment variables only.
 fn from_environment(value: &SecretValue) -> Result<Secret, String> {
     match (&value.env, &value.secret_ref) {
-        (Some(name), _) => std::env::var(name)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(Secret::new)
-            .ok_or(format!("environment variable {name} is not set")),
+        (Some(name), _) => secret_from_env(name),
         (None, _) => Err("`secretRef` is read by the operator; the CLI takes `env`".to_string()),
     }
 }

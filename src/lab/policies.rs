@@ -161,7 +161,7 @@ fn persist(tenant: &mut TenantData, id: &str, policy: Map<String, Value>, call: 
     tenant.policies.put(id, policy).map_err(|error| persistence_failed(call, &error))
 }
 
-fn persistence_failed(call: &Call, error: &super::LabError) -> Reply {
+pub(super) fn persistence_failed(call: &Call, error: &super::LabError) -> Reply {
     tracing::error!(%error, "lab: cannot persist a change");
     let message = format!("The lab could not persist the change: {error}");
     Reply::error(call.context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &message)

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::call::Call;
 use super::dispatch::Route;
 use super::ids::random_guid;
+use super::policies::persistence_failed;
 use super::reply::Reply;
 use super::store::TenantData;
 
@@ -132,12 +133,6 @@ fn remove(call: &Call, removed: Result<bool, super::LabError>) -> Reply {
         Ok(_) => Reply::no_content().committed(),
         Err(error) => persistence_failed(call, &error),
     }
-}
-
-fn persistence_failed(call: &Call, error: &super::LabError) -> Reply {
-    tracing::error!(%error, "lab: cannot persist a change");
-    let message = format!("The lab could not persist the change: {error}");
-    Reply::error(call.context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &message)
 }
 
 fn body_object(call: &Call) -> Result<Map<String, Value>, Reply> {

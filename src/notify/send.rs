@@ -19,6 +19,15 @@ use crate::model::notification::{
 /// Looks a secret value up (environment variable, or Secret for the operator).
 pub type SecretLookup<'a> = &'a (dyn Fn(&SecretValue) -> Result<Secret, String> + Sync);
 
+/// A secret value from the environment variable `name` (the CLI's only source, the operator's first).
+pub fn secret_from_env(name: &str) -> Result<Secret, String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+        .ok_or(format!("environment variable {name} is not set"))
+}
+
 /// Delivers `findings` for the policy `name` to every target that has not been told this set yet,
 /// and returns the new status. Delivery problems are recorded in the status, not returned.
 pub async fn notify(

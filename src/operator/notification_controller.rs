@@ -25,7 +25,7 @@ use crate::model::notification::{SecretValue, Trigger};
 use crate::model::status::{PolicySyncState, TenantStatus};
 use crate::model::{NotificationPolicy, Tenant};
 use crate::notify::findings::{Finding, Findings};
-use crate::notify::send::notify;
+use crate::notify::send::{notify, secret_from_env};
 
 pub struct NotificationContext {
     pub kube: kube::Client,
@@ -208,11 +208,7 @@ async fn read_secrets(
     let mut secrets = HashMap::new();
     for value in values {
         let resolved = match (&value.env, &value.secret_ref) {
-            (Some(name), _) => std::env::var(name)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .map(Secret::new)
-                .ok_or(format!("environment variable {name} is not set")),
+            (Some(name), _) => secret_from_env(name),
             (None, Some(reference)) => {
                 let key = reference.key.clone().unwrap_or_else(|| "value".to_string());
                 match api.get_opt(&reference.name).await {

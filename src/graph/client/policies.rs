@@ -17,7 +17,7 @@ const POLICIES: &str = "/deviceManagement/configurationPolicies";
 pub const BATCH_LIMIT: usize = 20;
 
 /// Percent-encodes one path segment (ids come from Graph, but they are data, not URL syntax).
-fn segment(id: &str) -> String {
+pub(super) fn segment(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>().replace('+', "%20")
 }
 

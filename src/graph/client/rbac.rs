@@ -5,14 +5,11 @@ use reqwest::Method;
 use super::TenantClient;
 use super::error::GraphError;
 use super::http::{Call, CallKind, decode_reply};
+use super::policies::segment;
 use crate::graph::wire_rbac::{RoleAssignment, RoleDefinition};
 
 const DEFINITIONS: &str = "/deviceManagement/roleDefinitions";
 const ASSIGNMENTS: &str = "/deviceManagement/roleAssignments";
-
-fn segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>().replace('+', "%20")
-}
 
 impl TenantClient {
     /// Every role definition, built-in ones included (paged).
