@@ -15,11 +15,13 @@ use serde_json::{Value, json};
 use tenantctl::engine::apply::apply;
 use tenantctl::engine::diff::PlanOptions;
 use tenantctl::engine::observe::observe_and_plan;
+use tenantctl::engine::plan::TenantPlan;
 use tenantctl::engine::resolve::DesiredState;
-use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget, for_each_tenant};
+use tenantctl::engine::resolve::{TenantDesired, validate_and_resolve};
+use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget};
 use tenantctl::lab::read_lab_credentials;
 use tenantctl::manifest::load::{Input, load_inputs};
-use tenantctl::manifest::validate::validate;
+use tenantctl::util::fanout::for_each_tenant;
 
 struct Settings {
     tenants: usize,
@@ -139,7 +141,7 @@ fn desired(state: &Path) -> (DesiredState, f64, usize) {
     let started = Instant::now();
     let loaded = load_inputs(&[Input::Path(state.join("manifests"))], &mut || unreachable!("no stdin"));
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics.first());
-    let (resolution, diagnostics) = validate(&loaded.set);
+    let (resolution, diagnostics) = validate_and_resolve(&loaded.set);
     assert!(diagnostics.iter().all(|d| !d.is_error()), "{:?}", diagnostics.first());
     (resolution.desired, started.elapsed().as_secs_f64(), loaded.documents)
 }
@@ -184,7 +186,14 @@ fn main() {
         reset_peak_rss();
         let before = graph_calls(&lab);
         let started = Instant::now();
-        let changes = observe_and_plan(&graph, &desired, s.concurrency, PlanOptions::default(), &|_| {}).await;
+        let changes = observe_and_plan(
+            |t: &TenantDesired| graph.tenant(&t.tenant_id),
+            &desired,
+            s.concurrency,
+            PlanOptions::default(),
+            &|_| {},
+        )
+        .await;
         let wall = started.elapsed().as_secs_f64();
         let calls = graph_calls(&lab) - before;
         report(
@@ -195,14 +204,22 @@ fn main() {
             json!({"updates": changes.summary.update, "creates": changes.summary.create}),
         );
 
-        let outcomes = apply(&graph, &changes, s.concurrency, false, &|_| {}).await;
+        let outcomes =
+            apply(|t: &TenantPlan| graph.tenant(&t.tenant_id), &changes, s.concurrency, false, &|_| {}).await;
         assert!(outcomes.iter().all(|o| o.errors.is_empty()), "apply errors");
         drop(changes);
 
         reset_peak_rss();
         let before = graph_calls(&lab);
         let started = Instant::now();
-        let converged = observe_and_plan(&graph, &desired, s.concurrency, PlanOptions::default(), &|_| {}).await;
+        let converged = observe_and_plan(
+            |t: &TenantDesired| graph.tenant(&t.tenant_id),
+            &desired,
+            s.concurrency,
+            PlanOptions::default(),
+            &|_| {},
+        )
+        .await;
         let wall = started.elapsed().as_secs_f64();
         assert!(!converged.has_changes(), "converged after apply");
         report("plan-no-changes", &s, graph_calls(&lab) - before, wall, json!({}));
@@ -239,12 +256,20 @@ fn main() {
     let lab = serve(&empty, s.latency_ms);
     let graph = client(&lab, &empty);
     runtime.block_on(async {
-        let creates = observe_and_plan(&graph, &desired, s.concurrency, PlanOptions::default(), &|_| {}).await;
+        let creates = observe_and_plan(
+            |t: &TenantDesired| graph.tenant(&t.tenant_id),
+            &desired,
+            s.concurrency,
+            PlanOptions::default(),
+            &|_| {},
+        )
+        .await;
         reset_peak_rss();
         let before = graph_calls(&lab);
         let counts = graph.counts();
         let started = Instant::now();
-        let outcomes = apply(&graph, &creates, s.concurrency, false, &|_| {}).await;
+        let outcomes =
+            apply(|t: &TenantPlan| graph.tenant(&t.tenant_id), &creates, s.concurrency, false, &|_| {}).await;
         let wall = started.elapsed().as_secs_f64();
         let created: usize = outcomes.iter().map(|o| o.created).sum();
         let throttled = graph.counts().throttled - counts.throttled;

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use tenantctl::engine::resolve::DesiredState;
+use tenantctl::engine::resolve::validate_and_resolve;
 use tenantctl::manifest::Diagnostic;
+use tenantctl::manifest::generate::{crd_files, schema_files};
 use tenantctl::manifest::load::{Input, Loaded, load_inputs};
-use tenantctl::manifest::validate::validate;
 use tenantctl::model::Kind;
-use tenantctl::model::generate::{crd_files, schema_files};
 use tenantctl::model::profile::Mode;
 
 fn root() -> PathBuf {
@@ -19,7 +19,7 @@ fn load(paths: &[&str]) -> (Loaded, DesiredState, Vec<Diagnostic>) {
     let inputs: Vec<Input> = paths.iter().map(|p| Input::Path(root().join(p))).collect();
     let mut loaded = load_inputs(&inputs, &mut || unreachable!("no stdin"));
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
-    let (resolution, semantic) = validate(&loaded.set);
+    let (resolution, semantic) = validate_and_resolve(&loaded.set);
     diagnostics.extend(semantic);
     (loaded, resolution.desired, diagnostics)
 }
@@ -51,7 +51,7 @@ fn contoso_example_resolves_per_tenant() {
                 .policies
                 .iter()
                 .map(|p| {
-                    format!("{} via {} ({:?}, {} group(s))", p.reference, p.profile, p.mode, p.assignments.groups.len())
+                    format!("{} via {} ({:?}, {} group(s))", p.object, p.profile, p.mode, p.assignments.groups.len())
                 })
                 .collect();
             format!("{}{}: {}", t.name, if t.suspended { " [suspended]" } else { "" }, policies.join("; "))
@@ -60,7 +60,7 @@ fn contoso_example_resolves_per_tenant() {
     insta::assert_snapshot!(summary.join("\n"));
 
     let fabrikam = desired.tenants.iter().find(|t| t.name == "fabrikam-emea").expect("fabrikam-emea");
-    let asr = fabrikam.policies.iter().find(|p| p.reference.to_string() == "AttackSurfaceReductionPolicy/asr-block");
+    let asr = fabrikam.policies.iter().find(|p| p.object.to_string() == "AttackSurfaceReductionPolicy/asr-block");
     let asr = asr.expect("asr-block");
     assert_eq!(asr.payload.name, "Contoso ASR - Block");
     assert!(asr.payload.description.ends_with("[managed-by tenantctl: AttackSurfaceReductionPolicy/asr-block]"));

@@ -5,20 +5,21 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use tenantctl::engine::assignments::{GroupsByName, resolve_targets};
-use tenantctl::engine::diff::{LiveTenant, Observation, PlanOptions, plan};
+use tenantctl::engine::diff::{Observation, PlanOptions, plan};
+use tenantctl::engine::managed::LiveTenant;
 use tenantctl::engine::plan::Plan;
+use tenantctl::engine::resolve::validate_and_resolve;
 use tenantctl::engine::resolve::{DesiredPolicy, DesiredState};
-use tenantctl::graph::wire::{ChoiceValue, ConfigurationPolicy, PolicyAssignment, SettingInstance};
-use tenantctl::graph::wire_common::Group;
 use tenantctl::manifest::load::{Input, load_inputs};
-use tenantctl::manifest::validate::validate;
 use tenantctl::render::{self, Style};
+use tenantctl::wire::common::Group;
+use tenantctl::wire::{ChoiceValue, ConfigurationPolicy, PolicyAssignment, SettingInstance};
 
 fn desired() -> DesiredState {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/contoso");
     let loaded = load_inputs(&[Input::Path(root)], &mut || unreachable!("no stdin"));
     assert!(loaded.diagnostics.is_empty());
-    validate(&loaded.set).0.desired
+    validate_and_resolve(&loaded.set).0.desired
 }
 
 fn groups() -> GroupsByName {
@@ -60,7 +61,7 @@ fn contoso_plan() -> Plan {
     let mut observations = BTreeMap::new();
     for tenant in &desired.tenants {
         let find =
-            |reference: &str| tenant.policies.iter().find(|p| p.reference.to_string() == reference).expect(reference);
+            |reference: &str| tenant.policies.iter().find(|p| p.object.to_string() == reference).expect(reference);
         let mut policies = Vec::new();
         match tenant.name.as_str() {
             "fabrikam-emea" => {

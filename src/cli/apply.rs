@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use super::connect::{GraphArgs, connect};
-use super::pipeline::{progress, runtime};
-use super::plan::{OutputFormat, PlanChoices, Selection, make_plan, render_plan};
+use super::connect::{GraphArgs, TenantCredentials, connect};
+use super::pipeline::{prepare, progress, runtime};
+use super::plan::{OutputFormat, PlanChoices, Selection, plan_connected, render_plan};
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
-use crate::engine::apply::{TenantOutcome, apply};
-use crate::engine::plan::{FORMAT_VERSION, Plan};
-use crate::manifest::ManifestSet;
+use crate::engine::apply::{Skipped, TenantOutcome, apply};
+use crate::engine::plan::{FORMAT_VERSION, Plan, TenantPlan};
+use crate::graph::client::GraphClient;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -38,46 +38,78 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let (plan, saved) = match &args.plan_file {
-        Some(path) => (read_saved_plan(path)?, true),
-        None => {
-            let selection =
-                Selection { paths: args.paths.clone(), tenant: args.tenant.clone(), profile: args.profile.clone() };
-            let Some(plan) = make_plan(&selection, &args.graph, args.choices.options(), err)? else {
-                return Ok(EXIT_ERROR);
-            };
-            render_plan(&plan, OutputFormat::Human, out)?;
-            (plan, false)
-        }
-    };
-    let writes = plan.summary.create + plan.summary.update + plan.summary.delete;
-    if writes == 0 {
-        writeln!(out, "Nothing to apply.")?;
-        // A tenant whose plan failed (a refused mass delete, a missing group) is an error even
-        // when nothing else is to be written.
-        return Ok(if plan.summary.failed_tenants > 0 {
-            EXIT_ERROR
-        } else if plan.summary.unknown_tenants > 0 {
-            EXIT_PARTIAL
-        } else {
-            EXIT_OK
-        });
+    match &args.plan_file {
+        Some(path) => apply_saved(args, &read_saved_plan(path)?, out),
+        None => apply_manifests(args, out, err),
     }
-    // A saved plan was reviewed when it was made (as with Terraform): it applies without a prompt.
-    if !saved && !args.auto_approve && !confirm(writes, &plan, out)? {
-        writeln!(out, "Apply cancelled; nothing was written.")?;
-        return Ok(EXIT_ERROR);
+}
+
+/// Plans and applies through one connection: every tenant is written with the credentials it was
+/// read with, and `--lab` serves both from one lab.
+fn apply_manifests(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let Some(prepared) = prepare(&args.paths, err)? else { return Ok(EXIT_ERROR) };
+    let selection = Selection { paths: args.paths.clone(), tenant: args.tenant.clone(), profile: args.profile.clone() };
+    runtime()?.block_on(async {
+        let planned = plan_connected(prepared, &selection, &args.graph, args.choices.options(), err).await?;
+        render_plan(&planned.plan, OutputFormat::Human, out)?;
+        let result = match nothing_to_apply(&planned.plan, out)? {
+            Some(code) => Ok(code),
+            None if !args.auto_approve && !tokio::task::block_in_place(|| confirm(&planned.plan, out))? => {
+                writeln!(out, "Apply cancelled; nothing was written.")?;
+                Ok(EXIT_ERROR)
+            }
+            None => {
+                let outcomes =
+                    apply_with(&planned.connection.client, &planned.plan, args.graph.concurrency, false).await;
+                report(&outcomes, out)
+            }
+        };
+        planned.connection.close().await;
+        result
+    })
+}
+
+/// A saved plan was reviewed when it was made (as with Terraform): it applies without a prompt, each
+/// tenant with the credentials the plan recorded for it.
+fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Result<u8> {
+    if let Some(code) = nothing_to_apply(plan, out)? {
+        return Ok(code);
     }
-    let outcomes = runtime()?.block_on(async {
-        // A saved plan carries no manifests: the default credentials serve every tenant.
-        let connection = connect(&args.graph, &ManifestSet::default(), None).await?;
-        let bar = progress(plan.tenants.len() as u64, "Applying");
-        let outcomes = apply(&connection.client, &plan, args.graph.concurrency, saved, &|_| bar.inc(1)).await;
-        bar.finish_and_clear();
+    runtime()?.block_on(async {
+        let tenants: Vec<TenantCredentials> = plan
+            .tenants
+            .iter()
+            .map(|t| TenantCredentials { name: &t.name, tenant_id: &t.tenant_id, credentials: t.credentials.as_ref() })
+            .collect();
+        let connection = connect(&args.graph, &tenants, None).await?;
+        let outcomes = apply_with(&connection.client, plan, args.graph.concurrency, true).await;
         connection.close().await;
-        anyhow::Ok(outcomes)
-    })?;
-    report(&outcomes, out)
+        report(&outcomes, out)
+    })
+}
+
+/// The exit code when the plan writes nothing: a tenant whose plan failed (a refused mass delete, a
+/// missing group) is an error even when nothing else is to be written.
+fn nothing_to_apply(plan: &Plan, out: &mut dyn Write) -> anyhow::Result<Option<u8>> {
+    if plan.summary.create + plan.summary.update + plan.summary.delete > 0 {
+        return Ok(None);
+    }
+    writeln!(out, "Nothing to apply.")?;
+    Ok(Some(if plan.summary.failed_tenants > 0 {
+        EXIT_ERROR
+    } else if plan.summary.unknown_tenants > 0 {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    }))
+}
+
+async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved: bool) -> Vec<TenantOutcome> {
+    let bar = progress(plan.tenants.len() as u64, "Applying");
+    let connect = |tenant: &TenantPlan| client.tenant(&tenant.tenant_id);
+    let outcomes = apply(connect, plan, concurrency, saved, &|_| bar.inc(1)).await;
+    bar.finish_and_clear();
+    outcomes
 }
 
 fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
@@ -90,7 +122,8 @@ fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
     Ok(plan)
 }
 
-fn confirm(writes: usize, plan: &Plan, out: &mut dyn Write) -> anyhow::Result<bool> {
+fn confirm(plan: &Plan, out: &mut dyn Write) -> anyhow::Result<bool> {
+    let writes = plan.summary.create + plan.summary.update + plan.summary.delete;
     if !std::io::stdin().is_terminal() {
         bail!("refusing to apply without confirmation: standard input is not a terminal (pass --auto-approve)");
     }
@@ -152,7 +185,7 @@ fn report(outcomes: &[TenantOutcome], out: &mut dyn Write) -> anyhow::Result<u8>
     )?;
     Ok(if failed + stale > 0 {
         EXIT_ERROR
-    } else if skipped > 0 && outcomes.iter().any(|o| o.skipped.as_deref() == Some("unknown when planned")) {
+    } else if skipped > 0 && outcomes.iter().any(|o| o.skipped == Some(Skipped::UnknownWhenPlanned)) {
         EXIT_PARTIAL
     } else {
         EXIT_OK

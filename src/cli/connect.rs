@@ -10,6 +10,7 @@ use crate::graph::client::{
 };
 use crate::lab::{LabOptions, LabServer, default_addr, read_lab_credentials};
 use crate::manifest::ManifestSet;
+use crate::model::tenant::CredentialsRef;
 
 #[derive(Clone, Debug, Args)]
 pub struct GraphArgs {
@@ -45,23 +46,49 @@ impl Connection {
     }
 }
 
-/// Connects as the arguments say. `seed` is the lab folder to copy into an empty lab state.
-pub async fn connect(args: &GraphArgs, set: &ManifestSet, seed: Option<&Path>) -> anyhow::Result<Connection> {
+/// Where one tenant's credentials come from: the Tenant manifest's reference, or the one a saved plan
+/// recorded from it.
+pub struct TenantCredentials<'a> {
+    /// `metadata.name` of the Tenant, for messages.
+    pub name: &'a str,
+    pub tenant_id: &'a str,
+    pub credentials: Option<&'a CredentialsRef>,
+}
+
+/// The credential references of every Tenant of a manifest set.
+pub fn tenant_credentials(set: &ManifestSet) -> Vec<TenantCredentials<'_>> {
+    set.tenants
+        .iter()
+        .map(|tenant| TenantCredentials {
+            name: tenant.object.metadata.name.as_deref().unwrap_or_default(),
+            tenant_id: &tenant.object.spec.tenant_id,
+            credentials: tenant.object.spec.credentials.as_ref(),
+        })
+        .collect()
+}
+
+/// Connects as the arguments say: each tenant with its own credentials where its reference names
+/// them, the default credentials otherwise. `seed` is the lab folder to copy into an empty lab state.
+pub async fn connect(
+    args: &GraphArgs,
+    tenants: &[TenantCredentials<'_>],
+    seed: Option<&Path>,
+) -> anyhow::Result<Connection> {
     if args.lab {
         return connect_lab(args, seed).await;
     }
     let config = GraphConfig::new(&args.graph_url, &args.login_url)?;
     let env = |name: &str| std::env::var(name).ok();
     let mut credentials = Credentials { default: Credentials::default_from_env(&env)?, ..Credentials::default() };
-    for tenant in &set.tenants {
-        let Some(reference) = &tenant.object.spec.credentials else { continue };
-        let tenant_id = tenant.object.spec.tenant_id.clone();
+    for tenant in tenants {
+        let Some(reference) = tenant.credentials else { continue };
+        let tenant_id = tenant.tenant_id.to_string();
         match reference::from_environment(reference, &env) {
             Ok(credential) => {
                 credentials.per_tenant.insert(tenant_id, credential);
             }
             Err(problem) => {
-                credentials.unusable.insert(tenant_id, format!("Tenant {}: {problem}", tenant.name()));
+                credentials.unusable.insert(tenant_id, format!("Tenant {}: {problem}", tenant.name));
             }
         }
     }

@@ -11,15 +11,15 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::EXIT_OK;
-use super::connect::{GraphArgs, connect};
+use super::connect::{GraphArgs, connect, tenant_credentials};
 use super::pipeline::{prepare, runtime};
 use crate::engine::assignments::GroupsByName;
-use crate::engine::ownership::split_marker;
-use crate::graph::mapping;
-use crate::graph::wire::{AssignmentTarget, ConfigurationPolicy};
-use crate::graph::wire_common::Group;
 use crate::manifest::ManifestSet;
+use crate::mapping;
+use crate::model::ownership::split_marker;
 use crate::model::{API_VERSION, PolicyKind, is_guid};
+use crate::wire::common::Group;
+use crate::wire::{AssignmentTarget, ConfigurationPolicy};
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -52,7 +52,7 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         None => bail!("--tenant {}: not a tenant of the manifests, nor a tenant ID", args.tenant),
     };
     let (policies, groups) = runtime()?.block_on(async {
-        let connection = connect(&args.graph, &set, seed.as_deref()).await?;
+        let connection = connect(&args.graph, &tenant_credentials(&set), seed.as_deref()).await?;
         let graph = connection.client.tenant(&tenant_id);
         let policies = graph.list_policies().await?;
         let ids: Vec<String> = policies
@@ -105,7 +105,7 @@ pub fn manifests(
     let mut profiles: BTreeMap<String, (Value, Vec<Value>)> = BTreeMap::new();
     for policy in policies {
         let (description, owner) = split_marker(&policy.description);
-        let (kind, spec) = typed(policy, &description, owner.as_ref().map(|o| o.kind));
+        let (kind, spec) = typed(policy, &description, owner.as_ref().and_then(|o| PolicyKind::from_kind(o.kind)));
         let base = owner.map(|o| o.name).unwrap_or_else(|| slug(&policy.name));
         let mut name = base.clone();
         let mut n = 2;

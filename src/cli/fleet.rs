@@ -6,13 +6,14 @@ use std::io::Write;
 
 use clap::ValueEnum;
 
-use super::connect::{GraphArgs, connect};
+use super::connect::{GraphArgs, connect, tenant_credentials};
 use super::pipeline::{Prepared, narrow, prepare, progress, runtime};
 use super::plan::Selection;
 use crate::engine::resolve::TenantDesired;
-use crate::graph::client::{GraphError, TenantClient, for_each_tenant};
+use crate::graph::client::{GraphError, TenantClient};
 use crate::render::tabular;
 use crate::security::TenantAnswer;
+use crate::util::fanout::for_each_tenant;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum TabularFormat {
@@ -46,7 +47,7 @@ where
 {
     let tenants: Vec<&TenantDesired> = prepared.desired.tenants.iter().filter(|t| !t.suspended).collect();
     runtime()?.block_on(async {
-        let connection = connect(graph, &prepared.set, prepared.lab_seed.as_deref()).await?;
+        let connection = connect(graph, &tenant_credentials(&prepared.set), prepared.lab_seed.as_deref()).await?;
         let bar = progress(tenants.len() as u64, verb);
         let answers = for_each_tenant(tenants, graph.concurrency, |tenant| {
             let client = connection.client.tenant(&tenant.tenant_id);

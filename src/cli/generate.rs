@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::EXIT_OK;
-use crate::model::generate::{crd_files, schema_files};
+use crate::manifest::generate::{crd_files, schema_files};
 
 #[derive(Debug, Args)]
 pub struct OutArgs {

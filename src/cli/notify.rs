@@ -8,12 +8,12 @@ use anyhow::Context;
 use kube::ResourceExt;
 
 use super::pipeline::runtime;
-use crate::engine::select::selector_matches;
-use crate::graph::secret::Secret;
 use crate::manifest::ManifestSet;
 use crate::model::notification::{NotificationPolicyStatus, SecretValue};
+use crate::model::select::selector_matches;
 use crate::notify::findings::{Finding, Findings};
 use crate::notify::send::{notify, secret_from_env};
+use crate::util::secret::Secret;
 
 /// The CLI reads secrets from environment variables only.
 fn from_environment(value: &SecretValue) -> Result<Secret, String> {

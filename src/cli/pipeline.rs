@@ -11,11 +11,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::engine::diff::PlanOptions;
 use crate::engine::observe::observe_and_plan as observe_and_plan_tenants;
 use crate::engine::plan::Plan;
-use crate::engine::resolve::{DesiredState, Resolution};
+use crate::engine::resolve::validate_and_resolve;
+use crate::engine::resolve::{DesiredState, Resolution, TenantDesired};
 use crate::graph::client::GraphClient;
 use crate::manifest::diagnostics::sort;
 use crate::manifest::load::{Input, Loaded, load_inputs};
-use crate::manifest::validate::validate;
 use crate::manifest::{Diagnostic, ManifestSet};
 
 /// Validated manifests and what they resolve to.
@@ -35,7 +35,7 @@ pub fn load_and_validate(paths: &[String]) -> (Loaded, Resolution, Vec<Diagnosti
     });
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     // Semantic checks run on everything that loaded; structural errors already say what is wrong with the rest.
-    let (resolution, semantic) = validate(&loaded.set);
+    let (resolution, semantic) = validate_and_resolve(&loaded.set);
     diagnostics.extend(semantic);
     sort(&mut diagnostics);
     (loaded, resolution, diagnostics)
@@ -99,7 +99,8 @@ pub async fn observe_and_plan(
     let before = client.counts();
     let count = desired.tenants.iter().filter(|t| !t.suspended).count();
     let bar = progress(count as u64, "Observing");
-    let plan = observe_and_plan_tenants(client, desired, concurrency, options, &|_| bar.inc(1)).await;
+    let connect = |tenant: &TenantDesired| client.tenant(&tenant.tenant_id);
+    let plan = observe_and_plan_tenants(connect, desired, concurrency, options, &|_| bar.inc(1)).await;
     bar.finish_and_clear();
     let counts = client.counts();
     writeln!(

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use super::connect::{GraphArgs, connect};
-use super::pipeline::{narrow, observe_and_plan, prepare, runtime};
+use super::connect::{Connection, GraphArgs, connect, tenant_credentials};
+use super::pipeline::{Prepared, narrow, observe_and_plan, prepare, runtime};
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::diff::PlanOptions;
 use crate::engine::plan::Plan;
@@ -142,14 +142,39 @@ pub fn make_plan_and_set(
     options: PlanOptions,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<(Plan, ManifestSet)>> {
-    let Some(mut prepared) = prepare(&selection.paths, err)? else { return Ok(None) };
-    narrow(&mut prepared.desired, &selection.tenant, &selection.profile)?;
+    let Some(prepared) = prepare(&selection.paths, err)? else { return Ok(None) };
     runtime()?.block_on(async {
-        let connection = connect(graph, &prepared.set, prepared.lab_seed.as_deref()).await?;
-        let plan = observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await;
-        connection.close().await;
-        plan.map(|plan| Some((plan, prepared.set)))
+        let planned = plan_connected(prepared, selection, graph, options, err).await?;
+        planned.connection.close().await;
+        Ok(Some((planned.plan, planned.set)))
     })
+}
+
+/// A plan, the manifests it was made from, and the connection it was made through (still open, so
+/// that apply writes through the same credentials and the same lab).
+pub struct Planned {
+    pub plan: Plan,
+    pub set: ManifestSet,
+    pub connection: Connection,
+}
+
+/// Narrows, connects (each tenant with its own credentials), observes and plans.
+pub async fn plan_connected(
+    mut prepared: Prepared,
+    selection: &Selection,
+    graph: &GraphArgs,
+    options: PlanOptions,
+    err: &mut dyn Write,
+) -> anyhow::Result<Planned> {
+    narrow(&mut prepared.desired, &selection.tenant, &selection.profile)?;
+    let connection = connect(graph, &tenant_credentials(&prepared.set), prepared.lab_seed.as_deref()).await?;
+    match observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await {
+        Ok(plan) => Ok(Planned { plan, set: prepared.set, connection }),
+        Err(error) => {
+            connection.close().await;
+            Err(error)
+        }
+    }
 }
 
 pub fn render_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {

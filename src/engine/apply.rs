@@ -1,12 +1,15 @@
-//! apply: carry out a plan's writes with bounded concurrency across tenants (the client paces each
-//! tenant within its write budget). Creates never duplicate: a create whose response was lost is
-//! looked for by its ownership marker before it is tried again.
+//! apply: carry out a plan's writes, tenant by tenant, through the [`TenantApi`]. Written once for
+//! every managed family. Creates never duplicate: a create whose response was lost is looked for (by
+//! its ownership marker) before it is tried again.
 
+use std::future::Future;
+
+use super::api::{ApiError, Reply, TenantApi};
 use super::diff::fingerprint;
-use super::ownership::split_marker;
-use super::plan::{Action, Change, Plan, TenantPlan, TenantState};
-use crate::graph::client::{GraphClient, GraphError, TenantClient, for_each_tenant};
-use crate::graph::wire::{ConfigurationPolicy, PolicyAssignment};
+use super::managed::{Managed, Policies, Roles};
+use super::plan::{Action, Change, Operation, Plan, TenantPlan, TenantState, Write};
+use super::problem::{Category, Problem};
+use crate::util::fanout::for_each_tenant;
 
 /// How many times a create is attempted when its outcome stays unknown.
 const CREATE_ATTEMPTS: usize = 3;
@@ -21,136 +24,164 @@ pub struct TenantOutcome {
     /// The saved plan no longer matches the tenant: nothing was written.
     pub stale: bool,
     /// Not applied: unknown or suspended when planned.
-    pub skipped: Option<String>,
-    pub errors: Vec<String>,
+    pub skipped: Option<Skipped>,
+    /// Writes that failed, each about its object.
+    pub errors: Vec<Problem>,
+}
+
+/// Why a tenant was not applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skipped {
+    UnknownWhenPlanned,
+    Suspended,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Skipped::UnknownWhenPlanned => "unknown when planned",
+            Skipped::Suspended => "suspended",
+        })
+    }
 }
 
 impl TenantOutcome {
     pub fn writes(&self) -> usize {
         self.created + self.updated + self.deleted
     }
+
+    /// Whether the write of `change` failed.
+    pub fn failure_of(&self, change: &Change) -> Option<&Problem> {
+        self.errors.iter().find(|p| p.is_about(&change.object))
+    }
 }
 
-/// Applies every write of `plan`. With `check_stale` (saved plans), a tenant whose live state no
-/// longer has the fingerprint recorded in the plan is refused and not written.
-pub async fn apply(
-    client: &GraphClient,
+/// Applies every write of `plan`, at most `concurrency` tenants at once, each through the API
+/// `connect` gives for it. With `check_stale` (saved plans), a tenant whose live state no longer has
+/// the fingerprint recorded in the plan is refused and not written.
+pub async fn apply<A, C>(
+    connect: C,
     plan: &Plan,
     concurrency: usize,
     check_stale: bool,
     on_done: &(dyn Fn(&str) + Sync),
-) -> Vec<TenantOutcome> {
+) -> Vec<TenantOutcome>
+where
+    A: TenantApi,
+    C: Fn(&TenantPlan) -> A,
+{
     let tenants: Vec<&TenantPlan> = plan.tenants.iter().collect();
+    let connect = &connect;
     for_each_tenant(tenants, concurrency, |tenant| async move {
-        let outcome = apply_tenant(client, tenant, check_stale).await;
+        let api = connect(tenant);
+        let outcome = apply_tenant(&api, tenant, check_stale).await;
         on_done(&tenant.name);
         outcome
     })
     .await
 }
 
-async fn apply_tenant(client: &GraphClient, tenant: &TenantPlan, check_stale: bool) -> TenantOutcome {
+/// Applies one tenant's writes, in plan order.
+pub async fn apply_tenant<A: TenantApi>(api: &A, tenant: &TenantPlan, check_stale: bool) -> TenantOutcome {
     let mut outcome = TenantOutcome { name: tenant.name.clone(), ..TenantOutcome::default() };
     match tenant.state {
         TenantState::Unknown => {
-            outcome.skipped = Some("unknown when planned".into());
+            outcome.skipped = Some(Skipped::UnknownWhenPlanned);
             return outcome;
         }
         TenantState::Suspended => {
-            outcome.skipped = Some("suspended".into());
+            outcome.skipped = Some(Skipped::Suspended);
             return outcome;
         }
         TenantState::Planned | TenantState::Failed => {}
     }
-    let writes: Vec<&Change> = tenant.changes.iter().filter(|c| c.is_write()).collect();
+    let writes: Vec<&Change> = tenant.writes().collect();
     if writes.is_empty() {
         return outcome;
     }
-    let graph = client.tenant(&tenant.tenant_id);
     if check_stale {
-        match graph.list_policies().await {
+        match api.list_policies().await {
             Ok(live) if Some(fingerprint(&live)) == tenant.fingerprint => {}
             Ok(_) => {
                 outcome.stale = true;
                 return outcome;
             }
             Err(error) => {
-                outcome.errors.push(format!("cannot check the saved plan against the tenant: {error}"));
+                let message = format!("cannot check the saved plan against the tenant: {error}");
+                outcome.errors.push(Problem::tenant(Category::Stale, message));
                 return outcome;
             }
         }
     }
     for change in writes {
-        match apply_change(&graph, change).await {
-            Ok(()) => match change.action {
+        let result = match change.write() {
+            Some(Write::ConfigurationPolicy(_)) => apply_change::<Policies, A>(api, change).await,
+            Some(Write::IntuneRole(_)) => apply_change::<Roles, A>(api, change).await,
+            // A delete carries no payload: the family follows from the object's kind.
+            None if change.object.kind.is_policy() => apply_change::<Policies, A>(api, change).await,
+            None => apply_change::<Roles, A>(api, change).await,
+        };
+        match result {
+            Ok(()) => match change.action() {
                 Action::Create => outcome.created += 1,
                 Action::Update | Action::Adopt => outcome.updated += 1,
                 Action::Delete => outcome.deleted += 1,
             },
-            Err(error) => outcome.errors.push(format!("{}: {error}", change.policy)),
+            Err(error) => outcome.errors.push(Problem {
+                category: Category::WriteFailed,
+                object: Some(change.object.clone()),
+                message: error.message,
+                cause: Some(error.category.to_string()),
+            }),
         }
     }
     outcome
 }
 
-async fn apply_change(graph: &TenantClient, change: &Change) -> Result<(), GraphError> {
-    if let Some(role) = &change.role {
-        return super::apply_roles::apply_role(graph, change, role).await;
-    }
-    let missing = |what: &str| GraphError::Config(format!("the plan has no {what} for {}", change.policy));
-    match change.action {
-        Action::Delete => {
-            let id = change.policy_id.as_deref().ok_or_else(|| missing("policy id"))?;
-            graph.delete_policy(id).await
+async fn apply_change<M: Managed, A: TenantApi>(api: &A, change: &Change) -> Reply<()> {
+    let payload = || {
+        change.write().and_then(M::from_write).ok_or_else(|| {
+            ApiError::new("plan", format!("the plan has no payload for {} (was it saved without one?)", change.object))
+        })
+    };
+    match &change.operation {
+        Operation::Delete { id, .. } => M::delete(api, id).await,
+        Operation::Create { .. } => {
+            let payload = payload()?;
+            let object = &change.object;
+            let lookup = || async {
+                let live = M::list(api).await?;
+                let mut found: Vec<M::Live> =
+                    live.into_iter().filter(|o| M::owner(o).as_ref() == Some(object)).collect();
+                found.sort_by(|a, b| (M::created(a), M::id(a)).cmp(&(M::created(b), M::id(b))));
+                Ok(found.into_iter().next())
+            };
+            let created = create_once(|| M::create(api, payload), lookup).await?;
+            let id = M::id(&created)
+                .ok_or_else(|| ApiError::new("decode", format!("the create of {object} answered no id")))?
+                .to_string();
+            M::complete(api, &id, payload).await
         }
-        Action::Create => {
-            let payload = change.payload.as_ref().ok_or_else(|| missing("payload"))?;
-            let created = create_once(graph, payload, &change.policy).await?;
-            let id = created.id.ok_or_else(|| missing("id in the create response"))?;
-            assign(graph, &id, change).await
-        }
-        Action::Update | Action::Adopt => {
-            let id = change.policy_id.as_deref().ok_or_else(|| missing("policy id"))?;
-            let payload = change.payload.as_ref().ok_or_else(|| missing("payload"))?;
-            if change.action == Action::Adopt || change.fields.iter().any(|f| f != "assignments") {
-                graph.update_policy(id, payload).await?;
-            }
-            if change.action == Action::Adopt || change.fields.iter().any(|f| f == "assignments") {
-                assign(graph, id, change).await?;
-            }
-            Ok(())
-        }
+        Operation::Update(update) => M::update(api, &update.id, payload()?, &update.fields).await,
+        Operation::Adopt(update) => M::update(api, &update.id, payload()?, M::FIELDS).await,
     }
 }
 
-async fn assign(graph: &TenantClient, id: &str, change: &Change) -> Result<(), GraphError> {
-    let targets = change.targets.clone().unwrap_or_default();
-    if targets.is_empty() && change.action == Action::Create {
-        return Ok(());
-    }
-    let assignments = targets.into_iter().map(|target| PolicyAssignment { id: None, target }).collect();
-    graph.assign(id, assignments).await.map(|_| ())
-}
-
-/// Creates a policy exactly once. When the outcome of a create is unknown (the response was lost),
-/// the tenant is read again and the policy looked for by its marker before another attempt.
-async fn create_once(
-    graph: &TenantClient,
-    payload: &ConfigurationPolicy,
-    reference: &str,
-) -> Result<ConfigurationPolicy, GraphError> {
+/// Creates something exactly once. When the outcome of a create is unknown (the response was lost),
+/// `lookup` reads the tenant again for what the create would have made before another attempt.
+pub async fn create_once<T, Create, CreateFut, Lookup, LookupFut>(create: Create, lookup: Lookup) -> Reply<T>
+where
+    Create: Fn() -> CreateFut,
+    CreateFut: Future<Output = Reply<T>>,
+    Lookup: Fn() -> LookupFut,
+    LookupFut: Future<Output = Reply<Option<T>>>,
+{
     let mut last_error = None;
     for _ in 0..CREATE_ATTEMPTS {
-        match graph.create_policy(payload).await {
+        match create().await {
             Ok(created) => return Ok(created),
-            Err(error) if error.is_ambiguous() => {
-                let live = graph.list_policies().await?;
-                let mut found: Vec<ConfigurationPolicy> = live
-                    .into_iter()
-                    .filter(|p| split_marker(&p.description).1.is_some_and(|r| r.to_string() == reference))
-                    .collect();
-                found.sort_by(|a, b| (&a.created_date_time, &a.id).cmp(&(&b.created_date_time, &b.id)));
-                if let Some(existing) = found.into_iter().next() {
+            Err(error) if error.ambiguous => {
+                if let Some(existing) = lookup().await? {
                     return Ok(existing);
                 }
                 last_error = Some(error);
@@ -158,5 +189,5 @@ async fn create_once(
             Err(error) => return Err(error),
         }
     }
-    Err(last_error.unwrap_or_else(|| GraphError::Config(format!("could not create {reference}"))))
+    Err(last_error.unwrap_or_else(|| ApiError::new("internal", "no create was attempted")))
 }

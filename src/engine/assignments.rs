@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::graph::wire::{AssignmentTarget, PolicyAssignment};
-use crate::graph::wire_common::Group;
 use crate::model::profile::Assignments;
+use crate::wire::common::Group;
+use crate::wire::{AssignmentTarget, PolicyAssignment};
 
 /// Groups of one tenant by display name, as observed.
 pub type GroupsByName = BTreeMap<String, Vec<Group>>;
@@ -29,14 +29,10 @@ pub fn resolve_targets(intent: &Assignments, groups: &GroupsByName) -> Result<Ve
             device_and_app_management_assignment_filter_type: None,
         });
     }
-    let mut group_id = |name: &String| match groups.get(name).map(Vec::as_slice) {
-        Some([group]) => Some(group.id.clone()),
-        Some([]) | None => {
-            problems.push(format!("group `{name}` does not exist in the tenant"));
-            None
-        }
-        Some(several) => {
-            problems.push(format!("{} groups are named `{name}`; assignments need a unique name", several.len()));
+    let mut group_id = |name: &String| match group_id(name, groups) {
+        Ok(id) => Some(id),
+        Err(problem) => {
+            problems.push(problem);
             None
         }
     };
@@ -59,6 +55,15 @@ pub fn resolve_targets(intent: &Assignments, groups: &GroupsByName) -> Result<Ve
         }
     }
     if problems.is_empty() { Ok(targets) } else { Err(problems) }
+}
+
+/// The id of the one group with this display name, or why there is none.
+pub fn group_id(name: &str, groups: &GroupsByName) -> Result<String, String> {
+    match groups.get(name).map(Vec::as_slice) {
+        Some([group]) => Ok(group.id.clone()),
+        Some([]) | None => Err(format!("group `{name}` does not exist in the tenant")),
+        Some(several) => Err(format!("{} groups are named `{name}`; assignments need a unique name", several.len())),
+    }
 }
 
 /// A target reduced to what matters: its kind, its group, and a real filter if any.

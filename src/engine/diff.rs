@@ -1,19 +1,18 @@
-//! diff: desired vs live → per tenant and policy, create / update / adopt / delete / no-op. Pure.
-//! Identity is the ownership marker, never the display name; unmanaged policies are only counted.
+//! diff: desired vs live → per tenant and object, create / update / adopt / delete / no-op. Pure, and
+//! written once for every managed family. Identity is the ownership marker, never the display name;
+//! unmanaged objects are only counted.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ring::digest::{Context, SHA256};
 
-use super::assignments::{GroupsByName, resolve_targets, same_targets};
-use super::display::display;
-use super::normalize::{changed_fields, comparable};
-use super::ownership::split_marker;
-use super::plan::{Action, Change, Plan, TenantPlan, TenantState};
-use super::resolve::{DesiredPolicy, DesiredState, TenantDesired};
-use crate::graph::wire::{AssignmentTarget, ConfigurationPolicy};
-use crate::model::PolicyRef;
+use super::managed::{LiveTenant, Managed, Policies, Roles};
+use super::plan::{Change, Operation, Plan, TenantPlan, TenantState, Update};
+use super::problem::{Category, Problem};
+use super::resolve::{DesiredState, TenantDesired};
+use crate::model::ObjectRef;
 use crate::model::profile::Mode;
+use crate::wire::ConfigurationPolicy;
 
 /// What was read of one tenant.
 #[derive(Clone, Debug)]
@@ -23,20 +22,10 @@ pub enum Observation {
     Unknown(String),
 }
 
-/// A tenant's live state: every configuration policy (with settings and assignments) and the groups
-/// named by the desired assignments.
-#[derive(Clone, Debug, Default)]
-pub struct LiveTenant {
-    /// Intune role definitions and assignments, read when the desired state names roles.
-    pub roles: Option<super::roles::LiveRoles>,
-    pub policies: Vec<ConfigurationPolicy>,
-    pub groups: GroupsByName,
-}
-
 /// Choices the user makes when planning.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PlanOptions {
-    /// Take over an unmanaged policy with the desired display name (refused when several match).
+    /// Take over an unmanaged object with the desired display name (refused when several match).
     pub adopt: bool,
     /// Lift the blast-radius guard on deletes.
     pub allow_mass_delete: bool,
@@ -82,12 +71,13 @@ pub fn plan(desired: &DesiredState, observations: &BTreeMap<String, Observation>
     Plan::new(tenants)
 }
 
-fn empty_plan(desired: &TenantDesired, state: TenantState, problems: Vec<String>) -> TenantPlan {
+fn empty_plan(desired: &TenantDesired, state: TenantState, problems: Vec<Problem>) -> TenantPlan {
     TenantPlan {
         name: desired.name.clone(),
         tenant_id: desired.tenant_id.clone(),
         display_name: desired.display_name.clone(),
         profiles: desired.profiles.clone(),
+        credentials: desired.credentials.clone(),
         state,
         problems,
         fingerprint: None,
@@ -97,47 +87,73 @@ fn empty_plan(desired: &TenantDesired, state: TenantState, problems: Vec<String>
     }
 }
 
-/// Plans one tenant.
+/// Plans one tenant: every family, through the one generic path.
 pub fn plan_tenant(desired: &TenantDesired, observation: Option<&Observation>, options: PlanOptions) -> TenantPlan {
     if desired.suspended {
         return empty_plan(desired, TenantState::Suspended, Vec::new());
     }
     let live = match observation {
         Some(Observation::Observed(live)) => live,
-        Some(Observation::Unknown(reason)) => return empty_plan(desired, TenantState::Unknown, vec![reason.clone()]),
-        None => return empty_plan(desired, TenantState::Unknown, vec!["not observed".into()]),
+        Some(Observation::Unknown(reason)) => {
+            return empty_plan(desired, TenantState::Unknown, vec![Problem::tenant(Category::Unreadable, reason)]);
+        }
+        None => {
+            let problem = Problem::tenant(Category::NotObserved, "not observed");
+            return empty_plan(desired, TenantState::Unknown, vec![problem]);
+        }
     };
-    let mut owned: BTreeMap<PolicyRef, Vec<&ConfigurationPolicy>> = BTreeMap::new();
-    let mut unmanaged: Vec<&ConfigurationPolicy> = Vec::new();
-    for policy in &live.policies {
-        match split_marker(&policy.description).1 {
-            Some(reference) => owned.entry(reference).or_default().push(policy),
-            None => unmanaged.push(policy),
+    let mut plan = empty_plan(desired, TenantState::Planned, Vec::new());
+    plan.fingerprint = Some(fingerprint(&live.policies));
+    plan_family::<Policies>(desired, live, options, &mut plan);
+    plan_family::<Roles>(desired, live, options, &mut plan);
+    if !plan.problems.is_empty() {
+        plan.state = TenantState::Failed;
+    }
+    plan
+}
+
+/// Plans one family of objects of one tenant: creates, updates, adoptions, and (when the tenant
+/// prunes) deletes of owned objects no longer desired and of leftover copies, within the
+/// blast-radius guard. A family that was not read is left out.
+pub fn plan_family<M: Managed>(
+    desired: &TenantDesired,
+    live: &LiveTenant,
+    options: PlanOptions,
+    plan: &mut TenantPlan,
+) {
+    let Some(objects) = M::live(live) else { return };
+    let groups = &live.groups;
+    let mut owned: BTreeMap<ObjectRef, Vec<&M::Live>> = BTreeMap::new();
+    let mut unmanaged: Vec<&M::Live> = Vec::new();
+    for object in objects {
+        match M::owner(object) {
+            Some(owner) => owned.entry(owner).or_default().push(object),
+            None if M::is_adoptable(object) => unmanaged.push(object),
+            None => {}
         }
     }
     for copies in owned.values_mut() {
-        // The oldest copy is the policy; later copies can only be leftovers.
-        copies.sort_by(|a, b| (&a.created_date_time, &a.id).cmp(&(&b.created_date_time, &b.id)));
+        // The oldest copy is the object; later copies can only be leftovers.
+        copies.sort_by(|a, b| (M::created(a), M::id(a)).cmp(&(M::created(b), M::id(b))));
     }
 
-    let mut plan = empty_plan(desired, TenantState::Planned, Vec::new());
-    plan.fingerprint = Some(fingerprint(&live.policies));
     let mut adopted = BTreeSet::new();
-    for policy in &desired.policies {
-        let targets = match resolve_targets(&policy.assignments, &live.groups) {
-            Ok(targets) => targets,
+    for wanted in M::desired(desired) {
+        let object = M::object(wanted);
+        let payload = match M::payload(wanted, groups) {
+            Ok(payload) => payload,
             Err(problems) => {
-                plan.problems.push(format!("{}: {}", policy.reference, problems.join("; ")));
+                plan.problems.push(Problem::object(Category::UnresolvedGroup, object, problems.join("; ")));
                 continue;
             }
         };
-        let current = owned.get(&policy.reference).and_then(|copies| copies.first().copied());
+        let current = owned.get(object).and_then(|copies| copies.first().copied());
         let change = match current {
-            Some(current) => update(policy, current, targets, &live.groups),
-            None => match create_or_adopt(policy, &unmanaged, targets, &live.groups, options) {
+            Some(current) => update::<M>(wanted, payload, current, groups),
+            None => match create_or_adopt::<M>(wanted, payload, &unmanaged, groups, options) {
                 Ok(change) => {
-                    if let (Action::Adopt, Some(id)) = (change.action, &change.policy_id) {
-                        adopted.insert(id.clone());
+                    if let Operation::Adopt(update) = &change.operation {
+                        adopted.insert(update.id.clone());
                     }
                     Some(change)
                 }
@@ -149,155 +165,138 @@ pub fn plan_tenant(desired: &TenantDesired, observation: Option<&Observation>, o
         };
         match change {
             Some(change) => plan.changes.push(change),
-            None => plan.unchanged.push(policy.reference.to_string()),
+            None => plan.unchanged.push(object.clone()),
         }
     }
-    plan.unmanaged = unmanaged.iter().filter(|p| !p.id.as_ref().is_some_and(|id| adopted.contains(id))).count();
-    plan_deletes(desired, &owned, &live.groups, options, &mut plan);
-    if let Some(roles) = &live.roles {
-        super::roles::plan_roles(desired, roles, &live.groups, options, &mut plan);
-    }
-    if !plan.problems.is_empty() {
-        plan.state = TenantState::Failed;
-    }
-    plan
+    plan.unmanaged += unmanaged.iter().filter(|o| !M::id(o).is_some_and(|id| adopted.contains(id))).count();
+    plan_deletes::<M>(desired, &owned, groups, options, plan);
 }
 
-fn live_targets(policy: &ConfigurationPolicy) -> Vec<AssignmentTarget> {
-    policy.assignments.iter().flatten().map(|a| a.target.clone()).collect()
+fn audit_reason(mode: Mode, what: &str) -> Option<String> {
+    (mode == Mode::Audit).then(|| format!("{what}; the profile is in audit mode, nothing is written"))
 }
 
-fn change(action: Action, policy: &DesiredPolicy, targets: Vec<AssignmentTarget>, groups: &GroupsByName) -> Change {
-    Change {
-        action,
-        policy: policy.reference.to_string(),
-        display_name: policy.payload.name.clone(),
-        profile: Some(policy.profile.clone()),
-        mode: policy.mode,
-        policy_id: None,
-        fields: Vec::new(),
-        before: None,
-        after: Some(display(policy.reference.kind, &policy.payload, &targets, groups)),
-        reason: None,
-        payload: Some(ConfigurationPolicy::clone(&policy.payload)),
-        targets: Some(targets),
-        role: None,
-    }
-}
-
-fn update(
-    policy: &DesiredPolicy,
-    current: &ConfigurationPolicy,
-    targets: Vec<AssignmentTarget>,
-    groups: &GroupsByName,
+fn update<M: Managed>(
+    wanted: &M::Desired,
+    payload: M::Payload,
+    current: &M::Live,
+    groups: &super::assignments::GroupsByName,
 ) -> Option<Change> {
-    let mut fields = changed_fields(&policy.comparable, &comparable(current));
-    if !same_targets(&targets, current.assignments.as_deref().unwrap_or_default()) {
-        fields.push("assignments".into());
-    }
+    let fields = M::changed(wanted, &payload, current);
     if fields.is_empty() {
         return None;
     }
-    let mut change = change(Action::Update, policy, targets, groups);
-    change.policy_id = current.id.clone();
-    change.before = Some(display(policy.reference.kind, current, &live_targets(current), groups));
-    change.fields = fields;
-    if policy.mode == Mode::Audit {
-        change.reason = Some("drifted; the profile is in audit mode, nothing is written".into());
-    }
-    Some(change)
+    let mode = M::mode(wanted);
+    Some(Change {
+        object: M::object(wanted).clone(),
+        display_name: M::payload_name(&payload).to_string(),
+        mode,
+        reason: audit_reason(mode, "drifted"),
+        operation: Operation::Update(Update {
+            profile: M::profile(wanted).to_string(),
+            id: M::id(current).unwrap_or_default().to_string(),
+            fields,
+            before: M::show_live(M::object(wanted), current, groups),
+            after: M::show_payload(wanted, &payload, groups),
+            write: Some(M::into_write(payload)),
+        }),
+    })
 }
 
-fn create_or_adopt(
-    policy: &DesiredPolicy,
-    unmanaged: &[&ConfigurationPolicy],
-    targets: Vec<AssignmentTarget>,
-    groups: &GroupsByName,
+fn create_or_adopt<M: Managed>(
+    wanted: &M::Desired,
+    payload: M::Payload,
+    unmanaged: &[&M::Live],
+    groups: &super::assignments::GroupsByName,
     options: PlanOptions,
-) -> Result<Change, String> {
-    let namesakes: Vec<&&ConfigurationPolicy> = unmanaged.iter().filter(|p| p.name == policy.payload.name).collect();
+) -> Result<Change, Problem> {
+    let object = M::object(wanted);
+    let name = M::payload_name(&payload).to_string();
+    let namesakes: Vec<&&M::Live> = unmanaged.iter().filter(|o| M::display_name(o) == name).collect();
+    let mode = M::mode(wanted);
+    let after = M::show_payload(wanted, &payload, groups);
+    let mut change = Change {
+        object: object.clone(),
+        display_name: name.clone(),
+        mode,
+        reason: None,
+        operation: Operation::Create { profile: M::profile(wanted).to_string(), after: after.clone(), write: None },
+    };
     match (options.adopt, namesakes.as_slice()) {
         (true, [candidate]) => {
-            let mut change = change(Action::Adopt, policy, targets, groups);
-            change.policy_id = candidate.id.clone();
-            change.before = Some(display(policy.reference.kind, candidate, &live_targets(candidate), groups));
-            change.fields = changed_fields(&policy.comparable, &comparable(candidate));
-            change.reason = Some("adopting the unmanaged policy of the same name".into());
-            Ok(change)
+            change.reason = Some(format!("adopting the unmanaged {} of the same name", M::ONE));
+            let mut fields = M::changed(wanted, &payload, candidate);
+            fields.sort();
+            change.operation = Operation::Adopt(Update {
+                profile: M::profile(wanted).to_string(),
+                id: M::id(candidate).unwrap_or_default().to_string(),
+                fields,
+                before: M::show_live(object, candidate, groups),
+                after,
+                write: Some(M::into_write(payload)),
+            });
+            return Ok(change);
         }
-        (true, [_, _, ..]) => Err(format!(
-            "{}: cannot adopt: {} unmanaged policies are named \"{}\"",
-            policy.reference,
-            namesakes.len(),
-            policy.payload.name
-        )),
+        (true, [_, _, ..]) => {
+            let message = format!("cannot adopt: {} unmanaged {} are named \"{name}\"", namesakes.len(), M::NOUN);
+            return Err(Problem::object(Category::AmbiguousAdoption, object, message));
+        }
         (false, [_, ..]) => {
-            let mut change = change(Action::Create, policy, targets, groups);
             change.reason = Some(format!(
-                "an unmanaged policy named \"{}\" exists and is left alone (--adopt takes it over)",
-                policy.payload.name
+                "an unmanaged {} named \"{name}\" exists and is left alone (--adopt takes it over)",
+                M::ONE
             ));
-            Ok(change)
         }
-        (_, []) => Ok(change(Action::Create, policy, targets, groups)),
+        (_, []) => {}
     }
+    if let Operation::Create { write, .. } = &mut change.operation {
+        *write = Some(M::into_write(payload));
+    }
+    Ok(change)
 }
 
-/// Deletes owned policies no profile delivers any more (when the tenant prunes) and leftover copies
-/// of owned policies, within the blast-radius guard.
-fn plan_deletes(
+/// Deletes owned objects no profile delivers any more (when the tenant prunes) and leftover copies
+/// of owned objects, unless they exceed the blast-radius guard (`maxDeletePercent` of the tenant's
+/// owned objects of the family), which then fails the tenant instead.
+fn plan_deletes<M: Managed>(
     desired: &TenantDesired,
-    owned: &BTreeMap<PolicyRef, Vec<&ConfigurationPolicy>>,
-    groups: &GroupsByName,
+    owned: &BTreeMap<ObjectRef, Vec<&M::Live>>,
+    groups: &super::assignments::GroupsByName,
     options: PlanOptions,
     plan: &mut TenantPlan,
 ) {
-    let wanted: BTreeSet<&PolicyRef> = desired.policies.iter().map(|p| &p.reference).collect();
+    let wanted: BTreeSet<&ObjectRef> = M::desired(desired).iter().map(M::object).collect();
     let mut deletes = Vec::new();
-    for (reference, copies) in owned {
-        let (keep, reason) = match (wanted.contains(reference), desired.prune_max_delete_percent.is_some()) {
-            (true, _) => (1, "a leftover copy of a policy tenantctl owns"),
-            (false, true) => (0, "no profile delivers it any more (prune)"),
+    for (object, copies) in owned {
+        let (keep, reason) = match (wanted.contains(object), desired.prune_max_delete_percent.is_some()) {
+            (true, _) => (1, format!("a leftover copy of a {} tenantctl owns", M::ONE)),
+            (false, true) => (0, "no profile delivers it any more (prune)".to_string()),
             (false, false) => continue,
         };
         for live in copies.iter().skip(keep) {
             deletes.push(Change {
-                action: Action::Delete,
-                policy: reference.to_string(),
-                display_name: live.name.clone(),
-                profile: None,
+                object: object.clone(),
+                display_name: M::display_name(live).to_string(),
                 mode: Mode::Enforce,
-                policy_id: live.id.clone(),
-                fields: Vec::new(),
-                before: Some(display(reference.kind, live, &live_targets(live), groups)),
-                after: None,
-                reason: Some(reason.into()),
-                payload: None,
-                targets: None,
-                role: None,
+                reason: Some(reason.clone()),
+                operation: Operation::Delete {
+                    id: M::id(live).unwrap_or_default().to_string(),
+                    before: M::show_live(object, live, groups),
+                },
             });
         }
     }
     let owned_total: usize = owned.values().map(Vec::len).sum();
-    add_deletes(desired, deletes, owned_total, "policies", options, plan);
-}
-
-/// Adds prune deletes to the plan, unless they exceed the blast-radius guard (`maxDeletePercent` of
-/// the tenant's owned `what`), which then fails the tenant instead.
-pub(super) fn add_deletes(
-    desired: &TenantDesired,
-    deletes: Vec<Change>,
-    owned_total: usize,
-    what: &str,
-    options: PlanOptions,
-    plan: &mut TenantPlan,
-) {
     let limit = desired.prune_max_delete_percent.unwrap_or(100) as usize;
     if !deletes.is_empty() && !options.allow_mass_delete && deletes.len() * 100 > limit * owned_total {
-        plan.problems.push(format!(
-            "refusing to delete {} of {owned_total} tenantctl-owned {what} (more than maxDeletePercent {limit}%); \
-             rerun with --allow-mass-delete to confirm",
-            deletes.len()
+        plan.problems.push(Problem::tenant(
+            Category::MassDeleteRefused,
+            format!(
+                "refusing to delete {} of {owned_total} tenantctl-owned {} (more than maxDeletePercent {limit}%); \
+                 rerun with --allow-mass-delete to confirm",
+                deletes.len(),
+                M::NOUN
+            ),
         ));
         return;
     }
@@ -309,11 +308,15 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::engine::plan::Summary;
+    use crate::engine::assignments::{GroupsByName, resolve_targets};
+    use crate::engine::managed::LiveTenant;
+    use crate::engine::plan::{Action, Field, Summary};
+    use crate::engine::problem::Problem;
+    use crate::engine::resolve::DesiredPolicy;
     use crate::engine::resolve::resolve;
-    use crate::graph::wire::PolicyAssignment;
-    use crate::graph::wire_common::Group;
     use crate::manifest::load::{Loaded, load_text};
+    use crate::wire::PolicyAssignment;
+    use crate::wire::common::Group;
 
     const MANIFESTS: &str = "
 apiVersion: tenantctl.dev/v1alpha1
@@ -376,6 +379,10 @@ spec:
         Observation::Observed(LiveTenant { policies, groups: groups(), roles: None })
     }
 
+    fn texts(problems: &[Problem]) -> Vec<String> {
+        problems.iter().map(ToString::to_string).collect()
+    }
+
     fn summary_of(tenant: TenantPlan) -> Summary {
         Plan::new(vec![tenant]).summary
     }
@@ -385,13 +392,13 @@ spec:
         let desired = desired("");
         let plan = plan_tenant(&desired, Some(&observe(vec![])), PlanOptions::default());
         assert_eq!(plan.state, TenantState::Planned);
-        let actions: Vec<(Action, &str, Mode)> =
-            plan.changes.iter().map(|c| (c.action, c.policy.as_str(), c.mode)).collect();
+        let actions: Vec<(Action, String, Mode)> =
+            plan.changes.iter().map(|c| (c.action(), c.object.to_string(), c.mode)).collect();
         assert_eq!(
             actions,
             vec![
-                (Action::Create, "FirewallPolicy/fw", Mode::Enforce),
-                (Action::Create, "AttackSurfaceReductionPolicy/asr", Mode::Audit)
+                (Action::Create, "FirewallPolicy/fw".to_string(), Mode::Enforce),
+                (Action::Create, "AttackSurfaceReductionPolicy/asr".to_string(), Mode::Audit)
             ]
         );
         let summary = summary_of(plan);
@@ -413,18 +420,18 @@ spec:
         let mut reassigned = asr.clone();
         reassigned.assignments = Some(vec![]);
         let plan = plan_tenant(&desired, Some(&observe(vec![drifted, reassigned])), PlanOptions::default());
-        let fields: Vec<(Action, Vec<String>, Mode)> =
-            plan.changes.iter().map(|c| (c.action, c.fields.clone(), c.mode)).collect();
+        let fields: Vec<(Action, Vec<Field>, Mode)> =
+            plan.changes.iter().map(|c| (c.action(), c.fields().to_vec(), c.mode)).collect();
         assert_eq!(
             fields,
             vec![
-                (Action::Update, vec!["settings".to_string()], Mode::Enforce),
-                (Action::Update, vec!["assignments".to_string()], Mode::Audit)
+                (Action::Update, vec![Field::Settings], Mode::Enforce),
+                (Action::Update, vec![Field::Assignments], Mode::Audit)
             ]
         );
-        assert_eq!(plan.changes[0].policy_id.as_deref(), Some("p1"));
-        assert_ne!(plan.changes[0].before, plan.changes[0].after);
-        assert_eq!(plan.changes[1].before.as_ref().map(|b| b["assignments"].clone()), Some(serde_json::json!({})));
+        assert_eq!(plan.changes[0].id(), Some("p1"));
+        assert_ne!(plan.changes[0].before(), plan.changes[0].after());
+        assert_eq!(plan.changes[1].before().map(|b| b["assignments"].clone()), Some(serde_json::json!({})));
     }
 
     #[test]
@@ -435,20 +442,23 @@ spec:
         namesake.description = "made in the portal".into();
         let live = observe(vec![namesake.clone()]);
         let plan = plan_tenant(&desired, Some(&live), PlanOptions::default());
-        assert_eq!(plan.changes[0].action, Action::Create);
+        assert_eq!(plan.changes[0].action(), Action::Create);
         assert!(plan.changes[0].reason.as_deref().is_some_and(|r| r.contains("--adopt")));
         assert_eq!(plan.unmanaged, 1);
 
         let adopt = PlanOptions { adopt: true, ..PlanOptions::default() };
         let plan = plan_tenant(&desired, Some(&live), adopt);
-        assert_eq!((plan.changes[0].action, plan.changes[0].policy_id.as_deref()), (Action::Adopt, Some("hand-made")));
+        assert_eq!((plan.changes[0].action(), plan.changes[0].id()), (Action::Adopt, Some("hand-made")));
         assert_eq!(plan.unmanaged, 0);
 
         let mut twin = namesake.clone();
         twin.id = Some("twin".into());
         let plan = plan_tenant(&desired, Some(&observe(vec![namesake, twin])), adopt);
         assert_eq!(plan.state, TenantState::Failed);
-        assert_eq!(plan.problems, vec!["FirewallPolicy/fw: cannot adopt: 2 unmanaged policies are named \"FW\""]);
+        assert_eq!(
+            texts(&plan.problems),
+            vec!["FirewallPolicy/fw: cannot adopt: 2 unmanaged policies are named \"FW\""]
+        );
     }
 
     #[test]
@@ -457,7 +467,10 @@ spec:
         let live = Observation::Observed(LiveTenant { policies: vec![], groups: GroupsByName::new(), roles: None });
         let plan = plan_tenant(&desired, Some(&live), PlanOptions::default());
         assert_eq!(plan.state, TenantState::Failed);
-        assert_eq!(plan.problems, vec!["AttackSurfaceReductionPolicy/asr: group `Pilot` does not exist in the tenant"]);
+        assert_eq!(
+            texts(&plan.problems),
+            vec!["AttackSurfaceReductionPolicy/asr: group `Pilot` does not exist in the tenant"]
+        );
         assert_eq!(plan.changes.len(), 1, "the other policy is still planned");
     }
 
@@ -479,16 +492,22 @@ spec:
 
         // 2 deletes of 4 owned policies is 50 %: within maxDeletePercent 50.
         let plan = plan_tenant(&desired, Some(&live), PlanOptions::default());
-        let deletes: Vec<(&str, Option<&str>)> =
-            plan.changes.iter().map(|c| (c.policy.as_str(), c.policy_id.as_deref())).collect();
-        assert_eq!(deletes, vec![("AntivirusPolicy/retired", Some("p3")), ("FirewallPolicy/fw", Some("p4-late"))]);
+        let deletes: Vec<(String, Option<&str>)> =
+            plan.changes.iter().map(|c| (c.object.to_string(), c.id())).collect();
+        assert_eq!(
+            deletes,
+            vec![
+                ("AntivirusPolicy/retired".to_string(), Some("p3")),
+                ("FirewallPolicy/fw".to_string(), Some("p4-late"))
+            ]
+        );
         assert_eq!(plan.unmanaged, 1);
 
         let strict = desired_with_limit(&desired, 25);
         let plan = plan_tenant(&strict, Some(&live), PlanOptions::default());
         assert!(plan.changes.is_empty());
         assert!(
-            plan.problems[0].starts_with("refusing to delete 2 of 4 tenantctl-owned policies"),
+            plan.problems[0].to_string().starts_with("refusing to delete 2 of 4 tenantctl-owned policies"),
             "{:?}",
             plan.problems
         );

@@ -1,14 +1,15 @@
-//! The engine: pure stages between the two IO edges (manifests in, Graph state in, plans out).
+//! The engine: pure stages between the two IO edges. `resolve` turns validated manifests into what each
+//! tenant must have; `observe` reads tenants through the [`api::TenantApi`] port; `diff` plans every
+//! managed family through one generic path (`managed/`); `apply` carries plans out through the same
+//! port. No HTTP, no runtime, no Kubernetes client here.
 
+pub mod api;
 pub mod apply;
-mod apply_roles;
 pub mod assignments;
 pub mod diff;
-pub mod display;
+pub mod managed;
 pub mod normalize;
 pub mod observe;
-pub mod ownership;
 pub mod plan;
+pub mod problem;
 pub mod resolve;
-pub mod roles;
-pub mod select;

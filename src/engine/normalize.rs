@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::graph::wire::{ChoiceValue, ConfigurationPolicy, GroupValue, SettingInstance, SimpleValue};
+use crate::wire::{ChoiceValue, ConfigurationPolicy, GroupValue, SettingInstance, SimpleValue};
 
 /// The parts of a policy tenantctl manages, in a form where equal means "no change".
 pub fn comparable(policy: &ConfigurationPolicy) -> Value {
@@ -87,11 +87,11 @@ pub fn changed_fields(desired: &Value, live: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::wire::{InstanceTemplateReference, Setting, ValueTemplateReference};
+    use crate::wire::{InstanceTemplateReference, Setting, ValueTemplateReference};
 
     fn policy(settings: Vec<SettingInstance>) -> ConfigurationPolicy {
-        let mut policy = crate::graph::mapping::policy_payload(
-            &crate::graph::mapping::antivirus::TEMPLATE,
+        let mut policy = crate::mapping::policy_payload(
+            &crate::mapping::antivirus::TEMPLATE,
             "AV",
             "d",
             settings.into_iter().map(Setting::new).collect(),

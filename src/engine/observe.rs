@@ -1,49 +1,41 @@
-//! observe: read each tenant's live state — every configuration policy with settings and assignments,
-//! and the groups the desired assignments name — in as few Graph calls as the API allows, with
-//! bounded concurrency across tenants. A tenant whose reads fail is unknown.
+//! observe: read each tenant's live state — every object of the families the desired state manages,
+//! and the groups its assignments name — in as few calls as the API allows, with bounded concurrency
+//! across tenants. A tenant whose reads fail is unknown.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::diff::{LiveTenant, Observation, PlanOptions, plan_tenant};
+use super::api::{Reply, TenantApi};
+use super::diff::{Observation, PlanOptions, plan_tenant};
+use super::managed::{LiveTenant, Managed, Policies, Roles};
 use super::plan::Plan;
 use super::resolve::{DesiredState, TenantDesired};
-use crate::graph::client::{GraphClient, GraphError, for_each_tenant};
-
-/// Observes every tenant that is not suspended. `on_done` is called as each tenant finishes (for
-/// progress display).
-pub async fn observe(
-    client: &GraphClient,
-    desired: &DesiredState,
-    concurrency: usize,
-    on_done: &(dyn Fn(&str) + Sync),
-) -> BTreeMap<String, Observation> {
-    let tenants: Vec<&TenantDesired> = desired.tenants.iter().filter(|t| !t.suspended).collect();
-    let results = for_each_tenant(tenants, concurrency, |tenant| async move {
-        let observation = observe_one(client, tenant).await;
-        on_done(&tenant.name);
-        (tenant.name.clone(), observation)
-    })
-    .await;
-    results.into_iter().collect()
-}
+use crate::util::fanout::for_each_tenant;
 
 /// Observes and plans tenant by tenant: each tenant is planned as soon as it has been read, and its
 /// live state dropped then, so that memory holds one plan per tenant instead of every tenant's live
-/// policies, and planning overlaps the reads of other tenants. The plan is the one
-/// [`plan`](super::diff::plan) makes from [`observe`]'s observations.
-pub async fn observe_and_plan(
-    client: &GraphClient,
+/// objects, and planning overlaps the reads of other tenants. `connect` gives the API of a tenant;
+/// `on_done` is called as each observed tenant finishes (for progress display).
+pub async fn observe_and_plan<A, C>(
+    connect: C,
     desired: &DesiredState,
     concurrency: usize,
     options: PlanOptions,
     on_done: &(dyn Fn(&str) + Sync),
-) -> Plan {
+) -> Plan
+where
+    A: TenantApi,
+    C: Fn(&TenantDesired) -> A,
+{
     let tenants: Vec<&TenantDesired> = desired.tenants.iter().collect();
+    let connect = &connect;
     let plans = for_each_tenant(tenants, concurrency, |tenant| async move {
         if tenant.suspended {
             return plan_tenant(tenant, None, options);
         }
-        let observation = observe_one(client, tenant).await;
+        let observation = match observe_tenant(&connect(tenant), tenant).await {
+            Ok(live) => Observation::Observed(live),
+            Err(error) => Observation::Unknown(error.to_string()),
+        };
         let plan = plan_tenant(tenant, Some(&observation), options);
         on_done(&tenant.name);
         plan
@@ -52,36 +44,18 @@ pub async fn observe_and_plan(
     Plan::new(plans)
 }
 
-async fn observe_one(client: &GraphClient, tenant: &TenantDesired) -> Observation {
-    match observe_tenant(client, tenant).await {
-        Ok(live) => Observation::Observed(live),
-        Err(error) => Observation::Unknown(error.to_string()),
-    }
-}
-
-/// One list (with `$expand`, following next links) and, when assignments name groups, one `$batch`
-/// of group lookups.
-pub async fn observe_tenant(client: &GraphClient, tenant: &TenantDesired) -> Result<LiveTenant, GraphError> {
-    let graph = client.tenant(&tenant.tenant_id);
-    let policies = graph.list_policies().await?;
-    let mut names: BTreeSet<String> = tenant
-        .policies
-        .iter()
-        .flat_map(|p| p.assignments.groups.iter().chain(&p.assignments.exclude_groups))
-        .cloned()
-        .collect();
-    names.extend(super::roles::group_names(tenant));
+/// One tenant: each managed family listed (policies in one paged list with `$expand`), and, when
+/// assignments name groups, one lookup of them.
+pub async fn observe_tenant<A: TenantApi>(api: &A, tenant: &TenantDesired) -> Reply<LiveTenant> {
+    let policies = Policies::list(api).await?;
+    let roles = if tenant.manages_roles { Some(Roles::list(api).await?) } else { None };
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    names.extend(tenant.policies.iter().flat_map(Policies::group_names));
+    names.extend(tenant.roles.iter().flat_map(Roles::group_names));
     let groups = if names.is_empty() {
         BTreeMap::new()
     } else {
-        graph.find_groups(&names.into_iter().collect::<Vec<_>>()).await?
+        api.find_groups(&names.into_iter().collect::<Vec<_>>()).await?
     };
-    let roles = if tenant.manages_roles {
-        let definitions = graph.list_role_definitions().await?;
-        let assignments = graph.list_role_assignments().await?;
-        Some(super::roles::LiveRoles { definitions, assignments })
-    } else {
-        None
-    };
-    Ok(LiveTenant { policies, groups, roles })
+    Ok(LiveTenant { policies, roles, groups })
 }

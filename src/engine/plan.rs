@@ -1,15 +1,20 @@
-//! The plan is data: per tenant, per policy, what would change and why. Renderers turn it into text;
-//! `apply` carries it out. Its JSON form is documented and stable (`formatVersion`).
+//! The plan is data: per tenant, per managed object, what would change and why. Renderers turn it into
+//! text; `apply` carries it out. Its JSON form is documented and stable (`formatVersion`).
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::graph::wire::{AssignmentTarget, ConfigurationPolicy};
-use crate::graph::wire_rbac::{RoleAssignment, RoleDefinition};
+use super::problem::Problem;
+use crate::model::ObjectRef;
 use crate::model::profile::Mode;
+use crate::model::tenant::CredentialsRef;
+use crate::wire::rbac::{RoleAssignment, RoleDefinition};
+use crate::wire::{AssignmentTarget, ConfigurationPolicy};
 
 /// Version of the JSON document; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,7 +51,7 @@ pub enum TenantState {
     /// `spec.suspend`: neither read nor written.
     Suspended,
     /// Observed, but some desired state cannot be built (a missing group, an ambiguous adoption, a
-    /// refused mass delete); the affected policies are left alone.
+    /// refused mass delete); the affected objects are left alone.
     Failed,
 }
 
@@ -59,87 +64,239 @@ pub struct TenantPlan {
     pub display_name: String,
     pub profiles: Vec<String>,
     pub state: TenantState,
+    /// Where the tenant's credentials come from (a reference, never a secret), so that a saved plan
+    /// is applied with the same credentials it was made with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<CredentialsRef>,
     /// Why the tenant is unknown, or what failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
     /// Digest of the observed live state; a saved plan is refused for a tenant whose digest moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     pub changes: Vec<Change>,
-    /// Desired policies already in sync.
-    pub unchanged: Vec<String>,
-    /// Policies without tenantctl's marker: never touched.
+    /// Desired objects already in sync.
+    pub unchanged: Vec<ObjectRef>,
+    /// Objects without tenantctl's marker: never touched.
     pub unmanaged: usize,
 }
 
-/// What happens to one policy.
+/// What happens to one object, without the details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Action {
     Create,
     Update,
-    /// Take over an unmanaged policy of the same name (explicit, with `--adopt`).
+    /// Take over an unmanaged object of the same name (explicit, with `--adopt`).
     Adopt,
     Delete,
 }
 
+/// A part of an object that can differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Field {
+    Name,
+    Description,
+    Platforms,
+    Technologies,
+    RoleScopeTagIds,
+    TemplateId,
+    Settings,
+    /// An Intune role's name, description and permissions.
+    Definition,
+    Assignments,
+}
+
+impl Field {
+    /// The field named by a key of a comparable form.
+    pub fn parse(key: &str) -> Option<Field> {
+        serde_json::from_value(Value::String(key.to_string())).ok()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Description => "description",
+            Field::Platforms => "platforms",
+            Field::Technologies => "technologies",
+            Field::RoleScopeTagIds => "roleScopeTagIds",
+            Field::TemplateId => "templateId",
+            Field::Settings => "settings",
+            Field::Definition => "definition",
+            Field::Assignments => "assignments",
+        }
+    }
+}
+
+/// One change to one object of one tenant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
-    pub action: Action,
-    /// `Kind/name` of the policy.
-    pub policy: String,
+    /// The manifest the object is declared by (and the marker it carries).
+    pub object: ObjectRef,
     pub display_name: String,
-    /// The profile that delivers it (none for deletes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
     /// `audit` changes are drift: reported, never applied.
     pub mode: Mode,
-    /// Id of the live policy, for updates, adoptions and deletes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_id: Option<String>,
-    /// Top-level fields that differ (`settings`, `assignments`, `description`, …).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<String>,
-    /// The policy as it is, in the form users write (absent for creates).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<Value>,
-    /// The policy as it will be (absent for deletes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<Value>,
     /// Display-only explanation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// What `apply` sends: the full policy payload (saved plans only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<ConfigurationPolicy>,
-    /// What `apply` assigns (saved plans only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub targets: Option<Vec<AssignmentTarget>>,
-    /// For an Intune role: what `apply` writes (saved plans only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<RoleWrite>,
+    #[serde(flatten)]
+    pub operation: Operation,
 }
 
-/// The writes of one Intune role change.
+/// The change itself, with what each action needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Operation {
+    Create {
+        /// The profile that delivers it.
+        profile: String,
+        /// The object as it will be, in the form users write.
+        after: Value,
+        /// What `apply` sends (saved plans only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        write: Option<Write>,
+    },
+    Update(Update),
+    Adopt(Update),
+    Delete {
+        /// Id of the live object.
+        id: String,
+        /// The object as it is.
+        before: Value,
+    },
+}
+
+/// An update (or an adoption) of a live object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RoleWrite {
-    /// The definition as Graph will hold it, marker included (absent for deletes).
+pub struct Update {
+    pub profile: String,
+    /// Id of the live object.
+    pub id: String,
+    /// Parts that differ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+    pub before: Value,
+    pub after: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub definition: Option<RoleDefinition>,
-    /// The assignments as Graph will hold them, groups resolved to ids.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub write: Option<Write>,
+}
+
+/// What `apply` writes for one object, per family of objects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "camelCase")]
+pub enum Write {
+    ConfigurationPolicy(PolicyPayload),
+    IntuneRole(RolePayload),
+}
+
+/// A configuration policy (marker included) and its assignment targets (groups resolved).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyPayload {
+    /// Shared by every tenant that receives the policy.
+    pub policy: Arc<ConfigurationPolicy>,
+    pub targets: Vec<AssignmentTarget>,
+}
+
+/// An Intune role definition (marker included) and its assignments (groups resolved).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolePayload {
+    pub definition: RoleDefinition,
     pub assignments: Vec<RoleAssignment>,
-    /// The role's live assignments, to update by name or delete.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub live_assignments: Vec<RoleAssignment>,
 }
 
 impl Change {
+    pub fn action(&self) -> Action {
+        match self.operation {
+            Operation::Create { .. } => Action::Create,
+            Operation::Update(_) => Action::Update,
+            Operation::Adopt(_) => Action::Adopt,
+            Operation::Delete { .. } => Action::Delete,
+        }
+    }
+
     /// Whether `apply` carries this change out.
     pub fn is_write(&self) -> bool {
         self.mode == Mode::Enforce
+    }
+
+    /// The profile that delivers the object (none for deletes).
+    pub fn profile(&self) -> Option<&str> {
+        match &self.operation {
+            Operation::Create { profile, .. } => Some(profile),
+            Operation::Update(update) | Operation::Adopt(update) => Some(&update.profile),
+            Operation::Delete { .. } => None,
+        }
+    }
+
+    /// Id of the live object (none for creates).
+    pub fn id(&self) -> Option<&str> {
+        match &self.operation {
+            Operation::Create { .. } => None,
+            Operation::Update(update) | Operation::Adopt(update) => Some(&update.id),
+            Operation::Delete { id, .. } => Some(id),
+        }
+    }
+
+    /// Parts that differ (updates and adoptions).
+    pub fn fields(&self) -> &[Field] {
+        match &self.operation {
+            Operation::Update(update) | Operation::Adopt(update) => &update.fields,
+            Operation::Create { .. } | Operation::Delete { .. } => &[],
+        }
+    }
+
+    /// The fields that differ, as a person reads them: `settings, assignments`.
+    pub fn fields_text(&self) -> String {
+        self.fields().iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    pub fn before(&self) -> Option<&Value> {
+        match &self.operation {
+            Operation::Create { .. } => None,
+            Operation::Update(update) | Operation::Adopt(update) => Some(&update.before),
+            Operation::Delete { before, .. } => Some(before),
+        }
+    }
+
+    pub fn after(&self) -> Option<&Value> {
+        match &self.operation {
+            Operation::Create { after, .. } => Some(after),
+            Operation::Update(update) | Operation::Adopt(update) => Some(&update.after),
+            Operation::Delete { .. } => None,
+        }
+    }
+
+    pub fn write(&self) -> Option<&Write> {
+        match &self.operation {
+            Operation::Create { write, .. } => write.as_ref(),
+            Operation::Update(update) | Operation::Adopt(update) => update.write.as_ref(),
+            Operation::Delete { .. } => None,
+        }
+    }
+
+    fn drop_write(&mut self) {
+        match &mut self.operation {
+            Operation::Create { write, .. } => *write = None,
+            Operation::Update(update) | Operation::Adopt(update) => update.write = None,
+            Operation::Delete { .. } => {}
+        }
+    }
+}
+
+impl TenantPlan {
+    /// The changes `apply` carries out.
+    pub fn writes(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.is_write())
+    }
+
+    /// The problems, as one line.
+    pub fn problems_text(&self) -> String {
+        self.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -156,7 +313,7 @@ impl Plan {
             summary.unchanged += tenant.unchanged.len();
             summary.unmanaged += tenant.unmanaged;
             for change in &tenant.changes {
-                match (change.is_write(), change.action) {
+                match (change.is_write(), change.action()) {
                     (false, _) => summary.drifted += 1,
                     (true, Action::Create) => summary.create += 1,
                     (true, Action::Update | Action::Adopt) => summary.update += 1,
@@ -173,13 +330,11 @@ impl Plan {
         s.create + s.update + s.delete + s.drifted > 0
     }
 
-    /// The plan without payloads (what `--output json` prints; saved plans keep them).
+    /// The plan without what apply would send (what `--output json` prints; saved plans keep it).
     pub fn without_payloads(&self) -> Plan {
         let mut plan = self.clone();
         for change in plan.tenants.iter_mut().flat_map(|t| t.changes.iter_mut()) {
-            change.payload = None;
-            change.targets = None;
-            change.role = None;
+            change.drop_write();
         }
         plan
     }

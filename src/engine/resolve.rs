@@ -9,14 +9,15 @@ use kube::ResourceExt;
 use serde_json::Value;
 
 use super::normalize::comparable;
-use super::ownership::description_with_marker;
-use super::select::profile_selects;
-use crate::graph::mapping::{self, MappingError};
-use crate::graph::wire::ConfigurationPolicy;
 use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
-use crate::model::PolicyRef;
+use crate::mapping::{self, MappingError};
+use crate::model::ownership::description_with_marker;
 use crate::model::profile::{Assignments, Mode};
 use crate::model::role::IntuneRoleSpec;
+use crate::model::select::profile_selects;
+use crate::model::tenant::CredentialsRef;
+use crate::model::{Kind, ObjectRef, PolicyKind, PolicyRef};
+use crate::wire::ConfigurationPolicy;
 
 /// What every tenant must have.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -32,6 +33,8 @@ pub struct TenantDesired {
     pub namespace: String,
     pub tenant_id: String,
     pub display_name: String,
+    /// Where its credentials come from, when not the runtime's default.
+    pub credentials: Option<CredentialsRef>,
     /// Suspended tenants are neither read nor written.
     pub suspended: bool,
     /// Profiles that select the tenant, sorted.
@@ -50,7 +53,8 @@ pub struct TenantDesired {
 /// One policy one tenant must have.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesiredPolicy {
-    pub reference: PolicyRef,
+    pub object: ObjectRef,
+    pub kind: PolicyKind,
     /// The profile that delivers it (the first by name when several deliver it identically).
     pub profile: String,
     pub mode: Mode,
@@ -67,7 +71,8 @@ pub struct DesiredPolicy {
 /// One Intune role one tenant must have.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesiredRole {
-    pub name: String,
+    /// `IntuneRole/name`.
+    pub object: ObjectRef,
     /// The profile that delivers it (the first by name when several do).
     pub profile: String,
     pub mode: Mode,
@@ -81,9 +86,18 @@ pub struct Resolution {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The pipeline's front half: validate every object, then resolve what validated. Diagnostics of both,
+/// validation's first.
+pub fn validate_and_resolve(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
+    let mut diagnostics = crate::manifest::validate::validate(set);
+    let mut resolution = resolve(set);
+    diagnostics.append(&mut resolution.diagnostics);
+    (resolution, diagnostics)
+}
+
 /// Renders a policy to its Graph payload, marker included.
 pub fn render_policy(policy: &PolicyResource) -> Result<ConfigurationPolicy, Vec<MappingError>> {
-    let description = description_with_marker(policy.description(), &policy.reference());
+    let description = description_with_marker(policy.description(), &ObjectRef::from(&policy.reference()));
     match policy {
         PolicyResource::Antivirus(p) => Ok(mapping::antivirus::to_wire(&p.spec, &description)),
         PolicyResource::Firewall(p) => Ok(mapping::firewall::to_wire(&p.spec, &description)),
@@ -221,7 +235,8 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
             .filter_map(|(reference, delivery)| {
                 let (payload, comparable) = rendered.get(&(namespace.clone(), reference.clone()))?;
                 Some(DesiredPolicy {
-                    reference,
+                    object: ObjectRef::from(&reference),
+                    kind: reference.kind,
                     profile: delivery.profile.to_string(),
                     mode: delivery.mode,
                     assignments: delivery.assignments.clone(),
@@ -236,7 +251,7 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
             for name in &profile.object.spec.roles {
                 let Some(role) = set.role(&namespace, name) else { continue };
                 roles.entry(name.clone()).or_insert_with(|| DesiredRole {
-                    name: name.clone(),
+                    object: ObjectRef::new(Kind::IntuneRole, name.clone()),
                     profile: profile.name(),
                     mode: profile.object.spec.mode,
                     spec: Arc::new(role.object.spec.clone()),
@@ -252,6 +267,7 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
             namespace,
             tenant_id: tenant.object.spec.tenant_id.clone(),
             display_name: tenant.object.spec.display_name.clone(),
+            credentials: tenant.object.spec.credentials.clone(),
             suspended: tenant.object.spec.suspend,
             profiles,
             policies,

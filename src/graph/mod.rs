@@ -1,9 +1,4 @@
-//! Microsoft Graph: wire types, the client, and the mapping between tenantctl's kinds and Graph
-//! payloads.
+//! Microsoft Graph over HTTP: the client (tokens, paging, retries, budgets) and its adapter to the
+//! engine's tenant API. Wire types live in `crate::wire`, the kind ↔ payload mapping in `crate::mapping`.
 
 pub mod client;
-pub mod mapping;
-pub mod secret;
-pub mod wire;
-pub mod wire_common;
-pub mod wire_rbac;

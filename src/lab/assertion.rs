@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use serde_json::Value;
 
-use crate::graph::client::auth::pem_block;
+use crate::util::pem::pem_block;
 
 /// Tolerated clock skew, in seconds.
 const SKEW: u64 = 300;

@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::secret::Secret;
+use crate::util::secret::Secret;
 
 pub use error::LabError;
 pub use init::{InitOptions, InitSummary, SHARD_LABEL, init};

@@ -7,7 +7,7 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use crate::graph::wire_common::{ErrorBody, ErrorDetail, InnerError};
+use crate::wire::common::{ErrorBody, ErrorDetail, InnerError};
 
 /// Graph's content type for JSON responses.
 pub const GRAPH_JSON: &str =

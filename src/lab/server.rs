@@ -26,8 +26,8 @@ use super::stats::{DROPPED, Stats};
 use super::store::Store;
 use super::tokens::{TokenStore, authorize};
 use super::{LabError, LabOptions};
-use crate::graph::secret::Secret;
-use crate::graph::wire_common::TokenResponse;
+use crate::util::secret::Secret;
+use crate::wire::common::TokenResponse;
 
 /// Largest request body accepted (a policy with hundreds of settings is well below).
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;

@@ -13,8 +13,8 @@ use jiff::Timestamp;
 
 use super::ids::{random_guid, random_token};
 use super::store::Store;
-use crate::graph::wire_common::TokenErrorBody;
 use crate::model::is_guid;
+use crate::wire::common::TokenErrorBody;
 
 /// The only scope the lab grants: all of Graph's application permissions.
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";

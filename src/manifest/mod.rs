@@ -1,6 +1,7 @@
 //! Manifests: loading YAML into typed resources with source positions, and validating them.
 
 pub mod diagnostics;
+pub mod generate;
 pub mod load;
 pub mod metadata;
 pub mod validate;

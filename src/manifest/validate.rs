@@ -7,16 +7,16 @@ use kube::ResourceExt;
 
 use super::metadata::{label_problem, name_problem};
 use super::{Diagnostic, Location, Manifest, ManifestSet, PolicyResource};
-use crate::engine::resolve::{Resolution, resolve};
-use crate::engine::select::profile_selects;
-use crate::graph::mapping::{self, ChoiceOption, SettingDef, SettingVisitor};
+use crate::mapping::{self, ChoiceOption, SettingDef, SettingVisitor};
 use crate::model::asr::{AsrMode, AsrRule};
 use crate::model::firewall::FirewallProfile;
 use crate::model::profile::SelectorOperator;
+use crate::model::select::profile_selects;
 use crate::model::{Kind, is_guid};
 
-/// Validates a set and resolves it; the resolution's own findings (conflicts) are included.
-pub fn validate(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
+/// Validates a set, object by object and across objects. What needs the resolution (conflicting
+/// profiles) is found by the resolver, which runs after this.
+pub fn validate(set: &ManifestSet) -> Vec<Diagnostic> {
     let mut out = Findings::default();
     check_metadata(set, &mut out);
     check_unique_names(set, &mut out);
@@ -36,9 +36,7 @@ pub fn validate(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
     for role in &set.roles {
         check_role(role, &mut out);
     }
-    let mut resolution = resolve(set);
-    out.list.append(&mut resolution.diagnostics);
-    (resolution, out.list)
+    out.list
 }
 
 #[derive(Default)]
@@ -560,7 +558,7 @@ fn check_notification(policy: &Manifest<crate::model::NotificationPolicy>, out: 
         }
     }
     if let Some(webhook) = &spec.webhook {
-        if let Err(problem) = crate::graph::client::parse_endpoint(&webhook.url, "webhook URL") {
+        if let Err(problem) = crate::util::endpoint::parse_endpoint(&webhook.url, "webhook URL") {
             error(out, "spec.webhook.url", &problem.to_string());
         }
         if let Some(authorization) = &webhook.authorization {

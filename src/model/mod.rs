@@ -4,10 +4,11 @@
 pub mod antivirus;
 pub mod asr;
 pub mod firewall;
-pub mod generate;
 pub mod notification;
+pub mod ownership;
 pub mod profile;
 pub mod role;
+pub mod select;
 pub mod settings_catalog;
 pub mod status;
 pub mod tenant;
@@ -78,6 +79,11 @@ impl Kind {
     pub fn is_policy(self) -> bool {
         PolicyKind::from_kind(self).is_some()
     }
+
+    /// Whether objects of this kind live in tenants (and carry the ownership marker there).
+    pub fn is_managed(self) -> bool {
+        self.is_policy() || self == Kind::IntuneRole
+    }
 }
 
 impl fmt::Display for Kind {
@@ -144,6 +150,53 @@ pub struct PolicyRef {
 impl fmt::Display for PolicyRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+/// A tenant object tenantctl manages, by the kind and name of the manifest that declares it: the
+/// identity written into the ownership marker, and the key of every change in a plan.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectRef {
+    pub kind: Kind,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn new(kind: Kind, name: impl Into<String>) -> ObjectRef {
+        ObjectRef { kind, name: name.into() }
+    }
+
+    /// Parses `Kind/name`, for kinds whose objects live in tenants.
+    pub fn parse(text: &str) -> Option<ObjectRef> {
+        let (kind, name) = text.split_once('/')?;
+        let kind = Kind::parse(kind).filter(|k| k.is_managed())?;
+        let valid_name = !name.is_empty() && !name.contains(['[', ']', '/', ' ']);
+        valid_name.then(|| ObjectRef::new(kind, name))
+    }
+}
+
+impl From<&PolicyRef> for ObjectRef {
+    fn from(reference: &PolicyRef) -> ObjectRef {
+        ObjectRef::new(reference.kind.kind(), reference.name.clone())
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+impl Serialize for ObjectRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ObjectRef, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ObjectRef::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not Kind/name")))
     }
 }
 

@@ -97,11 +97,11 @@ pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
             findings.push(Finding {
                 trigger: Trigger::Drift,
                 tenant: tenant.name.clone(),
-                subject: change.policy.clone(),
+                subject: change.object.to_string(),
                 detail: format!(
                     "{:?} needed{}",
-                    change.action,
-                    if change.fields.is_empty() { String::new() } else { format!(" ({})", change.fields.join(", ")) }
+                    change.action(),
+                    if change.fields().is_empty() { String::new() } else { format!(" ({})", change.fields_text()) }
                 ),
             });
         }
@@ -110,7 +110,7 @@ pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
                 trigger: Trigger::FailedApply,
                 tenant: tenant.name.clone(),
                 subject: format!("{:?}", tenant.state).to_lowercase(),
-                detail: tenant.problems.join("; "),
+                detail: tenant.problems_text(),
             });
         }
     }

@@ -10,11 +10,11 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 
 use super::findings::Findings;
-use crate::graph::secret::Secret;
 use crate::model::notification::{
     DeliveryStatus, EmailTarget, NotificationPolicySpec, NotificationPolicyStatus, SecretValue, SmtpSecurity,
     WebhookTarget,
 };
+use crate::util::secret::Secret;
 
 /// Looks a secret value up (environment variable, or Secret for the operator).
 pub type SecretLookup<'a> = &'a (dyn Fn(&SecretValue) -> Result<Secret, String> + Sync);
@@ -112,7 +112,7 @@ async fn send_webhook(
     findings: &Findings,
     secret: SecretLookup<'_>,
 ) -> Result<(), String> {
-    let url = crate::graph::client::parse_endpoint(&webhook.url, "webhook URL").map_err(|e| e.to_string())?;
+    let url = crate::util::endpoint::parse_endpoint(&webhook.url, "webhook URL")?;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("tenantctl/", env!("CARGO_PKG_VERSION")))

@@ -11,12 +11,12 @@ use kube::runtime::reflector::Store;
 use kube::{Resource, ResourceExt};
 
 use super::metrics::Metrics;
+use crate::engine::resolve::validate_and_resolve;
 use crate::engine::resolve::{TenantDesired, resolve};
-use crate::engine::select::selector_matches;
 use crate::graph::client::GraphClient;
-use crate::manifest::validate::validate;
 use crate::manifest::{DEFAULT_NAMESPACE, Diagnostic, Manifest, ManifestSet, PolicyResource};
 use crate::model::notification::Trigger;
+use crate::model::select::selector_matches;
 use crate::model::{
     AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole, NotificationPolicy,
     SettingsCatalogPolicy, Tenant,
@@ -116,7 +116,7 @@ impl Context {
             return resolved;
         }
         let set = self.manifest_set(namespace);
-        let (resolution, diagnostics) = validate(&set);
+        let (resolution, diagnostics) = validate_and_resolve(&set);
         let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
         let conflicts = if errors.is_empty() { Vec::new() } else { resolve(&set).diagnostics };
         let resolved = Arc::new(Resolved {

@@ -15,17 +15,17 @@ use kube::runtime::reflector::Store;
 use kube::{Api, Resource, ResourceExt};
 
 use super::FIELD_MANAGER;
+use super::conclude::READY;
 use super::context::namespace_of;
 use super::metrics::Metrics;
 use super::tenant_controller::ReconcileError;
-use super::tenant_sync::READY;
-use crate::engine::select::selector_matches;
-use crate::graph::secret::Secret;
 use crate::model::notification::{SecretValue, Trigger};
+use crate::model::select::selector_matches;
 use crate::model::status::{PolicySyncState, TenantStatus};
 use crate::model::{NotificationPolicy, Tenant};
 use crate::notify::findings::{Finding, Findings};
 use crate::notify::send::{notify, secret_from_env};
+use crate::util::secret::Secret;
 
 pub struct NotificationContext {
     pub kube: kube::Client,

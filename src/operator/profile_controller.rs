@@ -11,12 +11,12 @@ use kube::runtime::reflector::Store;
 use kube::{Api, Resource, ResourceExt};
 
 use super::FIELD_MANAGER;
+use super::conclude::READY;
 use super::conditions::{Verdict, merge};
 use super::context::namespace_of;
 use super::metrics::Metrics;
 use super::tenant_controller::ReconcileError;
-use super::tenant_sync::READY;
-use crate::engine::select::profile_selects;
+use crate::model::select::profile_selects;
 use crate::model::status::{DistributionProfileStatus, PolicySyncState, TenantStatus};
 use crate::model::{DistributionProfile, Tenant};
 

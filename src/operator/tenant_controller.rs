@@ -8,16 +8,17 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
 use kube::{Api, Resource, ResourceExt};
+use tracing::Instrument;
 
 use super::FIELD_MANAGER;
+use super::conclude::{Next, Note, Report};
 use super::conditions::merge;
 use super::context::{Context, namespace_of};
 use super::credentials::{CredentialError, refresh};
-use super::tenant_sync::{Next, Report, sync};
-use crate::engine::apply::apply;
+use super::tenant_sync::sync;
+use crate::engine::apply::apply_tenant;
 use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
 use crate::engine::observe::observe_tenant;
-use crate::engine::plan::Plan;
 use crate::engine::resolve::TenantDesired;
 use crate::model::Tenant;
 use crate::model::status::TenantStatus;
@@ -48,22 +49,41 @@ fn key(tenant: &Tenant) -> String {
 }
 
 pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
-    let started = Instant::now();
-    let result = match tenant.meta().deletion_timestamp {
-        Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await {
-            Ok(action) => set_finalizer(&ctx, &tenant, false).await.map(|()| action),
-            Err(error) => Err(error),
-        },
-        Some(_) => Ok(Action::await_change()),
-        None => match set_finalizer(&ctx, &tenant, true).await {
-            Ok(()) => reconcile_live(&tenant, &ctx).await,
-            Err(error) => Err(error),
-        },
-    };
-    ctx.metrics.graph_counts(ctx.graph.counts());
-    let outcome = if result.is_ok() { "success" } else { "error" };
-    ctx.metrics.reconciled("tenant", outcome, started.elapsed().as_secs_f64());
+    let span = tracing::info_span!("reconcile", tenant = %key(&tenant));
+    let mut timer = ReconcileTimer { ctx: &ctx, started: Instant::now(), ok: false };
+    let result = async {
+        match tenant.meta().deletion_timestamp {
+            Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await {
+                Ok(action) => set_finalizer(&ctx, &tenant, false).await.map(|()| action),
+                Err(error) => Err(error),
+            },
+            Some(_) => Ok(Action::await_change()),
+            None => match set_finalizer(&ctx, &tenant, true).await {
+                Ok(()) => reconcile_live(&tenant, &ctx).await,
+                Err(error) => Err(error),
+            },
+        }
+    }
+    .instrument(span)
+    .await;
+    timer.ok = result.is_ok();
     result
+}
+
+/// Records a reconcile's duration and outcome when it ends, however it ends (a cancelled reconcile
+/// counts as an error).
+struct ReconcileTimer<'a> {
+    ctx: &'a Context,
+    started: Instant,
+    ok: bool,
+}
+
+impl Drop for ReconcileTimer<'_> {
+    fn drop(&mut self) {
+        self.ctx.metrics.graph_counts(self.ctx.graph.counts());
+        let outcome = if self.ok { "success" } else { "error" };
+        self.ctx.metrics.reconciled("tenant", outcome, self.started.elapsed().as_secs_f64());
+    }
 }
 
 fn has_finalizer(tenant: &Tenant) -> bool {
@@ -104,22 +124,17 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, Reconc
     let report = sync(ctx, tenant).await;
     write_status(ctx, tenant, &report).await?;
     publish(ctx, tenant, &report.events).await;
-    for (_, reason, _) in &report.events {
-        match *reason {
-            "Created" => ctx.metrics.wrote("create", 1),
-            "Updated" => ctx.metrics.wrote("update", 1),
-            "Deleted" => ctx.metrics.wrote("delete", 1),
-            _ => {}
-        }
-    }
+    ctx.metrics.wrote("create", report.writes.created);
+    ctx.metrics.wrote("update", report.writes.updated);
+    ctx.metrics.wrote("delete", report.writes.deleted);
     if let Some(category) = report.failure {
         ctx.metrics.error(category);
     }
     let key = key(tenant);
     tracing::info!(
         tenant = %key,
-        ready = report.verdicts.first().map(|v| v.status).unwrap_or("Unknown"),
-        reason = report.verdicts.first().map(|v| v.reason).unwrap_or(""),
+        ready = report.conditions.ready.status,
+        reason = report.conditions.ready.reason,
         "reconciled"
     );
     Ok(match report.next {
@@ -143,7 +158,7 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
     let generation = tenant.meta().generation;
     let status = TenantStatus {
         observed_generation: generation,
-        conditions: merge(&previous.conditions, report.verdicts.clone(), generation, &now),
+        conditions: merge(&previous.conditions, report.conditions.clone().into_vec(), generation, &now),
         policies: if report.policies.is_empty() && !report.synced {
             previous.policies
         } else {
@@ -162,9 +177,9 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
     Ok(())
 }
 
-async fn publish(ctx: &Context, tenant: &Tenant, events: &[(EventType, &'static str, String)]) {
+async fn publish(ctx: &Context, tenant: &Tenant, events: &[Note]) {
     let reference = tenant.object_ref(&());
-    for (type_, reason, note) in events {
+    for Note { type_, reason, note } in events {
         let event = Event {
             type_: *type_,
             reason: (*reason).to_string(),
@@ -190,7 +205,7 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
     let others = ctx.same_tenant_id(tenant);
     if !others.is_empty() {
         let note = format!("policies kept: the tenant is still declared by {}", others.join(", "));
-        publish(ctx, tenant, &[(EventType::Normal, "Orphaned", note)]).await;
+        publish(ctx, tenant, &[Note { type_: EventType::Normal, reason: "Orphaned", note }]).await;
         return Ok(Action::await_change());
     }
     refresh(ctx, tenant).await.map_err(|e| match e {
@@ -202,6 +217,7 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         namespace: namespace_of(tenant),
         tenant_id: tenant.spec.tenant_id.clone(),
         display_name: tenant.spec.display_name.clone(),
+        credentials: tenant.spec.credentials.clone(),
         suspended: false,
         profiles: Vec::new(),
         policies: Vec::new(),
@@ -209,21 +225,23 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         manages_roles: true,
         prune_max_delete_percent: Some(100),
     };
-    let live = observe_tenant(&ctx.graph, &nothing)
+    let api = ctx.graph.tenant(&tenant.spec.tenant_id);
+    let live = observe_tenant(&api, &nothing)
         .await
         .map_err(|e| ReconcileError::Cleanup(format!("cannot read the tenant to delete its policies: {e}")))?;
     let options = PlanOptions { adopt: false, allow_mass_delete: true };
     let plan = plan_tenant(&nothing, Some(&Observation::Observed(live)), options);
-    let outcome = apply(&ctx.graph, &Plan::new(vec![plan]), 1, false, &|_| {}).await.into_iter().next();
-    let outcome = outcome.unwrap_or_default();
+    let outcome = apply_tenant(&api, &plan, false).await;
     ctx.metrics.wrote("delete", outcome.deleted);
     if !outcome.errors.is_empty() {
-        let message = format!("deleting the tenant's policies: {}", outcome.errors.join("; "));
-        publish(ctx, tenant, &[(EventType::Warning, "DeleteFailed", message.clone())]).await;
+        let errors: Vec<String> = outcome.errors.iter().map(ToString::to_string).collect();
+        let message = format!("deleting the tenant's policies: {}", errors.join("; "));
+        publish(ctx, tenant, &[Note { type_: EventType::Warning, reason: "DeleteFailed", note: message.clone() }])
+            .await;
         return Err(ReconcileError::Cleanup(message));
     }
     let note = format!("deleted {} tenantctl-owned policies (deletionPolicy Delete)", outcome.deleted);
     tracing::info!(tenant = %key, deleted = outcome.deleted, "deleted the tenant's policies");
-    publish(ctx, tenant, &[(EventType::Normal, "Deleted", note)]).await;
+    publish(ctx, tenant, &[Note { type_: EventType::Normal, reason: "Deleted", note }]).await;
     Ok(Action::await_change())
 }

@@ -32,7 +32,7 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
     let title = format!("{}  {}", style.bold(&tenant.name), style.dim(&tenant.display_name));
     match tenant.state {
         TenantState::Unknown => {
-            return writeln!(out, "{title}  {} — {}", style.red("unknown"), tenant.problems.join("; "));
+            return writeln!(out, "{title}  {} — {}", style.red("unknown"), tenant.problems_text());
         }
         TenantState::Suspended => return writeln!(out, "{title}  {}", style.dim("suspended: not read, not written")),
         TenantState::Planned | TenantState::Failed => {}
@@ -43,12 +43,12 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
         many => format!("  (profiles {})", many.join(", ")),
     };
     writeln!(out, "{title}{}", style.dim(&profiles))?;
-    let width = tenant.changes.iter().map(|c| c.policy.len()).max().unwrap_or(0);
+    let width = tenant.changes.iter().map(|c| c.object.to_string().len()).max().unwrap_or(0);
     for change in &tenant.changes {
         render_change(change, width, style, out)?;
     }
     if tenant.unmanaged > 0 {
-        let noun = if tenant.unmanaged == 1 { "policy" } else { "policies" };
+        let noun = if tenant.unmanaged == 1 { "object" } else { "objects" };
         writeln!(out, "  {}", style.dim(&format!("· {} unmanaged {noun} left alone", tenant.unmanaged)))?;
     }
     for problem in &tenant.problems {
@@ -58,7 +58,7 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
 }
 
 fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let (symbol, verb) = match (change.is_write(), change.action) {
+    let (symbol, verb) = match (change.is_write(), change.action()) {
         (false, Action::Create) => (style.magenta("!"), style.magenta("missing (audit mode: not written)")),
         (false, Action::Delete) => (style.magenta("!"), style.magenta("should not exist (audit mode: not written)")),
         (false, _) => (style.magenta("!"), style.magenta("drifted (audit mode: not written)")),
@@ -67,12 +67,13 @@ fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Writ
         (true, Action::Adopt) => (style.yellow("~"), style.yellow("adopt")),
         (true, Action::Delete) => (style.red("-"), style.red("delete")),
     };
-    let fields = if change.fields.is_empty() { String::new() } else { format!(" ({})", change.fields.join(", ")) };
-    writeln!(out, "  {symbol} {:<width$}  \"{}\"  {verb}{fields}", change.policy, change.display_name)?;
+    let fields = if change.fields().is_empty() { String::new() } else { format!(" ({})", change.fields_text()) };
+    let object = change.object.to_string();
+    writeln!(out, "  {symbol} {object:<width$}  \"{}\"  {verb}{fields}", change.display_name)?;
     if let Some(reason) = &change.reason {
         writeln!(out, "      {}", style.dim(reason))?;
     }
-    if let (Some(before), Some(after)) = (&change.before, &change.after) {
+    if let (Some(before), Some(after)) = (change.before(), change.after()) {
         for line in diff(before, after) {
             let Some(line) = line else {
                 writeln!(out, "      {}", style.dim("…"))?;

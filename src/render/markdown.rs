@@ -19,10 +19,10 @@ pub fn render(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     if changes.is_empty() && !plan.has_changes() {
         writeln!(out, "No changes. Every tenant matches the manifests.\n")?;
     } else {
-        writeln!(out, "| Tenant | Policy | Action | Profile |")?;
+        writeln!(out, "| Tenant | Object | Action | Profile |")?;
         writeln!(out, "|---|---|---|---|")?;
         for (tenant, change) in changes.iter().take(MAX_ROWS) {
-            let action = match (change.is_write(), change.action) {
+            let action = match (change.is_write(), change.action()) {
                 (false, Action::Create) => "⚠️ missing (audit)",
                 (false, _) => "⚠️ drifted (audit)",
                 (true, Action::Create) => "➕ create",
@@ -34,9 +34,9 @@ pub fn render(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "| {} | `{}` {} | {action} | {} |",
                 tenant.name,
-                change.policy,
+                change.object,
                 escape(&change.display_name),
-                change.profile.as_deref().unwrap_or("—")
+                change.profile().unwrap_or("—")
             )?;
         }
         if changes.len() > MAX_ROWS {
@@ -45,8 +45,9 @@ pub fn render(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     // Diffs of what changes in existing policies; creates and deletes are whole policies, the table says them.
-    for (tenant, change) in changes.iter().filter(|(_, c)| c.before.is_some() && c.after.is_some()).take(MAX_DIFFS) {
-        let body = match (&change.before, &change.after) {
+    for (tenant, change) in changes.iter().filter(|(_, c)| c.before().is_some() && c.after().is_some()).take(MAX_DIFFS)
+    {
+        let body = match (change.before(), change.after()) {
             (Some(before), Some(after)) => diff(before, after)
                 .into_iter()
                 .map(|line| match line {
@@ -61,7 +62,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 .join("\n"),
             _ => continue,
         };
-        writeln!(out, "<details><summary>{}: <code>{}</code></summary>\n", tenant.name, change.policy)?;
+        writeln!(out, "<details><summary>{}: <code>{}</code></summary>\n", tenant.name, change.object)?;
         writeln!(out, "```diff\n{body}\n```\n</details>\n")?;
     }
     let attention: Vec<_> =
@@ -70,7 +71,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "**Needs attention**\n")?;
         for tenant in attention {
             let state = if tenant.state == TenantState::Unknown { "unknown" } else { "failed" };
-            writeln!(out, "- {} ({state}): {}", tenant.name, escape(&tenant.problems.join("; ")))?;
+            writeln!(out, "- {} ({state}): {}", tenant.name, escape(&tenant.problems_text()))?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::TenantAnswer;
 use super::incidents::UnknownTenant;
-use crate::graph::wire_common::{HuntingColumn, HuntingQueryResponse};
+use crate::wire::common::{HuntingColumn, HuntingQueryResponse};
 
 /// Name of the column that says which tenant a row came from.
 pub const TENANT_COLUMN: &str = "Tenant";

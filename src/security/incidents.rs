@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::TenantAnswer;
-use crate::graph::wire_common::Incident;
+use crate::wire::common::Incident;
 
 /// Severities from most to least severe, as Graph names them.
 pub const SEVERITIES: &[&str] = &["high", "medium", "low", "informational", "unknownFutureValue"];

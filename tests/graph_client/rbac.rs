@@ -3,7 +3,7 @@
 //! `$expand=roleDefinition`, changed and deleted, and the lab refuses what Graph refuses.
 
 use tenantctl::graph::client::GraphError;
-use tenantctl::graph::wire_rbac::{
+use tenantctl::wire::rbac::{
     ROLE_ASSIGNMENT_TYPE, ROLE_DEFINITION_TYPE, ResourceAction, RoleAssignment, RoleDefinition, RolePermission,
 };
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use tenantctl::graph::client::GraphError;
-use tenantctl::graph::wire::{ConfigurationPolicy, PolicyAssignment};
+use tenantctl::wire::{ConfigurationPolicy, PolicyAssignment};
 
 use super::support::{Lab, TENANT_A, state};
 
@@ -74,7 +74,7 @@ async fn documented_assign_request_hunting_response_and_intune_errors() {
     let group_ids = |list: &[PolicyAssignment]| -> Vec<String> {
         list.iter()
             .map(|a| match &a.target {
-                tenantctl::graph::wire::AssignmentTarget::Group { group_id, .. } => group_id.clone(),
+                tenantctl::wire::AssignmentTarget::Group { group_id, .. } => group_id.clone(),
                 other => format!("{other:?}"),
             })
             .collect()

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget};
-use tenantctl::graph::secret::Secret;
-use tenantctl::graph::wire::ConfigurationPolicy;
+use tenantctl::util::secret::Secret;
+use tenantctl::wire::ConfigurationPolicy;
 
 /// The lab's app secret in these tests: it must never show up in any output.
 pub const CANARY: &str = "canary-7f3a9c2e-secret";
@@ -140,5 +140,5 @@ pub fn policy(name: &str) -> ConfigurationPolicy {
     )
     .expect("spec");
     let description = format!("[managed-by tenantctl: FirewallPolicy/{}]", name.to_lowercase());
-    tenantctl::graph::mapping::firewall::to_wire(&spec, &description)
+    tenantctl::mapping::firewall::to_wire(&spec, &description)
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tenantctl::graph::wire_common::{TokenErrorBody, TokenResponse};
+use tenantctl::wire::common::{TokenErrorBody, TokenResponse};
 
 use super::support::{GRAPH_SCOPE, TestLab, code, handmade_state};
 

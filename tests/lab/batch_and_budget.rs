@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tenantctl::graph::wire_common::BatchResponse;
+use tenantctl::wire::common::BatchResponse;
 
 use super::support::{TestLab, code, firewall_request};
 

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tenantctl::engine::ownership::marker;
 use tenantctl::engine::resolve::DesiredState;
-use tenantctl::graph::wire::ConfigurationPolicy;
+use tenantctl::engine::resolve::validate_and_resolve;
 use tenantctl::lab::{InitOptions, LabError, init};
 use tenantctl::manifest::load::{Input, load_inputs};
-use tenantctl::manifest::validate::validate;
+use tenantctl::model::ownership::marker;
+use tenantctl::wire::ConfigurationPolicy;
 
 fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
@@ -58,7 +58,7 @@ fn as_written(live: &Value) -> ConfigurationPolicy {
     policy.is_assigned = None;
     policy.assignments = None;
     if let Some(reference) = &mut policy.template_reference {
-        *reference = tenantctl::graph::wire::TemplateReference::new(&reference.template_id);
+        *reference = tenantctl::wire::TemplateReference::new(&reference.template_id);
     }
     for setting in &mut policy.settings {
         setting.id = None;
@@ -77,7 +77,7 @@ fn validated(paths: &[PathBuf]) -> DesiredState {
     let inputs: Vec<Input> = paths.iter().cloned().map(Input::Path).collect();
     let mut loaded = load_inputs(&inputs, &mut || unreachable!("no stdin"));
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
-    let (resolution, semantic) = validate(&loaded.set);
+    let (resolution, semantic) = validate_and_resolve(&loaded.set);
     diagnostics.extend(semantic);
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     resolution.desired
@@ -98,10 +98,10 @@ fn generated_manifests_validate_and_match_the_live_state() {
         unmanaged += live.len() - owned.len();
         assert_eq!(owned.len(), tenant.policies.len(), "{}: every desired policy exists", tenant.name);
         for policy in &tenant.policies {
-            let mark = marker(&policy.reference);
+            let mark = marker(&policy.object);
             let matching: Vec<&&Value> =
                 owned.iter().filter(|p| p["description"].as_str().expect("d").ends_with(&mark)).collect();
-            assert_eq!(matching.len(), 1, "{}: {}", tenant.name, policy.reference);
+            assert_eq!(matching.len(), 1, "{}: {}", tenant.name, policy.object);
             let target = &matching[0]["assignments"][0]["target"]["@odata.type"];
             assert_eq!(target, "#microsoft.graph.allDevicesAssignmentTarget", "assigned as the profile says");
             if as_written(matching[0]) == *policy.payload { in_sync += 1 } else { drifted += 1 }
@@ -133,10 +133,9 @@ async fn the_contoso_seed_loads_and_shows_what_the_readme_demo_needs() {
         assert!((2..=4).contains(&incidents.len()), "{}", tenant.name);
         let live = live_policies(&seed.join("tenants").join(&tenant.tenant_id));
         for policy in &tenant.policies {
-            let owned = live
-                .iter()
-                .find(|p| p["description"].as_str().is_some_and(|d| d.ends_with(&marker(&policy.reference))));
-            match (tenant.name.as_str(), policy.reference.to_string().as_str()) {
+            let owned =
+                live.iter().find(|p| p["description"].as_str().is_some_and(|d| d.ends_with(&marker(&policy.object))));
+            match (tenant.name.as_str(), policy.object.to_string().as_str()) {
                 ("fabrikam-emea", "AttackSurfaceReductionPolicy/asr-block") => {
                     let live = owned.expect("the drifted ASR policy");
                     let text = serde_json::to_string(&live["settings"]).expect("JSON");

@@ -3,8 +3,8 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tenantctl::graph::wire::ConfigurationPolicy;
-use tenantctl::graph::wire_common::ErrorBody;
+use tenantctl::wire::ConfigurationPolicy;
+use tenantctl::wire::common::ErrorBody;
 
 use super::support::{TestLab, code, firewall_request};
 

@@ -131,8 +131,7 @@ async fn incidents_page_and_filter_and_hunting_answers() {
     let query = json!({"Query": "DeviceProcessEvents | take 3", "Timespan": "P7D"});
     let (status, results) = lab.send(Method::POST, &token, "/v1.0/security/runHuntingQuery", Some(&query)).await;
     assert_eq!(status, StatusCode::OK);
-    let typed: tenantctl::graph::wire_common::HuntingQueryResponse =
-        serde_json::from_value(results).expect("hunting shape");
+    let typed: tenantctl::wire::common::HuntingQueryResponse = serde_json::from_value(results).expect("hunting shape");
     assert_eq!(typed.results.len(), 3);
     let (status, _) = lab.send(Method::POST, &token, "/v1.0/security/runHuntingQuery", Some(&json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig};
-use tenantctl::graph::secret::Secret;
+use tenantctl::util::secret::Secret;
 
 use super::harness::{CONTOSO_TENANTS, World};
 use super::support::{FABRIKAM_EMEA, markers, stored_policies};

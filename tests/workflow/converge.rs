@@ -11,7 +11,7 @@ fn plan_apply_plan_converges_and_repairs_drift() {
     assert!(text.contains("~ AttackSurfaceReductionPolicy/asr-block"), "the drifted ASR policy: {text}");
     assert!(text.contains("-     blockCredentialStealingFromLsass: audit"), "{text}");
     assert!(text.contains("+     blockCredentialStealingFromLsass: block"), "{text}");
-    assert!(text.contains("· 1 unmanaged policy left alone"), "{text}");
+    assert!(text.contains("· 1 unmanaged object left alone"), "{text}");
     assert!(text.contains("Plan: 19 to create, 1 to update, 0 to delete across 9 tenants"), "{text}");
 
     let drift = with_lab(lab, &["drift", "-f", "examples/contoso"]);

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
 use super::error::GraphError;
-use crate::graph::secret::Secret;
+use crate::util::pem::pem_block;
+use crate::util::secret::Secret;
 
 /// The scope every token is requested for.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -112,16 +113,6 @@ impl Credential {
     pub fn token_form_for_tests(&self, token_url: &str) -> Result<Vec<(&'static str, String)>, GraphError> {
         self.token_form(token_url)
     }
-}
-
-/// The base64 payload of the first PEM block with this label.
-pub fn pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin)? + begin.len();
-    let stop = start + pem[start..].find(&end)?;
-    let body: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
-    STANDARD.decode(body).ok()
 }
 
 fn signed_assertion(client_id: &str, key: &RsaKeyPair, thumbprint: &str, audience: &str) -> Result<String, GraphError> {

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::graph::wire_common::{ErrorBody, TokenErrorBody};
+use crate::wire::common::{ErrorBody, TokenErrorBody};
 
 #[derive(Debug, Error)]
 pub enum GraphError {

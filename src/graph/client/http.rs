@@ -15,8 +15,8 @@ use url::Url;
 use super::TenantClient;
 use super::auth::CachedToken;
 use super::error::{ApiError, GraphError, summarize_token_error};
-use crate::graph::secret::Secret;
-use crate::graph::wire_common::{Page, TokenResponse};
+use crate::util::secret::Secret;
+use crate::wire::common::{Page, TokenResponse};
 
 /// What repeating a request would do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

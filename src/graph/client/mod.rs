@@ -5,12 +5,12 @@
 pub mod auth;
 pub mod budget;
 pub mod error;
-mod fanout;
 mod http;
 mod policies;
 mod rbac;
 pub mod reference;
 mod security;
+mod tenant_api;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -21,7 +21,6 @@ use url::Url;
 pub use auth::{Credential, Credentials};
 pub use budget::RequestBudget;
 pub use error::GraphError;
-pub use fanout::for_each_tenant;
 
 /// Where Graph and the identity platform are, and how patient to be with them.
 #[derive(Clone, Debug)]
@@ -64,24 +63,9 @@ impl GraphConfig {
     }
 }
 
-/// Parses an endpoint URL; anything but https is refused unless it is loopback (the lab), because
-/// tokens and secrets travel to it.
+/// Parses an endpoint URL (https, or http on loopback).
 pub fn parse_endpoint(text: &str, what: &str) -> Result<Url, GraphError> {
-    let url =
-        Url::parse(text.trim_end_matches('/')).map_err(|e| GraphError::Config(format!("{what} `{text}`: {e}")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(domain)) => domain == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => {
-            Err(GraphError::Config(format!("{what} `{text}` must use https (plain http is accepted on loopback only)")))
-        }
-    }
+    crate::util::endpoint::parse_endpoint(text, what).map_err(GraphError::Config)
 }
 
 /// Counters of what the client did, for progress lines and benchmarks.

@@ -7,10 +7,10 @@ use reqwest::Method;
 use super::TenantClient;
 use super::error::GraphError;
 use super::http::{CallKind, decode_reply};
-use crate::graph::wire::{ConfigurationPolicy, PolicyAssignment, Setting};
-use crate::graph::wire_common::{
+use crate::wire::common::{
     AssignRequest, BatchRequest, BatchRequestItem, BatchResponse, BatchResponseItem, Group, Page,
 };
+use crate::wire::{ConfigurationPolicy, PolicyAssignment, Setting};
 
 const POLICIES: &str = "/deviceManagement/configurationPolicies";
 /// Graph's limit of requests in one `$batch`.

@@ -6,7 +6,7 @@ use super::TenantClient;
 use super::error::GraphError;
 use super::http::{Call, CallKind, decode_reply};
 use super::policies::segment;
-use crate::graph::wire_rbac::{RoleAssignment, RoleDefinition};
+use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 
 const DEFINITIONS: &str = "/deviceManagement/roleDefinitions";
 const ASSIGNMENTS: &str = "/deviceManagement/roleAssignments";

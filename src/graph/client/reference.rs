@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::auth::Credential;
-use crate::graph::secret::Secret;
 use crate::model::tenant::{CredentialMethod, CredentialsRef};
+use crate::util::secret::Secret;
 
 /// Key of the client ID in a credentials Secret, when the Tenant does not name one.
 pub const CLIENT_ID_KEY: &str = "clientId";

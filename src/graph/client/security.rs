@@ -5,7 +5,7 @@ use reqwest::Method;
 use super::TenantClient;
 use super::error::GraphError;
 use super::http::{CallKind, decode_reply};
-use crate::graph::wire_common::{HuntingQueryRequest, HuntingQueryResponse, Incident};
+use crate::wire::common::{HuntingQueryRequest, HuntingQueryResponse, Incident};
 
 impl TenantClient {
     /// Every incident (paged), optionally narrowed by an OData `$filter`.

@@ -2,14 +2,14 @@
 //! marker), unmanaged ones, and drifted variants, all rendered through tenantctl's own mapping so the
 //! lab holds exactly what tenantctl would have written.
 
-use crate::graph::mapping::{antivirus, asr, firewall};
-use crate::graph::wire::ConfigurationPolicy;
+use crate::mapping::{antivirus, asr, firewall};
 use crate::model::antivirus::{AntivirusSettings, CloudBlockLevel, ProtectionLevel, ThreatAction, ThreatActions};
 use crate::model::asr::{AsrMode, AsrRule, RuleMap};
 use crate::model::firewall::{FirewallAction, FirewallGlobal, FirewallProfile};
 use crate::model::{
     AntivirusPolicySpec, AttackSurfaceReductionPolicySpec, FirewallPolicySpec, PolicyKind, PolicyRef, Toggle,
 };
+use crate::wire::ConfigurationPolicy;
 
 use super::seeded::Seeded;
 

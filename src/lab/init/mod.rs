@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use super::LabError;
 use super::policy_document::{assigned, created};
 use super::store::{GROUPS_DIR, HUNTING_FILE, INCIDENTS_DIR, LAB_FILE, POLICIES_DIR, TENANT_FILE, TENANTS_DIR};
-use crate::engine::ownership::description_with_marker;
+use crate::model::ObjectRef;
+use crate::model::ownership::description_with_marker;
 use catalog::{LabSpec, OwnedPolicy, owned_policies, unmanaged_policy};
 pub use manifests::SHARD_LABEL;
 use manifests::TenantManifest;
@@ -152,7 +153,7 @@ fn generate_tenant(
         let drifts =
             seeded.number(&format!("{label}/drift/{policy_index}"), 5) == 0 || (index == 0 && policy_index == 0);
         let spec = if drifts { policy.spec.drifted() } else { policy.spec.clone() };
-        let description = description_with_marker(policy.spec.description(), &policy.reference());
+        let description = description_with_marker(policy.spec.description(), &ObjectRef::from(&policy.reference()));
         let policy_label = format!("{label}/owned/{policy_index}");
         write_policy(&tenant_dir, seeded, &policy_label, &spec, &description, &all_devices)?;
         summary.drifted += usize::from(drifts);

@@ -7,12 +7,12 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use super::{
+use super::metadata::ManifestMetadata;
+use crate::model::{
     API_VERSION, AntivirusPolicy, AntivirusPolicySpec, AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec,
     DistributionProfile, DistributionProfileSpec, FirewallPolicy, FirewallPolicySpec, IntuneRole, IntuneRoleSpec, Kind,
     NotificationPolicy, NotificationPolicySpec, SettingsCatalogPolicy, SettingsCatalogPolicySpec, Tenant, TenantSpec,
 };
-use crate::manifest::metadata::ManifestMetadata;
 
 /// The CRD of a kind.
 pub fn crd(kind: Kind) -> CustomResourceDefinition {

@@ -6,13 +6,13 @@
 //! a missing one is the smaller risk. Correct the table below when a live tenant shows the ids.
 
 use super::{ChoiceOption, SettingDef, SettingVisitor, Template, WireReader, WireWriter, policy_payload};
-use crate::graph::mapping::MappingError;
-use crate::graph::wire::ConfigurationPolicy;
+use crate::mapping::MappingError;
 use crate::model::Toggle;
 use crate::model::antivirus::{
     AntivirusPolicySpec, AntivirusSettings, CloudBlockLevel, ProtectionLevel, SampleSubmission, ScanDay, ScanDirection,
     ScanType, ThreatAction, ThreatActions,
 };
+use crate::wire::ConfigurationPolicy;
 
 pub const TEMPLATE: Template = Template {
     id: "804339ad-1553-4478-a742-138fb5807418_1",
@@ -251,7 +251,7 @@ pub fn from_wire(policy: &ConfigurationPolicy, description: &str) -> Result<Anti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::mapping::testing::{Populate, ROUNDS, count_instances};
+    use crate::mapping::testing::{Populate, ROUNDS, count_instances};
 
     fn spec(settings: AntivirusSettings) -> AntivirusPolicySpec {
         AntivirusPolicySpec { display_name: "AV".into(), description: String::new(), settings }
@@ -321,7 +321,7 @@ mod tests {
         let mut settings = AntivirusSettings { real_time_monitoring: Some(Toggle::Enabled), ..Default::default() };
         let mut wire = to_wire(&spec(settings.clone()), "d");
         let mut foreign = to_wire(&spec(settings.clone()), "d").settings.remove(0);
-        if let crate::graph::wire::SettingInstance::Choice { setting_definition_id, choice_setting_value, .. } =
+        if let crate::wire::SettingInstance::Choice { setting_definition_id, choice_setting_value, .. } =
             &mut foreign.setting_instance
         {
             *setting_definition_id = "device_vendor_msft_policy_config_defender_somethingnew".into();
@@ -334,7 +334,7 @@ mod tests {
 
         settings.real_time_monitoring = Some(Toggle::Disabled);
         let mut wire = to_wire(&spec(settings), "d");
-        if let crate::graph::wire::SettingInstance::Choice { choice_setting_value, .. } =
+        if let crate::wire::SettingInstance::Choice { choice_setting_value, .. } =
             &mut wire.settings[0].setting_instance
         {
             choice_setting_value.value = "device_vendor_msft_policy_config_defender_allowrealtimemonitoring_7".into();

@@ -16,7 +16,7 @@ pub mod testing;
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::graph::wire::{
+use crate::wire::{
     ChoiceValue, ConfigurationPolicy, GroupValue, InstanceTemplateReference, PolicyProperties, Setting,
     SettingInstance, SimpleValue, ValueTemplateReference,
 };

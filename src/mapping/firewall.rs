@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use super::{ChoiceOption, MappingError, SettingDef, SettingVisitor, Template, WireReader, WireWriter, policy_payload};
-use crate::graph::wire::ConfigurationPolicy;
 use crate::model::firewall::{FirewallAction, FirewallPolicySpec, FirewallProfile};
+use crate::wire::ConfigurationPolicy;
 
 pub const TEMPLATE: Template = Template {
     id: "6078910e-d808-4a9f-a51d-1b8a7bacb7c0_1",
@@ -146,7 +146,7 @@ pub fn from_wire(policy: &ConfigurationPolicy, description: &str) -> Result<Fire
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::mapping::testing::{Populate, ROUNDS, count_instances, normalized};
+    use crate::mapping::testing::{Populate, ROUNDS, count_instances, normalized};
 
     fn empty() -> FirewallPolicySpec {
         FirewallPolicySpec {

@@ -8,8 +8,8 @@
 use std::borrow::Cow;
 
 use super::{ChoiceOption, MappingError, SettingDef, SettingVisitor, Template, WireReader, WireWriter, policy_payload};
-use crate::graph::wire::ConfigurationPolicy;
 use crate::model::asr::{AsrMode, AsrRule, AttackSurfaceReductionPolicySpec, RuleMap};
+use crate::wire::ConfigurationPolicy;
 
 pub const TEMPLATE: Template = Template {
     id: "e8c053d6-9f95-42b1-a7f1-ebfd71c67a4b_1",

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::secret::Secret;
+use crate::util::secret::Secret;
 
 /// One page of a Graph collection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,7 +133,7 @@ pub struct Group {
 /// `POST .../configurationPolicies/{id}/assign` body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AssignRequest {
-    pub assignments: Vec<super::wire::PolicyAssignment>,
+    pub assignments: Vec<super::policy::PolicyAssignment>,
 }
 
 /// A Defender XDR incident (`security/incidents`, v1.0). Properties tenantctl does not use are kept

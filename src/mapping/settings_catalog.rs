@@ -2,8 +2,8 @@
 //! they are parsed into the wire types so a malformed setting is caught before anything is sent.
 
 use super::MappingError;
-use crate::graph::wire::{ConfigurationPolicy, PolicyProperties, Setting};
 use crate::model::settings_catalog::SettingsCatalogPolicySpec;
+use crate::wire::{ConfigurationPolicy, PolicyProperties, Setting};
 
 /// Parses one raw setting as Graph's `deviceManagementConfigurationSetting`.
 pub fn parse_setting(raw: &serde_json::Value) -> Result<Setting, String> {
@@ -59,7 +59,7 @@ pub fn from_wire(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::mapping::testing::normalized;
+    use crate::mapping::testing::normalized;
 
     #[test]
     fn raw_settings_round_trip_and_server_ids_are_dropped() {

@@ -1,7 +1,7 @@
 //! Test support for the mappings: fill every field of a typed kind through its own listing.
 
 use super::{ChoiceOption, SettingDef, SettingVisitor};
-use crate::graph::wire::{Setting, SettingInstance};
+use crate::wire::{Setting, SettingInstance};
 
 /// Sets every setting a kind lists: choices to option `round % options`, integers within their
 /// range, strings and lists to values derived from `round`. Counts what it set.

@@ -1,0 +1,67 @@
+//! The engine's one door to a tenant: every read observation needs and every write apply makes.
+//! The Graph client implements it over HTTP; unit tests use an in-memory tenant. Nothing in the engine
+//! knows which one it talks to.
+
+use std::fmt;
+use std::future::Future;
+
+use super::assignments::GroupsByName;
+use crate::wire::rbac::{RoleAssignment, RoleDefinition};
+use crate::wire::{AssignmentTarget, ConfigurationPolicy};
+
+/// A refused or failed call, as the engine needs to know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// Stable category (`throttled`, `forbidden`, `network`, …): metric label and JSON field.
+    pub category: &'static str,
+    /// The call may have taken effect although no answer says so (a lost response, a timeout): a
+    /// create must be looked for before it is tried again.
+    pub ambiguous: bool,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(category: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { category, ambiguous: false, message: message.into() }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// What a call answers.
+pub type Reply<T> = Result<T, ApiError>;
+
+/// One tenant's objects, as the engine reads and writes them.
+pub trait TenantApi: Sync {
+    /// Every configuration policy, with settings and assignments.
+    fn list_policies(&self) -> impl Future<Output = Reply<Vec<ConfigurationPolicy>>> + Send;
+    /// Creates a policy; the answer is the policy as stored, with its id.
+    fn create_policy(&self, policy: &ConfigurationPolicy) -> impl Future<Output = Reply<ConfigurationPolicy>> + Send;
+    fn update_policy(&self, id: &str, policy: &ConfigurationPolicy) -> impl Future<Output = Reply<()>> + Send;
+    fn delete_policy(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
+    /// Replaces the policy's assignments with these targets.
+    fn assign_policy(&self, id: &str, targets: &[AssignmentTarget]) -> impl Future<Output = Reply<()>> + Send;
+    /// Groups by display name, for the names asked (a name may match none or several).
+    fn find_groups(&self, names: &[String]) -> impl Future<Output = Reply<GroupsByName>> + Send;
+
+    fn list_role_definitions(&self) -> impl Future<Output = Reply<Vec<RoleDefinition>>> + Send;
+    /// Every role assignment, with its role definition's id.
+    fn list_role_assignments(&self) -> impl Future<Output = Reply<Vec<RoleAssignment>>> + Send;
+    fn create_role_definition(&self, role: &RoleDefinition) -> impl Future<Output = Reply<RoleDefinition>> + Send;
+    fn update_role_definition(&self, id: &str, role: &RoleDefinition) -> impl Future<Output = Reply<()>> + Send;
+    fn delete_role_definition(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
+    /// Creates an assignment of the role definition `role_id`.
+    fn create_role_assignment(
+        &self,
+        role_id: &str,
+        assignment: &RoleAssignment,
+    ) -> impl Future<Output = Reply<RoleAssignment>> + Send;
+    fn update_role_assignment(&self, id: &str, assignment: &RoleAssignment) -> impl Future<Output = Reply<()>> + Send;
+    fn delete_role_assignment(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
+}

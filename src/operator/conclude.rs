@@ -1,0 +1,251 @@
+//! Deciding, apart from doing: what a Tenant's reconcile concluded — conditions, per-policy states,
+//! events, writes made, when to look again — from what was observed, planned and applied. Pure, and
+//! unit-tested without a cluster or a tenant.
+
+use kube::runtime::events::EventType;
+
+use super::conditions::Verdict;
+use crate::engine::apply::TenantOutcome;
+use crate::engine::managed::{LiveTenant, Managed, Policies};
+use crate::engine::plan::{Action, Change, TenantPlan};
+use crate::engine::problem::Problem;
+use crate::engine::resolve::{DesiredPolicy, TenantDesired};
+use crate::model::PolicyRef;
+use crate::model::profile::Mode;
+use crate::model::status::{IncidentSummary, PolicySyncState, PolicySyncStatus};
+
+pub const READY: &str = "Ready";
+pub const SYNCED: &str = "Synced";
+pub const DRIFTED: &str = "Drifted";
+pub const CONFLICT: &str = "Conflict";
+
+/// When to look at the tenant again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Healthy: after the sync interval, to catch drift.
+    Resync,
+    /// A transient failure: soon, backing off.
+    Backoff,
+    /// Waiting for a change of the resources (the watch brings it).
+    AwaitChange,
+}
+
+/// The Tenant's four conditions, each by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conditions {
+    pub ready: Verdict,
+    pub synced: Verdict,
+    pub drifted: Verdict,
+    pub conflict: Verdict,
+}
+
+impl Conditions {
+    pub fn into_vec(self) -> Vec<Verdict> {
+        vec![self.ready, self.synced, self.drifted, self.conflict]
+    }
+}
+
+/// One event to publish on the Tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub type_: EventType,
+    /// Stable reason: `Created`, `Updated`, `Adopted`, `Deleted`, `Drifted`, or a problem's category.
+    pub reason: &'static str,
+    pub note: String,
+}
+
+impl Note {
+    fn normal(reason: &'static str, note: String) -> Note {
+        Note { type_: EventType::Normal, reason, note }
+    }
+
+    fn warning(reason: &'static str, note: String) -> Note {
+        Note { type_: EventType::Warning, reason, note }
+    }
+}
+
+/// Writes a reconcile made, by action.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Writes {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+}
+
+/// What a reconcile concluded.
+#[derive(Debug)]
+pub struct Report {
+    pub conditions: Conditions,
+    pub policies: Vec<PolicySyncStatus>,
+    /// The tenant was read (and written as needed) successfully.
+    pub synced: bool,
+    pub events: Vec<Note>,
+    pub writes: Writes,
+    pub next: Next,
+    /// Error category for metrics, when the reconcile failed.
+    pub failure: Option<&'static str>,
+    /// Active high-severity incidents, when a NotificationPolicy wants them and they could be read.
+    pub incidents: Option<Vec<IncidentSummary>>,
+}
+
+impl Report {
+    /// Nothing was reconciled: `reason` says why, in the Ready condition and a warning event.
+    pub fn blocked(reason: &'static str, message: String, next: Next, failure: &'static str) -> Report {
+        Report {
+            conditions: Conditions {
+                ready: Verdict::new(READY, false, reason, message.clone()),
+                synced: Verdict::unknown(SYNCED, reason, "not reconciled"),
+                drifted: Verdict::unknown(DRIFTED, reason, "not observed"),
+                conflict: Verdict::new(CONFLICT, false, "NoConflict", ""),
+            },
+            policies: Vec::new(),
+            synced: false,
+            events: vec![Note::warning(reason, message)],
+            writes: Writes::default(),
+            next,
+            failure: Some(failure),
+            incidents: None,
+        }
+    }
+
+    /// Blocked because of a conflict: the Conflict condition says which.
+    pub fn conflicted(reason: &'static str, message: String, conflict: String) -> Report {
+        let mut report = Report::blocked(reason, message, Next::AwaitChange, "conflict");
+        report.conditions.conflict = Verdict::new(CONFLICT, true, reason, conflict);
+        report
+    }
+
+    /// The tenant could not be read: every desired policy's state is unknown.
+    pub fn unreachable(desired: &TenantDesired, error: &str) -> Report {
+        let message = format!("cannot read the tenant, so nothing is written: {error}");
+        let mut report = Report::blocked("Unreachable", message, Next::Backoff, "graph_read");
+        report.policies =
+            desired.policies.iter().map(|p| policy_status(p, None, PolicySyncState::Unknown, None)).collect();
+        report
+    }
+}
+
+/// Conditions, per-policy states, events and writes from a plan and what applying it did.
+pub fn conclude(
+    desired: &TenantDesired,
+    live: &LiveTenant,
+    plan: &TenantPlan,
+    outcome: Option<&TenantOutcome>,
+) -> Report {
+    let failure = |change: &Change| outcome.and_then(|o| o.failure_of(change));
+    let mut events = Vec::new();
+    let mut drifted = Vec::new();
+    let mut writes = Writes::default();
+    for change in &plan.changes {
+        if !change.is_write() {
+            drifted.push(change.object.to_string());
+            continue;
+        }
+        if let Some(problem) = failure(change) {
+            let reason = if change.action() == Action::Delete { "DeleteFailed" } else { "WriteFailed" };
+            events.push(Note::warning(reason, problem.to_string()));
+            continue;
+        }
+        let (reason, verb, count) = match change.action() {
+            Action::Create => ("Created", "Created", &mut writes.created),
+            Action::Update => ("Updated", "Updated", &mut writes.updated),
+            Action::Adopt => ("Adopted", "Adopted", &mut writes.updated),
+            Action::Delete => ("Deleted", "Deleted", &mut writes.deleted),
+        };
+        *count += 1;
+        let note = match change.action() {
+            Action::Delete => format!("{verb} {} \"{}\" (no profile delivers it)", change.object, change.display_name),
+            _ if change.fields().is_empty() => format!("{verb} {} \"{}\"", change.object, change.display_name),
+            _ => format!("{verb} {} \"{}\" ({})", change.object, change.display_name, change.fields_text()),
+        };
+        events.push(Note::normal(reason, note));
+    }
+    let policies = desired.policies.iter().map(|policy| policy_state(policy, live, plan, outcome)).collect();
+
+    let failures: Vec<&Problem> =
+        outcome.map(|o| o.errors.iter()).into_iter().flatten().chain(&plan.problems).collect();
+    let failed_text = failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    for problem in plan.problems.iter() {
+        events.push(Note::warning("SyncFailed", problem.to_string()));
+    }
+    if !drifted.is_empty() {
+        events.push(Note::warning("Drifted", format!("audit mode, not written: {}", drifted.join(", "))));
+    }
+    let clean = failures.is_empty();
+    let ready = if clean {
+        let message = format!("{} policies from {} profiles", desired.policies.len(), plan.profiles.len());
+        Verdict::new(READY, true, "Reconciled", message)
+    } else {
+        Verdict::new(READY, false, "SyncFailed", failed_text.clone())
+    };
+    let synced = match (clean, drifted.is_empty()) {
+        (true, true) => Verdict::new(SYNCED, true, "InSync", "live policies match the desired state"),
+        (false, _) => Verdict::new(SYNCED, false, "SyncFailed", failed_text),
+        (true, false) => Verdict::new(SYNCED, false, "Drifted", "audit-mode policies differ from the desired state"),
+    };
+    let drift = if drifted.is_empty() {
+        Verdict::new(DRIFTED, false, "NoDrift", "")
+    } else {
+        Verdict::new(DRIFTED, true, "DriftDetected", format!("audit mode, not written: {}", drifted.join(", ")))
+    };
+    Report {
+        conditions: Conditions {
+            ready,
+            synced,
+            drifted: drift,
+            conflict: Verdict::new(CONFLICT, false, "NoConflict", ""),
+        },
+        policies,
+        synced: true,
+        events,
+        writes,
+        next: if clean { Next::Resync } else { Next::Backoff },
+        failure: if clean { None } else { Some("graph_write") },
+        incidents: None,
+    }
+}
+
+/// One desired policy's state after the reconcile.
+fn policy_state(
+    policy: &DesiredPolicy,
+    live: &LiveTenant,
+    plan: &TenantPlan,
+    outcome: Option<&TenantOutcome>,
+) -> PolicySyncStatus {
+    let live_id =
+        live.policies.iter().find(|p| Policies::owner(p).as_ref() == Some(&policy.object)).and_then(|p| p.id.clone());
+    let problem = plan.problems.iter().find(|p| p.is_about(&policy.object));
+    let change = plan.changes.iter().find(|c| c.object == policy.object && c.action() != Action::Delete);
+    let (state, message) = match (change, problem) {
+        (_, Some(problem)) => (PolicySyncState::Failed, Some(problem.to_string())),
+        (None, None) => (PolicySyncState::InSync, None),
+        (Some(change), None) if change.mode == Mode::Audit => {
+            let fields = if change.fields().is_empty() { "missing".to_string() } else { change.fields_text() };
+            (
+                PolicySyncState::Drifted,
+                Some(format!("{:?} needed ({fields}); audit mode, nothing written", change.action())),
+            )
+        }
+        (Some(change), None) => match outcome.and_then(|o| o.failure_of(change)) {
+            Some(problem) => (PolicySyncState::Failed, Some(problem.to_string())),
+            None if change.action() == Action::Create => (PolicySyncState::Created, None),
+            None => (PolicySyncState::Updated, None),
+        },
+    };
+    policy_status(policy, live_id, state, message)
+}
+
+fn policy_status(
+    policy: &DesiredPolicy,
+    graph_id: Option<String>,
+    state: PolicySyncState,
+    message: Option<String>,
+) -> PolicySyncStatus {
+    PolicySyncStatus {
+        policy: PolicyRef { kind: policy.kind, name: policy.object.name.clone() },
+        profile: policy.profile.clone(),
+        graph_id,
+        state,
+        message,
+    }
+}

@@ -1,0 +1,6 @@
+//! Small pure helpers shared across layers.
+
+pub mod endpoint;
+pub mod fanout;
+pub mod pem;
+pub mod secret;

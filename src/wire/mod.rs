@@ -1,0 +1,8 @@
+//! Microsoft Graph's wire format: the JSON shapes of the endpoints tenantctl reads and writes, as serde
+//! types. Pure data, shared by the client, the lab and the engine.
+
+pub mod common;
+mod policy;
+pub mod rbac;
+
+pub use policy::*;
