@@ -6,6 +6,8 @@ mod support;
 
 #[path = "workflow/converge.rs"]
 mod converge;
+#[path = "workflow/credentials.rs"]
+mod credentials;
 #[path = "workflow/faults.rs"]
 mod faults;
 #[path = "workflow/roles.rs"]

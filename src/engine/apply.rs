@@ -2,17 +2,13 @@
 //! every managed family. Creates never duplicate: a create whose response was lost is looked for (by
 //! its ownership marker) before it is tried again.
 
-use std::future::Future;
-
 use super::api::{ApiError, Reply, TenantApi};
 use super::diff::fingerprint;
 use super::managed::{Managed, Policies, Roles};
+use super::once::create_once;
 use super::plan::{Action, Change, Operation, Plan, TenantPlan, TenantState, Write};
 use super::problem::{Category, Problem};
 use crate::util::fanout::for_each_tenant;
-
-/// How many times a create is attempted when its outcome stays unknown.
-const CREATE_ATTEMPTS: usize = 3;
 
 /// What happened in one tenant.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -165,29 +161,4 @@ async fn apply_change<M: Managed, A: TenantApi>(api: &A, change: &Change) -> Rep
         Operation::Update(update) => M::update(api, &update.id, payload()?, &update.fields).await,
         Operation::Adopt(update) => M::update(api, &update.id, payload()?, M::FIELDS).await,
     }
-}
-
-/// Creates something exactly once. When the outcome of a create is unknown (the response was lost),
-/// `lookup` reads the tenant again for what the create would have made before another attempt.
-pub async fn create_once<T, Create, CreateFut, Lookup, LookupFut>(create: Create, lookup: Lookup) -> Reply<T>
-where
-    Create: Fn() -> CreateFut,
-    CreateFut: Future<Output = Reply<T>>,
-    Lookup: Fn() -> LookupFut,
-    LookupFut: Future<Output = Reply<Option<T>>>,
-{
-    let mut last_error = None;
-    for _ in 0..CREATE_ATTEMPTS {
-        match create().await {
-            Ok(created) => return Ok(created),
-            Err(error) if error.ambiguous => {
-                if let Some(existing) = lookup().await? {
-                    return Ok(existing);
-                }
-                last_error = Some(error);
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| ApiError::new("internal", "no create was attempted")))
 }

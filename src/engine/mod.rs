@@ -8,8 +8,14 @@ pub mod apply;
 pub mod assignments;
 pub mod diff;
 pub mod managed;
+#[cfg(test)]
+pub mod memory;
 pub mod normalize;
 pub mod observe;
+pub mod once;
 pub mod plan;
 pub mod problem;
 pub mod resolve;
+
+#[cfg(test)]
+mod generic_tests;

@@ -9,9 +9,10 @@ use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::dispatch::{GraphRequest, Lab, Route, decode_segments, handle, route_template};
+use super::context::Lab;
 use super::faults::INJECTED_RETRY_AFTER_SECONDS;
 use super::reply::{Reply, RequestContext, service_unavailable, too_many_requests};
+use super::route::{GraphRequest, Route, decode_segments, route_template};
 use super::tokens::Grant;
 
 /// Graph's limit of requests per batch.
@@ -34,7 +35,10 @@ struct BatchItem {
     depends_on: Vec<String>,
 }
 
-pub fn run(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestContext) -> Reply {
+/// How one request is handled: the batch's inner requests go through the same handler as any other.
+pub type Handler = fn(&Lab, &Grant, &GraphRequest, &RequestContext) -> Reply;
+
+pub fn run(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestContext, handle: Handler) -> Reply {
     let bad = |message: &str| Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", message);
     let Some(Ok(batch)) = request.body.clone().map(serde_json::from_value::<BatchBody>) else {
         return bad("Invalid batch payload format.");
@@ -60,7 +64,7 @@ pub fn run(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestCo
     let mut committed = false;
     for (index, item) in items.iter().enumerate() {
         let (id, reply) = match item {
-            Ok(item) => (item.id.clone(), inner_reply(lab, grant, request, context, item, &statuses)),
+            Ok(item) => (item.id.clone(), inner_reply(lab, grant, request, context, item, &statuses, handle)),
             Err(error) => (index.to_string(), bad(&format!("Invalid batch request: {error}"))),
         };
         committed |= reply.committed;
@@ -85,6 +89,7 @@ fn inner_reply(
     context: &RequestContext,
     item: &BatchItem,
     done: &[(String, u16)],
+    handle: Handler,
 ) -> Reply {
     let Some((method, segments, query)) = parse_item(item) else {
         let message = format!("Invalid request URL or method: {} {}", item.method, item.url);

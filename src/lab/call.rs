@@ -4,10 +4,10 @@
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
-use super::dispatch::GraphRequest;
 use super::odata::{Filter, QueryOptions};
 use super::paging::{Cursor, next_link, page_after};
 use super::reply::{Reply, RequestContext};
+use super::route::GraphRequest;
 use super::store::Collection;
 
 /// What an endpoint gets to work with.

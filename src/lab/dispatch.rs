@@ -2,162 +2,18 @@
 //! the write budget, query options, then the endpoint. Synchronous: it runs on a blocking thread
 //! because writes wait for the disk.
 
-use std::sync::{PoisonError, RwLock};
 use std::time::Instant;
 
-use axum::http::{Method, StatusCode};
-use serde_json::Value;
+use axum::http::StatusCode;
 
-use super::budget::WriteBudgets;
 use super::call::Call;
-use super::config::RuntimeConfig;
-use super::faults::FaultDice;
+use super::context::Lab;
 use super::odata::parse_query;
 use super::rbac;
 use super::reply::{Reply, RequestContext, too_many_requests};
-use super::stats::Stats;
-use super::store::Store;
-use super::tokens::{Grant, TokenProblem, TokenStore};
+use super::route::{GraphRequest, Route};
+use super::tokens::{Grant, TokenProblem};
 use super::{batch, policies, tenant_api};
-
-/// Everything the lab serves from.
-#[derive(Debug)]
-pub struct Lab {
-    pub store: Store,
-    pub tokens: TokenStore,
-    pub budgets: WriteBudgets,
-    pub dice: FaultDice,
-    pub stats: Stats,
-    pub config: RwLock<RuntimeConfig>,
-}
-
-impl Lab {
-    pub fn config(&self) -> RuntimeConfig {
-        self.config.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-}
-
-/// A Graph request, decoded.
-#[derive(Clone, Debug)]
-pub struct GraphRequest {
-    pub method: Method,
-    /// `beta` or `v1.0`.
-    pub version: String,
-    /// Path below the version root, percent-decoded segments.
-    pub segments: Vec<String>,
-    pub query: Option<String>,
-    pub body: Option<Value>,
-}
-
-/// The endpoints the lab serves, below a version root.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Route {
-    Policies,
-    Policy(String),
-    PolicySettings(String),
-    PolicyAssignments(String),
-    PolicyAssign(String),
-    Groups,
-    Group(String),
-    Incidents,
-    HuntingQuery,
-    Batch,
-    RoleDefinitions,
-    RoleDefinition(String),
-    RoleAssignments,
-    RoleAssignment(String),
-}
-
-impl Route {
-    /// The route for a path, or the segment Graph would name as not found.
-    pub fn of(version: &str, segments: &[String]) -> Result<Route, String> {
-        let beta = version == "beta";
-        let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
-        let words: Vec<&str> = lower.iter().map(String::as_str).collect();
-        let id = |i: usize| segments[i].clone();
-        match words.as_slice() {
-            ["devicemanagement", "configurationpolicies", ..] if !beta => Err(segments[1].clone()),
-            ["devicemanagement", "configurationpolicies"] => Ok(Route::Policies),
-            ["devicemanagement", "configurationpolicies", _] => Ok(Route::Policy(id(2))),
-            ["devicemanagement", "configurationpolicies", _, "settings"] => Ok(Route::PolicySettings(id(2))),
-            ["devicemanagement", "configurationpolicies", _, "assignments"] => Ok(Route::PolicyAssignments(id(2))),
-            ["devicemanagement", "configurationpolicies", _, "assign" | "microsoft.graph.assign"] => {
-                Ok(Route::PolicyAssign(id(2)))
-            }
-            ["devicemanagement", "roledefinitions"] => Ok(Route::RoleDefinitions),
-            ["devicemanagement", "roledefinitions", _] => Ok(Route::RoleDefinition(id(2))),
-            ["devicemanagement", "roleassignments"] => Ok(Route::RoleAssignments),
-            ["devicemanagement", "roleassignments", _] => Ok(Route::RoleAssignment(id(2))),
-            ["groups"] => Ok(Route::Groups),
-            ["groups", _] => Ok(Route::Group(id(1))),
-            ["security", "incidents"] => Ok(Route::Incidents),
-            ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
-            ["$batch"] => Ok(Route::Batch),
-            _ => Err(segments.last().cloned().unwrap_or_default()),
-        }
-    }
-
-    fn path_template(&self) -> &'static str {
-        match self {
-            Route::Policies => "/deviceManagement/configurationPolicies",
-            Route::Policy(_) => "/deviceManagement/configurationPolicies/{id}",
-            Route::PolicySettings(_) => "/deviceManagement/configurationPolicies/{id}/settings",
-            Route::PolicyAssignments(_) => "/deviceManagement/configurationPolicies/{id}/assignments",
-            Route::PolicyAssign(_) => "/deviceManagement/configurationPolicies/{id}/assign",
-            Route::Groups => "/groups",
-            Route::Group(_) => "/groups/{id}",
-            Route::Incidents => "/security/incidents",
-            Route::HuntingQuery => "/security/runHuntingQuery",
-            Route::Batch => "/$batch",
-            Route::RoleDefinitions => "/deviceManagement/roleDefinitions",
-            Route::RoleDefinition(_) => "/deviceManagement/roleDefinitions/{id}",
-            Route::RoleAssignments => "/deviceManagement/roleAssignments",
-            Route::RoleAssignment(_) => "/deviceManagement/roleAssignments/{id}",
-        }
-    }
-
-    fn allows(&self, method: &Method) -> bool {
-        match self {
-            Route::Policies | Route::RoleDefinitions | Route::RoleAssignments => {
-                [Method::GET, Method::POST].contains(method)
-            }
-            Route::RoleDefinition(_) | Route::RoleAssignment(_) => {
-                [Method::GET, Method::PATCH, Method::DELETE].contains(method)
-            }
-            Route::Policy(_) => [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method),
-            Route::PolicySettings(_)
-            | Route::PolicyAssignments(_)
-            | Route::Groups
-            | Route::Group(_)
-            | Route::Incidents => method == Method::GET,
-            Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
-        }
-    }
-
-    /// Writes count against Intune's write budget.
-    pub fn is_policy_write(&self, method: &Method) -> bool {
-        // Intune's RBAC endpoints share its write budget.
-        let policy_route = matches!(
-            self,
-            Route::Policies
-                | Route::Policy(_)
-                | Route::PolicyAssign(_)
-                | Route::RoleDefinitions
-                | Route::RoleDefinition(_)
-                | Route::RoleAssignments
-                | Route::RoleAssignment(_)
-        );
-        policy_route && method != Method::GET
-    }
-}
-
-/// The stats label of a request: `GET /beta/deviceManagement/configurationPolicies/{id}`.
-pub fn route_template(method: &Method, version: &str, segments: &[String]) -> String {
-    match Route::of(version, segments) {
-        Ok(route) => format!("{method} /{version}{}", route.path_template()),
-        Err(_) => format!("{method} /{version}/*"),
-    }
-}
 
 /// The caller behind a bearer token, or Graph's 401.
 pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestContext) -> Result<Grant, Reply> {
@@ -200,7 +56,7 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         Err(error) => return Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", &error.0),
     };
     if route == Route::Batch {
-        return batch::run(lab, grant, request, context);
+        return batch::run(lab, grant, request, context, handle);
     }
     let Some(mut tenant) = lab.store.tenant(&grant.tenant) else {
         return Reply::error(context, StatusCode::NOT_FOUND, "ResourceNotFound", "The tenant does not exist.");
@@ -216,63 +72,5 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         | Route::RoleAssignments
         | Route::RoleAssignment(_)) => rbac::handle(&mut tenant, &route, &call),
         route => policies::handle(&mut tenant, &route, &call),
-    }
-}
-
-/// Percent-decoded, non-empty segments of a path.
-pub fn decode_segments(path: &str) -> Vec<String> {
-    path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect()
-}
-
-fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(high), Some(low)) =
-                (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
-        {
-            out.push((high * 16 + low) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn segments(path: &str) -> Vec<String> {
-        path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
-    }
-
-    #[test]
-    fn routes_and_their_templates() {
-        let template = |method: Method, version: &str, path: &str| route_template(&method, version, &segments(path));
-        assert_eq!(
-            template(Method::GET, "beta", "deviceManagement/configurationPolicies/abc"),
-            "GET /beta/deviceManagement/configurationPolicies/{id}"
-        );
-        assert_eq!(
-            template(Method::POST, "beta", "devicemanagement/configurationpolicies/abc/assign"),
-            "POST /beta/deviceManagement/configurationPolicies/{id}/assign"
-        );
-        assert_eq!(template(Method::GET, "v1.0", "groups"), "GET /v1.0/groups");
-        assert_eq!(template(Method::GET, "v1.0", "deviceManagement/configurationPolicies"), "GET /v1.0/*");
-        assert_eq!(
-            Route::of("v1.0", &segments("deviceManagement/configurationPolicies")),
-            Err("configurationPolicies".into())
-        );
-        assert_eq!(Route::of("beta", &segments("nope/x")), Err("x".into()));
-        assert!(Route::Policy("a".into()).is_policy_write(&Method::PATCH));
-        assert!(!Route::Policy("a".into()).is_policy_write(&Method::GET));
-        assert!(!Route::HuntingQuery.is_policy_write(&Method::POST));
-        assert!(!Route::Groups.allows(&Method::POST));
     }
 }

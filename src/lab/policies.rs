@@ -6,11 +6,11 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
 use super::call::Call;
-use super::dispatch::Route;
 use super::ids::random_guid;
 use super::paging::{Cursor, page_at};
 use super::policy_document::{Expansion, assigned, created, patched, rendered, replaced};
 use super::reply::Reply;
+use super::route::Route;
 use super::store::TenantData;
 
 const COLLECTION: &str = "deviceManagement/configurationPolicies";

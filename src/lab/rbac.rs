@@ -7,10 +7,10 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 use super::call::Call;
-use super::dispatch::Route;
 use super::ids::random_guid;
 use super::policies::persistence_failed;
 use super::reply::Reply;
+use super::route::Route;
 use super::store::TenantData;
 
 const DEFINITIONS: &str = "deviceManagement/roleDefinitions";

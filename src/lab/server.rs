@@ -18,10 +18,12 @@ use tokio::task::JoinHandle;
 
 use super::budget::WriteBudgets;
 use super::config::{ConfigUpdate, RuntimeConfig};
-use super::dispatch::{GraphRequest, Lab, authenticate, decode_segments, handle, route_template};
+use super::context::Lab;
+use super::dispatch::{authenticate, handle};
 use super::faults::{FaultDice, INJECTED_RETRY_AFTER_SECONDS, dropped_connection};
 use super::ids::random_guid;
 use super::reply::{CLIENT_REQUEST_ID, Reply, RequestContext, add_request_ids, service_unavailable, too_many_requests};
+use super::route::{GraphRequest, decode_segments, route_template};
 use super::stats::{DROPPED, Stats};
 use super::store::Store;
 use super::tokens::{TokenStore, authorize};

@@ -249,3 +249,131 @@ fn policy_status(
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::api::ApiError;
+    use crate::engine::apply::apply_tenant;
+    use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
+    use crate::engine::memory::{MemoryTenant, run};
+    use crate::engine::observe::observe_tenant;
+    use crate::engine::resolve::resolve;
+    use crate::manifest::load::{Loaded, load_text};
+
+    fn manifests(mode: &str) -> String {
+        format!(
+            "
+apiVersion: tenantctl.dev/v1alpha1
+kind: Tenant
+metadata: {{name: t1}}
+spec: {{tenantId: 00000000-0000-0000-0000-000000000001, displayName: T1}}
+---
+apiVersion: tenantctl.dev/v1alpha1
+kind: FirewallPolicy
+metadata: {{name: fw}}
+spec: {{displayName: FW, public: {{enabled: true}}}}
+---
+apiVersion: tenantctl.dev/v1alpha1
+kind: IntuneRole
+metadata: {{name: soc}}
+spec: {{displayName: SOC, allowedResourceActions: [Microsoft.Intune_ManagedDevices_Read]}}
+---
+apiVersion: tenantctl.dev/v1alpha1
+kind: DistributionProfile
+metadata: {{name: base}}
+spec: {{tenants: [t1], policies: [{{kind: FirewallPolicy, name: fw}}], roles: [soc], mode: {mode}}}
+"
+        )
+    }
+
+    fn desired(mode: &str) -> TenantDesired {
+        let mut loaded = Loaded::default();
+        load_text(&mut loaded, Arc::from("t.yaml"), &manifests(mode));
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        resolve(&loaded.set).desired.tenants.remove(0)
+    }
+
+    /// One reconcile against the tenant, as the operator makes it, concluded.
+    fn reconcile(tenant: &MemoryTenant, desired: &TenantDesired) -> Report {
+        let live = run(observe_tenant(tenant, desired)).expect("observed");
+        let plan = plan_tenant(desired, Some(&Observation::Observed(live.clone())), PlanOptions::default());
+        let outcome = plan.writes().next().is_some().then(|| run(apply_tenant(tenant, &plan, false)));
+        conclude(desired, &live, &plan, outcome.as_ref())
+    }
+
+    fn reasons(report: &Report) -> Vec<(&'static str, String)> {
+        report.events.iter().map(|e| (e.reason, e.note.clone())).collect()
+    }
+
+    #[test]
+    fn every_write_is_one_event_naming_its_object_and_then_the_tenant_is_in_sync() {
+        let tenant = MemoryTenant::default();
+        let desired = desired("enforce");
+        let report = reconcile(&tenant, &desired);
+        assert_eq!(
+            reasons(&report),
+            vec![
+                ("Created", "Created FirewallPolicy/fw \"FW\"".to_string()),
+                ("Created", "Created IntuneRole/soc \"SOC\"".to_string())
+            ]
+        );
+        assert_eq!(report.writes, Writes { created: 2, updated: 0, deleted: 0 });
+        assert_eq!(report.policies[0].state, PolicySyncState::Created);
+        assert_eq!((report.conditions.ready.status, report.conditions.ready.reason), ("True", "Reconciled"));
+
+        let again = reconcile(&tenant, &desired);
+        assert!(again.events.is_empty(), "{:?}", again.events);
+        assert_eq!(again.policies[0].state, PolicySyncState::InSync);
+        assert!(again.policies[0].graph_id.is_some(), "the live id is reported");
+        assert_eq!((again.conditions.synced.status, again.conditions.synced.reason), ("True", "InSync"));
+        assert_eq!((again.next, again.failure), (Next::Resync, None));
+    }
+
+    #[test]
+    fn audit_mode_reports_drift_and_writes_nothing() {
+        let tenant = MemoryTenant::default();
+        let report = reconcile(&tenant, &desired("audit"));
+        assert_eq!(report.writes, Writes::default());
+        assert_eq!((report.conditions.drifted.status, report.conditions.drifted.reason), ("True", "DriftDetected"));
+        assert_eq!((report.conditions.synced.status, report.conditions.synced.reason), ("False", "Drifted"));
+        assert_eq!(report.conditions.ready.status, "True", "drift in audit mode is not a failure");
+        assert_eq!(report.policies[0].state, PolicySyncState::Drifted);
+        assert_eq!(reasons(&report).last().map(|r| r.0), Some("Drifted"));
+        tenant.edit(|state| assert!(state.calls.iter().all(|c| c.starts_with("list_") || *c == "find_groups")));
+    }
+
+    #[test]
+    fn a_failed_write_fails_its_object_and_backs_off() {
+        let tenant = MemoryTenant::default();
+        tenant.edit(|state| {
+            state.refuse.insert("create_policy", ApiError::new("server", "Service unavailable"));
+        });
+        let report = reconcile(&tenant, &desired("enforce"));
+        assert_eq!(report.policies[0].state, PolicySyncState::Failed);
+        assert_eq!(report.policies[0].message.as_deref(), Some("FirewallPolicy/fw: Service unavailable"));
+        assert_eq!((report.conditions.ready.status, report.conditions.ready.reason), ("False", "SyncFailed"));
+        assert_eq!((report.next, report.failure), (Next::Backoff, Some("graph_write")));
+        let reasons = reasons(&report);
+        assert!(
+            reasons.contains(&("WriteFailed", "FirewallPolicy/fw: Service unavailable".to_string())),
+            "{reasons:?}"
+        );
+        assert!(reasons.contains(&("Created", "Created IntuneRole/soc \"SOC\"".to_string())), "{reasons:?}");
+        assert_eq!(report.writes.created, 1);
+    }
+
+    #[test]
+    fn blocked_reports_name_the_reason_in_ready_and_conflict() {
+        let report = Report::conflicted("DuplicateTenant", "declared twice".into(), "declared twice".into());
+        assert_eq!((report.conditions.ready.status, report.conditions.ready.reason), ("False", "DuplicateTenant"));
+        assert_eq!((report.conditions.conflict.status, report.conditions.conflict.reason), ("True", "DuplicateTenant"));
+        assert_eq!(report.conditions.synced.status, "Unknown");
+        assert_eq!(report.next, Next::AwaitChange);
+        let unreachable = Report::unreachable(&desired("enforce"), "token request failed");
+        assert_eq!(unreachable.policies[0].state, PolicySyncState::Unknown);
+        assert_eq!(unreachable.failure, Some("graph_read"));
+    }
+}

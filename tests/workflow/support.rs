@@ -126,17 +126,22 @@ impl LabProcess {
 
     /// `tenantctl ARGS` pointed at this lab with the seed's app credentials.
     pub fn tenantctl(&self, state: &Path, args: &[&str]) -> Output {
+        self.command(state, args).output().expect("tenantctl runs")
+    }
+
+    /// The command `tenantctl` would run, to add to.
+    pub fn command(&self, state: &Path, args: &[&str]) -> Command {
         let app: Value =
             serde_json::from_str(&std::fs::read_to_string(state.join("lab.json")).expect("lab.json")).expect("json");
-        Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+        command
             .args(args)
             .args(["--graph-url", &self.url, "--login-url", &self.url])
             .env("AZURE_CLIENT_ID", app["apps"][0]["clientId"].as_str().expect("client id"))
             .env("AZURE_CLIENT_SECRET", app["apps"][0]["clientSecret"].as_str().expect("secret"))
             .env_remove("AZURE_FEDERATED_TOKEN_FILE")
             .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
-            .current_dir(root())
-            .output()
-            .expect("tenantctl runs")
+            .current_dir(root());
+        command
     }
 }

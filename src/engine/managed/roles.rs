@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::{LiveTenant, Managed};
 use crate::engine::api::{Reply, TenantApi};
-use crate::engine::apply::create_once;
 use crate::engine::assignments::{GroupsByName, group_id};
+use crate::engine::once::create_once;
 use crate::engine::plan::{Field, RolePayload, Write};
 use crate::engine::resolve::{DesiredRole, TenantDesired};
 use crate::model::ownership::{description_with_marker, split_marker};
