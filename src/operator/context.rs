@@ -10,29 +10,23 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 use kube::{Resource, ResourceExt};
 
+use super::inputs::{InputCache, VersionPart};
 use super::metrics::Metrics;
 use crate::engine::resolve::validate_and_resolve;
 use crate::engine::resolve::{TenantDesired, resolve};
 use crate::graph::client::GraphClient;
-use crate::manifest::{DEFAULT_NAMESPACE, Diagnostic, Manifest, ManifestSet, PolicyResource};
+use crate::manifest::{DEFAULT_NAMESPACE, Diagnostic, Manifest, ManifestSet};
 use crate::model::notification::Trigger;
 use crate::model::select::selector_matches;
-use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole, NotificationPolicy,
-    SettingsCatalogPolicy, Tenant,
-};
+use crate::model::{NotificationPolicy, Tenant};
 
 /// Caches of every watched kind, filled by reflectors.
 #[derive(Clone)]
 pub struct Stores {
     pub tenants: Store<Tenant>,
-    pub profiles: Store<DistributionProfile>,
-    pub antivirus: Store<AntivirusPolicy>,
-    pub firewall: Store<FirewallPolicy>,
-    pub asr: Store<AttackSurfaceReductionPolicy>,
-    pub settings_catalog: Store<SettingsCatalogPolicy>,
     pub notifications: Store<NotificationPolicy>,
-    pub roles: Store<IntuneRole>,
+    /// Profiles, policies and roles: what Tenants are planned from.
+    pub inputs: Vec<InputCache>,
 }
 
 /// Operator-wide settings.
@@ -87,23 +81,16 @@ impl Context {
     pub fn manifest_set(&self, namespace: &str) -> ManifestSet {
         let mut set = ManifestSet {
             tenants: in_namespace(&self.stores.tenants, namespace).into_iter().map(Manifest::new).collect(),
-            profiles: in_namespace(&self.stores.profiles, namespace).into_iter().map(Manifest::new).collect(),
-            roles: in_namespace(&self.stores.roles, namespace).into_iter().map(Manifest::new).collect(),
             ..ManifestSet::default()
         };
-        let mut policies: Vec<PolicyResource> = Vec::new();
-        policies.extend(in_namespace(&self.stores.antivirus, namespace).into_iter().map(PolicyResource::Antivirus));
-        policies.extend(in_namespace(&self.stores.firewall, namespace).into_iter().map(PolicyResource::Firewall));
-        policies
-            .extend(in_namespace(&self.stores.asr, namespace).into_iter().map(PolicyResource::AttackSurfaceReduction));
-        policies.extend(
-            in_namespace(&self.stores.settings_catalog, namespace).into_iter().map(PolicyResource::SettingsCatalog),
-        );
-        set.policies = policies.into_iter().map(Manifest::new).collect();
+        for input in &self.stores.inputs {
+            input.collect(namespace, &mut set);
+        }
         // Caches hold objects in no particular order; resolution does not care, messages do.
         set.tenants.sort_by_key(|t| t.name());
         set.profiles.sort_by_key(|p| p.name());
         set.policies.sort_by_key(|p| p.object.reference());
+        set.roles.sort_by_key(|r| r.name());
         set
     }
 
@@ -133,26 +120,16 @@ impl Context {
 
     /// Digest of what resolution depends on in a namespace: every object's identity, generation and labels.
     fn version_of(&self, namespace: &str) -> u64 {
-        let mut parts: Vec<(String, Option<i64>, String)> = Vec::new();
-        fn collect<K: Resource<DynamicType = ()> + Clone>(
-            store: &Store<K>,
-            namespace: &str,
-            parts: &mut Vec<(String, Option<i64>, String)>,
-        ) {
-            for object in store.state() {
-                if namespace_of(object.as_ref()) == namespace {
-                    let labels = format!("{:?}", object.meta().labels);
-                    parts.push((object.meta().uid.clone().unwrap_or_default(), object.meta().generation, labels));
-                }
+        let mut parts: Vec<VersionPart> = Vec::new();
+        for object in self.stores.tenants.state() {
+            if namespace_of(object.as_ref()) == namespace {
+                let labels = format!("{:?}", object.meta().labels);
+                parts.push((object.meta().uid.clone().unwrap_or_default(), object.meta().generation, labels));
             }
         }
-        collect(&self.stores.tenants, namespace, &mut parts);
-        collect(&self.stores.profiles, namespace, &mut parts);
-        collect(&self.stores.antivirus, namespace, &mut parts);
-        collect(&self.stores.firewall, namespace, &mut parts);
-        collect(&self.stores.asr, namespace, &mut parts);
-        collect(&self.stores.settings_catalog, namespace, &mut parts);
-        collect(&self.stores.roles, namespace, &mut parts);
+        for input in &self.stores.inputs {
+            input.version(namespace, &mut parts);
+        }
         parts.sort();
         let mut hasher = DefaultHasher::new();
         parts.hash(&mut hasher);

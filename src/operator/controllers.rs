@@ -9,16 +9,14 @@ use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::context::{Context, Settings, Stores, namespace_of};
+use super::inputs::watch_inputs;
 use super::metrics::Metrics;
 use super::notification_controller::{self, NotificationContext};
 use super::profile_controller::{self, ProfileContext};
 use super::tenant_controller;
 use super::watch::{api, every_change, significant_changes};
 use crate::graph::client::GraphClient;
-use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole, NotificationPolicy,
-    SettingsCatalogPolicy, Tenant,
-};
+use crate::model::{DistributionProfile, NotificationPolicy, Tenant};
 
 /// What the controllers need.
 pub struct Wiring {
@@ -52,27 +50,12 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     let client = &wiring.kube;
     let namespace = wiring.namespace.as_deref();
     let (tenants, tenant_changes, tenants_listed) = significant_changes::<Tenant>(api(client, namespace));
-    let (profiles, profile_changes, profiles_listed) =
-        significant_changes::<DistributionProfile>(api(client, namespace));
-    let (antivirus, antivirus_changes, antivirus_listed) =
-        significant_changes::<AntivirusPolicy>(api(client, namespace));
-    let (firewall, firewall_changes, firewall_listed) = significant_changes::<FirewallPolicy>(api(client, namespace));
-    let (asr, asr_changes, asr_listed) = significant_changes::<AttackSurfaceReductionPolicy>(api(client, namespace));
-    let (settings_catalog, catalog_changes, catalog_listed) =
-        significant_changes::<SettingsCatalogPolicy>(api(client, namespace));
     let (notifications, notification_changes, notifications_listed) =
         significant_changes::<NotificationPolicy>(api(client, namespace));
-    let (roles, role_changes, roles_listed) = significant_changes::<IntuneRole>(api(client, namespace));
-    let stores = Stores {
-        tenants: tenants.clone(),
-        profiles: profiles.clone(),
-        antivirus: antivirus.clone(),
-        firewall: firewall.clone(),
-        asr: asr.clone(),
-        settings_catalog: settings_catalog.clone(),
-        notifications: notifications.clone(),
-        roles: roles.clone(),
-    };
+    let (inputs, input_changes) = watch_inputs(client, namespace);
+    let mut listed = vec![tenants_listed, notifications_listed];
+    listed.extend(inputs.iter().map(|input| input.listed.clone()));
+    let stores = Stores { tenants: tenants.clone(), notifications: notifications.clone(), inputs };
     let context = Arc::new(Context {
         kube: wiring.kube.clone(),
         graph: wiring.graph.clone(),
@@ -87,16 +70,6 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     });
 
     let ready = wiring.ready.clone();
-    let listed = [
-        tenants_listed,
-        profiles_listed,
-        antivirus_listed,
-        firewall_listed,
-        asr_listed,
-        catalog_listed,
-        notifications_listed,
-        roles_listed,
-    ];
     tokio::spawn(async move {
         while !listed.iter().all(|flag| flag.load(Ordering::Relaxed)) {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -117,22 +90,14 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         (stop(receiver.clone()), stop(receiver.clone()), stop(receiver))
     };
 
-    let mapper = |store: &Store<Tenant>| {
-        let store = store.clone();
-        move |namespace: String| refs_in(&store, &namespace)
-    };
-    let (m1, m2, m3, m4, m5) =
-        (mapper(&tenants), mapper(&tenants), mapper(&tenants), mapper(&tenants), mapper(&tenants));
-    let m6 = mapper(&tenants);
+    // A change to a profile, policy or role re-plans every Tenant of its namespace.
+    let tenant_store = tenants.clone();
+    let input_triggers =
+        input_changes.flat_map(move |namespace| futures_util::stream::iter(refs_in(&tenant_store, &namespace)));
     let config = controller::Config::default().concurrency(wiring.concurrency);
     let tenant_controller = Controller::for_stream(tenant_changes, tenants)
         .with_config(config)
-        .watches_stream(profile_changes, move |p: DistributionProfile| m1(namespace_of(&p)))
-        .watches_stream(antivirus_changes, move |p: AntivirusPolicy| m2(namespace_of(&p)))
-        .watches_stream(firewall_changes, move |p: FirewallPolicy| m3(namespace_of(&p)))
-        .watches_stream(asr_changes, move |p: AttackSurfaceReductionPolicy| m4(namespace_of(&p)))
-        .watches_stream(catalog_changes, move |p: SettingsCatalogPolicy| m5(namespace_of(&p)))
-        .watches_stream(role_changes, move |r: IntuneRole| m6(namespace_of(&r)))
+        .reconcile_on(input_triggers)
         .graceful_shutdown_on(shutdown_tenants)
         .run(tenant_controller::reconcile, tenant_controller::error_policy, context)
         .for_each(|result| async move {

@@ -8,6 +8,7 @@ mod context;
 mod controllers;
 mod credentials;
 mod health;
+mod inputs;
 mod leader;
 mod metrics;
 mod notification_controller;

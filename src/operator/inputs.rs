@@ -1,0 +1,159 @@
+//! The kinds whose changes re-plan the Tenants of their namespace — profiles, every policy kind, Intune
+//! roles — as one table: each row a cache filled by its watch, how its objects join a namespace's
+//! manifest set, and a stream of the namespaces its changes concern. A new kind is one [`InputKind`]
+//! impl and one row in [`watch_inputs`].
+
+use std::fmt::Debug;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use futures_util::{Stream, StreamExt};
+use kube::runtime::reflector::Store;
+use kube::{Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+
+use super::context::namespace_of;
+use super::watch::{api, significant_changes};
+use crate::manifest::{Manifest, ManifestSet, PolicyResource};
+use crate::model::{
+    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole,
+    SettingsCatalogPolicy,
+};
+
+/// A kind the Tenant controller reads.
+pub trait InputKind:
+    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// Adds the object to a manifest set.
+    fn add_to(self, set: &mut ManifestSet);
+}
+
+impl InputKind for DistributionProfile {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.profiles.push(Manifest::new(self));
+    }
+}
+
+impl InputKind for IntuneRole {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.roles.push(Manifest::new(self));
+    }
+}
+
+impl InputKind for AntivirusPolicy {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.policies.push(Manifest::new(PolicyResource::Antivirus(self)));
+    }
+}
+
+impl InputKind for FirewallPolicy {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.policies.push(Manifest::new(PolicyResource::Firewall(self)));
+    }
+}
+
+impl InputKind for AttackSurfaceReductionPolicy {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.policies.push(Manifest::new(PolicyResource::AttackSurfaceReduction(self)));
+    }
+}
+
+impl InputKind for SettingsCatalogPolicy {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.policies.push(Manifest::new(PolicyResource::SettingsCatalog(self)));
+    }
+}
+
+/// What resolution depends on in one object: identity, generation, labels.
+pub type VersionPart = (String, Option<i64>, String);
+
+/// Adds the cached objects of a namespace to a manifest set.
+type Collect = Arc<dyn Fn(&str, &mut ManifestSet) + Send + Sync>;
+/// Adds what resolution depends on in a namespace.
+type Version = Arc<dyn Fn(&str, &mut Vec<VersionPart>) + Send + Sync>;
+
+/// One input kind's cache, behind the kind.
+#[derive(Clone)]
+pub struct InputCache {
+    collect: Collect,
+    version: Version,
+    /// Set once the cache holds its first complete list.
+    pub listed: Arc<AtomicBool>,
+}
+
+impl InputCache {
+    /// Adds the cached objects of `namespace` to a manifest set.
+    pub fn collect(&self, namespace: &str, set: &mut ManifestSet) {
+        (self.collect)(namespace, set);
+    }
+
+    /// What resolution depends on in `namespace`.
+    pub fn version(&self, namespace: &str, parts: &mut Vec<VersionPart>) {
+        (self.version)(namespace, parts);
+    }
+}
+
+/// The namespaces whose Tenants a change concerns.
+pub type NamespaceChanges = Pin<Box<dyn Stream<Item = String> + Send>>;
+
+/// Caches every input kind and merges their significant changes into one stream of namespaces.
+pub fn watch_inputs(client: &kube::Client, namespace: Option<&str>) -> (Vec<InputCache>, NamespaceChanges) {
+    let mut caches = Vec::new();
+    let mut changes = Vec::new();
+    row::<DistributionProfile>(client, namespace, &mut caches, &mut changes);
+    row::<AntivirusPolicy>(client, namespace, &mut caches, &mut changes);
+    row::<FirewallPolicy>(client, namespace, &mut caches, &mut changes);
+    row::<AttackSurfaceReductionPolicy>(client, namespace, &mut caches, &mut changes);
+    row::<SettingsCatalogPolicy>(client, namespace, &mut caches, &mut changes);
+    row::<IntuneRole>(client, namespace, &mut caches, &mut changes);
+    (caches, Box::pin(futures_util::stream::select_all(changes)))
+}
+
+fn row<K: InputKind>(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    caches: &mut Vec<InputCache>,
+    changes: &mut Vec<NamespaceChanges>,
+) {
+    let (store, stream, listed) = significant_changes::<K>(api(client, namespace));
+    let kind = K::kind(&()).to_string();
+    changes.push(Box::pin(stream.filter_map(move |change| {
+        let namespace = match change {
+            Ok(object) => Some(namespace_of(&object)),
+            Err(error) => {
+                tracing::warn!(kind = %kind, %error, "watch failed; it is retried");
+                None
+            }
+        };
+        std::future::ready(namespace)
+    })));
+    caches.push(InputCache { collect: collector(store.clone()), version: versioner(store), listed });
+}
+
+fn collector<K: InputKind>(store: Store<K>) -> Collect {
+    Arc::new(move |namespace, set| {
+        for object in store.state() {
+            if namespace_of(object.as_ref()) == namespace {
+                K::clone(&object).add_to(set);
+            }
+        }
+    })
+}
+
+fn versioner<K: InputKind>(store: Store<K>) -> Version {
+    Arc::new(move |namespace, parts| {
+        for object in store.state() {
+            if namespace_of(object.as_ref()) == namespace {
+                let labels = format!("{:?}", object.labels());
+                parts.push((object.uid().unwrap_or_default(), object.meta().generation, labels));
+            }
+        }
+    })
+}
