@@ -5,10 +5,12 @@
 //! [--only-validate]` (`--only-validate` stops after `validate-resolve`, for document counts the lab
 //! scenarios would take long to serve, such as 10,000 tenants).
 
+#[path = "../tests/support/lab_process.rs"]
+mod lab_process;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -22,6 +24,8 @@ use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig
 use tenantctl::lab::read_lab_credentials;
 use tenantctl::manifest::load::{Input, load_inputs};
 use tenantctl::util::fanout::for_each_tenant;
+
+use lab_process::LabChild;
 
 struct Settings {
     tenants: usize,
@@ -53,32 +57,10 @@ fn settings() -> Settings {
 }
 
 /// The lab as its own process, so that this process's memory is the engine's alone.
-struct Lab {
-    url: String,
-    child: Child,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(state: &Path, latency_ms: u64) -> Lab {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-        .args(["lab", "serve", "--state"])
-        .arg(state)
-        .args(["--latency-ms", &latency_ms.to_string()])
-        // Intune's budget scaled down ten times (100 writes per 2 s), so that runs stay short.
-        .args(["--write-budget", "100", "--write-window-ms", "2000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("lab serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("url");
-    Lab { url: line.trim().to_string(), child }
+fn serve(state: &Path, latency_ms: u64) -> LabChild {
+    let latency = latency_ms.to_string();
+    // Intune's budget scaled down ten times (100 writes per 2 s), so that runs stay short.
+    LabChild::serve(state, &["--latency-ms", &latency, "--write-budget", "100", "--write-window-ms", "2000"])
 }
 
 /// Generates the state in another process, so that this process's peak memory is the engine's alone.
@@ -93,7 +75,7 @@ fn lab_init(dir: &Path, s: &Settings) {
     assert!(status.success(), "lab init failed");
 }
 
-fn client(lab: &Lab, state: &Path) -> GraphClient {
+fn client(lab: &LabChild, state: &Path) -> GraphClient {
     let app = read_lab_credentials(state).expect("lab.json");
     let mut config = GraphConfig::new(&lab.url, &lab.url).expect("config");
     config.budget = RequestBudget { writes: 90, requests: 900, window: Duration::from_secs(2) };
@@ -102,7 +84,7 @@ fn client(lab: &Lab, state: &Path) -> GraphClient {
     GraphClient::new(config, Credentials::with_default(credential)).expect("client")
 }
 
-fn graph_calls(lab: &Lab) -> u64 {
+fn graph_calls(lab: &LabChild) -> u64 {
     let stats: Value = reqwest::blocking_get(&format!("{}/_lab/stats", lab.url));
     stats["totals"]["requests"].as_u64().unwrap_or(0)
 }

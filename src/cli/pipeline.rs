@@ -1,7 +1,7 @@
 //! The stages every Graph-facing command shares: load and validate manifests, resolve, narrow to the
 //! requested tenants and profiles, observe with progress, plan.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,7 @@ use crate::engine::resolve::validate_and_resolve;
 use crate::engine::resolve::{DesiredState, Resolution, TenantDesired};
 use crate::graph::client::GraphClient;
 use crate::manifest::diagnostics::sort;
-use crate::manifest::load::{Input, Loaded, load_inputs};
+use crate::manifest::load::{Input, Loaded, load_inputs, read_bounded};
 use crate::manifest::{Diagnostic, ManifestSet};
 
 /// Validated manifests and what they resolve to.
@@ -29,10 +29,7 @@ pub struct Prepared {
 /// Loads every input (`-` is standard input) and validates the set; every diagnostic, sorted.
 pub fn load_and_validate(paths: &[String]) -> (Loaded, Resolution, Vec<Diagnostic>) {
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    let mut loaded = load_inputs(&inputs, &mut || {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map(|_| text)
-    });
+    let mut loaded = load_inputs(&inputs, &mut || read_bounded(std::io::stdin().lock()));
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     // Semantic checks run on everything that loaded; structural errors already say what is wrong with the rest.
     let (resolution, semantic) = validate_and_resolve(&loaded.set);

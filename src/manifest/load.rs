@@ -1,6 +1,7 @@
 //! Loading manifests: files, directories and stdin → typed resources, every error located.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,6 +18,22 @@ use crate::model::{self, API_VERSION, Kind};
 
 /// At most this many structural errors are reported per document; past it they are mostly echoes.
 const MAX_ERRORS_PER_DOCUMENT: usize = 20;
+
+/// Largest input (one file, or standard input) read, in bytes: a few documents of the largest size
+/// [`super::yaml::MAX_DOCUMENT_CHARS`] allows. Reading stops there, so a huge file or an endless
+/// stream (`-f /dev/zero`) is refused without being read whole.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads all of `reader` as UTF-8, refusing input longer than [`MAX_INPUT_BYTES`].
+pub fn read_bounded(reader: impl Read) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        let message = format!("longer than {} MiB, the most read from one input", MAX_INPUT_BYTES / (1024 * 1024));
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+    }
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
 
 /// Where manifests come from: a path (file or directory) or `-` for standard input.
 #[derive(Clone, Debug)]
@@ -97,7 +114,7 @@ fn yaml_files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 fn load_file(loaded: &mut Loaded, path: &Path) {
     let name: Arc<str> = Arc::from(path.display().to_string());
-    match std::fs::read_to_string(path) {
+    match std::fs::File::open(path).and_then(read_bounded) {
         Ok(text) => load_text(loaded, name, &text),
         Err(e) => loaded.diagnostics.push(Diagnostic::error(format!("{name}: cannot read: {e}"))),
     }

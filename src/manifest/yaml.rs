@@ -1,15 +1,36 @@
 //! YAML → JSON values with the position of every node, so that any later error about a field can
 //! point at `file:line:column`. Scalars resolve by the YAML 1.2 core schema (`yes`/`no`/`on`/`off`
 //! stay strings), which is what Kubernetes and serde_yaml do too.
+//!
+//! Aliases are expanded here (each `*name` becomes a copy of its anchored node), so a small file can
+//! describe an enormous tree: nine levels of ten aliases each (a "billion laughs") is 10⁹ nodes from
+//! 1 KB of text. Every anchor's expanded size is therefore known as it closes, and a document whose
+//! aliases would add more than [`MAX_ALIAS_NODES`] nodes is refused at the alias that crosses the
+//! line, before any copy is made. Document length and nesting depth are bounded for the same reason:
+//! the memory and stack a document can take must follow from limits, not from its author's goodwill.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::diagnostics::{Diagnostic, Location};
+
+/// Most nodes that aliases may add to one document, counting every node of every copy. Real manifests
+/// use a few anchors for repeated settings and stay in the hundreds; a billion laughs needs millions.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// Longest document accepted, in characters. Manifests are a few KiB (the largest files in this
+/// repository, the CRDs, are 14 KiB); 4 Mi leaves room for settings catalog policies with thousands of
+/// settings and still bounds what one document can cost.
+pub const MAX_DOCUMENT_CHARS: usize = 4 * 1024 * 1024;
+
+/// Deepest nesting of sequences and mappings accepted. Manifests nest about ten levels; the later
+/// stages (copying, deserializing, dropping values) recurse once per level, so unbounded nesting would
+/// overflow the stack instead of failing with a message.
+pub const MAX_DEPTH: usize = 128;
 
 /// Where a node is: its value, and its key when it is a mapping entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,18 +101,46 @@ pub struct YamlDocument {
 /// returned alongside them.
 pub fn parse_documents(file: &Arc<str>, text: &str) -> (Vec<YamlDocument>, Vec<Diagnostic>) {
     let mut builder = Builder::new(file.clone());
+    // Events are pulled one at a time rather than through `Parser::load`, which recurses once per
+    // nesting level and cannot be stopped: a refused document ends the stream at once.
     let mut parser = Parser::new_from_str(text);
-    if let Err(error) = parser.load(&mut builder, true) {
-        let mark = error.marker();
-        let location = Location { file: file.clone(), line: mark.line(), column: mark.col() + 1 };
-        builder.diagnostics.push(Diagnostic::error(format!("invalid YAML: {}", error.info())).at(Some(location)));
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, mark)) => {
+                if let Err(refusal) = builder.on_event(event, mark) {
+                    builder.diagnostics.push(refusal);
+                    break;
+                }
+            }
+            Err(error) => {
+                let mark = error.marker();
+                let location = Location { file: file.clone(), line: mark.line(), column: mark.col() + 1 };
+                let message = format!("invalid YAML: {}", error.info());
+                builder.diagnostics.push(Diagnostic::error(message).at(Some(location)));
+                break;
+            }
+        }
     }
     (builder.documents, builder.diagnostics)
 }
 
+/// A sequence or mapping being built. `first` is the document's node count when it opened, so that
+/// when it closes the difference is its size with every alias inside it expanded.
 enum Frame {
-    Sequence { items: Vec<Value>, path: String, anchor: usize },
-    Mapping { map: Map<String, Value>, path: String, anchor: usize, key: Option<(String, (usize, usize))> },
+    Sequence {
+        items: Vec<Value>,
+        path: String,
+        anchor: usize,
+        first: usize,
+    },
+    Mapping {
+        map: Map<String, Value>,
+        path: String,
+        anchor: usize,
+        first: usize,
+        key: Option<(String, (usize, usize))>,
+    },
 }
 
 struct Builder {
@@ -102,6 +151,15 @@ struct Builder {
     nodes: HashMap<String, NodePosition>,
     anchors: HashMap<usize, Value>,
     start: Option<(usize, usize)>,
+    /// Where the current document starts: character index, and line and column.
+    start_index: usize,
+    start_position: (usize, usize),
+    /// Nodes of the current document so far, aliases counted at their expanded size.
+    node_count: usize,
+    /// Nodes the current document's aliases have added so far.
+    alias_nodes: usize,
+    /// Expanded size of each anchored node, by anchor id.
+    anchor_sizes: HashMap<usize, usize>,
 }
 
 impl Builder {
@@ -114,6 +172,11 @@ impl Builder {
             nodes: HashMap::new(),
             anchors: HashMap::new(),
             start: None,
+            start_index: 0,
+            start_position: (1, 1),
+            node_count: 0,
+            alias_nodes: 0,
+            anchor_sizes: HashMap::new(),
         }
     }
 
@@ -142,9 +205,10 @@ impl Builder {
     }
 
     /// Attaches a finished node to its parent (or completes the document).
-    fn attach(&mut self, value: Value, anchor: usize) {
+    fn attach(&mut self, value: Value, anchor: usize, size: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, value.clone());
+            self.anchor_sizes.insert(anchor, size);
         }
         match self.stack.last_mut() {
             None => self.finish_document(value),
@@ -165,6 +229,7 @@ impl Builder {
     }
 
     fn scalar(&mut self, text: String, style: TScalarStyle, anchor: usize, tag: Option<Tag>, position: (usize, usize)) {
+        self.node_count += 1;
         // A scalar in key position becomes the pending key of its mapping.
         let location = self.location(position);
         if let Some(Frame::Mapping { map, key: key @ None, path, .. }) = self.stack.last_mut() {
@@ -184,30 +249,68 @@ impl Builder {
         }
         self.begin_node(position);
         let value = resolve_scalar(text, style, tag.as_ref());
-        self.attach(value, anchor);
+        self.attach(value, anchor, 1);
     }
-}
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, event: Event, mark: Marker) {
+    /// Counts the nodes an alias adds, refusing the document before the copy is made when they take
+    /// it past [`MAX_ALIAS_NODES`].
+    fn count_alias(&mut self, anchor: usize, position: (usize, usize)) -> Result<(), Diagnostic> {
+        let size = self.anchor_sizes.get(&anchor).copied().unwrap_or(1);
+        self.alias_nodes = self.alias_nodes.saturating_add(size);
+        self.node_count = self.node_count.saturating_add(size);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            let message = format!(
+                "aliases expand past {MAX_ALIAS_NODES} nodes in this document (this alias alone copies {size} nodes); \
+                 nested anchors and aliases that large are refused"
+            );
+            return Err(Diagnostic::error(message).at(Some(self.location(position))));
+        }
+        Ok(())
+    }
+
+    /// Receives one parser event; `Err` refuses the document (and ends the stream).
+    fn on_event(&mut self, event: Event, mark: Marker) -> Result<(), Diagnostic> {
         let position = (mark.line(), mark.col() + 1);
+        let document_length = mark.index().saturating_sub(self.start_index);
+        if document_length > MAX_DOCUMENT_CHARS && event != Event::DocumentStart {
+            let start = self.start_position;
+            let message = format!(
+                "this document is longer than {MAX_DOCUMENT_CHARS} characters ({} MiB), the most one manifest may be",
+                MAX_DOCUMENT_CHARS / (1024 * 1024)
+            );
+            return Err(Diagnostic::error(message).at(Some(self.location(start))));
+        }
         match event {
             Event::DocumentStart => {
                 self.stack.clear();
                 self.nodes.clear();
                 self.start = None;
+                self.start_index = mark.index();
+                // An implicit document's start event is marked at its first `:`; its line is what counts.
+                self.start_position = (position.0, 1);
+                self.node_count = 0;
+                self.alias_nodes = 0;
+                self.anchor_sizes.clear();
+                self.anchors.clear();
             }
             Event::Scalar(text, style, anchor, tag) => self.scalar(text, style, anchor, tag, position),
             Event::Alias(anchor) => {
+                self.count_alias(anchor, position)?;
                 let value = self.anchors.get(&anchor).cloned().unwrap_or(Value::Null);
                 if let Some(Frame::Mapping { key: key @ None, .. }) = self.stack.last_mut() {
                     *key = Some((value.as_str().unwrap_or_default().to_string(), position));
-                    return;
+                    return Ok(());
                 }
                 self.begin_node(position);
-                self.attach(value, 0);
+                self.attach(value, 0, 0);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    let message = format!("sequences and mappings nest deeper than {MAX_DEPTH} levels");
+                    return Err(Diagnostic::error(message).at(Some(self.location(position))));
+                }
+                let first = self.node_count;
+                self.node_count += 1;
                 let is_mapping = matches!(event, Event::MappingStart(..));
                 let path = match self.begin_node(position) {
                     Some(path) => path,
@@ -218,21 +321,23 @@ impl MarkedEventReceiver for Builder {
                     }
                 };
                 self.stack.push(if is_mapping {
-                    Frame::Mapping { map: Map::new(), path, anchor, key: None }
+                    Frame::Mapping { map: Map::new(), path, anchor, first, key: None }
                 } else {
-                    Frame::Sequence { items: Vec::new(), path, anchor }
+                    Frame::Sequence { items: Vec::new(), path, anchor, first }
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (value, anchor) = match self.stack.pop() {
-                    Some(Frame::Sequence { items, anchor, .. }) => (Value::Array(items), anchor),
-                    Some(Frame::Mapping { map, anchor, .. }) => (Value::Object(map), anchor),
-                    None => return,
+                let (value, anchor, first) = match self.stack.pop() {
+                    Some(Frame::Sequence { items, anchor, first, .. }) => (Value::Array(items), anchor, first),
+                    Some(Frame::Mapping { map, anchor, first, .. }) => (Value::Object(map), anchor, first),
+                    None => return Ok(()),
                 };
-                self.attach(value, anchor);
+                let size = self.node_count - first;
+                self.attach(value, anchor, size);
             }
             Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
+        Ok(())
     }
 }
 
@@ -356,5 +461,73 @@ mod tests {
             docs[0].value,
             serde_json::json!([31, 15, -3, 4, 1000.0, 0.5, "on", "true", 12345678901234567890u64, "1.2.3"])
         );
+    }
+
+    /// Nine levels of ten aliases: 10⁹ nodes if expanded. Expanding even a tenth of it would take
+    /// gigabytes and minutes; refusing it must take neither.
+    fn billion_laughs() -> String {
+        let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (previous, name) in
+            ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            let aliases = vec![format!("*{previous}"); 10].join(", ");
+            text.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn a_billion_laughs_is_refused_at_the_alias_that_crosses_the_limit() {
+        let started = std::time::Instant::now();
+        let (docs, diags) = parse(&billion_laughs());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert!(docs.is_empty(), "the document is not kept");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        // Levels b, c and d add 110 + 1 110 + 11 110 nodes; the eighth alias of level e (11 111 nodes
+        // each) is the first past 100 000.
+        let location = diags[0].location.as_ref().map(|l| (l.line, l.column));
+        assert_eq!(location, Some((5, 36)));
+        assert!(diags[0].message.contains("aliases expand past 100000 nodes"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn aliases_within_the_limit_expand() {
+        // 50 copies of a 1 001-node list: about half the limit.
+        let items = vec!["x"; 1000].join(", ");
+        let aliases = vec!["*big"; 50].join(", ");
+        let (docs, diags) = parse(&format!("big: &big [{items}]\ncopies: [{aliases}]\n"));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(docs[0].value["copies"].as_array().map(Vec::len), Some(50));
+        assert_eq!(docs[0].value["copies"][49].as_array().map(Vec::len), Some(1000));
+    }
+
+    #[test]
+    fn the_alias_budget_is_per_document() {
+        let items = vec!["x"; 1000].join(", ");
+        let aliases = vec!["*big"; 60].join(", ");
+        let document = format!("big: &big [{items}]\ncopies: [{aliases}]\n");
+        let (docs, diags) = parse(&format!("---\n{document}---\n{document}"));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let (docs, diags) = parse(&"- ".repeat(100_000));
+        assert!(docs.is_empty());
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.contains("nest deeper than 128 levels"), "{}", diags[0].message);
+        let (_, diags) = parse(&format!("{}1{}", "[".repeat(100), "]".repeat(100)));
+        assert!(diags.is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn an_overlong_document_is_refused_and_earlier_ones_kept() {
+        let long = "x".repeat(MAX_DOCUMENT_CHARS + 1);
+        let (docs, diags) = parse(&format!("a: 1\n---\nb: {long}\n"));
+        assert_eq!(docs.len(), 1);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].location.as_ref().map(|l| l.line), Some(2), "the `---` that opens it");
+        assert!(diags[0].message.contains("longer than 4194304 characters"), "{}", diags[0].message);
     }
 }

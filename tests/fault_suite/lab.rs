@@ -1,39 +1,27 @@
 //! A `tenantctl lab serve` process, its control endpoints, and `tenantctl` commands pointed at it.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
+
+#[path = "../support/lab_process.rs"]
+mod lab_process;
+
+use lab_process::LabChild;
 
 /// The lab in a process of its own, so that killing an apply never touches it.
 pub struct ServedLab {
     pub url: String,
     state: PathBuf,
-    child: Child,
-}
-
-impl Drop for ServedLab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: LabChild,
 }
 
 impl ServedLab {
     pub fn serve(state: &Path, knobs: &[String]) -> ServedLab {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-            .args(["lab", "serve", "--state"])
-            .arg(state)
-            .args(knobs)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("lab serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("the lab's URL");
-        ServedLab { url: line.trim().to_string(), state: state.to_path_buf(), child }
+        let process = LabChild::serve(state, knobs);
+        ServedLab { url: process.url.clone(), state: state.to_path_buf(), _process: process }
     }
 
     /// `tenantctl ARGS -f <state>/manifests`, signed in with the lab's app, quiet.

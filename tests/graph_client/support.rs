@@ -1,8 +1,6 @@
 //! A `tenantctl lab serve` process over a state directory, and clients configured for it.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -10,6 +8,11 @@ use tempfile::TempDir;
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget};
 use tenantctl::util::secret::Secret;
 use tenantctl::wire::ConfigurationPolicy;
+
+#[path = "../support/lab_process.rs"]
+mod lab_process;
+
+use lab_process::LabChild;
 
 /// The lab's app secret in these tests: it must never show up in any output.
 pub const CANARY: &str = "canary-7f3a9c2e-secret";
@@ -21,16 +24,10 @@ pub const TENANT_UNCONSENTED: &str = "cccccccc-0000-4000-8000-000000000003";
 
 pub struct Lab {
     pub url: String,
+    // Declared before the directory: fields drop in order, so the lab stops before its state goes.
+    process: LabChild,
     /// Kept so the state directory lives as long as the lab.
     _dir: TempDir,
-    child: Child,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A state directory with two consenting tenants, one that did not consent, and groups.
@@ -64,35 +61,15 @@ pub fn write(root: &Path, relative: &str, value: &Value) {
 }
 
 impl Lab {
-    /// Starts `tenantctl lab serve` on a free port and reads its URL from the first line.
+    /// Starts `tenantctl lab serve` on a port the OS picks.
     pub fn serve(dir: TempDir, args: &[&str]) -> Lab {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-            .args(["lab", "serve", "--state"])
-            .arg(dir.path())
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("lab serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("first line");
-        let url = line.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "first line is the URL: {url:?}");
-        Lab { url, _dir: dir, child }
+        let process = LabChild::serve(dir.path(), args);
+        Lab { url: process.url.clone(), process, _dir: dir }
     }
 
     /// Everything the lab process printed (it is stopped first).
-    pub fn output(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let mut text = String::new();
-        if let Some(mut out) = self.child.stdout.take() {
-            let _ = out.read_to_string(&mut text);
-        }
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = err.read_to_string(&mut text);
-        }
-        text
+    pub fn output(self) -> String {
+        self.process.output()
     }
 
     pub fn client_with(&self, secret: &str, tune: impl FnOnce(&mut GraphConfig)) -> GraphClient {

@@ -1,10 +1,12 @@
 //! `tenantctl lab init` and `tenantctl lab serve` as a user runs them.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
+
+use super::support::eventually::eventually;
+use super::support::lab_process::LabChild;
 
 fn tenantctl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tenantctl"))
@@ -24,34 +26,18 @@ async fn serve_prints_its_url_first_and_stops_on_sigterm() {
     assert_eq!(summary.lines().count(), 1);
     assert!(summary.starts_with("Generated 2 tenants"), "{summary}");
 
-    let mut child = tenantctl()
-        .args(["lab", "serve", "--state"])
-        .arg(dir.path())
-        .args(["--page-size", "2", "--fault-5xx", "0", "--retry-after", "never", "--seed", "3"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("first line");
-    let url = first_line.trim().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let mut lab =
+        LabChild::serve(dir.path(), &["--page-size", "2", "--fault-5xx", "0", "--retry-after", "never", "--seed", "3"]);
+    let url = lab.url.clone();
 
     let config: Value =
         reqwest::get(format!("{url}/_lab/config")).await.expect("lab answers").json().await.expect("JSON");
     assert_eq!((config["pageSize"].as_u64(), config["retryAfter"].as_str()), (Some(2), Some("never")));
     assert_eq!(config["writeBudget"]["writes"], 100, "Intune's budget by default");
 
-    let terminated = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    let terminated = Command::new("kill").args(["-TERM", &lab.id().to_string()]).status().expect("kill runs");
     assert!(terminated.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the lab did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = eventually(Duration::from_secs(10), "the lab to stop on SIGTERM", || lab.try_wait());
     assert!(status.success(), "{status}");
 }
 

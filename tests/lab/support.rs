@@ -8,6 +8,11 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tenantctl::lab::{InitOptions, LabApp, LabOptions, LabServer, default_addr, init, read_lab_credentials};
 
+#[path = "../support/eventually.rs"]
+pub mod eventually;
+#[path = "../support/lab_process.rs"]
+pub mod lab_process;
+
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 pub struct TestLab {

@@ -1,11 +1,12 @@
 //! Receivers for notification tests: a real SMTP server (aiosmtpd from PyPI, installed by
-//! `tests/smtp/setup.sh`) delivering into a maildir, and a webhook receiver on loopback.
+//! `tests/smtp/setup.sh`, started by `tests/smtp/serve.py`) delivering into a maildir, and a webhook
+//! receiver on loopback. Both listen on ports the kernel picks while they hold them.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -15,7 +16,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `python -m aiosmtpd` delivering into a maildir.
+/// aiosmtpd delivering into a maildir.
 pub struct SmtpServer {
     child: Child,
     pub port: u16,
@@ -34,20 +35,23 @@ impl SmtpServer {
         let setup = Command::new("bash").arg(root().join("tests/smtp/setup.sh")).output().expect("setup.sh runs");
         assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
         let python = String::from_utf8_lossy(&setup.stdout).trim().to_string();
-        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let maildir = dir.join("maildir");
-        let child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        let mut child = Command::new(python)
+            .arg(root().join("tests/smtp/serve.py"))
             .arg(&maildir)
-            .stdout(Stdio::null())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("aiosmtpd starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the SMTP server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        // The first line is the port, printed once the server listens.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the SMTP port");
+        let Ok(port) = line.trim().parse() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the SMTP server did not print its port (got {line:?}); run tests/smtp/serve.py by hand to see why");
+        };
         SmtpServer { child, port, maildir }
     }
 

@@ -1,12 +1,16 @@
 //! Running `tenantctl` against a copy of the Contoso lab seed, and reading what the lab stored.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 use tempfile::TempDir;
+
+#[path = "../support/lab_process.rs"]
+mod lab_process;
+
+use lab_process::LabChild;
 
 pub const FABRIKAM_EMEA: &str = "4f1c2a0e-6b7d-4c3e-9a21-1d5e8f0b7a11";
 pub const NORTHWIND_US: &str = "c2e8a4f6-1b39-4d7e-a5c0-9e3b6d1f2a44";
@@ -99,29 +103,13 @@ pub fn markers(state: &Path, tenant: &str) -> BTreeMap<String, usize> {
 /// A `tenantctl lab serve` process (for fault knobs the in-process `--lab` does not take).
 pub struct LabProcess {
     pub url: String,
-    child: Child,
-}
-
-impl Drop for LabProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: LabChild,
 }
 
 impl LabProcess {
     pub fn serve(state: &Path, knobs: &[&str]) -> LabProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-            .args(["lab", "serve", "--state"])
-            .arg(state)
-            .args(knobs)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("lab serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("url");
-        LabProcess { url: line.trim().to_string(), child }
+        let process = LabChild::serve(state, knobs);
+        LabProcess { url: process.url.clone(), _process: process }
     }
 
     /// `tenantctl ARGS` pointed at this lab with the seed's app credentials.
