@@ -2,9 +2,8 @@
 //! events, writes made, when to look again — from what was observed, planned and applied. Pure, and
 //! unit-tested without a cluster or a tenant.
 
-use kube::runtime::events::EventType;
-
 use super::conditions::Verdict;
+use super::writes::Note;
 use crate::engine::apply::TenantOutcome;
 use crate::engine::managed::{LiveTenant, Managed, Policies};
 use crate::engine::plan::{Action, Change, TenantPlan};
@@ -42,25 +41,6 @@ pub struct Conditions {
 impl Conditions {
     pub fn into_vec(self) -> Vec<Verdict> {
         vec![self.ready, self.synced, self.drifted, self.conflict]
-    }
-}
-
-/// One event to publish on the Tenant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Note {
-    pub type_: EventType,
-    /// Stable reason: `Created`, `Updated`, `Adopted`, `Deleted`, `Drifted`, or a problem's category.
-    pub reason: &'static str,
-    pub note: String,
-}
-
-impl Note {
-    fn normal(reason: &'static str, note: String) -> Note {
-        Note { type_: EventType::Normal, reason, note }
-    }
-
-    fn warning(reason: &'static str, note: String) -> Note {
-        Note { type_: EventType::Warning, reason, note }
     }
 }
 

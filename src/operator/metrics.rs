@@ -100,6 +100,12 @@ impl Metrics {
         self.durations.get_or_create(&ControllerLabels { controller: controller.into() }).observe(seconds);
     }
 
+    /// A guard that records a reconcile's duration and result when dropped, however the reconcile
+    /// ends (one cancelled or that panicked counts as an error unless [`ReconcileTimer::succeeded`]).
+    pub fn timer<'a>(&'a self, controller: &'static str) -> ReconcileTimer<'a> {
+        ReconcileTimer { metrics: self, controller, started: std::time::Instant::now(), ok: false }
+    }
+
     pub fn error(&self, category: &str) {
         self.errors.get_or_create(&CategoryLabels { category: category.into() }).inc();
     }
@@ -128,5 +134,27 @@ impl Metrics {
         // Writing to a String cannot fail; an empty page is the worst case.
         let _ = encode(&mut text, &self.registry);
         text
+    }
+}
+
+/// See [`Metrics::timer`].
+pub struct ReconcileTimer<'a> {
+    metrics: &'a Metrics,
+    controller: &'static str,
+    started: std::time::Instant,
+    ok: bool,
+}
+
+impl ReconcileTimer<'_> {
+    /// Marks the reconcile as successful (or not).
+    pub fn succeeded(&mut self, ok: bool) {
+        self.ok = ok;
+    }
+}
+
+impl Drop for ReconcileTimer<'_> {
+    fn drop(&mut self) {
+        let result = if self.ok { "success" } else { "error" };
+        self.metrics.reconciled(self.controller, result, self.started.elapsed().as_secs_f64());
     }
 }

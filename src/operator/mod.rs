@@ -16,6 +16,7 @@ mod profile_controller;
 mod tenant_controller;
 mod tenant_sync;
 mod watch;
+mod writes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

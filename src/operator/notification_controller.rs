@@ -8,17 +8,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Secret as KubeSecret;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 use kube::{Api, Resource, ResourceExt};
 
-use super::FIELD_MANAGER;
 use super::conclude::READY;
 use super::context::namespace_of;
 use super::metrics::Metrics;
 use super::tenant_controller::ReconcileError;
+use super::writes::{Note, apply_status, publish};
 use crate::model::notification::{SecretValue, Trigger};
 use crate::model::select::selector_matches;
 use crate::model::status::{PolicySyncState, TenantStatus};
@@ -83,10 +82,9 @@ pub async fn reconcile(
     policy: Arc<NotificationPolicy>,
     ctx: Arc<NotificationContext>,
 ) -> Result<Action, ReconcileError> {
-    let started = Instant::now();
+    let mut timer = ctx.metrics.timer("notification");
     let result = deliver(&policy, &ctx).await;
-    let outcome = if result.is_ok() { "success" } else { "error" };
-    ctx.metrics.reconciled("notification", outcome, started.elapsed().as_secs_f64());
+    timer.succeeded(result.is_ok());
     result
 }
 
@@ -149,32 +147,25 @@ async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Resu
     };
     let name = format!("{namespace}/{}", policy.name_any());
     let status = notify(&name, spec, &findings, &previous, &lookup).await;
-    let api: Api<NotificationPolicy> = Api::namespaced(ctx.kube.clone(), &namespace);
-    let patch = serde_json::json!({
-        "apiVersion": NotificationPolicy::api_version(&()),
-        "kind": NotificationPolicy::kind(&()),
-        "status": status,
-    });
-    api.patch_status(&policy.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    apply_status(&ctx.kube, policy, &status).await?;
     let mut failed = false;
+    let mut notes = Vec::new();
     for (target, after) in [("email", &status.email), ("webhook", &status.webhook)] {
         let Some(after) = after else { continue };
-        let (type_, reason, note) = match &after.last_error {
+        let note = match &after.last_error {
             Some(error) => {
                 failed = true;
-                (EventType::Warning, "NotificationFailed", format!("{target}: {error}"))
+                Note::warning("NotificationFailed", format!("{target}: {error}"))
             }
             None if Some(after) != previous_of(&previous, target) => {
-                (EventType::Normal, "Notified", format!("{target}: {}", findings.summary()))
+                Note::normal("Notified", format!("{target}: {}", findings.summary()))
             }
             None => continue,
         };
-        tracing::info!(notification_policy = %name, target, reason, "notification");
-        let event = Event { type_, reason: reason.into(), note: Some(note), action: "Notify".into(), secondary: None };
-        if let Err(error) = ctx.recorder.publish(&event, &policy.object_ref(&())).await {
-            tracing::warn!(%error, "cannot publish an event");
-        }
+        tracing::info!(notification_policy = %name, target, reason = note.reason, "notification");
+        notes.push(note);
     }
+    publish(&ctx.recorder, policy, "Notify", &notes).await;
     // A failed delivery is tried again soon; a delivered one waits for the findings to move.
     Ok(if failed { Action::requeue(Duration::from_secs(30)) } else { Action::await_change() })
 }

@@ -2,20 +2,18 @@
 //! (matched, in sync, drifted, failed) from their Tenant statuses. It never talks to Graph.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
-use kube::{Api, Resource, ResourceExt};
+use kube::{Resource, ResourceExt};
 
-use super::FIELD_MANAGER;
 use super::conclude::READY;
 use super::conditions::{Verdict, merge};
 use super::context::namespace_of;
 use super::metrics::Metrics;
 use super::tenant_controller::ReconcileError;
+use super::writes::apply_status;
 use crate::model::select::profile_selects;
 use crate::model::status::{DistributionProfileStatus, PolicySyncState, TenantStatus};
 use crate::model::{DistributionProfile, Tenant};
@@ -56,10 +54,9 @@ pub fn standing(status: Option<&TenantStatus>, profile: &str) -> Standing {
 }
 
 pub async fn reconcile(profile: Arc<DistributionProfile>, ctx: Arc<ProfileContext>) -> Result<Action, ReconcileError> {
-    let started = Instant::now();
+    let mut timer = ctx.metrics.timer("profile");
     let result = aggregate(&profile, &ctx).await;
-    let outcome = if result.is_ok() { "success" } else { "error" };
-    ctx.metrics.reconciled("profile", outcome, started.elapsed().as_secs_f64());
+    timer.succeeded(result.is_ok());
     result.map(|()| Action::await_change())
 }
 
@@ -108,13 +105,7 @@ async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Resul
         // Nothing moved: no write, no new resourceVersion.
         return Ok(());
     }
-    let patch = serde_json::json!({
-        "apiVersion": DistributionProfile::api_version(&()),
-        "kind": DistributionProfile::kind(&()),
-        "status": status,
-    });
-    let api: Api<DistributionProfile> = Api::namespaced(ctx.kube.clone(), &namespace);
-    api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    apply_status(&ctx.kube, profile, &status).await?;
     Ok(())
 }
 

@@ -1,21 +1,20 @@
 //! The Tenant controller: finalizer, reconcile, status by server-side apply, events, requeue.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::{Api, Resource, ResourceExt};
 use tracing::Instrument;
 
 use super::FIELD_MANAGER;
-use super::conclude::{Next, Note, Report};
+use super::conclude::{Next, Report};
 use super::conditions::merge;
 use super::context::{Context, namespace_of};
 use super::credentials::{CredentialError, refresh};
 use super::tenant_sync::sync;
+use super::writes::{Note, apply_status, publish};
 use crate::engine::apply::apply_tenant;
 use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
 use crate::engine::observe::observe_tenant;
@@ -50,7 +49,7 @@ fn key(tenant: &Tenant) -> String {
 
 pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let span = tracing::info_span!("reconcile", tenant = %key(&tenant));
-    let mut timer = ReconcileTimer { ctx: &ctx, started: Instant::now(), ok: false };
+    let mut timer = ctx.metrics.timer("tenant");
     let result = async {
         match tenant.meta().deletion_timestamp {
             Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await {
@@ -66,24 +65,9 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     }
     .instrument(span)
     .await;
-    timer.ok = result.is_ok();
+    ctx.metrics.graph_counts(ctx.graph.counts());
+    timer.succeeded(result.is_ok());
     result
-}
-
-/// Records a reconcile's duration and outcome when it ends, however it ends (a cancelled reconcile
-/// counts as an error).
-struct ReconcileTimer<'a> {
-    ctx: &'a Context,
-    started: Instant,
-    ok: bool,
-}
-
-impl Drop for ReconcileTimer<'_> {
-    fn drop(&mut self) {
-        self.ctx.metrics.graph_counts(self.ctx.graph.counts());
-        let outcome = if self.ok { "success" } else { "error" };
-        self.ctx.metrics.reconciled("tenant", outcome, self.started.elapsed().as_secs_f64());
-    }
 }
 
 fn has_finalizer(tenant: &Tenant) -> bool {
@@ -123,7 +107,7 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, Reconc
     }
     let report = sync(ctx, tenant).await;
     write_status(ctx, tenant, &report).await?;
-    publish(ctx, tenant, &report.events).await;
+    publish(&ctx.recorder, tenant, "Reconcile", &report.events).await;
     ctx.metrics.wrote("create", report.writes.created);
     ctx.metrics.wrote("update", report.writes.updated);
     ctx.metrics.wrote("delete", report.writes.deleted);
@@ -167,30 +151,7 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
         last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time },
         incidents: report.incidents.clone().or(previous.incidents),
     };
-    let patch = serde_json::json!({
-        "apiVersion": Tenant::api_version(&()),
-        "kind": Tenant::kind(&()),
-        "status": status,
-    });
-    let api: Api<Tenant> = Api::namespaced(ctx.kube.clone(), &namespace_of(tenant));
-    api.patch_status(&tenant.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
-    Ok(())
-}
-
-async fn publish(ctx: &Context, tenant: &Tenant, events: &[Note]) {
-    let reference = tenant.object_ref(&());
-    for Note { type_, reason, note } in events {
-        let event = Event {
-            type_: *type_,
-            reason: (*reason).to_string(),
-            note: Some(note.chars().take(1000).collect()),
-            action: "Reconcile".into(),
-            secondary: None,
-        };
-        if let Err(error) = ctx.recorder.publish(&event, &reference).await {
-            tracing::warn!(tenant = %key(tenant), %error, "cannot publish an event");
-        }
-    }
+    apply_status(&ctx.kube, tenant, &status).await
 }
 
 /// Carries out the deletion policy of a deleted Tenant: `Orphan` leaves its policies in place,
@@ -205,7 +166,7 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
     let others = ctx.same_tenant_id(tenant);
     if !others.is_empty() {
         let note = format!("policies kept: the tenant is still declared by {}", others.join(", "));
-        publish(ctx, tenant, &[Note { type_: EventType::Normal, reason: "Orphaned", note }]).await;
+        publish(&ctx.recorder, tenant, "Delete", &[Note::normal("Orphaned", note)]).await;
         return Ok(Action::await_change());
     }
     refresh(ctx, tenant).await.map_err(|e| match e {
@@ -236,12 +197,11 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
     if !outcome.errors.is_empty() {
         let errors: Vec<String> = outcome.errors.iter().map(ToString::to_string).collect();
         let message = format!("deleting the tenant's policies: {}", errors.join("; "));
-        publish(ctx, tenant, &[Note { type_: EventType::Warning, reason: "DeleteFailed", note: message.clone() }])
-            .await;
+        publish(&ctx.recorder, tenant, "Delete", &[Note::warning("DeleteFailed", message.clone())]).await;
         return Err(ReconcileError::Cleanup(message));
     }
     let note = format!("deleted {} tenantctl-owned policies (deletionPolicy Delete)", outcome.deleted);
     tracing::info!(tenant = %key, deleted = outcome.deleted, "deleted the tenant's policies");
-    publish(ctx, tenant, &[Note { type_: EventType::Normal, reason: "Deleted", note }]).await;
+    publish(&ctx.recorder, tenant, "Delete", &[Note::normal("Deleted", note)]).await;
     Ok(Action::await_change())
 }
