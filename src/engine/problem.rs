@@ -28,6 +28,19 @@ pub enum Category {
 }
 
 impl Category {
+    /// The Kubernetes Event reason: `UnresolvedGroup`, `WriteFailed`, …
+    pub fn reason(self) -> &'static str {
+        match self {
+            Category::Unreadable => "Unreadable",
+            Category::NotObserved => "NotObserved",
+            Category::UnresolvedGroup => "UnresolvedGroup",
+            Category::AmbiguousAdoption => "AmbiguousAdoption",
+            Category::MassDeleteRefused => "MassDeleteRefused",
+            Category::Stale => "Stale",
+            Category::WriteFailed => "WriteFailed",
+        }
+    }
+
     /// The stable name: metric label, Event reason suffix, JSON value.
     pub fn as_str(self) -> &'static str {
         match self {

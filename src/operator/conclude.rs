@@ -62,7 +62,7 @@ pub struct Report {
     pub events: Vec<Note>,
     pub writes: Writes,
     pub next: Next,
-    /// Error category for metrics, when the reconcile failed.
+    /// Error category for metrics, when the reconcile failed: a problem's category, or what stopped it.
     pub failure: Option<&'static str>,
     /// Active high-severity incidents, when a NotificationPolicy wants them and they could be read.
     pub incidents: Option<Vec<IncidentSummary>>,
@@ -145,8 +145,8 @@ pub fn conclude(
     let failures: Vec<&Problem> =
         outcome.map(|o| o.errors.iter()).into_iter().flatten().chain(&plan.problems).collect();
     let failed_text = failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-    for problem in plan.problems.iter() {
-        events.push(Note::warning("SyncFailed", problem.to_string()));
+    for problem in &plan.problems {
+        events.push(Note::warning(problem.category.reason(), problem.to_string()));
     }
     if !drifted.is_empty() {
         events.push(Note::warning("Drifted", format!("audit mode, not written: {}", drifted.join(", "))));
@@ -180,7 +180,7 @@ pub fn conclude(
         events,
         writes,
         next: if clean { Next::Resync } else { Next::Backoff },
-        failure: if clean { None } else { Some("graph_write") },
+        failure: failures.first().map(|problem| problem.category.as_str()),
         incidents: None,
     }
 }
@@ -335,7 +335,7 @@ spec: {{tenants: [t1], policies: [{{kind: FirewallPolicy, name: fw}}], roles: [s
         assert_eq!(report.policies[0].state, PolicySyncState::Failed);
         assert_eq!(report.policies[0].message.as_deref(), Some("FirewallPolicy/fw: Service unavailable"));
         assert_eq!((report.conditions.ready.status, report.conditions.ready.reason), ("False", "SyncFailed"));
-        assert_eq!((report.next, report.failure), (Next::Backoff, Some("graph_write")));
+        assert_eq!((report.next, report.failure), (Next::Backoff, Some("writeFailed")));
         let reasons = reasons(&report);
         assert!(
             reasons.contains(&("WriteFailed", "FirewallPolicy/fw: Service unavailable".to_string())),
