@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tenantctl::engine::apply::apply;
+use tenantctl::engine::apply::{Interrupt, apply};
 use tenantctl::engine::diff::PlanOptions;
 use tenantctl::engine::observe::observe_and_plan;
 use tenantctl::engine::plan::TenantPlan;
@@ -186,8 +186,15 @@ fn main() {
             json!({"updates": changes.summary.update, "creates": changes.summary.create}),
         );
 
-        let outcomes =
-            apply(|t: &TenantPlan| graph.tenant(&t.tenant_id), &changes, s.concurrency, false, &|_| {}).await;
+        let outcomes = apply(
+            |t: &TenantPlan| graph.tenant(&t.tenant_id),
+            &changes,
+            s.concurrency,
+            false,
+            &Interrupt::default(),
+            &|_| {},
+        )
+        .await;
         assert!(outcomes.iter().all(|o| o.errors.is_empty()), "apply errors");
         drop(changes);
 
@@ -250,8 +257,15 @@ fn main() {
         let before = graph_calls(&lab);
         let counts = graph.counts();
         let started = Instant::now();
-        let outcomes =
-            apply(|t: &TenantPlan| graph.tenant(&t.tenant_id), &creates, s.concurrency, false, &|_| {}).await;
+        let outcomes = apply(
+            |t: &TenantPlan| graph.tenant(&t.tenant_id),
+            &creates,
+            s.concurrency,
+            false,
+            &Interrupt::default(),
+            &|_| {},
+        )
+        .await;
         let wall = started.elapsed().as_secs_f64();
         let created: usize = outcomes.iter().map(|o| o.created).sum();
         let throttled = graph.counts().throttled - counts.throttled;

@@ -99,3 +99,83 @@ fn schema_writes_one_file_per_kind_and_an_index() {
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     assert_eq!(schema["properties"]["kind"]["const"], "AttackSurfaceReductionPolicy");
 }
+
+#[test]
+fn a_mistyped_flag_is_an_error_that_exits_1_not_the_changes_code() {
+    let output = tenantctl(&["plan", "-f", "examples/contoso", "--detailed-exitcode", "--tennant", "x"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unexpected argument '--tennant'") && stderr.contains("'--tenant'"), "{stderr}");
+    let help = tenantctl(&["plan", "--help"]);
+    assert_eq!(help.status.code(), Some(0), "help is not an error");
+}
+
+#[test]
+fn mistyped_fields_and_names_get_a_did_you_mean() {
+    let output = tenantctl(&["validate", "-f", "tests/bad/12-unknown-spec-field.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown field `tenantID` (did you mean `tenantId`?)"), "{stderr}");
+    let output = tenantctl(&[
+        "plan",
+        "--lab",
+        "--lab-state",
+        "/nonexistent",
+        "-f",
+        "examples/contoso",
+        "--tenant",
+        "northwind-su",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no such tenant in the manifests (did you mean `northwind-us`?)"), "{stderr}");
+}
+
+#[test]
+fn colors_follow_no_color_and_clicolor_force() {
+    let plan = |env: &[(&str, &str)]| {
+        let state = tempfile::tempdir().expect("tempdir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+        command.args(["plan", "--lab", "--lab-state"]).arg(state.path().join("lab")).args(["-f", "examples/contoso"]);
+        command.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        String::from_utf8_lossy(&command.output().expect("run").stdout).into_owned()
+    };
+    assert!(plan(&[("CLICOLOR_FORCE", "1")]).contains("\x1b["), "forced colors when piped");
+    assert!(!plan(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'), "NO_COLOR wins");
+    assert!(!plan(&[]).contains('\x1b'), "plain when piped");
+}
+
+#[test]
+fn a_piped_answer_confirms_an_apply_and_the_prompt_goes_to_standard_error() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let run = |answer: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+            .args(["apply", "--lab", "--lab-state"])
+            .arg(state.path().join("lab"))
+            .args(["-f", "examples/contoso", "--tenant", "northwind-us"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().expect("stdin").write_all(answer.as_bytes()).expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let no = run("no\n");
+    assert_eq!(no.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&no.stderr).contains("Only 'yes' will be accepted"));
+    assert!(!String::from_utf8_lossy(&no.stdout).contains("Only 'yes'"), "the prompt is not on standard output");
+    assert!(String::from_utf8_lossy(&no.stdout).contains("Apply cancelled; nothing was written."));
+    let yes = run("yes\n");
+    assert_eq!(yes.status.code(), Some(0), "{}", String::from_utf8_lossy(&yes.stderr));
+    assert!(
+        String::from_utf8_lossy(&yes.stdout)
+            .contains("Apply complete: 1 created, 0 updated, 0 deleted across 1 tenant.")
+    );
+    let nothing = run("");
+    assert!(String::from_utf8_lossy(&nothing.stdout).contains("Nothing to apply."), "converged");
+}

@@ -5,7 +5,7 @@
 #[path = "fault_suite/mod.rs"]
 mod fault_suite;
 
-use fault_suite::{Figures, Size, apply_duration, apply_under_faults, kill_during_apply};
+use fault_suite::{Figures, Size, apply_duration, apply_under_faults, concurrent_applies, kill_during_apply};
 
 const SIZE: Size = Size { tenants: 5, policies: 5, concurrency: 8, latency_ms: 0 };
 
@@ -35,6 +35,16 @@ fn applies_killed_at_random_moments_are_finished_by_rerunning() {
     let window = apply_duration(&size);
     for trial in 1..=3 {
         let figures = kill_during_apply(&size, trial, window);
+        assert_clean(&figures, &size);
+    }
+}
+
+#[test]
+fn concurrent_applies_leave_no_duplicate_after_the_next_apply() {
+    // Latency keeps the writers' creates in flight together.
+    let size = Size { latency_ms: 20, ..SIZE };
+    for seed in 1..=2 {
+        let figures = concurrent_applies(&size, 3, seed);
         assert_clean(&figures, &size);
     }
 }

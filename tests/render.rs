@@ -11,7 +11,7 @@ use tenantctl::engine::plan::Plan;
 use tenantctl::engine::resolve::validate_and_resolve;
 use tenantctl::engine::resolve::{DesiredPolicy, DesiredState};
 use tenantctl::manifest::load::{Input, load_inputs};
-use tenantctl::render::{self, Style};
+use tenantctl::render::{self, Heading, Style};
 use tenantctl::wire::common::Group;
 use tenantctl::wire::{ChoiceValue, ConfigurationPolicy, PolicyAssignment, SettingInstance};
 
@@ -92,7 +92,7 @@ fn contoso_plan() -> Plan {
 #[test]
 fn human_view() {
     let mut out = Vec::new();
-    render::human::render(&contoso_plan(), Style::PLAIN, &mut out).expect("render");
+    render::human::render(&contoso_plan(), Heading::Plan, Style::PLAIN, &mut out).expect("render");
     insta::assert_snapshot!(String::from_utf8(out).expect("utf-8"));
 }
 
@@ -113,6 +113,6 @@ fn json_document() {
 #[test]
 fn markdown_comment() {
     let mut out = Vec::new();
-    render::markdown::render(&contoso_plan(), &mut out).expect("render");
+    render::markdown::render(&contoso_plan(), Heading::Plan, &mut out).expect("render");
     insta::assert_snapshot!(String::from_utf8(out).expect("utf-8"));
 }

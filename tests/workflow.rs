@@ -1,6 +1,8 @@
 //! The main job end to end: the real binary plans, applies, detects drift and exports against the lab
 //! over HTTP, with `examples/contoso` and its lab seed. The cases live in `tests/workflow/`.
 
+#[path = "support/eventually.rs"]
+mod eventually;
 #[path = "workflow/support.rs"]
 mod support;
 
@@ -10,6 +12,8 @@ mod converge;
 mod credentials;
 #[path = "workflow/faults.rs"]
 mod faults;
+#[path = "workflow/interrupt.rs"]
+mod interrupt;
 #[path = "workflow/roles.rs"]
 mod roles;
 #[path = "workflow/safety.rs"]

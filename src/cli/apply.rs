@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -9,10 +10,11 @@ use clap::Args;
 use super::connect::{GraphArgs, TenantCredentials, connect};
 use super::pipeline::{prepare, progress, runtime};
 use super::plan::{OutputFormat, PlanChoices, Selection, plan_connected, render_plan};
-use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
-use crate::engine::apply::{Skipped, TenantOutcome, apply};
+use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL};
+use crate::engine::apply::{Interrupt, Skipped, TenantOutcome, apply};
 use crate::engine::plan::{FORMAT_VERSION, Plan, TenantPlan};
 use crate::graph::client::GraphClient;
+use crate::util::plural;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -54,7 +56,7 @@ fn apply_manifests(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -
         render_plan(&planned.plan, OutputFormat::Human, out)?;
         let result = match nothing_to_apply(&planned.plan, out)? {
             Some(code) => Ok(code),
-            None if !args.auto_approve && !tokio::task::block_in_place(|| confirm(&planned.plan, out))? => {
+            None if !args.auto_approve && !tokio::task::block_in_place(|| confirm(&planned.plan, err))? => {
                 writeln!(out, "Apply cancelled; nothing was written.")?;
                 Ok(EXIT_ERROR)
             }
@@ -82,9 +84,9 @@ fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Re
             .map(|t| TenantCredentials { name: &t.name, tenant_id: &t.tenant_id, credentials: t.credentials.as_ref() })
             .collect();
         let connection = connect(&args.graph, &tenants, None).await?;
-        let outcomes = apply_with(&connection.client, plan, args.graph.concurrency, true).await;
+        let applied = apply_with(&connection.client, plan, args.graph.concurrency, true).await;
         connection.close().await;
-        report(&outcomes, out)
+        report(&applied, out)
     })
 }
 
@@ -104,12 +106,46 @@ fn nothing_to_apply(plan: &Plan, out: &mut dyn Write) -> anyhow::Result<Option<u
     }))
 }
 
-async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved: bool) -> Vec<TenantOutcome> {
+async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved: bool) -> Applied {
     let bar = progress(plan.tenants.len() as u64, "Applying");
+    let interrupt = Arc::new(Interrupt::default());
+    let signals = tokio::spawn(interrupt_on_signals(interrupt.clone(), bar.clone()));
     let connect = |tenant: &TenantPlan| client.tenant(&tenant.tenant_id);
-    let outcomes = apply(connect, plan, concurrency, saved, &|_| bar.inc(1)).await;
+    let outcomes = apply(connect, plan, concurrency, saved, &interrupt, &|_| bar.inc(1)).await;
+    signals.abort();
     bar.finish_and_clear();
-    outcomes
+    Applied { outcomes, interrupted: interrupt.is_requested() }
+}
+
+/// What an apply did, and whether it was interrupted.
+struct Applied {
+    outcomes: Vec<TenantOutcome>,
+    interrupted: bool,
+}
+
+/// The first Ctrl-C (or SIGTERM) stops new writes and lets those in flight finish; the second aborts.
+async fn interrupt_on_signals(interrupt: Arc<Interrupt>, bar: indicatif::ProgressBar) {
+    let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+        return;
+    };
+    let mut signals = 0;
+    loop {
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => if result.is_err() { return },
+            _ = terminate.recv() => {}
+        }
+        signals += 1;
+        if signals == 1 {
+            interrupt.request();
+            bar.suspend(|| {
+                eprintln!("Interrupted: finishing the writes in flight, starting no new ones (again to abort).");
+            });
+        } else {
+            bar.finish_and_clear();
+            eprintln!("Aborted: writes in flight may or may not have been made; run apply again to converge.");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    }
 }
 
 fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
@@ -122,30 +158,36 @@ fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
     Ok(plan)
 }
 
-fn confirm(plan: &Plan, out: &mut dyn Write) -> anyhow::Result<bool> {
+/// Asks on standard error (so that `| tee` does not hide it) and reads the answer from standard
+/// input, typed or piped (`echo yes | tenantctl apply …`); no answer is a no.
+fn confirm(plan: &Plan, err: &mut dyn Write) -> anyhow::Result<bool> {
     let writes = plan.summary.create + plan.summary.update + plan.summary.delete;
-    if !std::io::stdin().is_terminal() {
-        bail!("refusing to apply without confirmation: standard input is not a terminal (pass --auto-approve)");
-    }
+    let tenants = plan.tenants.iter().filter(|t| t.writes().next().is_some()).count();
     write!(
-        out,
-        "\nApply {writes} change{} to {} tenants? Only 'yes' will be accepted: ",
-        if writes == 1 { "" } else { "s" },
-        plan.tenants.iter().filter(|t| t.changes.iter().any(|c| c.is_write())).count()
+        err,
+        "\nApply {} to {}? Only 'yes' will be accepted: ",
+        plural::count(writes, "change"),
+        plural::count(tenants, "tenant")
     )?;
-    out.flush()?;
+    err.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.is_empty() && !std::io::stdin().is_terminal() {
+        writeln!(err)?;
+        bail!("no answer on standard input; pass --auto-approve to apply without confirmation");
+    }
     Ok(answer.trim() == "yes")
 }
 
-fn report(outcomes: &[TenantOutcome], out: &mut dyn Write) -> anyhow::Result<u8> {
-    let (mut created, mut updated, mut deleted, mut failed, mut stale, mut skipped) = (0, 0, 0, 0, 0, 0);
+fn report(applied: &Applied, out: &mut dyn Write) -> anyhow::Result<u8> {
+    let outcomes = &applied.outcomes;
+    let (mut created, mut updated, mut deleted, mut failed, mut stale, mut not_started) = (0, 0, 0, 0, 0, 0);
     writeln!(out)?;
     for outcome in outcomes {
         created += outcome.created;
         updated += outcome.updated;
         deleted += outcome.deleted;
+        not_started += outcome.not_started;
         if outcome.stale {
             stale += 1;
             writeln!(
@@ -156,7 +198,6 @@ fn report(outcomes: &[TenantOutcome], out: &mut dyn Write) -> anyhow::Result<u8>
             continue;
         }
         if let Some(reason) = &outcome.skipped {
-            skipped += 1;
             writeln!(out, "{}: skipped ({reason})", outcome.name)?;
             continue;
         }
@@ -167,6 +208,13 @@ fn report(outcomes: &[TenantOutcome], out: &mut dyn Write) -> anyhow::Result<u8>
                 outcome.name, outcome.created, outcome.updated, outcome.deleted
             )?;
         }
+        for object in &outcome.created_elsewhere {
+            writeln!(
+                out,
+                "{}: {object} not created: it appeared since the plan (another writer made it)",
+                outcome.name
+            )?;
+        }
         if !outcome.errors.is_empty() {
             failed += 1;
             for error in &outcome.errors {
@@ -174,20 +222,25 @@ fn report(outcomes: &[TenantOutcome], out: &mut dyn Write) -> anyhow::Result<u8>
             }
         }
     }
-    writeln!(
-        out,
-        "\nApply complete: {created} created, {updated} updated, {deleted} deleted across {} tenants{}.",
-        outcomes.len(),
-        match (failed, stale) {
-            (0, 0) => String::new(),
-            _ => format!(" ({failed} failed, {stale} stale)"),
-        }
-    )?;
-    Ok(if failed + stale > 0 {
-        EXIT_ERROR
-    } else if skipped > 0 && outcomes.iter().any(|o| o.skipped == Some(Skipped::UnknownWhenPlanned)) {
-        EXIT_PARTIAL
-    } else {
-        EXIT_OK
-    })
+    let done = format!("{created} created, {updated} updated, {deleted} deleted");
+    let tenants = plural::count(outcomes.len(), "tenant");
+    let mut trouble = Vec::new();
+    if failed > 0 {
+        trouble.push(format!("{} failed", plural::count(failed, "tenant")));
+    }
+    if stale > 0 {
+        trouble.push(format!("{} stale", plural::count(stale, "tenant")));
+    }
+    if applied.interrupted {
+        writeln!(out, "\nApply interrupted: {done}; {} not started.", plural::count(not_started, "write"))?;
+        return Ok(EXIT_INTERRUPTED);
+    }
+    let unknown = outcomes.iter().any(|o| o.skipped == Some(Skipped::UnknownWhenPlanned));
+    if trouble.is_empty() {
+        writeln!(out, "\nApply complete: {done} across {tenants}.")?;
+        return Ok(if unknown { EXIT_PARTIAL } else { EXIT_OK });
+    }
+    let verdict = if created + updated + deleted > 0 { "Apply incomplete" } else { "Nothing applied" };
+    writeln!(out, "\n{verdict}: {done} across {tenants}; {}.", trouble.join(", "))?;
+    Ok(EXIT_ERROR)
 }

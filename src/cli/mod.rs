@@ -27,6 +27,8 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
 /// Exit code: partial — some tenants could not be read.
 pub const EXIT_PARTIAL: u8 = 3;
+/// Exit code: interrupted (Ctrl-C, SIGTERM), as shells report 128 + SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Endpoint security policy as code for many Microsoft 365 tenants.
 #[derive(Debug, Parser)]
@@ -81,7 +83,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to standard output with 0; a usage error is an error (1), never
+            // clap's 2, which means "changes present" here.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
     if matches!(cli.command, Command::Operator(_)) {
         // A service: JSON lines at info level, for log collectors.
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -98,8 +108,40 @@ pub fn main() -> ExitCode {
     match run(cli, &mut out, &mut err) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            let _ = writeln!(err, "error: {error:#}");
+            let _ = writeln!(err, "error: {}", error_chain(&error));
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// An error and its causes on one line, each cause said once: many errors already include their
+/// cause's text in their own.
+pub fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use (os error 98)");
+        let error = anyhow::Error::new(io).context("cannot listen on 127.0.0.1:8080");
+        assert_eq!(error_chain(&error), "cannot listen on 127.0.0.1:8080: Address already in use (os error 98)");
+        let twice = anyhow::anyhow!("bind: Address already in use (os error 98)")
+            .context("cannot start the lab: bind: Address already in use (os error 98)");
+        assert_eq!(error_chain(&twice), "cannot start the lab: bind: Address already in use (os error 98)");
     }
 }

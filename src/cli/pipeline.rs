@@ -17,6 +17,8 @@ use crate::graph::client::GraphClient;
 use crate::manifest::diagnostics::sort;
 use crate::manifest::load::{Input, Loaded, load_inputs, read_bounded};
 use crate::manifest::{Diagnostic, ManifestSet};
+use crate::util::plural;
+use crate::util::suggest::did_you_mean;
 
 /// Validated manifests and what they resolve to.
 pub struct Prepared {
@@ -64,7 +66,8 @@ pub fn prepare(paths: &[String], err: &mut dyn Write) -> anyhow::Result<Option<P
 pub fn narrow(desired: &mut DesiredState, tenants: &[String], profiles: &[String]) -> anyhow::Result<()> {
     for name in tenants {
         if !desired.tenants.iter().any(|t| &t.name == name || t.tenant_id.eq_ignore_ascii_case(name)) {
-            bail!("--tenant {name}: no such tenant in the manifests");
+            let hint = did_you_mean(name, desired.tenants.iter().map(|t| t.name.as_str()));
+            bail!("--tenant {name}: no such tenant in the manifests{hint}");
         }
     }
     if !tenants.is_empty() {
@@ -73,7 +76,8 @@ pub fn narrow(desired: &mut DesiredState, tenants: &[String], profiles: &[String
     if !profiles.is_empty() {
         let known: Vec<&String> = desired.tenants.iter().flat_map(|t| &t.profiles).collect();
         if let Some(unknown) = profiles.iter().find(|p| !known.contains(p)) {
-            bail!("--profile {unknown}: no such profile selects any of the tenants");
+            let hint = did_you_mean(unknown, known.iter().map(|p| p.as_str()));
+            bail!("--profile {unknown}: no such profile selects any of the tenants{hint}");
         }
         desired.tenants.retain(|t| t.profiles.iter().any(|p| profiles.contains(p)));
         for tenant in &mut desired.tenants {
@@ -102,11 +106,11 @@ pub async fn observe_and_plan(
     let counts = client.counts();
     writeln!(
         err,
-        "Observed {count} tenant{} in {:.1} s ({} Graph requests, {} token requests).",
-        if count == 1 { "" } else { "s" },
+        "Observed {} in {:.1} s ({}, {}).",
+        plural::count(count, "tenant"),
         started.elapsed().as_secs_f64(),
-        counts.requests - before.requests,
-        counts.token_requests - before.token_requests,
+        plural::count((counts.requests - before.requests) as usize, "Graph request"),
+        plural::count((counts.token_requests - before.token_requests) as usize, "token request"),
     )?;
     Ok(plan)
 }

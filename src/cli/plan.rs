@@ -13,7 +13,7 @@ use crate::engine::diff::PlanOptions;
 use crate::engine::plan::Plan;
 use crate::manifest::ManifestSet;
 use crate::model::profile::Mode;
-use crate::render::{self, Style};
+use crate::render::{self, Heading, Style};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -116,7 +116,7 @@ pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
         change.mode = Mode::Audit;
     }
     let plan = Plan::new(plan.tenants);
-    render_plan(&plan, args.output, out)?;
+    render_as(&plan, Heading::Drift, args.output, out)?;
     if args.notify {
         let findings = crate::notify::findings::from_plan(&plan, true);
         if !super::notify::notify_policies(&set, findings, &args.notify_state, err)? {
@@ -178,17 +178,25 @@ pub async fn plan_connected(
 }
 
 pub fn render_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+    render_as(plan, Heading::Plan, format, out)
+}
+
+pub fn render_as(plan: &Plan, heading: Heading, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
     match format {
-        OutputFormat::Human => render::human::render(plan, Style { color: std::io::stdout().is_terminal() }, out)?,
+        OutputFormat::Human => {
+            let style = Style::for_output(std::io::stdout().is_terminal(), &|name| std::env::var(name).ok());
+            render::human::render(plan, heading, style, out)?;
+        }
         OutputFormat::Json => render::json::render(plan, out)?,
-        OutputFormat::Markdown => render::markdown::render(plan, out)?,
+        OutputFormat::Markdown => render::markdown::render(plan, heading, out)?,
     }
     Ok(())
 }
 
-/// 1 when a tenant failed, 3 when some are unknown, 2 for changes (when asked), else 0.
+/// 1 when a tenant failed or none could be read, 3 when some are unknown, 2 for changes (when
+/// asked), else 0.
 pub fn exit_code(plan: &Plan, detailed: bool) -> u8 {
-    if plan.summary.failed_tenants > 0 {
+    if plan.summary.failed_tenants > 0 || plan.nothing_read() {
         EXIT_ERROR
     } else if plan.summary.unknown_tenants > 0 {
         EXIT_PARTIAL

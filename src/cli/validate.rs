@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::pipeline::load_and_validate;
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::util::plural::count as plural;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -35,24 +36,19 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
     let set = &loaded.set;
     writeln!(
         out,
-        "Valid: {documents} in {files} ({}, {}, {}{}){}.",
+        "Valid: {documents} in {files} ({}, {}, {}{}{}){}.",
         plural(set.tenants.len(), "tenant"),
         plural(set.profiles.len(), "profile"),
         plural(set.policies.len(), "policy"),
+        match set.roles.len() {
+            0 => String::new(),
+            n => format!(", {}", plural(n, "role")),
+        },
         match set.notifications.len() {
             0 => String::new(),
-            1 => ", 1 notification policy".to_string(),
-            n => format!(", {n} notification policies"),
+            n => format!(", {}", plural(n, "notification policy")),
         },
         if warnings > 0 { format!("; {}", plural(warnings, "warning")) } else { String::new() }
     )?;
     Ok(EXIT_OK)
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    match (count, noun) {
-        (1, _) => format!("1 {noun}"),
-        (_, "policy") => format!("{count} policies"),
-        _ => format!("{count} {noun}s"),
-    }
 }

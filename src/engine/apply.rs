@@ -2,12 +2,15 @@
 //! every managed family. Creates never duplicate: a create whose response was lost is looked for (by
 //! its ownership marker) before it is tried again.
 
+use std::collections::BTreeSet;
+
 use super::api::{ApiError, Reply, TenantApi};
 use super::diff::fingerprint;
 use super::managed::{Managed, Policies, Roles};
 use super::once::create_once;
 use super::plan::{Action, Change, Operation, Plan, TenantPlan, TenantState, Write};
 use super::problem::{Category, Problem};
+use crate::model::ObjectRef;
 use crate::util::fanout::for_each_tenant;
 
 /// What happened in one tenant.
@@ -23,6 +26,25 @@ pub struct TenantOutcome {
     pub skipped: Option<Skipped>,
     /// Writes that failed, each about its object.
     pub errors: Vec<Problem>,
+    /// Writes not started because the apply was interrupted.
+    pub not_started: usize,
+    /// Creates not made because the object appeared since the plan (another writer made it).
+    pub created_elsewhere: Vec<ObjectRef>,
+}
+
+/// A request to stop starting writes, shared with whoever asks (a signal handler). Writes already
+/// started finish, so that no object is left half-written (created but not assigned).
+#[derive(Debug, Default)]
+pub struct Interrupt(std::sync::atomic::AtomicBool);
+
+impl Interrupt {
+    pub fn request(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_requested(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// Why a tenant was not applied.
@@ -60,6 +82,7 @@ pub async fn apply<A, C>(
     plan: &Plan,
     concurrency: usize,
     check_stale: bool,
+    interrupt: &Interrupt,
     on_done: &(dyn Fn(&str) + Sync),
 ) -> Vec<TenantOutcome>
 where
@@ -70,7 +93,7 @@ where
     let connect = &connect;
     for_each_tenant(tenants, concurrency, |tenant| async move {
         let api = connect(tenant);
-        let outcome = apply_tenant(&api, tenant, check_stale).await;
+        let outcome = apply_interruptible(&api, tenant, check_stale, interrupt).await;
         on_done(&tenant.name);
         outcome
     })
@@ -79,6 +102,17 @@ where
 
 /// Applies one tenant's writes, in plan order.
 pub async fn apply_tenant<A: TenantApi>(api: &A, tenant: &TenantPlan, check_stale: bool) -> TenantOutcome {
+    apply_interruptible(api, tenant, check_stale, &Interrupt::default()).await
+}
+
+/// Applies one tenant's writes, in plan order, until an interrupt is requested: from then on no
+/// write is started.
+pub async fn apply_interruptible<A: TenantApi>(
+    api: &A,
+    tenant: &TenantPlan,
+    check_stale: bool,
+    interrupt: &Interrupt,
+) -> TenantOutcome {
     let mut outcome = TenantOutcome { name: tenant.name.clone(), ..TenantOutcome::default() };
     match tenant.state {
         TenantState::Unknown => {
@@ -95,21 +129,48 @@ pub async fn apply_tenant<A: TenantApi>(api: &A, tenant: &TenantPlan, check_stal
     if writes.is_empty() {
         return outcome;
     }
-    if check_stale {
+    // The plan may be minutes old (a review, a prompt) and another writer may have run since: the
+    // tenant is read again just before the writes, so that a saved plan that no longer matches is
+    // refused, and a create that another writer has made meanwhile is not made twice.
+    let creates: Vec<&Change> = writes.iter().copied().filter(|c| c.action() == Action::Create).collect();
+    let policies = if check_stale || creates.iter().any(|c| c.object.kind.is_policy()) {
         match api.list_policies().await {
-            Ok(live) if Some(fingerprint(&live)) == tenant.fingerprint => {}
-            Ok(_) => {
-                outcome.stale = true;
+            Ok(live) => Some(live),
+            Err(error) => {
+                let message = format!("cannot read the tenant again before writing, so nothing is written: {error}");
+                outcome.errors.push(Problem::tenant(Category::Unreadable, message));
                 return outcome;
             }
+        }
+    } else {
+        None
+    };
+    if check_stale && policies.as_deref().map(fingerprint) != tenant.fingerprint {
+        outcome.stale = true;
+        return outcome;
+    }
+    let mut present: BTreeSet<ObjectRef> =
+        policies.iter().flatten().filter_map(|policy| Policies::owner(policy)).collect();
+    if creates.iter().any(|c| !c.object.kind.is_policy()) {
+        match Roles::list(api).await {
+            Ok(roles) => present.extend(roles.iter().filter_map(Roles::owner)),
             Err(error) => {
-                let message = format!("cannot check the saved plan against the tenant: {error}");
-                outcome.errors.push(Problem::tenant(Category::Stale, message));
+                let message = format!("cannot read the tenant again before writing, so nothing is written: {error}");
+                outcome.errors.push(Problem::tenant(Category::Unreadable, message));
                 return outcome;
             }
         }
     }
-    for change in writes {
+    let total = writes.len();
+    for (index, change) in writes.into_iter().enumerate() {
+        if interrupt.is_requested() {
+            outcome.not_started = total - index;
+            break;
+        }
+        if change.action() == Action::Create && present.contains(&change.object) {
+            outcome.created_elsewhere.push(change.object.clone());
+            continue;
+        }
         let result = match change.write() {
             Some(Write::ConfigurationPolicy(_)) => apply_change::<Policies, A>(api, change).await,
             Some(Write::IntuneRole(_)) => apply_change::<Roles, A>(api, change).await,

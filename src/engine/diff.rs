@@ -255,9 +255,12 @@ fn create_or_adopt<M: Managed>(
     Ok(change)
 }
 
-/// Deletes owned objects no profile delivers any more (when the tenant prunes) and leftover copies
-/// of owned objects, unless they exceed the blast-radius guard (`maxDeletePercent` of the tenant's
-/// owned objects of the family), which then fails the tenant instead.
+/// Deletes owned objects no profile delivers any more (when the tenant prunes), unless they exceed
+/// the blast-radius guard (`maxDeletePercent` of the tenant's owned objects of the family), which then
+/// fails the tenant instead. Duplicates — copies of a desired object with its marker and its name, as
+/// two writers racing make them — are deleted outside the guard, the oldest copy kept: the object
+/// stays. A copy under another name (the portal's "duplicate" keeps the description) is somebody's
+/// work: it is reported and left alone.
 fn plan_deletes<M: Managed>(
     desired: &TenantDesired,
     owned: &BTreeMap<ObjectRef, Vec<&M::Live>>,
@@ -265,42 +268,62 @@ fn plan_deletes<M: Managed>(
     options: PlanOptions,
     plan: &mut TenantPlan,
 ) {
-    let wanted: BTreeSet<&ObjectRef> = M::desired(desired).iter().map(M::object).collect();
-    let mut deletes = Vec::new();
+    let wanted: BTreeMap<&ObjectRef, &M::Desired> = M::desired(desired).iter().map(|d| (M::object(d), d)).collect();
+    let delete = |object: &ObjectRef, live: &M::Live, reason: String| Change {
+        object: object.clone(),
+        display_name: M::display_name(live).to_string(),
+        mode: Mode::Enforce,
+        reason: Some(reason),
+        operation: Operation::Delete {
+            id: M::id(live).unwrap_or_default().to_string(),
+            before: M::show_live(object, live, groups),
+        },
+    };
+    let mut prunes = Vec::new();
     for (object, copies) in owned {
-        let (keep, reason) = match (wanted.contains(object), desired.prune_max_delete_percent.is_some()) {
-            (true, _) => (1, format!("a leftover copy of a {} tenantctl owns", M::ONE)),
-            (false, true) => (0, "no profile delivers it any more (prune)".to_string()),
-            (false, false) => continue,
-        };
-        for live in copies.iter().skip(keep) {
-            deletes.push(Change {
-                object: object.clone(),
-                display_name: M::display_name(live).to_string(),
-                mode: Mode::Enforce,
-                reason: Some(reason.clone()),
-                operation: Operation::Delete {
-                    id: M::id(live).unwrap_or_default().to_string(),
-                    before: M::show_live(object, live, groups),
-                },
-            });
+        match wanted.get(object) {
+            Some(_) => {
+                let Some((kept, copies)) = copies.split_first() else { continue };
+                let kept_id = M::id(kept).unwrap_or_default();
+                for copy in copies {
+                    if M::display_name(copy) == M::display_name(kept) {
+                        let reason = format!("a duplicate of {kept_id} (same marker, same name); the oldest is kept");
+                        plan.changes.push(delete(object, copy, reason));
+                    } else {
+                        let message = format!(
+                            "{} \"{}\" ({}) carries this object's marker under another name; remove the marker \
+                             from its description or delete it",
+                            M::ONE,
+                            M::display_name(copy),
+                            M::id(copy).unwrap_or_default()
+                        );
+                        plan.problems.push(Problem::object(Category::DuplicateMarker, object, message));
+                    }
+                }
+            }
+            None if desired.prune_max_delete_percent.is_some() => {
+                for live in copies {
+                    prunes.push(delete(object, live, "no profile delivers it any more (prune)".to_string()));
+                }
+            }
+            None => {}
         }
     }
     let owned_total: usize = owned.values().map(Vec::len).sum();
     let limit = desired.prune_max_delete_percent.unwrap_or(100) as usize;
-    if !deletes.is_empty() && !options.allow_mass_delete && deletes.len() * 100 > limit * owned_total {
+    if !prunes.is_empty() && !options.allow_mass_delete && prunes.len() * 100 > limit * owned_total {
         plan.problems.push(Problem::tenant(
             Category::MassDeleteRefused,
             format!(
                 "refusing to delete {} of {owned_total} tenantctl-owned {} (more than maxDeletePercent {limit}%); \
                  rerun with --allow-mass-delete to confirm",
-                deletes.len(),
+                prunes.len(),
                 M::NOUN
             ),
         ));
         return;
     }
-    plan.changes.extend(deletes);
+    plan.changes.extend(prunes);
 }
 
 #[cfg(test)]
@@ -490,29 +513,46 @@ spec:
         foreign.description = "somebody else's".into();
         let live = observe(vec![fw, asr, retired, copy, foreign]);
 
-        // 2 deletes of 4 owned policies is 50 %: within maxDeletePercent 50.
+        // The duplicate goes; the prune is 1 of 4 owned policies: within maxDeletePercent 50.
         let plan = plan_tenant(&desired, Some(&live), PlanOptions::default());
         let deletes: Vec<(String, Option<&str>)> =
             plan.changes.iter().map(|c| (c.object.to_string(), c.id())).collect();
         assert_eq!(
             deletes,
             vec![
-                ("AntivirusPolicy/retired".to_string(), Some("p3")),
-                ("FirewallPolicy/fw".to_string(), Some("p4-late"))
+                ("FirewallPolicy/fw".to_string(), Some("p4-late")),
+                ("AntivirusPolicy/retired".to_string(), Some("p3"))
             ]
         );
+        assert!(plan.changes[0].reason.as_deref().is_some_and(|r| r.starts_with("a duplicate of p1")));
         assert_eq!(plan.unmanaged, 1);
 
-        let strict = desired_with_limit(&desired, 25);
+        // Past the guard, the prune is refused; the duplicate is still healed.
+        let strict = desired_with_limit(&desired, 20);
         let plan = plan_tenant(&strict, Some(&live), PlanOptions::default());
-        assert!(plan.changes.is_empty());
+        assert_eq!(plan.changes.len(), 1);
+        assert_eq!(plan.changes[0].id(), Some("p4-late"));
         assert!(
-            plan.problems[0].to_string().starts_with("refusing to delete 2 of 4 tenantctl-owned policies"),
+            plan.problems[0].to_string().starts_with("refusing to delete 1 of 4 tenantctl-owned policies"),
             "{:?}",
             plan.problems
         );
         let plan = plan_tenant(&strict, Some(&live), PlanOptions { allow_mass_delete: true, ..PlanOptions::default() });
         assert_eq!(plan.changes.len(), 2);
+    }
+
+    #[test]
+    fn a_copy_under_another_name_is_reported_and_left_alone() {
+        let desired = desired("");
+        let fw = live_copy(&desired.policies[0], "p1");
+        let mut renamed = fw.clone();
+        renamed.id = Some("p9".into());
+        renamed.name = "FW - Copy".into();
+        renamed.created_date_time = Some("2026-06-01T00:00:00Z".into());
+        let plan = plan_tenant(&desired, Some(&observe(vec![fw, renamed])), PlanOptions::default());
+        assert!(plan.changes.iter().all(|c| c.action() != Action::Delete), "{:#?}", plan.changes);
+        assert_eq!(plan.problems[0].category, crate::engine::problem::Category::DuplicateMarker);
+        assert!(plan.problems[0].message.contains("\"FW - Copy\" (p9)"), "{}", plan.problems[0]);
     }
 
     fn desired_with_limit(desired: &TenantDesired, limit: u32) -> TenantDesired {

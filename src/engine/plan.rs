@@ -324,6 +324,12 @@ impl Plan {
         Plan { format_version: FORMAT_VERSION, summary, tenants }
     }
 
+    /// Whether tenants were to be read and none could be: an error, not a partial result.
+    pub fn nothing_read(&self) -> bool {
+        self.summary.unknown_tenants > 0
+            && self.tenants.iter().all(|t| matches!(t.state, TenantState::Unknown | TenantState::Suspended))
+    }
+
     /// Whether anything would be written or has drifted.
     pub fn has_changes(&self) -> bool {
         let s = &self.summary;

@@ -21,6 +21,8 @@ pub enum Category {
     AmbiguousAdoption,
     /// Prune would delete more than the blast-radius guard allows.
     MassDeleteRefused,
+    /// An object carries the marker of a desired object under another name.
+    DuplicateMarker,
     /// The saved plan no longer matches the tenant.
     Stale,
     /// A write failed.
@@ -36,6 +38,7 @@ impl Category {
             Category::UnresolvedGroup => "UnresolvedGroup",
             Category::AmbiguousAdoption => "AmbiguousAdoption",
             Category::MassDeleteRefused => "MassDeleteRefused",
+            Category::DuplicateMarker => "DuplicateMarker",
             Category::Stale => "Stale",
             Category::WriteFailed => "WriteFailed",
         }
@@ -49,6 +52,7 @@ impl Category {
             Category::UnresolvedGroup => "unresolvedGroup",
             Category::AmbiguousAdoption => "ambiguousAdoption",
             Category::MassDeleteRefused => "massDeleteRefused",
+            Category::DuplicateMarker => "duplicateMarker",
             Category::Stale => "stale",
             Category::WriteFailed => "writeFailed",
         }

@@ -20,6 +20,11 @@ pub enum LabError {
     },
     #[error("{path}: {reason}")]
     InvalidState { path: PathBuf, reason: String },
+    #[error(
+        "the lab state {0} is in use by another tenantctl process (a `lab serve`, or a command with --lab); \
+         wait for it to finish, or use another state folder"
+    )]
+    InUse(PathBuf),
     #[error("{0}: no app registration in `apps`")]
     NoApps(PathBuf),
     #[error("invalid lab option: {0}")]

@@ -40,8 +40,32 @@ const TOKEN_ROUTE: &str = "POST /{tenant}/oauth2/v2.0/token";
 /// A running lab.
 pub struct LabServer {
     addr: SocketAddr,
+    /// Held while the lab serves: one process writes a state folder at a time.
+    _lock: Option<std::fs::File>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+/// Locks a state folder for this process (released when the file closes, also on a crash): two labs
+/// serving one folder would each write what the other does not see, and duplicate what tenantctl
+/// creates through them.
+fn lock_state(dir: &std::path::Path) -> Result<Option<std::fs::File>, LabError> {
+    if !dir.is_dir() {
+        // Nothing to lock: loading says what is missing.
+        return Ok(None);
+    }
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| LabError::io(&path, source))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LabError::InUse(dir.to_path_buf())),
+        Err(std::fs::TryLockError::Error(source)) => Err(LabError::io(&path, source)),
+    }
 }
 
 #[derive(Clone)]
@@ -59,6 +83,7 @@ impl LabServer {
             return Err(LabError::InvalidOption("the state directory must be set".into()));
         }
         let config = RuntimeConfig::from_options(&options).map_err(LabError::InvalidOption)?;
+        let lock = lock_state(&options.state_dir)?;
         let dir = options.state_dir.clone();
         let store = tokio::task::spawn_blocking(move || Store::load(&dir))
             .await
@@ -93,7 +118,7 @@ impl LabServer {
                 tracing::error!(%error, "lab: server failed");
             }
         });
-        Ok(LabServer { addr: bound, shutdown: Some(shutdown), task: Some(task) })
+        Ok(LabServer { addr: bound, _lock: lock, shutdown: Some(shutdown), task: Some(task) })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -15,6 +15,7 @@ use super::metadata::ManifestMetadata;
 use super::yaml::{PositionIndex, YamlDocument, parent_path, parse_documents};
 use super::{Manifest, ManifestSet, PolicyResource, Source};
 use crate::model::{self, API_VERSION, Kind};
+use crate::util::suggest::{did_you_mean, serde_message};
 
 /// At most this many structural errors are reported per document; past it they are mostly echoes.
 const MAX_ERRORS_PER_DOCUMENT: usize = 20;
@@ -156,7 +157,10 @@ fn load_document(set: &mut ManifestSet, document: YamlDocument) -> Result<(), Ve
         let expected = Kind::ALL.map(|k| format!("`{k}`")).join(", ");
         let message = match kind_name {
             None => format!("missing field `kind` (expected one of {expected})"),
-            Some(other) => format!("unknown kind `{other}`, expected one of {expected}"),
+            Some(other) => format!(
+                "unknown kind `{other}`{}, expected one of {expected}",
+                did_you_mean(other, Kind::ALL.iter().map(|k| k.as_str()))
+            ),
         };
         return Err(vec![Diagnostic::error(message).path("kind").at(positions.value("kind"))]);
     };
@@ -288,7 +292,7 @@ fn deserialize_collecting<T: DeserializeOwned>(
         let unnamed_key = path.ends_with('?');
         let path = path.strip_suffix(".?").or(path.strip_suffix("?")).unwrap_or(&path).to_string();
         let path = if path == "." { String::new() } else { path };
-        let message = error.into_inner().to_string();
+        let message = serde_message(&error.into_inner().to_string());
         if removed.contains(&path) {
             // The placeholder left for a removed list item; nothing new to learn past it.
             break;

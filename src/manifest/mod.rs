@@ -55,6 +55,11 @@ impl<T: Resource> Manifest<T> {
         self.object.name_any()
     }
 
+    /// `metadata.name`, borrowed.
+    pub fn name_str(&self) -> &str {
+        self.object.meta().name.as_deref().unwrap_or_default()
+    }
+
     pub fn namespace(&self) -> String {
         self.object.namespace().unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
     }
@@ -116,6 +121,11 @@ impl PolicyResource {
 }
 
 impl Manifest<PolicyResource> {
+    /// `metadata.name`, borrowed.
+    pub fn name_str(&self) -> &str {
+        self.object.meta().name.as_deref().unwrap_or_default()
+    }
+
     pub fn namespace(&self) -> String {
         self.object.meta().namespace.clone().unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
     }

@@ -13,6 +13,7 @@ use crate::model::firewall::FirewallProfile;
 use crate::model::profile::SelectorOperator;
 use crate::model::select::profile_selects;
 use crate::model::{Kind, is_guid};
+use crate::util::suggest::did_you_mean;
 
 /// Validates a set, object by object and across objects. What needs the resolution (conflicting
 /// profiles) is found by the resolver, which runs after this.
@@ -224,7 +225,10 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
                 profile,
                 resource.clone(),
                 &path,
-                format!("IntuneRole/{name} not found in namespace `{namespace}`"),
+                format!(
+                    "IntuneRole/{name} not found in namespace `{namespace}`{}",
+                    did_you_mean(name, set.roles.iter().filter(|r| r.namespace() == namespace).map(|r| r.name_str()))
+                ),
             );
         }
     }
@@ -237,7 +241,18 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
         if set.policy(&namespace, reference).is_none()
             && !set.is_broken(reference.kind.kind(), &namespace, &reference.name)
         {
-            out.error(profile, resource.clone(), &path, format!("{reference} not found in namespace `{namespace}`"));
+            let same_kind = set
+                .policies
+                .iter()
+                .filter(|p| p.namespace() == namespace && p.object.reference().kind == reference.kind)
+                .map(|p| p.name_str());
+            let hint = did_you_mean(&reference.name, same_kind);
+            out.error(
+                profile,
+                resource.clone(),
+                &path,
+                format!("{reference} not found in namespace `{namespace}`{hint}"),
+            );
         }
         if spec.policies[..i].contains(reference) {
             out.error(profile, resource.clone(), &path, format!("{reference} is listed twice"));
@@ -247,7 +262,9 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
         for (i, name) in names.iter().enumerate() {
             let path = format!("spec.{field}[{i}]");
             if set.tenant(&namespace, name).is_none() && !set.is_broken(Kind::Tenant, &namespace, name) {
-                let message = format!("Tenant `{name}` not found in namespace `{namespace}`");
+                let tenants = set.tenants.iter().filter(|t| t.namespace() == namespace).map(|t| t.name_str());
+                let message =
+                    format!("Tenant `{name}` not found in namespace `{namespace}`{}", did_you_mean(name, tenants));
                 out.error(profile, resource.clone(), &path, message);
             }
             if names[..i].contains(name) {

@@ -6,10 +6,10 @@ use std::io::{self, Write};
 use similar::ChangeTag;
 
 use super::yaml_diff::diff;
-use super::{Style, summary_line};
+use super::{Heading, Style, closing_line};
 use crate::engine::plan::{Action, Change, Plan, TenantPlan, TenantState};
 
-pub fn render(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let mut in_sync = 0;
     for tenant in &plan.tenants {
         let quiet = tenant.state == TenantState::Planned && tenant.changes.is_empty() && tenant.problems.is_empty();
@@ -25,7 +25,7 @@ pub fn render(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> 
     } else if in_sync > 0 {
         writeln!(out, "{}", style.dim(&format!("{in_sync} tenant{} in sync.", if in_sync == 1 { "" } else { "s" })))?;
     }
-    writeln!(out, "{}", style.bold(&summary_line(&plan.summary)))
+    writeln!(out, "{}", style.bold(&closing_line(heading, &plan.summary)))
 }
 
 fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::Result<()> {

@@ -4,17 +4,21 @@ use std::io::{self, Write};
 
 use similar::ChangeTag;
 
-use super::summary_line;
 use super::yaml_diff::diff;
+use super::{Heading, closing_line};
 use crate::engine::plan::{Action, Plan, TenantState};
 
 /// Rows and diffs shown at most: pull-request comments are limited to 65,536 characters.
 const MAX_ROWS: usize = 200;
 const MAX_DIFFS: usize = 30;
 
-pub fn render(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "### tenantctl plan\n")?;
-    writeln!(out, "**{}**\n", summary_line(&plan.summary))?;
+pub fn render(plan: &Plan, heading: Heading, out: &mut dyn Write) -> io::Result<()> {
+    let title = match heading {
+        Heading::Plan => "plan",
+        Heading::Drift => "drift",
+    };
+    writeln!(out, "### tenantctl {title}\n")?;
+    writeln!(out, "**{}**\n", closing_line(heading, &plan.summary))?;
     let changes: Vec<_> = plan.tenants.iter().flat_map(|t| t.changes.iter().map(move |c| (t, c))).collect();
     if changes.is_empty() && !plan.has_changes() {
         writeln!(out, "No changes. Every tenant matches the manifests.\n")?;

@@ -12,6 +12,38 @@ pub use style::Style;
 
 use crate::engine::plan::Summary;
 
+/// What a rendered plan reports: a plan of writes, or drift (every difference reported, none written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heading {
+    Plan,
+    Drift,
+}
+
+/// The closing line of a rendered plan, as its heading says.
+pub fn closing_line(heading: Heading, summary: &Summary) -> String {
+    match heading {
+        Heading::Plan => summary_line(summary),
+        Heading::Drift => drift_line(summary),
+    }
+}
+
+/// `Drift: 3 drifted across 12 tenants (20 in sync, 1 unknown).`
+pub fn drift_line(summary: &Summary) -> String {
+    let mut extra = vec![format!("{} in sync", summary.unchanged)];
+    if summary.unknown_tenants > 0 {
+        extra.push(format!("{} unknown", summary.unknown_tenants));
+    }
+    if summary.failed_tenants > 0 {
+        extra.push(format!("{} failed", summary.failed_tenants));
+    }
+    format!(
+        "Drift: {} drifted across {} ({}).",
+        summary.drifted + summary.create + summary.update + summary.delete,
+        crate::util::plural::count(summary.tenants, "tenant"),
+        extra.join(", ")
+    )
+}
+
 /// `Plan: 3 to create, 5 to update, 0 to delete across 12 tenants (20 unchanged, 1 unknown).`
 pub fn summary_line(summary: &Summary) -> String {
     let mut extra = vec![format!("{} unchanged", summary.unchanged)];
@@ -25,12 +57,11 @@ pub fn summary_line(summary: &Summary) -> String {
         extra.push(format!("{} failed", summary.failed_tenants));
     }
     format!(
-        "Plan: {} to create, {} to update, {} to delete across {} tenant{} ({}).",
+        "Plan: {} to create, {} to update, {} to delete across {} ({}).",
         summary.create,
         summary.update,
         summary.delete,
-        summary.tenants,
-        if summary.tenants == 1 { "" } else { "s" },
+        crate::util::plural::count(summary.tenants, "tenant"),
         extra.join(", ")
     )
 }

@@ -3,4 +3,6 @@
 pub mod endpoint;
 pub mod fanout;
 pub mod pem;
+pub mod plural;
 pub mod secret;
+pub mod suggest;

@@ -205,6 +205,26 @@ pub fn kill_during_apply(size: &Size, trial: u64, window: Duration) -> Figures {
     runs.figures("crash", trial, &prepared, details)
 }
 
+/// Starts `writers` applies at once against one lab (two CI pipelines racing), then applies once
+/// more; the figures are the lab's after that last apply, with the duplicates the race left before it.
+pub fn concurrent_applies(size: &Size, writers: usize, seed: u64) -> Figures {
+    let prepared = prepare(size, seed);
+    let lab = serve(&prepared, size, seed);
+    let children: Vec<Child> = (0..writers)
+        .map(|_| lab.tenantctl(&["apply", "--auto-approve"], size.concurrency).spawn().expect("apply starts"))
+        .collect();
+    let exit_codes: Vec<Option<i32>> =
+        children.into_iter().map(|mut child| child.wait().expect("apply ends").code()).collect();
+    let raced = duplicates(&prepared.state);
+    let mut runs = Runs::new(&lab, size, &prepared.state);
+    runs.count = writers;
+    runs.exit_codes = exit_codes.iter().map(|code| code.unwrap_or(-9)).collect();
+    runs.until_converged(&json!({}));
+    runs.duplicates = duplicates(&prepared.state);
+    let details = json!({"writers": writers, "duplicates_after_race": raced});
+    runs.figures("concurrent", seed, &prepared, details)
+}
+
 /// Kills `child` (SIGKILL on Unix: no handler runs, as with `kill -9`) once `delay` has passed,
 /// unless it finished first. Returns whether it was killed, and its exit code when it finished.
 fn kill_after(mut child: Child, delay: Duration) -> (bool, Option<i32>) {
