@@ -149,8 +149,7 @@ pub async fn apply_interruptible<A: TenantApi>(
         outcome.stale = true;
         return outcome;
     }
-    let mut present: BTreeSet<ObjectRef> =
-        policies.iter().flatten().filter_map(|policy| Policies::owner(policy)).collect();
+    let mut present: BTreeSet<ObjectRef> = policies.iter().flatten().filter_map(Policies::owner).collect();
     if creates.iter().any(|c| !c.object.kind.is_policy()) {
         match Roles::list(api).await {
             Ok(roles) => present.extend(roles.iter().filter_map(Roles::owner)),
