@@ -179,3 +179,34 @@ fn a_piped_answer_confirms_an_apply_and_the_prompt_goes_to_standard_error() {
     let nothing = run("");
     assert!(String::from_utf8_lossy(&nothing.stdout).contains("Nothing to apply."), "converged");
 }
+
+#[test]
+fn without_credentials_the_command_stops_with_one_error_up_front() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["plan", "-f", "examples/contoso", "--graph-url", "http://127.0.0.1:9", "--login-url", "http://127.0.0.1:9"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("no credentials").count(), 1, "{stderr}");
+    assert!(stderr.contains("no credentials for 7 tenants (adatum-apac, fabrikam-emea, fabrikam-us and 4 more)"), "{stderr}");
+    assert!(stderr.contains("--lab"), "{stderr}");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = tenantctl(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0));
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(script.contains("tenantctl") && script.contains("detailed-exitcode"), "{shell}");
+    }
+    let bash = String::from_utf8_lossy(&tenantctl(&["completions", "bash"]).stdout).into_owned();
+    let check = Command::new("bash").args(["-n", "-c", &bash]).status().expect("bash");
+    assert!(check.success(), "the bash script parses");
+}

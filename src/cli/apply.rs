@@ -12,7 +12,7 @@ use super::pipeline::{prepare, progress, runtime};
 use super::plan::{OutputFormat, PlanChoices, Selection, plan_connected, render_plan};
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::apply::{Interrupt, Skipped, TenantOutcome, apply};
-use crate::engine::plan::{FORMAT_VERSION, Plan, TenantPlan};
+use crate::engine::plan::{FORMAT_VERSION, Plan, TenantPlan, TenantState};
 use crate::graph::client::GraphClient;
 use crate::util::plural;
 
@@ -78,9 +78,11 @@ fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Re
         return Ok(code);
     }
     runtime()?.block_on(async {
+        // Only the tenants that will be written need credentials.
         let tenants: Vec<TenantCredentials> = plan
             .tenants
             .iter()
+            .filter(|t| t.writes().next().is_some() && matches!(t.state, TenantState::Planned | TenantState::Failed))
             .map(|t| TenantCredentials { name: &t.name, tenant_id: &t.tenant_id, credentials: t.credentials.as_ref() })
             .collect();
         let connection = connect(&args.graph, &tenants, None).await?;

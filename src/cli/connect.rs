@@ -92,6 +92,22 @@ pub async fn connect(
             }
         }
     }
+    if credentials.default.is_none() {
+        let mut lacking: Vec<&str> = tenants.iter().filter(|t| t.credentials.is_none()).map(|t| t.name).collect();
+        lacking.sort();
+        if !lacking.is_empty() {
+            const SHOWN: usize = 3;
+            let more = lacking.len().saturating_sub(SHOWN);
+            let names = lacking[..lacking.len().min(SHOWN)].join(", ");
+            let names = if more > 0 { format!("{names} and {more} more") } else { names };
+            bail!(
+                "no credentials for {} ({names}): set AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, \
+                 AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, give the Tenant spec.credentials, \
+                 or try the embedded lab with --lab",
+                crate::util::plural::count(lacking.len(), "tenant")
+            );
+        }
+    }
     Ok(Connection { client: GraphClient::new(config, credentials)?, lab: None })
 }
 

@@ -62,6 +62,14 @@ pub enum Command {
     Lab(lab::LabArgs),
     /// Run the Kubernetes operator: reconcile the cluster's Tenants continuously (JSON logs).
     Operator(operator::OperatorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell, for example `bash`: `source <(tenantctl completions bash)`.
+    pub shell: clap_complete::Shell,
 }
 
 /// Runs a parsed command line.
@@ -78,6 +86,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Crds(args) => generate::crds(&args, out, err),
         Command::Lab(args) => lab::run(&args, out, err),
         Command::Operator(args) => operator::run(&args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "tenantctl", out);
+            Ok(EXIT_OK)
+        }
     }
 }
 

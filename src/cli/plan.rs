@@ -167,7 +167,12 @@ pub async fn plan_connected(
     err: &mut dyn Write,
 ) -> anyhow::Result<Planned> {
     narrow(&mut prepared.desired, &selection.tenant, &selection.profile)?;
-    let connection = connect(graph, &tenant_credentials(&prepared.set), prepared.lab_seed.as_deref()).await?;
+    // Only the tenants that will be read need credentials.
+    let read: Vec<&str> =
+        prepared.desired.tenants.iter().filter(|t| !t.suspended).map(|t| t.tenant_id.as_str()).collect();
+    let mut tenants = tenant_credentials(&prepared.set);
+    tenants.retain(|t| read.contains(&t.tenant_id));
+    let connection = connect(graph, &tenants, prepared.lab_seed.as_deref()).await?;
     match observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await {
         Ok(plan) => Ok(Planned { plan, set: prepared.set, connection }),
         Err(error) => {
