@@ -183,7 +183,15 @@ fn a_piped_answer_confirms_an_apply_and_the_prompt_goes_to_standard_error() {
 #[test]
 fn without_credentials_the_command_stops_with_one_error_up_front() {
     let output = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-        .args(["plan", "-f", "examples/contoso", "--graph-url", "http://127.0.0.1:9", "--login-url", "http://127.0.0.1:9"])
+        .args([
+            "plan",
+            "-f",
+            "examples/contoso",
+            "--graph-url",
+            "http://127.0.0.1:9",
+            "--login-url",
+            "http://127.0.0.1:9",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("AZURE_CLIENT_ID")
         .env_remove("AZURE_CLIENT_SECRET")
@@ -194,7 +202,10 @@ fn without_credentials_the_command_stops_with_one_error_up_front() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.matches("no credentials").count(), 1, "{stderr}");
-    assert!(stderr.contains("no credentials for 7 tenants (adatum-apac, fabrikam-emea, fabrikam-us and 4 more)"), "{stderr}");
+    assert!(
+        stderr.contains("no credentials for 7 tenants (adatum-apac, fabrikam-emea, fabrikam-us and 4 more)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--lab"), "{stderr}");
 }
 
@@ -209,4 +220,22 @@ fn completions_are_printed_for_each_shell() {
     let bash = String::from_utf8_lossy(&tenantctl(&["completions", "bash"]).stdout).into_owned();
     let check = Command::new("bash").args(["-n", "-c", &bash]).status().expect("bash");
     assert!(check.success(), "the bash script parses");
+}
+
+#[test]
+fn apply_reports_as_json_for_machines() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let lab = state.path().join("lab").to_string_lossy().into_owned();
+    let refused = tenantctl(&["apply", "--lab", "--lab-state", &lab, "-f", "examples/contoso", "-o", "json"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--auto-approve"));
+    let args = ["apply", "--lab", "--lab-state", &lab, "-f", "examples/contoso", "--auto-approve", "-o", "json"];
+    let output = tenantctl(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(report["verdict"], "complete");
+    assert_eq!(report["summary"]["created"], 19);
+    assert_eq!(report["summary"]["tenants"], 9);
+    let fabrikam = report["tenants"].as_array().expect("tenants").iter().find(|t| t["name"] == "fabrikam-emea");
+    assert_eq!(fabrikam.map(|t| (t["created"].clone(), t["updated"].clone())), Some((2.into(), 1.into())));
 }

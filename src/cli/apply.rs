@@ -7,11 +7,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 
+use super::apply_report::ApplyReport;
 use super::connect::{GraphArgs, TenantCredentials, connect};
 use super::pipeline::{prepare, progress, runtime};
 use super::plan::{OutputFormat, PlanChoices, Selection, plan_connected, render_plan};
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL};
-use crate::engine::apply::{Interrupt, Skipped, TenantOutcome, apply};
+use crate::engine::apply::{Interrupt, TenantOutcome, apply};
 use crate::engine::plan::{FORMAT_VERSION, Plan, TenantPlan, TenantState};
 use crate::graph::client::GraphClient;
 use crate::util::plural;
@@ -33,13 +34,29 @@ pub struct ApplyArgs {
     /// Apply without asking for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
+    /// What is printed: the plan and a line per tenant, or (with --auto-approve or a saved plan) one
+    /// JSON document of what was done.
+    #[arg(long, short = 'o', value_enum, default_value_t = ApplyOutput::Human)]
+    pub output: ApplyOutput,
     #[command(flatten)]
     pub choices: PlanChoices,
     #[command(flatten)]
     pub graph: GraphArgs,
 }
 
+/// What `apply` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyOutput {
+    #[default]
+    Human,
+    /// One JSON document (`formatVersion` 1): the verdict, totals, and per tenant what was done.
+    Json,
+}
+
 pub fn run(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    if args.output == ApplyOutput::Json && args.plan_file.is_none() && !args.auto_approve {
+        bail!("-o json prints no plan and asks nothing: pass --auto-approve, or apply a saved plan");
+    }
     match &args.plan_file {
         Some(path) => apply_saved(args, &read_saved_plan(path)?, out),
         None => apply_manifests(args, out, err),
@@ -53,17 +70,19 @@ fn apply_manifests(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -
     let selection = Selection { paths: args.paths.clone(), tenant: args.tenant.clone(), profile: args.profile.clone() };
     runtime()?.block_on(async {
         let planned = plan_connected(prepared, &selection, &args.graph, args.choices.options(), err).await?;
-        render_plan(&planned.plan, OutputFormat::Human, out)?;
-        let result = match nothing_to_apply(&planned.plan, out)? {
+        if args.output == ApplyOutput::Human {
+            render_plan(&planned.plan, OutputFormat::Human, out)?;
+        }
+        let result = match nothing_to_apply(&planned.plan, args.output, out)? {
             Some(code) => Ok(code),
             None if !args.auto_approve && !tokio::task::block_in_place(|| confirm(&planned.plan, err))? => {
                 writeln!(out, "Apply cancelled; nothing was written.")?;
                 Ok(EXIT_ERROR)
             }
             None => {
-                let outcomes =
+                let applied =
                     apply_with(&planned.connection.client, &planned.plan, args.graph.concurrency, false).await;
-                report(&outcomes, out)
+                report(&applied, args.output, out)
             }
         };
         planned.connection.close().await;
@@ -74,7 +93,7 @@ fn apply_manifests(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -
 /// A saved plan was reviewed when it was made (as with Terraform): it applies without a prompt, each
 /// tenant with the credentials the plan recorded for it.
 fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Result<u8> {
-    if let Some(code) = nothing_to_apply(plan, out)? {
+    if let Some(code) = nothing_to_apply(plan, args.output, out)? {
         return Ok(code);
     }
     runtime()?.block_on(async {
@@ -88,18 +107,24 @@ fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Re
         let connection = connect(&args.graph, &tenants, None).await?;
         let applied = apply_with(&connection.client, plan, args.graph.concurrency, true).await;
         connection.close().await;
-        report(&applied, out)
+        report(&applied, args.output, out)
     })
 }
 
 /// The exit code when the plan writes nothing: a tenant whose plan failed (a refused mass delete, a
 /// missing group) is an error even when nothing else is to be written.
-fn nothing_to_apply(plan: &Plan, out: &mut dyn Write) -> anyhow::Result<Option<u8>> {
+fn nothing_to_apply(plan: &Plan, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<Option<u8>> {
     if plan.summary.create + plan.summary.update + plan.summary.delete > 0 {
         return Ok(None);
     }
-    writeln!(out, "Nothing to apply.")?;
-    Ok(Some(if plan.summary.failed_tenants > 0 {
+    match output {
+        ApplyOutput::Human => writeln!(out, "Nothing to apply.")?,
+        ApplyOutput::Json => {
+            let outcomes: Vec<TenantOutcome> = Vec::new();
+            ApplyReport::new(&outcomes, false).render_json(out)?;
+        }
+    }
+    Ok(Some(if plan.summary.failed_tenants > 0 || plan.nothing_read() {
         EXIT_ERROR
     } else if plan.summary.unknown_tenants > 0 {
         EXIT_PARTIAL
@@ -181,68 +206,11 @@ fn confirm(plan: &Plan, err: &mut dyn Write) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-fn report(applied: &Applied, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let outcomes = &applied.outcomes;
-    let (mut created, mut updated, mut deleted, mut failed, mut stale, mut not_started) = (0, 0, 0, 0, 0, 0);
-    writeln!(out)?;
-    for outcome in outcomes {
-        created += outcome.created;
-        updated += outcome.updated;
-        deleted += outcome.deleted;
-        not_started += outcome.not_started;
-        if outcome.stale {
-            stale += 1;
-            writeln!(
-                out,
-                "{}: refused: the tenant changed since the plan was made (stale); nothing written",
-                outcome.name
-            )?;
-            continue;
-        }
-        if let Some(reason) = &outcome.skipped {
-            writeln!(out, "{}: skipped ({reason})", outcome.name)?;
-            continue;
-        }
-        if outcome.writes() > 0 {
-            writeln!(
-                out,
-                "{}: {} created, {} updated, {} deleted",
-                outcome.name, outcome.created, outcome.updated, outcome.deleted
-            )?;
-        }
-        for object in &outcome.created_elsewhere {
-            writeln!(
-                out,
-                "{}: {object} not created: it appeared since the plan (another writer made it)",
-                outcome.name
-            )?;
-        }
-        if !outcome.errors.is_empty() {
-            failed += 1;
-            for error in &outcome.errors {
-                writeln!(out, "{}: failed: {error}", outcome.name)?;
-            }
-        }
+fn report(applied: &Applied, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<u8> {
+    let report = ApplyReport::new(&applied.outcomes, applied.interrupted);
+    match output {
+        ApplyOutput::Human => report.render_human(out)?,
+        ApplyOutput::Json => report.render_json(out)?,
     }
-    let done = format!("{created} created, {updated} updated, {deleted} deleted");
-    let tenants = plural::count(outcomes.len(), "tenant");
-    let mut trouble = Vec::new();
-    if failed > 0 {
-        trouble.push(format!("{} failed", plural::count(failed, "tenant")));
-    }
-    if stale > 0 {
-        trouble.push(format!("{} stale", plural::count(stale, "tenant")));
-    }
-    if applied.interrupted {
-        writeln!(out, "\nApply interrupted: {done}; {} not started.", plural::count(not_started, "write"))?;
-        return Ok(EXIT_INTERRUPTED);
-    }
-    let unknown = outcomes.iter().any(|o| o.skipped == Some(Skipped::UnknownWhenPlanned));
-    if trouble.is_empty() {
-        writeln!(out, "\nApply complete: {done} across {tenants}.")?;
-        return Ok(if unknown { EXIT_PARTIAL } else { EXIT_OK });
-    }
-    let verdict = if created + updated + deleted > 0 { "Apply incomplete" } else { "Nothing applied" };
-    writeln!(out, "\n{verdict}: {done} across {tenants}; {}.", trouble.join(", "))?;
-    Ok(EXIT_ERROR)
+    Ok(report.exit_code())
 }

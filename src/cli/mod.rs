@@ -1,6 +1,7 @@
 //! The `tenantctl` command line: a thin shell over the library. Output goes to injected writers.
 
 mod apply;
+mod apply_report;
 mod connect;
 mod export;
 mod fleet;

@@ -20,6 +20,7 @@ mod faults;
 mod files;
 mod ids;
 mod init;
+mod kql;
 mod odata;
 mod paging;
 mod policies;

@@ -40,8 +40,11 @@ pub fn hunting_query(tenant: &TenantData, call: &Call) -> Reply {
         Err(reply) => return reply,
     };
     let query = body.get("Query").or_else(|| body.get("query")).and_then(Value::as_str);
-    if query.is_none_or(|q| q.trim().is_empty()) {
+    let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
         return call.bad_request("The 'Query' parameter is required.");
+    };
+    if let Err(problem) = super::kql::check(query) {
+        return call.bad_request(&problem);
     }
     let mut results = tenant.hunting.clone().unwrap_or_else(|| json!({"schema": [], "results": []}));
     if let Some(object) = results.as_object_mut()

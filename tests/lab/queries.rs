@@ -135,4 +135,11 @@ async fn incidents_page_and_filter_and_hunting_answers() {
     assert_eq!(typed.results.len(), 3);
     let (status, _) = lab.send(Method::POST, &token, "/v1.0/security/runHuntingQuery", Some(&json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Advanced hunting refuses what is not a query over one of its tables; the lab does too.
+    for nonsense in ["this is not kql", "Devices | take 3"] {
+        let body = json!({"Query": nonsense});
+        let (status, error) = lab.send(Method::POST, &token, "/v1.0/security/runHuntingQuery", Some(&body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{nonsense}");
+        assert_eq!(error["error"]["code"], "BadRequest", "{error}");
+    }
 }
