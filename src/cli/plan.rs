@@ -211,3 +211,35 @@ pub fn exit_code(plan: &Plan, detailed: bool) -> u8 {
         EXIT_OK
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::plan::{TenantPlan, TenantState};
+
+    fn tenant(name: &str, state: TenantState) -> TenantPlan {
+        TenantPlan {
+            name: name.into(),
+            tenant_id: format!("id-{name}"),
+            display_name: name.into(),
+            profiles: Vec::new(),
+            state,
+            credentials: None,
+            problems: Vec::new(),
+            fingerprint: None,
+            changes: Vec::new(),
+            unchanged: Vec::new(),
+            unmanaged: 0,
+        }
+    }
+
+    #[test]
+    fn no_tenant_read_is_an_error_and_some_unread_is_partial() {
+        let all_unknown = Plan::new(vec![tenant("a", TenantState::Unknown), tenant("b", TenantState::Suspended)]);
+        assert_eq!(exit_code(&all_unknown, false), EXIT_ERROR);
+        let some_unknown = Plan::new(vec![tenant("a", TenantState::Unknown), tenant("b", TenantState::Planned)]);
+        assert_eq!(exit_code(&some_unknown, true), EXIT_PARTIAL);
+        let suspended_only = Plan::new(vec![tenant("a", TenantState::Suspended)]);
+        assert_eq!(exit_code(&suspended_only, true), EXIT_OK, "nothing was to be read");
+    }
+}
