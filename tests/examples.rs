@@ -113,3 +113,33 @@ fn committed_schemas_match_the_types() {
         assert!(committed == generated, "schemas/{name} is stale: run `cargo run -- schema --out schemas`");
     }
 }
+
+/// Every YAML file a user hands to kubectl (or Helm, Argo CD, Flux: YAML 1.1 readers) reads the same
+/// there as in tenantctl (YAML 1.2): no unquoted `on`, `off`, `yes`, `no`, octal or base-60 scalar.
+#[test]
+fn every_shipped_yaml_file_reads_the_same_in_yaml_1_1_and_1_2() {
+    fn yaml_files(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                yaml_files(&path, files);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                files.push(path);
+            }
+        }
+    }
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["crds", "deploy", "examples", "policies"] {
+        yaml_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 20, "{files:?}");
+    let mut traps = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for plain in tenantctl::util::yaml11::ambiguous_scalars(&text).expect("parses") {
+            traps.push(format!("{}:{}:{}: `{}`", file.display(), plain.line, plain.column, plain.value));
+        }
+    }
+    assert!(traps.is_empty(), "unquoted scalars YAML 1.1 reads otherwise:\n{}", traps.join("\n"));
+}

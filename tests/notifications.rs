@@ -35,7 +35,7 @@ fn drift_persisting_over_three_cycles_is_notified_once_per_target() {
     std::fs::write(
         manifests.join("notifications.yaml"),
         format!(
-            "apiVersion: tenantctl.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {{name: soc}}\nspec:\n  on: [drift]\n  \
+            "apiVersion: tenantctl.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {{name: soc}}\nspec:\n  triggers: [drift]\n  \
              email:\n    smtp: {{host: 127.0.0.1, port: {}, security: none}}\n    from: tenantctl@contoso.example\n    \
              to: [soc@contoso.example, oncall@contoso.example]\n  webhook:\n    url: {hook_url}\n    \
              authorization: {{env: SOC_WEBHOOK_TOKEN}}\n",

@@ -149,7 +149,7 @@ fn typed(policy: &ConfigurationPolicy, description: &str, hint: Option<PolicyKin
 
 fn document(kind: &str, name: &str, spec: Value) -> anyhow::Result<String> {
     let value = json!({"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": spec});
-    Ok(serde_yaml::to_string(&value)?)
+    Ok(crate::util::yaml11::quote_ambiguous(&serde_yaml::to_string(&value)?))
 }
 
 /// A Kubernetes name from a display name: `Contoso AV - Standard` → `contoso-av-standard`.

@@ -49,7 +49,7 @@ pub fn notify_policies(
                 spec.tenant_selector.as_ref().is_none_or(|selector| selector_matches(selector, t.object.labels()))
             })
         };
-        let scoped = all.only(&spec.on, &selected);
+        let scoped = all.only(&spec.triggers, &selected);
         let path = state_file(state_dir, &namespace, &name);
         let previous: NotificationPolicyStatus = match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?,

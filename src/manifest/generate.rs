@@ -35,7 +35,7 @@ pub fn crd_file_name(kind: Kind) -> String {
 
 /// A kind's CRD as YAML.
 pub fn crd_yaml(kind: Kind) -> Result<String, serde_yaml::Error> {
-    serde_yaml::to_string(&crd(kind))
+    serde_yaml::to_string(&crd(kind)).map(|yaml| crate::util::yaml11::quote_ambiguous(&yaml))
 }
 
 /// File name of a kind's JSON Schema (`tenant.json`, `antivirus-policy.json`, …).

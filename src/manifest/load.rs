@@ -16,6 +16,7 @@ use super::yaml::{PositionIndex, YamlDocument, parent_path, parse_documents};
 use super::{Manifest, ManifestSet, PolicyResource, Source};
 use crate::model::{self, API_VERSION, Kind};
 use crate::util::suggest::{did_you_mean, serde_message};
+use crate::util::yaml11::ambiguous_scalars;
 
 /// At most this many structural errors are reported per document; past it they are mostly echoes.
 const MAX_ERRORS_PER_DOCUMENT: usize = 20;
@@ -125,6 +126,21 @@ fn load_file(loaded: &mut Loaded, path: &Path) {
 pub fn load_text(loaded: &mut Loaded, file: Arc<str>, text: &str) {
     loaded.files += 1;
     let (documents, syntax) = parse_documents(&file, text);
+    if syntax.is_empty() {
+        // kubectl reads YAML 1.1: what it would read otherwise must be quoted, or the cluster gets
+        // another manifest than this one.
+        for plain in ambiguous_scalars(text).unwrap_or_default() {
+            let location = Location { file: file.clone(), line: plain.line, column: plain.column };
+            loaded.diagnostics.push(
+                Diagnostic::warning(format!(
+                    "`{}` is read differently by YAML 1.1 tools such as kubectl (a boolean or a number, not \
+                     text): quote it, \"{}\"",
+                    plain.value, plain.value
+                ))
+                .at(Some(location)),
+            );
+        }
+    }
     loaded.diagnostics.extend(syntax);
     for document in documents {
         if document.value.is_null() {

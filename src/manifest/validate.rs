@@ -529,8 +529,8 @@ fn check_notification(policy: &Manifest<crate::model::NotificationPolicy>, out: 
     if spec.email.is_none() && spec.webhook.is_none() {
         error(out, "spec", "give `email`, `webhook` or both: there is nowhere to send");
     }
-    if spec.on.is_empty() {
-        error(out, "spec.on", "name at least one trigger (drift, failedApply, highSeverityIncident)");
+    if spec.triggers.is_empty() {
+        error(out, "spec.triggers", "name at least one trigger (drift, failedApply, highSeverityIncident)");
     }
     if let Some(selector) = &spec.tenant_selector {
         check_selector(policy, &resource, selector, out);

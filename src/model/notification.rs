@@ -26,7 +26,7 @@ use super::tenant::SecretKeyRef;
 pub struct NotificationPolicySpec {
     /// What to be told about. Default: every trigger.
     #[serde(default = "every_trigger")]
-    pub on: Vec<Trigger>,
+    pub triggers: Vec<Trigger>,
     /// Tenants whose findings count, by label. Absent: every tenant of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_selector: Option<LabelSelector>,

@@ -160,7 +160,7 @@ impl Context {
         let namespace = namespace_of(tenant);
         self.stores.notifications.state().iter().any(|policy| {
             namespace_of(policy.as_ref()) == namespace
-                && policy.spec.on.contains(&Trigger::HighSeverityIncident)
+                && policy.spec.triggers.contains(&Trigger::HighSeverityIncident)
                 && policy.spec.tenant_selector.as_ref().is_none_or(|s| selector_matches(s, tenant.labels()))
         })
     }

@@ -111,12 +111,12 @@ async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Resu
             return Ok(Action::await_change());
         };
         let reachable = status.conditions.iter().any(|c| c.type_ == READY && c.status == "True");
-        if spec.on.contains(&Trigger::HighSeverityIncident) && reachable && status.incidents.is_none() {
+        if spec.triggers.contains(&Trigger::HighSeverityIncident) && reachable && status.incidents.is_none() {
             return Ok(Action::await_change());
         }
         findings.extend(findings_of(&tenant.name_any(), status));
     }
-    let findings = Findings::new(findings).only(&spec.on, &|_| true);
+    let findings = Findings::new(findings).only(&spec.triggers, &|_| true);
     let previous = policy.status.clone().unwrap_or_default();
     let news = |last: &Option<crate::model::notification::DeliveryStatus>| {
         findings.is_news(last.as_ref().and_then(|l| l.findings_digest.as_deref()))

@@ -16,7 +16,8 @@ pub struct DiffLine {
 const CONTEXT: usize = 2;
 
 pub fn to_yaml(value: &Value) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
+    // Quoted where YAML 1.1 would read otherwise: what a plan shows can be copied into a manifest.
+    crate::util::yaml11::quote_ambiguous(&serde_yaml::to_string(value).unwrap_or_default())
 }
 
 /// The changed lines of `before` → `after` with some context; `None` separates hunks.

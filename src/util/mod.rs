@@ -6,3 +6,4 @@ pub mod pem;
 pub mod plural;
 pub mod secret;
 pub mod suggest;
+pub mod yaml11;

@@ -51,7 +51,7 @@ async fn drift_and_incidents_are_told_once_per_set_of_findings() {
     world
         .apply(&format!(
             "apiVersion: tenantctl.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {{name: soc}}\nspec:\n  \
-             on: [drift, highSeverityIncident]\n  email:\n    smtp: {{host: 127.0.0.1, port: {}, security: none}}\n    \
+             triggers: [drift, highSeverityIncident]\n  email:\n    smtp: {{host: 127.0.0.1, port: {}, security: none}}\n    \
              from: tenantctl@contoso.example\n    to: [soc@contoso.example]\n  webhook:\n    url: {hook_url}\n    \
              authorization: {{secretRef: {{name: soc-webhook, key: token}}}}\n",
             smtp.port

@@ -65,7 +65,7 @@ fn documents_yaml(documents: impl Iterator<Item = Value>, file: &str) -> Result<
         }
         let yaml =
             serde_yaml::to_string(&document).map_err(|source| LabError::Manifest { path: file.into(), source })?;
-        text.push_str(&yaml);
+        text.push_str(&crate::util::yaml11::quote_ambiguous(&yaml));
     }
     Ok(text)
 }
