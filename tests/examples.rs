@@ -99,9 +99,13 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
 fn committed_crds_match_the_types() {
     let files = crd_files().expect("crds");
     assert_eq!(files.len(), Kind::ALL.len());
+    let kustomization = std::fs::read_to_string(root().join("deploy/kustomization.yaml")).expect("kustomization");
     for (name, generated) in files {
         let committed = std::fs::read_to_string(root().join("crds").join(&name)).unwrap_or_default();
         assert!(committed == generated, "crds/{name} is stale: run `cargo run -- crds --out crds`");
+        let deployed = std::fs::read_to_string(root().join("deploy/crds").join(&name)).unwrap_or_default();
+        assert!(deployed == generated, "deploy/crds/{name} is stale: run `cargo run -- crds --out deploy/crds`");
+        assert!(kustomization.contains(&format!("  - crds/{name}\n")), "deploy/kustomization.yaml lacks crds/{name}");
     }
 }
 

@@ -23,6 +23,8 @@ mod crds;
 mod credentials;
 #[path = "operator/deletion.rs"]
 mod deletion;
+#[path = "operator/kubectl.rs"]
+mod kubectl;
 #[path = "operator/modes.rs"]
 mod modes;
 #[path = "operator/notifications.rs"]

@@ -15,7 +15,8 @@ use super::Toggle;
     kind = "AntivirusPolicy",
     doc = "A Microsoft Defender Antivirus endpoint security policy.",
     namespaced,
-    shortname = "avp"
+    shortname = "avp",
+    category = "tenantctl"
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AntivirusPolicySpec {

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
     kind = "AttackSurfaceReductionPolicy",
     doc = "An attack surface reduction rules endpoint security policy.",
     namespaced,
-    shortname = "asrp"
+    shortname = "asrp",
+    category = "tenantctl"
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttackSurfaceReductionPolicySpec {

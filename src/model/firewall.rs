@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
     kind = "FirewallPolicy",
     doc = "A Windows Firewall endpoint security policy.",
     namespaced,
-    shortname = "fwp"
+    shortname = "fwp",
+    category = "tenantctl"
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FirewallPolicySpec {

@@ -19,6 +19,7 @@ use super::tenant::SecretKeyRef;
     namespaced,
     status = "NotificationPolicyStatus",
     shortname = "ntf",
+    category = "tenantctl",
     printcolumn = r#"{"name":"Email","type":"date","jsonPath":".status.email.lastSentTime"}"#,
     printcolumn = r#"{"name":"Webhook","type":"date","jsonPath":".status.webhook.lastSentTime"}"#
 )]

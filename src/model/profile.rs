@@ -19,6 +19,7 @@ use super::status::DistributionProfileStatus;
     namespaced,
     status = "DistributionProfileStatus",
     shortname = "dp",
+    category = "tenantctl",
     printcolumn = r#"{"name":"Mode","type":"string","jsonPath":".spec.mode"}"#,
     printcolumn = r#"{"name":"Tenants","type":"integer","jsonPath":".status.tenantsMatched"}"#,
     printcolumn = r#"{"name":"In sync","type":"integer","jsonPath":".status.tenantsInSync"}"#

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
     doc = "An Intune role definition and its assignments, delivered to tenants by profiles.",
     namespaced,
     shortname = "irole",
+    category = "tenantctl",
     printcolumn = r#"{"name":"Display name","type":"string","jsonPath":".spec.displayName"}"#
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

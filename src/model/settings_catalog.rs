@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
     kind = "SettingsCatalogPolicy",
     doc = "Any Settings Catalog policy, in Graph's own JSON.",
     namespaced,
-    shortname = "scp"
+    shortname = "scp",
+    category = "tenantctl"
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsCatalogPolicySpec {

@@ -16,6 +16,7 @@ pub struct TenantStatus {
     pub observed_generation: Option<i64>,
     /// `Ready`, `Synced`, `Drifted`, `Conflict`, … with reasons.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
     /// Sync state of every policy this tenant receives.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -83,6 +84,7 @@ pub struct DistributionProfileStatus {
     pub observed_generation: Option<i64>,
     /// `Ready`, `Conflict`, … with reasons.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
     /// Tenants the profile selects.
     #[serde(default)]

@@ -16,10 +16,15 @@ use super::status::TenantStatus;
     doc = "A Microsoft 365 tenant whose endpoint security policies tenantctl manages.",
     namespaced,
     status = "TenantStatus",
+    shortname = "tn",
     shortname = "tnt",
-    printcolumn = r#"{"name":"Tenant ID","type":"string","jsonPath":".spec.tenantId"}"#,
+    category = "tenantctl",
     printcolumn = r#"{"name":"Display name","type":"string","jsonPath":".spec.displayName"}"#,
-    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
+    printcolumn = r#"{"name":"Tenant ID","type":"string","priority":1,"jsonPath":".spec.tenantId"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantSpec {

@@ -123,7 +123,7 @@ pub fn conclude(
         }
         if let Some(problem) = failure(change) {
             let reason = if change.action() == Action::Delete { "DeleteFailed" } else { "WriteFailed" };
-            events.push(Note::warning(reason, problem.to_string()));
+            events.push(Note::warning(reason, problem.to_string()).about(&change.object));
             continue;
         }
         let (reason, verb, count) = match change.action() {
@@ -138,7 +138,7 @@ pub fn conclude(
             _ if change.fields().is_empty() => format!("{verb} {} \"{}\"", change.object, change.display_name),
             _ => format!("{verb} {} \"{}\" ({})", change.object, change.display_name, change.fields_text()),
         };
-        events.push(Note::normal(reason, note));
+        events.push(Note::normal(reason, note).about(&change.object));
     }
     let policies = desired.policies.iter().map(|policy| policy_state(policy, live, plan, outcome)).collect();
 
@@ -146,7 +146,11 @@ pub fn conclude(
         outcome.map(|o| o.errors.iter()).into_iter().flatten().chain(&plan.problems).collect();
     let failed_text = failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
     for problem in &plan.problems {
-        events.push(Note::warning(problem.category.reason(), problem.to_string()));
+        let note = Note::warning(problem.category.reason(), problem.to_string());
+        events.push(match &problem.object {
+            Some(object) => note.about(object),
+            None => note,
+        });
     }
     if !drifted.is_empty() {
         events.push(Note::warning("Drifted", format!("audit mode, not written: {}", drifted.join(", "))));

@@ -9,8 +9,11 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use k8s_openapi::api::core::v1::ObjectReference;
+
 use super::FIELD_MANAGER;
 use super::context::namespace_of;
+use crate::model::ObjectRef;
 
 /// One event to publish on an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,15 +22,23 @@ pub struct Note {
     /// Stable reason: `Created`, `Updated`, `Adopted`, `Deleted`, `Drifted`, a problem's category…
     pub reason: &'static str,
     pub note: String,
+    /// The tenantctl resource (in the object's namespace) the event is about, as its related object:
+    /// each policy's event stands alone instead of being folded into one series per reason.
+    pub related: Option<ObjectRef>,
 }
 
 impl Note {
     pub fn normal(reason: &'static str, note: String) -> Note {
-        Note { type_: EventType::Normal, reason, note }
+        Note { type_: EventType::Normal, reason, note, related: None }
     }
 
     pub fn warning(reason: &'static str, note: String) -> Note {
-        Note { type_: EventType::Warning, reason, note }
+        Note { type_: EventType::Warning, reason, note, related: None }
+    }
+
+    pub fn about(mut self, object: &ObjectRef) -> Note {
+        self.related = Some(object.clone());
+        self
     }
 }
 
@@ -49,13 +60,20 @@ where
 /// Publishes events on the object; a failure to publish is logged, never fatal.
 pub async fn publish<K: Resource<DynamicType = ()>>(recorder: &Recorder, object: &K, action: &str, notes: &[Note]) {
     let reference = object.object_ref(&());
-    for Note { type_, reason, note } in notes {
+    for Note { type_, reason, note, related } in notes {
+        let secondary = related.as_ref().map(|related| ObjectReference {
+            api_version: Some(crate::model::API_VERSION.to_string()),
+            kind: Some(related.kind.to_string()),
+            name: Some(related.name.clone()),
+            namespace: Some(namespace_of(object)),
+            ..ObjectReference::default()
+        });
         let event = Event {
             type_: *type_,
             reason: (*reason).to_string(),
             note: Some(note.chars().take(1000).collect()),
             action: action.into(),
-            secondary: None,
+            secondary,
         };
         if let Err(error) = recorder.publish(&event, &reference).await {
             let name = format!("{}/{}", namespace_of(object), object.name_any());

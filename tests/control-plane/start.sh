@@ -3,7 +3,7 @@
 #
 #   start.sh DIR ETCD_PORT ETCD_PEER_PORT APISERVER_PORT [WATCH_PID]
 #
-# Writes into DIR: a service-account signing key, a static token file with an admin (system:masters)
+# Writes into DIR: `kubectl` (a link to the one built with the control plane), a service-account signing key, a static token file with an admin (system:masters)
 # and the operator's service account (`tenantctl-system:tenantctl-operator`, RBAC decides what it may
 # do), `admin.kubeconfig` and `operator.kubeconfig`, and the processes' logs. Returns once
 # /readyz answers. Both processes are killed outright when WATCH_PID exits (the test run that started
@@ -14,6 +14,8 @@ dir="$1" etcd_port="$2" peer_port="$3" api_port="$4" watch_pid="${5:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$("$here/build.sh")"
 mkdir -p "$dir/certs" "$dir/etcd"
+# The tests drive the cluster with the real kubectl, built with the control plane.
+ln -sf "$bin/kubectl" "$dir/kubectl"
 
 openssl genrsa -out "$dir/sa.key" 2048 2>/dev/null
 openssl rsa -in "$dir/sa.key" -pubout -out "$dir/sa.pub" 2>/dev/null

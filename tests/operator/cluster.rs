@@ -5,11 +5,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
-use kube::core::GroupVersionKind;
-use kube::discovery::{Scope, pinned_kind};
+use kube::api::Api;
 use kube::{Client, ResourceExt};
-use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
@@ -67,19 +64,17 @@ impl Cluster {
         client(&self.operator_kubeconfig()).await
     }
 
-    /// `kubectl apply -f crds/`, `kubectl apply -k deploy/`, and the operator's credentials Secret.
+    /// `kubectl apply -f crds/`, `kubectl apply -k deploy/`, and the operator's credentials Secret,
+    /// with the real kubectl.
     async fn set_up(&self) {
         let admin = self.admin().await;
-        for entry in std::fs::read_dir(root().join("crds")).expect("crds/") {
-            apply_file(&admin, None, &entry.expect("entry").path()).await;
-        }
+        let _ = ADMIN_KUBECONFIG.set(self.admin_kubeconfig());
+        let crds = root().join("crds");
+        kubectl(&["apply", "-f", &crds.to_string_lossy()], None).unwrap_or_else(|e| panic!("{e}"));
         wait_for_crds(&admin).await;
-        let kustomization: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(root().join("deploy/kustomization.yaml")).expect("read"))
-                .expect("yaml");
-        for resource in kustomization["resources"].as_array().expect("resources") {
-            apply_file(&admin, None, &root().join("deploy").join(resource.as_str().expect("path"))).await;
-        }
+        // The operator with its CRDs again, as an admin installs it.
+        let deploy = root().join("deploy");
+        kubectl(&["apply", "-k", &deploy.to_string_lossy()], None).unwrap_or_else(|e| panic!("{e}"));
         let lab: Value = serde_json::from_str(
             &std::fs::read_to_string(root().join("examples/contoso/lab/lab.json")).expect("lab.json"),
         )
@@ -89,7 +84,37 @@ impl Cluster {
             lab["apps"][0]["clientId"].as_str().expect("client id"),
             lab["apps"][0]["clientSecret"].as_str().expect("secret"),
         );
-        apply_yaml(&admin, Some(OPERATOR_NAMESPACE), &secret).await;
+        apply_yaml(Some(OPERATOR_NAMESPACE), &secret);
+    }
+}
+
+/// The admin's kubeconfig, for [`kubectl`].
+static ADMIN_KUBECONFIG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Runs the real kubectl (built with the control plane) as the cluster admin; `stdin` is piped in.
+/// Its output, or what it said on failure.
+pub fn kubectl(args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+    let kubeconfig = ADMIN_KUBECONFIG.get().expect("the cluster is set up");
+    let binary = kubeconfig.parent().expect("cluster folder").join("kubectl");
+    let mut child = Command::new(&binary)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write to kubectl");
+    }
+    let output = child.wait_with_output().expect("kubectl ends");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!("kubectl {}: {}{stdout}", args.join(" "), String::from_utf8_lossy(&output.stderr)))
     }
 }
 
@@ -122,33 +147,23 @@ async fn wait_for_crds(admin: &Client) {
     panic!("the tenantctl CRDs were not established");
 }
 
-pub async fn apply_file(client: &Client, namespace: Option<&str>, path: &Path) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    apply_yaml(client, namespace, &text).await;
+/// `kubectl apply -f FILE [-n NAMESPACE]`.
+pub fn apply_file(namespace: Option<&str>, path: &Path) {
+    let mut args = vec!["apply", "-f"];
+    let path = path.to_string_lossy();
+    args.push(&path);
+    if let Some(namespace) = namespace {
+        args.extend(["-n", namespace]);
+    }
+    kubectl(&args, None).unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// What `kubectl apply` does, by server-side apply: every document of `text`, namespaced ones into
-/// `namespace` unless they name their own.
-pub async fn apply_yaml(client: &Client, namespace: Option<&str>, text: &str) {
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = Value::deserialize(document).expect("yaml");
-        if value.is_null() {
-            continue;
-        }
-        let object: DynamicObject = serde_json::from_value(value).expect("a Kubernetes object");
-        let types = object.types.clone().expect("apiVersion and kind");
-        let gvk = GroupVersionKind::try_from(&types).expect("gvk");
-        let (resource, capabilities) = pinned_kind(client, &gvk).await.expect("kind served");
-        let api: Api<DynamicObject> = match capabilities.scope {
-            Scope::Namespaced => {
-                let ns = object.namespace().or(namespace.map(str::to_string)).unwrap_or_else(|| "default".into());
-                Api::namespaced_with(client.clone(), &ns, &resource)
-            }
-            Scope::Cluster => Api::all_with(client.clone(), &resource),
-        };
-        let name = object.name_any();
-        api.patch(&name, &PatchParams::apply("kubectl").force(), &Patch::Apply(&object))
-            .await
-            .unwrap_or_else(|e| panic!("apply {} {name}: {e}", types.kind));
+/// `kubectl apply -f - [-n NAMESPACE]` of `text`: every document, namespaced ones into `namespace`
+/// unless they name their own.
+pub fn apply_yaml(namespace: Option<&str>, text: &str) {
+    let mut args = vec!["apply", "-f", "-"];
+    if let Some(namespace) = namespace {
+        args.extend(["-n", namespace]);
     }
+    kubectl(&args, Some(text)).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -29,7 +29,7 @@ impl World {
     pub async fn new(namespace: &str) -> World {
         let cluster = Cluster::shared().await;
         let admin = cluster.admin().await;
-        apply_yaml(&admin, None, &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n")).await;
+        apply_yaml(None, &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n"));
         let state = contoso_state();
         let lab = LabProcess::serve(state.path(), &[]);
         World { cluster, admin, namespace: namespace.to_string(), state, lab }
@@ -39,15 +39,15 @@ impl World {
     pub async fn apply_contoso(&self) {
         let contoso = root().join("examples/contoso");
         for file in ["tenants.yaml", "profiles.yaml"] {
-            apply_file(&self.admin, Some(&self.namespace), &contoso.join(file)).await;
+            apply_file(Some(&self.namespace), &contoso.join(file));
         }
         for entry in std::fs::read_dir(contoso.join("policies")).expect("policies/") {
-            apply_file(&self.admin, Some(&self.namespace), &entry.expect("entry").path()).await;
+            apply_file(Some(&self.namespace), &entry.expect("entry").path());
         }
     }
 
     pub async fn apply(&self, yaml: &str) {
-        apply_yaml(&self.admin, Some(&self.namespace), yaml).await;
+        apply_yaml(Some(&self.namespace), yaml);
     }
 
     pub fn tenants(&self) -> Api<Tenant> {
