@@ -12,10 +12,11 @@ use kube::{Resource, ResourceExt};
 
 use super::inputs::{InputCache, VersionPart};
 use super::metrics::Metrics;
+pub use super::names::namespace_of;
 use crate::engine::resolve::validate_and_resolve;
 use crate::engine::resolve::{TenantDesired, resolve};
 use crate::graph::client::GraphClient;
-use crate::manifest::{DEFAULT_NAMESPACE, Diagnostic, Manifest, ManifestSet};
+use crate::manifest::{Diagnostic, Manifest, ManifestSet};
 use crate::model::notification::Trigger;
 use crate::model::select::selector_matches;
 use crate::model::{NotificationPolicy, Tenant};
@@ -69,11 +70,6 @@ pub struct Resolved {
 
 fn in_namespace<K: Resource<DynamicType = ()> + Clone>(store: &Store<K>, namespace: &str) -> Vec<K> {
     store.state().iter().filter(|o| namespace_of(o.as_ref()) == namespace).map(|o| o.as_ref().clone()).collect()
-}
-
-/// Namespace of a resource, `default` when it has none.
-pub fn namespace_of(object: &impl ResourceExt) -> String {
-    object.namespace().unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
 }
 
 impl Context {

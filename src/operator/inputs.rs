@@ -13,7 +13,7 @@ use kube::runtime::reflector::Store;
 use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
-use super::context::namespace_of;
+use super::names::namespace_of;
 use super::watch::{api, significant_changes};
 use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{

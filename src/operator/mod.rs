@@ -11,6 +11,7 @@ mod health;
 mod inputs;
 mod leader;
 mod metrics;
+mod names;
 mod notification_controller;
 mod profile_controller;
 mod tenant_controller;

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use k8s_openapi::api::core::v1::ObjectReference;
 
 use super::FIELD_MANAGER;
-use super::context::namespace_of;
+use super::names::namespace_of;
 use crate::model::ObjectRef;
 
 /// One event to publish on an object.
