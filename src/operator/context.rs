@@ -13,6 +13,7 @@ use kube::{Resource, ResourceExt};
 use super::inputs::{InputCache, VersionPart};
 use super::metrics::Metrics;
 pub use super::names::namespace_of;
+use super::watch::BrokenObjects;
 use crate::engine::resolve::validate_and_resolve;
 use crate::engine::resolve::{TenantDesired, resolve};
 use crate::graph::client::GraphClient;
@@ -28,6 +29,8 @@ pub struct Stores {
     pub notifications: Store<NotificationPolicy>,
     /// Profiles, policies and roles: what Tenants are planned from.
     pub inputs: Vec<InputCache>,
+    /// Objects of any watched kind that do not decode.
+    pub broken: BrokenObjects,
 }
 
 /// Operator-wide settings.
@@ -100,7 +103,12 @@ impl Context {
         }
         let set = self.manifest_set(namespace);
         let (resolution, diagnostics) = validate_and_resolve(&set);
-        let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
+        let mut errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
+        // What does not decode is unknown: it holds back what it might concern (a broken Tenant only
+        // itself), never anything else.
+        for (kind, name, why) in self.stores.broken.in_namespace(namespace) {
+            errors.push(Diagnostic::error(format!("cannot be read: {why}")).resource(format!("{kind}/{name}")));
+        }
         let conflicts = if errors.is_empty() { Vec::new() } else { resolve(&set).diagnostics };
         let resolved = Arc::new(Resolved {
             tenants: resolution.desired.tenants.into_iter().map(|t| (t.name.clone(), t)).collect(),
@@ -125,6 +133,9 @@ impl Context {
         }
         for input in &self.stores.inputs {
             input.version(namespace, &mut parts);
+        }
+        for (kind, name, why) in self.stores.broken.in_namespace(namespace) {
+            parts.push((format!("{kind}/{name}"), None, why));
         }
         parts.sort();
         let mut hasher = DefaultHasher::new();

@@ -14,7 +14,7 @@ use super::metrics::Metrics;
 use super::notification_controller::{self, NotificationContext};
 use super::profile_controller::{self, ProfileContext};
 use super::tenant_controller;
-use super::watch::{api, every_change, significant_changes};
+use super::watch::{BrokenObjects, every_change, significant_changes};
 use crate::graph::client::GraphClient;
 use crate::model::{DistributionProfile, NotificationPolicy, Tenant};
 
@@ -33,6 +33,8 @@ pub struct Wiring {
     pub notification_settle: std::time::Duration,
     /// Set once every cache is filled.
     pub ready: Arc<AtomicBool>,
+    /// The kinds whose caches are not filled yet.
+    pub pending: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Every object of a namespace: a change there can concern any of them (a profile or policy change,
@@ -49,13 +51,16 @@ fn refs_in<K: kube::Resource<DynamicType = ()> + Clone>(store: &Store<K>, namesp
 pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
     let client = &wiring.kube;
     let namespace = wiring.namespace.as_deref();
-    let (tenants, tenant_changes, tenants_listed) = significant_changes::<Tenant>(api(client, namespace));
+    let broken = BrokenObjects::default();
+    let (tenants, tenant_changes, tenants_listed) = significant_changes::<Tenant>(client, namespace, &broken);
     let (notifications, notification_changes, notifications_listed) =
-        significant_changes::<NotificationPolicy>(api(client, namespace));
-    let (inputs, input_changes) = watch_inputs(client, namespace);
-    let mut listed = vec![tenants_listed, notifications_listed];
-    listed.extend(inputs.iter().map(|input| input.listed.clone()));
-    let stores = Stores { tenants: tenants.clone(), notifications: notifications.clone(), inputs };
+        significant_changes::<NotificationPolicy>(client, namespace, &broken);
+    let (inputs, input_changes) = watch_inputs(client, namespace, &broken);
+    let mut listed =
+        vec![("Tenant".to_string(), tenants_listed), ("NotificationPolicy".to_string(), notifications_listed)];
+    listed.extend(inputs.iter().map(|input| (input.kind.clone(), input.listed.clone())));
+    let stores =
+        Stores { tenants: tenants.clone(), notifications: notifications.clone(), inputs, broken: broken.clone() };
     let context = Arc::new(Context {
         kube: wiring.kube.clone(),
         graph: wiring.graph.clone(),
@@ -69,9 +74,16 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         synced: wiring.ready.clone(),
     });
 
-    let ready = wiring.ready.clone();
+    let (ready, pending) = (wiring.ready.clone(), wiring.pending.clone());
     tokio::spawn(async move {
-        while !listed.iter().all(|flag| flag.load(Ordering::Relaxed)) {
+        loop {
+            let waiting: Vec<String> =
+                listed.iter().filter(|(_, flag)| !flag.load(Ordering::Relaxed)).map(|(kind, _)| kind.clone()).collect();
+            let done = waiting.is_empty();
+            *pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = waiting;
+            if done {
+                break;
+            }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         tracing::info!("caches synced");
@@ -107,8 +119,8 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         });
 
     let (profiles_for_status, profile_status_changes, _) =
-        significant_changes::<DistributionProfile>(api(client, namespace));
-    let (tenant_statuses, tenant_status_changes) = every_change::<Tenant>(api(client, namespace));
+        significant_changes::<DistributionProfile>(client, namespace, &broken);
+    let (tenant_statuses, tenant_status_changes) = every_change::<Tenant>(client, namespace, &broken);
     let profile_context = Arc::new(ProfileContext {
         kube: wiring.kube.clone(),
         tenants: tenant_statuses,
@@ -124,7 +136,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
                 tracing::debug!(%error, "profile controller");
             }
         });
-    let (tenants_for_notifications, tenant_notification_changes) = every_change::<Tenant>(api(client, namespace));
+    let (tenants_for_notifications, tenant_notification_changes) = every_change::<Tenant>(client, namespace, &broken);
     let notification_context = Arc::new(NotificationContext {
         kube: wiring.kube.clone(),
         tenants: tenants_for_notifications,

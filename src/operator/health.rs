@@ -24,6 +24,8 @@ pub struct Health {
     pub leading: Arc<AtomicBool>,
     /// Set once the leader's caches are filled.
     pub synced: Arc<AtomicBool>,
+    /// The kinds whose caches are not filled yet, for the answer of `/readyz`.
+    pub pending: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Serves the endpoints on `addr`; returns the bound address and the server task.
@@ -47,11 +49,12 @@ pub async fn serve(addr: SocketAddr, health: Health) -> anyhow::Result<(SocketAd
 
 async fn readyz(State(health): State<Health>) -> impl IntoResponse {
     if !health.connected.load(Ordering::Relaxed) {
-        (StatusCode::SERVICE_UNAVAILABLE, "not connected to the Kubernetes API server yet")
+        (StatusCode::SERVICE_UNAVAILABLE, "not connected to the Kubernetes API server yet".to_string())
     } else if health.leading.load(Ordering::Relaxed) && !health.synced.load(Ordering::Relaxed) {
-        (StatusCode::SERVICE_UNAVAILABLE, "leading; caches not synced yet")
+        let pending = health.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).join(", ");
+        (StatusCode::SERVICE_UNAVAILABLE, format!("leading; caches not synced yet: {pending}"))
     } else {
-        (StatusCode::OK, "ok")
+        (StatusCode::OK, "ok".to_string())
     }
 }
 

@@ -14,7 +14,7 @@ use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::names::namespace_of;
-use super::watch::{api, significant_changes};
+use super::watch::{BrokenObjects, significant_changes};
 use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{
     AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole,
@@ -82,6 +82,8 @@ type Version = Arc<dyn Fn(&str, &mut Vec<VersionPart>) + Send + Sync>;
 /// One input kind's cache, behind the kind.
 #[derive(Clone)]
 pub struct InputCache {
+    /// The kind, for messages.
+    pub kind: String,
     collect: Collect,
     version: Version,
     /// Set once the cache holds its first complete list.
@@ -104,37 +106,43 @@ impl InputCache {
 pub type NamespaceChanges = Pin<Box<dyn Stream<Item = String> + Send>>;
 
 /// Caches every input kind and merges their significant changes into one stream of namespaces.
-pub fn watch_inputs(client: &kube::Client, namespace: Option<&str>) -> (Vec<InputCache>, NamespaceChanges) {
+pub fn watch_inputs(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    broken: &BrokenObjects,
+) -> (Vec<InputCache>, NamespaceChanges) {
     let mut caches = Vec::new();
     let mut changes = Vec::new();
-    row::<DistributionProfile>(client, namespace, &mut caches, &mut changes);
-    row::<AntivirusPolicy>(client, namespace, &mut caches, &mut changes);
-    row::<FirewallPolicy>(client, namespace, &mut caches, &mut changes);
-    row::<AttackSurfaceReductionPolicy>(client, namespace, &mut caches, &mut changes);
-    row::<SettingsCatalogPolicy>(client, namespace, &mut caches, &mut changes);
-    row::<IntuneRole>(client, namespace, &mut caches, &mut changes);
+    row::<DistributionProfile>(client, namespace, broken, &mut caches, &mut changes);
+    row::<AntivirusPolicy>(client, namespace, broken, &mut caches, &mut changes);
+    row::<FirewallPolicy>(client, namespace, broken, &mut caches, &mut changes);
+    row::<AttackSurfaceReductionPolicy>(client, namespace, broken, &mut caches, &mut changes);
+    row::<SettingsCatalogPolicy>(client, namespace, broken, &mut caches, &mut changes);
+    row::<IntuneRole>(client, namespace, broken, &mut caches, &mut changes);
     (caches, Box::pin(futures_util::stream::select_all(changes)))
 }
 
 fn row<K: InputKind>(
     client: &kube::Client,
     namespace: Option<&str>,
+    broken: &BrokenObjects,
     caches: &mut Vec<InputCache>,
     changes: &mut Vec<NamespaceChanges>,
 ) {
-    let (store, stream, listed) = significant_changes::<K>(api(client, namespace));
+    let (store, stream, listed) = significant_changes::<K>(client, namespace, broken);
     let kind = K::kind(&()).to_string();
+    let watched = kind.clone();
     changes.push(Box::pin(stream.filter_map(move |change| {
         let namespace = match change {
             Ok(object) => Some(namespace_of(&object)),
             Err(error) => {
-                tracing::warn!(kind = %kind, %error, "watch failed; it is retried");
+                tracing::warn!(kind = %watched, %error, "watch failed; it is retried");
                 None
             }
         };
         std::future::ready(namespace)
     })));
-    caches.push(InputCache { collect: collector(store.clone()), version: versioner(store), listed });
+    caches.push(InputCache { kind, collect: collector(store.clone()), version: versioner(store), listed });
 }
 
 fn collector<K: InputKind>(store: Store<K>) -> Collect {

@@ -98,6 +98,7 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
         connected: Arc::new(AtomicBool::new(true)),
         leading: Arc::new(AtomicBool::new(false)),
         synced: Arc::new(AtomicBool::new(false)),
+        pending: Default::default(),
     };
     let (addr, _server) = health::serve(config.health_addr, health.clone()).await?;
     tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
@@ -137,6 +138,7 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
         concurrency: config.concurrency,
         notification_settle: config.notification_settle,
         ready: health.synced.clone(),
+        pending: health.pending.clone(),
     };
     tokio::select! {
         () = controllers::run(wiring, until_stopped(stopped)) => {

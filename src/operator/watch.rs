@@ -2,75 +2,216 @@
 //! a reconcile — a new generation, labels (they decide selection), finalizers or deletion — so that
 //! the operator's own status writes do not loop back into Graph reads.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::{Stream, StreamExt};
+use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
-/// The Api of a kind, in one namespace or all.
-pub fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
+/// Objects of the watched kinds that do not decode (a field kubectl admitted that this version does not
+/// know, a hand-edited object…), by kind, namespace and name, with why. They are left out of the
+/// caches, so that one of them never stops a watch, and reported: in the log, and as an error of their
+/// namespace (which holds back the writes they might concern).
+#[derive(Clone, Debug, Default)]
+pub struct BrokenObjects(Arc<Mutex<BTreeMap<ObjectKey, String>>>);
+
+/// Kind, namespace and name.
+type ObjectKey = (String, String, String);
+
+impl BrokenObjects {
+    /// `(kind, name, why)` of the broken objects of a namespace.
+    pub fn in_namespace(&self, namespace: &str) -> Vec<(String, String, String)> {
+        let broken = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        broken
+            .iter()
+            .filter(|((_, ns, _), _)| ns == namespace)
+            .map(|((kind, _, name), why)| (kind.clone(), name.clone(), why.clone()))
+            .collect()
+    }
+
+    fn set(&self, key: ObjectKey, why: Option<String>) {
+        let mut broken = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match why {
+            Some(why) => {
+                if broken.get(&key) != Some(&why) {
+                    tracing::warn!(kind = %key.0, namespace = %key.1, name = %key.2, error = %why, "cannot read object; left out until fixed");
+                }
+                broken.insert(key, why);
+            }
+            None => {
+                broken.remove(&key);
+            }
+        }
+    }
+}
+
+/// The Api of a kind, read untyped: each object is decoded on its own.
+fn dynamic_api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<DynamicObject>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
 {
+    let resource = ApiResource::erase::<K>(&());
     match namespace {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
+        Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
+        None => Api::all_with(client.clone(), &resource),
     }
+}
+
+/// Decodes the objects of a watch event one by one: an object that does not decode is left out (and
+/// dropped from the cache if it was there), never failing the event.
+fn decode_each<K>(
+    event: watcher::Event<DynamicObject>,
+    last_good: &mut HashMap<String, K>,
+    broken: &BrokenObjects,
+) -> Option<watcher::Event<K>>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned,
+{
+    let key = |object: &DynamicObject| {
+        let namespace = object.namespace().unwrap_or_else(|| crate::manifest::DEFAULT_NAMESPACE.to_string());
+        (K::kind(&()).to_string(), namespace, object.name_any())
+    };
+    let decode = |object: DynamicObject| -> Result<K, String> {
+        let value = serde_json::to_value(&object).map_err(|e| e.to_string())?;
+        serde_path_to_error::deserialize(value).map_err(|e| e.to_string())
+    };
+    match event {
+        watcher::Event::Apply(object) => {
+            let (uid, key) = (object.uid().unwrap_or_default(), key(&object));
+            match decode(object) {
+                Ok(typed) => {
+                    broken.set(key, None);
+                    last_good.insert(uid, typed.clone());
+                    Some(watcher::Event::Apply(typed))
+                }
+                Err(why) => {
+                    broken.set(key, Some(why));
+                    last_good.remove(&uid).map(watcher::Event::Delete)
+                }
+            }
+        }
+        watcher::Event::InitApply(object) => {
+            let (uid, key) = (object.uid().unwrap_or_default(), key(&object));
+            match decode(object) {
+                Ok(typed) => {
+                    broken.set(key, None);
+                    last_good.insert(uid, typed.clone());
+                    Some(watcher::Event::InitApply(typed))
+                }
+                Err(why) => {
+                    broken.set(key, Some(why));
+                    last_good.remove(&uid);
+                    None
+                }
+            }
+        }
+        watcher::Event::Delete(object) => {
+            let (uid, key) = (object.uid().unwrap_or_default(), key(&object));
+            broken.set(key, None);
+            let typed = last_good.remove(&uid);
+            typed.or_else(|| decode(object).ok()).map(watcher::Event::Delete)
+        }
+        watcher::Event::Init => Some(watcher::Event::Init),
+        watcher::Event::InitDone => Some(watcher::Event::InitDone),
+    }
+}
+
+/// The watch events of `K`, each object decoded on its own.
+fn typed_events<K>(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    broken: &BrokenObjects,
+) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let mut last_good: HashMap<String, K> = HashMap::new();
+    let broken = broken.clone();
+    watcher(dynamic_api::<K>(client, namespace), watcher::Config::default()).default_backoff().filter_map(
+        move |event| {
+            std::future::ready(match event {
+                Ok(event) => decode_each(event, &mut last_good, &broken).map(Ok),
+                Err(error) => Some(Err(error)),
+            })
+        },
+    )
 }
 
 /// A cache of `K`, the stream of its significant changes (polling the stream fills the cache), and
 /// a flag set once the cache holds the first complete list. (The flag, not `Store::wait_until_ready`:
-/// that wakes a single waiter, and the controller already waits on it.)
+/// that wakes a single waiter, and the controller already waits on it.) Objects are decoded one by
+/// one: one that does not decode goes to `broken` and stops nothing.
 pub fn significant_changes<K>(
-    api: Api<K>,
+    client: &kube::Client,
+    namespace: Option<&str>,
+    broken: &BrokenObjects,
 ) -> (Store<K>, impl Stream<Item = Result<K, watcher::Error>> + Send + 'static, Arc<AtomicBool>)
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Send
+        + Sync
+        + 'static,
 {
     let (store, writer) = reflector::store();
     let synced = Arc::new(AtomicBool::new(false));
     let listed = synced.clone();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().filter_map(
-        move |event| {
-            let item = match event {
-                Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
-                    let key = object.uid().unwrap_or_default();
-                    let digest = digest(&object);
-                    (seen.insert(key, digest) != Some(digest)).then_some(Ok(object))
-                }
-                Ok(watcher::Event::Delete(object)) => {
-                    seen.remove(&object.uid().unwrap_or_default());
-                    Some(Ok(object))
-                }
-                Ok(watcher::Event::InitDone) => {
-                    listed.store(true, Ordering::Relaxed);
-                    None
-                }
-                Ok(watcher::Event::Init) => None,
-                Err(error) => Some(Err(error)),
-            };
-            std::future::ready(item)
-        },
-    );
+    let stream = reflector::reflector(writer, typed_events::<K>(client, namespace, broken)).filter_map(move |event| {
+        let item = match event {
+            Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
+                let key = object.uid().unwrap_or_default();
+                let digest = digest(&object);
+                (seen.insert(key, digest) != Some(digest)).then_some(Ok(object))
+            }
+            Ok(watcher::Event::Delete(object)) => {
+                seen.remove(&object.uid().unwrap_or_default());
+                Some(Ok(object))
+            }
+            Ok(watcher::Event::InitDone) => {
+                listed.store(true, Ordering::Relaxed);
+                None
+            }
+            Ok(watcher::Event::Init) => None,
+            Err(error) => Some(Err(error)),
+        };
+        std::future::ready(item)
+    });
     (store, stream, synced)
 }
 
 /// Every change of `K`, status included (the profile controller aggregates Tenant statuses).
-pub fn every_change<K>(api: Api<K>) -> (Store<K>, impl Stream<Item = Result<K, watcher::Error>> + Send + 'static)
+pub fn every_change<K>(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    broken: &BrokenObjects,
+) -> (Store<K>, impl Stream<Item = Result<K, watcher::Error>> + Send + 'static)
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Send
+        + Sync
+        + 'static,
 {
     let (store, writer) = reflector::store();
-    let stream =
-        reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().touched_objects();
+    let stream = reflector::reflector(writer, typed_events::<K>(client, namespace, broken)).touched_objects();
     (store, stream)
 }
 
@@ -81,4 +222,61 @@ fn digest<K: Resource>(object: &K) -> u64 {
     object.finalizers().hash(&mut hasher);
     object.meta().deletion_timestamp.is_some().hash(&mut hasher);
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AntivirusPolicy;
+
+    fn object(name: &str, uid: &str, spec: serde_json::Value) -> DynamicObject {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "tenantctl.dev/v1alpha1",
+            "kind": "AntivirusPolicy",
+            "metadata": {"name": name, "namespace": "ns", "uid": uid},
+            "spec": spec,
+        }))
+        .expect("object")
+    }
+
+    fn good(name: &str, uid: &str) -> DynamicObject {
+        object(name, uid, serde_json::json!({"displayName": "AV", "settings": {"realTimeMonitoring": "enabled"}}))
+    }
+
+    fn bad(name: &str, uid: &str) -> DynamicObject {
+        object(name, uid, serde_json::json!({"displayName": "AV", "settings": {"realTimeMonitoring": true}}))
+    }
+
+    fn name_of(event: Option<watcher::Event<AntivirusPolicy>>) -> Option<(&'static str, String)> {
+        match event? {
+            watcher::Event::Apply(o) => Some(("apply", o.name_any())),
+            watcher::Event::InitApply(o) => Some(("init-apply", o.name_any())),
+            watcher::Event::Delete(o) => Some(("delete", o.name_any())),
+            watcher::Event::Init => Some(("init", String::new())),
+            watcher::Event::InitDone => Some(("init-done", String::new())),
+        }
+    }
+
+    #[test]
+    fn an_object_that_does_not_decode_is_left_out_and_reported_never_failing_the_watch() {
+        let broken = BrokenObjects::default();
+        let mut last_good = HashMap::new();
+        let mut decode = |event| name_of(decode_each::<AntivirusPolicy>(event, &mut last_good, &broken));
+        assert_eq!(decode(watcher::Event::Init), Some(("init", String::new())));
+        assert_eq!(decode(watcher::Event::InitApply(good("a", "1"))), Some(("init-apply", "a".into())));
+        assert_eq!(decode(watcher::Event::InitApply(bad("b", "2"))), None, "left out of the list");
+        assert_eq!(decode(watcher::Event::InitDone), Some(("init-done", String::new())));
+        let reported = broken.in_namespace("ns");
+        assert_eq!(reported.len(), 1);
+        assert_eq!((reported[0].0.as_str(), reported[0].1.as_str()), ("AntivirusPolicy", "b"));
+        assert!(reported[0].2.contains("spec.settings.realTimeMonitoring"), "{}", reported[0].2);
+
+        // A good object that turns bad leaves the cache; fixed, it comes back and is no longer reported.
+        assert_eq!(decode(watcher::Event::Apply(bad("a", "1"))), Some(("delete", "a".into())));
+        assert_eq!(broken.in_namespace("ns").len(), 2);
+        assert_eq!(decode(watcher::Event::Apply(good("a", "1"))), Some(("apply", "a".into())));
+        assert_eq!(decode(watcher::Event::Delete(bad("b", "2"))), None, "never cached: nothing to drop");
+        assert!(broken.in_namespace("ns").is_empty());
+        assert!(broken.in_namespace("other").is_empty());
+    }
 }
