@@ -15,6 +15,8 @@ mod cluster;
 #[path = "operator/harness.rs"]
 mod harness;
 
+#[path = "operator/admission.rs"]
+mod admission;
 #[path = "operator/converge.rs"]
 mod converge;
 #[path = "operator/crds.rs"]

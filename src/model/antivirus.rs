@@ -21,6 +21,7 @@ use super::Toggle;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AntivirusPolicySpec {
     /// Name of the policy in each tenant (Intune shows it).
+    #[schemars(length(min = 1))]
     pub display_name: String,
     /// Description shown in Intune. tenantctl appends its ownership marker.
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FirewallPolicySpec {
     /// Name of the policy in each tenant (Intune shows it).
+    #[schemars(length(min = 1))]
     pub display_name: String,
     /// Description shown in Intune. tenantctl appends its ownership marker.
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -95,6 +95,10 @@ pub enum SelectorOperator {
 /// tenant, so the same profile works across tenants whose group ids differ.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.groups) || !has(self.excludeGroups) || self.groups.all(g, !(g in self.excludeGroups))",
+    "message": "a group cannot be both included and excluded"
+}]))]
 pub struct Assignments {
     /// Assign to all devices.
     #[serde(default)]
@@ -104,9 +108,11 @@ pub struct Assignments {
     pub all_users: bool,
     /// Entra groups (display names) to assign to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 1, max = 256)))]
     pub groups: Vec<String>,
     /// Entra groups (display names) excluded from the assignment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 1, max = 256)))]
     pub exclude_groups: Vec<String>,
 }
 

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IntuneRoleSpec {
     /// Name of the role in Intune.
+    #[schemars(length(min = 1))]
     pub display_name: String,
     #[serde(default)]
     pub description: String,
@@ -38,6 +39,7 @@ pub struct IntuneRoleSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IntuneRoleAssignment {
     /// Name of the assignment in Intune (unique within the role).
+    #[schemars(length(min = 1))]
     pub display_name: String,
     /// Groups whose members hold the role.
     pub members: Vec<String>,

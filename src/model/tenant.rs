@@ -29,8 +29,10 @@ use super::status::TenantStatus;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantSpec {
     /// Microsoft Entra tenant ID (a GUID).
+    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
     pub tenant_id: String,
     /// Human-readable name shown in plans and status.
+    #[schemars(length(min = 1))]
     pub display_name: String,
     /// How the managing organization reaches this tenant.
     #[serde(default)]
@@ -68,6 +70,7 @@ pub struct CredentialsRef {
     /// Application (client) ID of the multi-tenant app consented in this tenant (a GUID). Defaults to
     /// the runtime's client ID (`AZURE_CLIENT_ID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
     pub client_id: Option<String>,
     /// Kind of credential.
     #[serde(default)]
