@@ -14,10 +14,15 @@ pub struct TenantStatus {
     /// The `metadata.generation` this status reflects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready`, `Synced`, `Drifted`, `Conflict`, … with reasons.
+    /// `Ready`, `Synced`, `Drifted`, `Conflict`, and kstatus' `Reconciling` (writes in flight) and
+    /// `Stalled` (only a change of the resources can help), with reasons.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+    /// Digest of what the last reconcile planned from (the profiles, policies and roles that apply to
+    /// this tenant); `Ready` speaks of these inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_inputs: Option<String>,
     /// Sync state of every policy this tenant receives.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<PolicySyncStatus>,

@@ -17,6 +17,8 @@ pub const READY: &str = "Ready";
 pub const SYNCED: &str = "Synced";
 pub const DRIFTED: &str = "Drifted";
 pub const CONFLICT: &str = "Conflict";
+pub const RECONCILING: &str = "Reconciling";
+pub const STALLED: &str = "Stalled";
 
 /// When to look at the tenant again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,19 +31,36 @@ pub enum Next {
     AwaitChange,
 }
 
-/// The Tenant's four conditions, each by name.
+/// The Tenant's conditions, each by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conditions {
     pub ready: Verdict,
     pub synced: Verdict,
     pub drifted: Verdict,
     pub conflict: Verdict,
+    /// kstatus: work is under way (True only while writes are in flight).
+    pub reconciling: Verdict,
+    /// kstatus: the reconcile cannot progress until the resources change.
+    pub stalled: Verdict,
 }
 
 impl Conditions {
     pub fn into_vec(self) -> Vec<Verdict> {
-        vec![self.ready, self.synced, self.drifted, self.conflict]
+        vec![self.ready, self.synced, self.drifted, self.conflict, self.reconciling, self.stalled]
     }
+
+    /// While the writes of a plan are being made: not ready yet, reconciling; the rest as before.
+    pub fn writing(writes: usize) -> (Verdict, Verdict) {
+        let message = format!("making {} in the tenant", crate::util::plural::count(writes, "write"));
+        (
+            Verdict::new(READY, false, "Reconciling", message.clone()),
+            Verdict::new(RECONCILING, true, "Writing", message),
+        )
+    }
+}
+
+fn not_reconciling() -> Verdict {
+    Verdict::new(RECONCILING, false, "Idle", "")
 }
 
 /// Writes a reconcile made, by action.
@@ -66,6 +85,15 @@ pub struct Report {
     pub failure: Option<&'static str>,
     /// Active high-severity incidents, when a NotificationPolicy wants them and they could be read.
     pub incidents: Option<Vec<IncidentSummary>>,
+    /// Digest of what was planned from, when the tenant was reconciled.
+    pub inputs: Option<String>,
+}
+
+/// Digest of what a tenant is planned from: every desired object with its payload, assignments, mode
+/// and profile, pruning, credentials reference.
+pub fn inputs_digest(desired: &TenantDesired) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("{desired:?}").as_bytes());
+    digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 impl Report {
@@ -77,6 +105,14 @@ impl Report {
                 synced: Verdict::unknown(SYNCED, reason, "not reconciled"),
                 drifted: Verdict::unknown(DRIFTED, reason, "not observed"),
                 conflict: Verdict::new(CONFLICT, false, "NoConflict", ""),
+                reconciling: not_reconciling(),
+                // Waiting for a change of the resources is being stuck until somebody makes one;
+                // a transient failure retries by itself.
+                stalled: if next == Next::AwaitChange || failure == "credentials" {
+                    Verdict::new(STALLED, true, reason, message.clone())
+                } else {
+                    Verdict::new(STALLED, false, "Retrying", "")
+                },
             },
             policies: Vec::new(),
             synced: false,
@@ -85,6 +121,7 @@ impl Report {
             next,
             failure: Some(failure),
             incidents: None,
+            inputs: None,
         }
     }
 
@@ -178,6 +215,8 @@ pub fn conclude(
             synced,
             drifted: drift,
             conflict: Verdict::new(CONFLICT, false, "NoConflict", ""),
+            reconciling: not_reconciling(),
+            stalled: Verdict::new(STALLED, false, "Progressing", ""),
         },
         policies,
         synced: true,
@@ -186,6 +225,7 @@ pub fn conclude(
         next: if clean { Next::Resync } else { Next::Backoff },
         failure: failures.first().map(|problem| problem.category.as_str()),
         incidents: None,
+        inputs: Some(inputs_digest(desired)),
     }
 }
 
@@ -314,6 +354,10 @@ spec: {{tenants: [t1], policies: [{{kind: FirewallPolicy, name: fw}}], roles: [s
         assert!(again.policies[0].graph_id.is_some(), "the live id is reported");
         assert_eq!((again.conditions.synced.status, again.conditions.synced.reason), ("True", "InSync"));
         assert_eq!((again.next, again.failure), (Next::Resync, None));
+        assert_eq!(again.inputs, report.inputs, "the same inputs, the same digest");
+        assert_eq!((again.conditions.stalled.status, again.conditions.reconciling.status), ("False", "False"));
+        let audit = super::tests::desired("audit");
+        assert_ne!(again.inputs, Some(inputs_digest(&audit)), "another mode, other inputs");
     }
 
     #[test]
@@ -356,7 +400,10 @@ spec: {{tenants: [t1], policies: [{{kind: FirewallPolicy, name: fw}}], roles: [s
         assert_eq!((report.conditions.conflict.status, report.conditions.conflict.reason), ("True", "DuplicateTenant"));
         assert_eq!(report.conditions.synced.status, "Unknown");
         assert_eq!(report.next, Next::AwaitChange);
+        assert_eq!((report.conditions.stalled.status, report.conditions.stalled.reason), ("True", "DuplicateTenant"));
+        assert_eq!(report.conditions.reconciling.status, "False");
         let unreachable = Report::unreachable(&desired("enforce"), "token request failed");
+        assert_eq!(unreachable.conditions.stalled.status, "False", "a read failure retries by itself");
         assert_eq!(unreachable.policies[0].state, PolicySyncState::Unknown);
         assert_eq!(unreachable.failure, Some("graph_read"));
     }

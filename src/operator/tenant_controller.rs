@@ -9,7 +9,7 @@ use kube::{Api, Resource, ResourceExt};
 use tracing::Instrument;
 
 use super::FIELD_MANAGER;
-use super::conclude::{Next, Report};
+use super::conclude::{Conditions, Next, READY, RECONCILING, Report};
 use super::conditions::merge;
 use super::context::{Context, namespace_of};
 use super::credentials::{CredentialError, refresh};
@@ -150,8 +150,24 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
         },
         last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time },
         incidents: report.incidents.clone().or(previous.incidents),
+        observed_inputs: if report.synced { report.inputs.clone() } else { previous.observed_inputs },
     };
     apply_status(&ctx.kube, tenant, &status).await
+}
+
+/// Says, before a plan's writes are made, that the tenant is not ready yet: a GitOps tool waiting on
+/// it sees `Reconciling` until the writes are done, not the previous `Ready`.
+pub async fn mark_writing(ctx: &Context, tenant: &Tenant, writes: usize) {
+    let now = Time(jiff::Timestamp::now());
+    let mut status = tenant.status.clone().unwrap_or_default();
+    let (ready, reconciling) = Conditions::writing(writes);
+    status.conditions = merge(&status.conditions, vec![ready, reconciling], tenant.meta().generation, &now)
+        .into_iter()
+        .chain(status.conditions.iter().filter(|c| c.type_ != READY && c.type_ != RECONCILING).cloned())
+        .collect();
+    if let Err(error) = apply_status(&ctx.kube, tenant, &status).await {
+        tracing::warn!(tenant = %key(tenant), %error, "cannot mark the tenant as reconciling");
+    }
 }
 
 /// Carries out the deletion policy of a deleted Tenant: `Orphan` leaves its policies in place,

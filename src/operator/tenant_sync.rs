@@ -4,7 +4,7 @@
 
 use kube::ResourceExt;
 
-use super::conclude::{CONFLICT, Next, Report, conclude};
+use super::conclude::{CONFLICT, Next, Report, STALLED, conclude};
 use super::conditions::Verdict;
 use super::context::{Context, namespace_of};
 use super::credentials::{CredentialError, refresh};
@@ -30,6 +30,7 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
         let mut report = Report::blocked("Suspended", "spec.suspend is set".into(), Next::AwaitChange, "suspended");
         report.events.clear();
         report.failure = None;
+        report.conditions.stalled = Verdict::new(STALLED, false, "Suspended", "");
         return report;
     }
 
@@ -72,7 +73,13 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
         Err(error) => return Report::unreachable(&desired, &error.to_string()),
     };
     let plan = plan_tenant(&desired, Some(&Observation::Observed(live.clone())), PlanOptions::default());
-    let outcome = if plan.writes().next().is_some() { Some(apply_tenant(&api, &plan, false).await) } else { None };
+    let writes = plan.writes().count();
+    let outcome = if writes > 0 {
+        super::tenant_controller::mark_writing(ctx, tenant, writes).await;
+        Some(apply_tenant(&api, &plan, false).await)
+    } else {
+        None
+    };
     let mut report = conclude(&desired, &live, &plan, outcome.as_ref());
     if ctx.wants_incidents(tenant) {
         report.incidents = active_high_severity(ctx, &desired.tenant_id).await;

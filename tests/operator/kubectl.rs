@@ -64,6 +64,26 @@ async fn kubectl_lists_applies_off_and_sees_one_event_per_policy_action() {
         assert!(header.contains(column), "{column} in {header}");
     }
 
+    // A changed policy changes what the tenant is planned from; Ready speaks of the new inputs once
+    // they are written, and nothing is left reconciling.
+    let inputs = |tenant: tenantctl::model::Tenant| tenant.status.and_then(|s| s.observed_inputs);
+    let before = inputs(world.tenants().get("northwind-us").await.expect("tenant"));
+    assert!(before.is_some());
+    world.apply(&STRICT_OFF.replace("realTimeMonitoring: enabled", "realTimeMonitoring: disabled")).await;
+    world
+        .eventually("northwind-us reconciled with the changed policy", 30, || async {
+            let tenant = world.tenants().get("northwind-us").await.map_err(|e| e.to_string())?;
+            let conditions = tenant.status.clone().map(|s| s.conditions).unwrap_or_default();
+            let is = |type_: &str, status: &str| conditions.iter().any(|c| c.type_ == type_ && c.status == status);
+            let now = inputs(tenant);
+            if now != before && is("Ready", "True") && is("Reconciling", "False") && is("Stalled", "False") {
+                Ok(())
+            } else {
+                Err(format!("{now:?} {conditions:?}"))
+            }
+        })
+        .await;
+
     // One event per created policy, each naming its policy as the related object.
     let events = world
         .eventually("a Created event per policy of fabrikam-emea", 30, || async {
