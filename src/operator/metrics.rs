@@ -34,6 +34,16 @@ pub struct ActionLabels {
     pub action: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReadyLabels {
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    pub version: String,
+}
+
 /// Every metric, and the registry that serves them.
 pub struct Metrics {
     registry: Registry,
@@ -46,6 +56,10 @@ pub struct Metrics {
     graph_throttled: Counter,
     graph_retries: Counter,
     leader: Gauge,
+    in_flight: Gauge,
+    tenants: Family<ReadyLabels, Gauge>,
+    /// The `Ready` status last concluded for each Tenant (`namespace/name`).
+    ready_of: Mutex<std::collections::HashMap<String, &'static str>>,
     /// The client's counters at the last update, to turn its totals into increments.
     last_counts: Mutex<ClientCounts>,
 }
@@ -79,6 +93,13 @@ impl Metrics {
         registry.register("graph_retries", "Retried Graph requests", graph_retries.clone());
         let leader = Gauge::default();
         registry.register("leader", "1 while this replica holds the leader lease", leader.clone());
+        let in_flight = Gauge::default();
+        registry.register("reconciles_in_flight", "Reconciles running now", in_flight.clone());
+        let tenants = Family::<ReadyLabels, Gauge>::default();
+        registry.register("tenants", "Tenants by the status of their Ready condition", tenants.clone());
+        let build = Family::<BuildLabels, Gauge>::default();
+        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into() }).set(1);
+        registry.register("build_info", "The running tenantctl's version", build);
         Metrics {
             registry,
             reconciles,
@@ -90,6 +111,9 @@ impl Metrics {
             graph_throttled,
             graph_retries,
             leader,
+            in_flight,
+            tenants,
+            ready_of: Mutex::default(),
             last_counts: Mutex::new(ClientCounts::default()),
         }
     }
@@ -103,7 +127,21 @@ impl Metrics {
     /// A guard that records a reconcile's duration and result when dropped, however the reconcile
     /// ends (one cancelled or that panicked counts as an error unless [`ReconcileTimer::succeeded`]).
     pub fn timer<'a>(&'a self, controller: &'static str) -> ReconcileTimer<'a> {
+        self.in_flight.inc();
         ReconcileTimer { metrics: self, controller, started: std::time::Instant::now(), ok: false }
+    }
+
+    /// Records the `Ready` status of a Tenant (`None`: the Tenant is gone) for the tenants gauge.
+    pub fn tenant_ready(&self, tenant: &str, status: Option<&'static str>) {
+        let mut ready_of = self.ready_of.lock().unwrap_or_else(PoisonError::into_inner);
+        match status {
+            Some(status) => ready_of.insert(tenant.to_string(), status),
+            None => ready_of.remove(tenant),
+        };
+        for status in ["True", "False", "Unknown"] {
+            let count = ready_of.values().filter(|s| **s == status).count();
+            self.tenants.get_or_create(&ReadyLabels { status: status.into() }).set(count as i64);
+        }
     }
 
     pub fn error(&self, category: &str) {
@@ -154,7 +192,40 @@ impl ReconcileTimer<'_> {
 
 impl Drop for ReconcileTimer<'_> {
     fn drop(&mut self) {
+        self.metrics.in_flight.dec();
         let result = if self.ok { "success" } else { "error" };
         self.metrics.reconciled(self.controller, result, self.started.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconciles_tenants_and_the_build_are_counted() {
+        let metrics = Metrics::new();
+        {
+            let mut ok = metrics.timer("tenant");
+            ok.succeeded(true);
+            let _failed = metrics.timer("tenant");
+            assert!(metrics.render().contains("tenantctl_reconciles_in_flight 2"));
+        }
+        metrics.tenant_ready("ns/a", Some("True"));
+        metrics.tenant_ready("ns/b", Some("False"));
+        metrics.tenant_ready("ns/b", Some("True"));
+        metrics.tenant_ready("ns/c", Some("False"));
+        metrics.tenant_ready("ns/c", None);
+        let text = metrics.render();
+        for line in [
+            "tenantctl_reconciles_in_flight 0",
+            "tenantctl_reconciles_total{controller=\"tenant\",result=\"success\"} 1",
+            "tenantctl_reconciles_total{controller=\"tenant\",result=\"error\"} 1",
+            "tenantctl_tenants{status=\"True\"} 2",
+            "tenantctl_tenants{status=\"False\"} 0",
+            &format!("tenantctl_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION")),
+        ] {
+            assert!(text.contains(line), "{line} in:\n{text}");
+        }
     }
 }

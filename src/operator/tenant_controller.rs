@@ -48,15 +48,18 @@ fn key(tenant: &Tenant) -> String {
 }
 
 pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    if tenant.meta().deletion_timestamp.is_some() {
+        ctx.metrics.tenant_ready(&key(&tenant), None);
+    }
     let span = tracing::info_span!("reconcile", tenant = %key(&tenant));
     let mut timer = ctx.metrics.timer("tenant");
     let result = async {
         match tenant.meta().deletion_timestamp {
             Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await {
-                Ok(action) => set_finalizer(&ctx, &tenant, false).await.map(|()| action),
+                Ok(action) => set_finalizer(&ctx, &tenant, false).await.map(|()| (action, true)),
                 Err(error) => Err(error),
             },
-            Some(_) => Ok(Action::await_change()),
+            Some(_) => Ok((Action::await_change(), true)),
             None => match set_finalizer(&ctx, &tenant, true).await {
                 Ok(()) => reconcile_live(&tenant, &ctx).await,
                 Err(error) => Err(error),
@@ -66,8 +69,9 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     .instrument(span)
     .await;
     ctx.metrics.graph_counts(ctx.graph.counts());
-    timer.succeeded(result.is_ok());
-    result
+    // A reconcile that ran but could not do its job (Graph refused, resources invalid) is a failure.
+    timer.succeeded(matches!(result, Ok((_, true))));
+    result.map(|(action, _)| action)
 }
 
 fn has_finalizer(tenant: &Tenant) -> bool {
@@ -100,10 +104,11 @@ pub fn error_policy(tenant: Arc<Tenant>, error: &ReconcileError, ctx: Arc<Contex
     Action::requeue(delay)
 }
 
-async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileError> {
+/// Reconciles a live Tenant; the action, and whether the reconcile did its job.
+async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<(Action, bool), ReconcileError> {
     if !ctx.caches_synced() {
         // Resolving against half-filled caches would report policies missing that are not.
-        return Ok(Action::requeue(std::time::Duration::from_secs(1)));
+        return Ok((Action::requeue(std::time::Duration::from_secs(1)), true));
     }
     let report = sync(ctx, tenant).await;
     write_status(ctx, tenant, &report).await?;
@@ -114,6 +119,7 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, Reconc
     if let Some(category) = report.failure {
         ctx.metrics.error(category);
     }
+    ctx.metrics.tenant_ready(&key(tenant), Some(report.conditions.ready.status));
     let key = key(tenant);
     tracing::info!(
         tenant = %key,
@@ -121,7 +127,9 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, Reconc
         reason = report.conditions.ready.reason,
         "reconciled"
     );
-    Ok(match report.next {
+    // Suspension is what was asked for, not a failure.
+    let did_its_job = report.failure.is_none();
+    let action = match report.next {
         Next::Resync => {
             ctx.succeeded(&key);
             Action::requeue(ctx.settings.sync_interval)
@@ -131,7 +139,8 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<Action, Reconc
             ctx.succeeded(&key);
             Action::await_change()
         }
-    })
+    };
+    Ok((action, did_its_job))
 }
 
 /// Writes the report as the Tenant's status. Server-side apply with the operator's field manager:
