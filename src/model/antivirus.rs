@@ -137,7 +137,7 @@ pub struct AntivirusSettings {
     pub exclusions: Exclusions,
 }
 
-/// Cloud block level.
+// Cloud block level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CloudBlockLevel {
@@ -151,7 +151,7 @@ pub enum CloudBlockLevel {
     ZeroTolerance,
 }
 
-/// Sample submission consent.
+// Sample submission consent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum SampleSubmission {
@@ -165,7 +165,7 @@ pub enum SampleSubmission {
     SendAllSamples,
 }
 
-/// Off, block or audit.
+// Off, block or audit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ProtectionLevel {
@@ -177,7 +177,7 @@ pub enum ProtectionLevel {
     Audit,
 }
 
-/// Real-time scan direction.
+// Real-time scan direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ScanDirection {
@@ -189,7 +189,7 @@ pub enum ScanDirection {
     Outgoing,
 }
 
-/// Scheduled scan type.
+// Scheduled scan type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ScanType {
@@ -199,7 +199,7 @@ pub enum ScanType {
     Full,
 }
 
-/// Day of the scheduled scan.
+// Day of the scheduled scan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ScanDay {
@@ -241,7 +241,7 @@ pub struct ThreatActions {
     pub severe: Option<ThreatAction>,
 }
 
-/// Remediation action.
+// Remediation action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ThreatAction {

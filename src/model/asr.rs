@@ -34,7 +34,7 @@ pub struct AttackSurfaceReductionPolicySpec {
     pub rule_exclusions: RuleMap<Vec<String>>,
 }
 
-/// What a rule does.
+// What a rule does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AsrMode {

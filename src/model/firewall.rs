@@ -91,7 +91,7 @@ pub struct FirewallProfile {
     pub log_max_file_size_kb: Option<i64>,
 }
 
-/// Default action for unmatched traffic.
+// Default action for unmatched traffic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum FirewallAction {

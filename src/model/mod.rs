@@ -1,5 +1,7 @@
 //! The resource model: every kind a user writes, as Rust types that derive the CRDs and JSON Schemas.
-//! Spec types reject unknown fields so a typo is an error, never a silently ignored setting.
+//! Spec types reject unknown fields so a typo is an error, never a silently ignored setting. Enum types
+//! are commented with `//`, not documented with `///`: in the CRDs a type's description would replace
+//! the description of every field of that type, which says what the field does.
 
 pub mod antivirus;
 pub mod asr;
@@ -92,7 +94,7 @@ impl fmt::Display for Kind {
     }
 }
 
-/// The kinds a DistributionProfile can deliver.
+// The kinds a DistributionProfile can deliver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum PolicyKind {
     /// Microsoft Defender Antivirus (endpoint security).
@@ -200,7 +202,7 @@ impl<'de> Deserialize<'de> for ObjectRef {
     }
 }
 
-/// A two-state setting.
+// A two-state setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Toggle {

@@ -43,7 +43,7 @@ fn every_trigger() -> Vec<Trigger> {
     vec![Trigger::Drift, Trigger::FailedApply, Trigger::HighSeverityIncident]
 }
 
-/// A kind of finding.
+// A kind of finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Trigger {
@@ -88,7 +88,7 @@ fn submission_port() -> u16 {
     587
 }
 
-/// Transport security of an SMTP connection.
+// Transport security of an SMTP connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum SmtpSecurity {

@@ -78,7 +78,7 @@ pub struct LabelSelectorRequirement {
     pub values: Vec<String>,
 }
 
-/// Label selector operator.
+// Label selector operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum SelectorOperator {
     /// The label's value is one of `values`.
@@ -122,7 +122,7 @@ impl Assignments {
     }
 }
 
-/// Whether a profile writes or only reports.
+// Whether a profile writes or only reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Mode {

@@ -63,7 +63,7 @@ pub struct PolicySyncStatus {
     pub message: Option<String>,
 }
 
-/// Sync state of one policy.
+// Sync state of one policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum PolicySyncState {
     /// Live state equals desired state.

@@ -50,7 +50,7 @@ pub struct TenantSpec {
     pub deletion_policy: DeletionPolicy,
 }
 
-/// How the managing organization is granted access to the tenant.
+// How the managing organization is granted access to the tenant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AccessMethod {
@@ -83,7 +83,7 @@ pub struct CredentialsRef {
     pub env: Option<String>,
 }
 
-/// Kind of client credential.
+// Kind of client credential.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CredentialMethod {
@@ -107,7 +107,7 @@ pub struct SecretKeyRef {
     pub key: Option<String>,
 }
 
-/// What happens to tenant-side policies when the Tenant resource is deleted.
+// What happens to tenant-side policies when the Tenant resource is deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum DeletionPolicy {
     /// Leave the policies in the tenant; they stop being managed.
