@@ -35,9 +35,12 @@ pub struct OperatorArgs {
     /// (workload identity), AZURE_CLIENT_CERTIFICATE_PATH or AZURE_CLIENT_SECRET.
     #[arg(long, env = "TENANTCTL_CREDENTIALS_SECRET", value_name = "NAME")]
     pub credentials_secret: Option<String>,
-    /// Address of /metrics, /healthz and /readyz.
+    /// Address of /healthz and /readyz (and of /metrics, unless --metrics-addr moves it).
     #[arg(long, default_value = "0.0.0.0:8080", value_name = "ADDR")]
     pub health_addr: SocketAddr,
+    /// Serve /metrics on this address of its own (for example one only Prometheus reaches).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// Name of the Lease used for leader election.
     #[arg(long, default_value = "tenantctl-operator", value_name = "NAME")]
     pub lease_name: String,
@@ -83,6 +86,7 @@ pub fn run(args: &OperatorArgs) -> anyhow::Result<u8> {
         operator_namespace: args.operator_namespace.clone(),
         credentials_secret: args.credentials_secret.clone(),
         health_addr: args.health_addr,
+        metrics_addr: args.metrics_addr,
         lease: LeaseSettings {
             name: args.lease_name.clone(),
             namespace: args.operator_namespace.clone(),

@@ -28,17 +28,22 @@ pub struct Health {
     pub pending: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-/// Serves the endpoints on `addr`; returns the bound address and the server task.
-pub async fn serve(addr: SocketAddr, health: Health) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+/// Serves the health endpoints (and `/metrics` when `with_metrics`) on `addr`; returns the bound
+/// address and the server task.
+pub async fn serve(
+    addr: SocketAddr,
+    health: Health,
+    with_metrics: bool,
+) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics, /healthz and /readyz: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /healthz and /readyz: {e}"))?;
     let bound = listener.local_addr()?;
-    let app = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(health);
+    let mut app = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz));
+    if with_metrics {
+        app = app.route("/metrics", get(metrics));
+    }
+    let app = app.with_state(health);
     let task = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "health server stopped");
@@ -59,5 +64,55 @@ async fn readyz(State(health): State<Health>) -> impl IntoResponse {
 }
 
 async fn metrics(State(health): State<Health>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], health.metrics.render())
+    exposition(&health.metrics)
+}
+
+fn exposition(metrics: &Metrics) -> impl IntoResponse + use<> {
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], metrics.render())
+}
+
+/// Serves `/metrics` alone on `addr`.
+pub async fn serve_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics: {e}"))?;
+    let bound = listener.local_addr()?;
+    let app = Router::new().route("/metrics", get(move || std::future::ready(exposition(&metrics))));
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "metrics server stopped");
+        }
+    });
+    Ok((bound, task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(url: String) -> (u16, String) {
+        let reply = reqwest::get(url).await.expect("request");
+        (reply.status().as_u16(), reply.text().await.expect("body"))
+    }
+
+    #[tokio::test]
+    async fn metrics_can_move_to_an_address_of_their_own() {
+        let metrics = Arc::new(Metrics::new());
+        let health = Health {
+            metrics: metrics.clone(),
+            connected: Arc::new(AtomicBool::new(true)),
+            leading: Arc::new(AtomicBool::new(true)),
+            synced: Arc::new(AtomicBool::new(false)),
+            pending: Arc::new(std::sync::Mutex::new(vec!["Tenant".into(), "IntuneRole".into()])),
+        };
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let (health_addr, _h) = serve(loopback, health, false).await.expect("health");
+        let (metrics_addr, _m) = serve_metrics(loopback, metrics).await.expect("metrics");
+        assert_eq!(get(format!("http://{health_addr}/metrics")).await.0, 404);
+        let (status, text) = get(format!("http://{metrics_addr}/metrics")).await;
+        assert_eq!(status, 200);
+        assert!(text.contains("tenantctl_build_info"), "{text}");
+        let (status, text) = get(format!("http://{health_addr}/readyz")).await;
+        assert_eq!((status, text.as_str()), (503, "leading; caches not synced yet: Tenant, IntuneRole"));
+    }
 }

@@ -51,6 +51,8 @@ pub struct OperatorConfig {
     pub operator_namespace: String,
     pub credentials_secret: Option<String>,
     pub health_addr: SocketAddr,
+    /// Where /metrics is served when not with the health endpoints.
+    pub metrics_addr: Option<SocketAddr>,
     pub lease: LeaseSettings,
     pub concurrency: u16,
     pub notification_settle: Duration,
@@ -100,7 +102,15 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
         synced: Arc::new(AtomicBool::new(false)),
         pending: Default::default(),
     };
-    let (addr, _server) = health::serve(config.health_addr, health.clone()).await?;
+    let (addr, _server) = health::serve(config.health_addr, health.clone(), config.metrics_addr.is_none()).await?;
+    let _metrics_server = match config.metrics_addr {
+        Some(metrics_addr) => {
+            let (bound, server) = health::serve_metrics(metrics_addr, metrics.clone()).await?;
+            tracing::info!(addr = %bound, "serving /metrics");
+            Some(server)
+        }
+        None => None,
+    };
     tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
