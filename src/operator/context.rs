@@ -69,6 +69,51 @@ pub struct Resolved {
     pub errors: Vec<Diagnostic>,
     /// Profiles that disagree (a subset of `errors`).
     pub conflicts: Vec<Diagnostic>,
+    /// Per Tenant name, the resources its desired state depends on (`Kind/name`): itself, the profiles
+    /// that select it, and what they deliver. An error about one of these holds the tenant back.
+    pub depends_on: HashMap<String, std::collections::BTreeSet<String>>,
+    /// Objects of the namespace that could not be read (`Kind/name`).
+    pub unreadable: std::collections::BTreeSet<String>,
+}
+
+/// What each Tenant's desired state depends on, read from the manifests even where they are invalid:
+/// a profile selects a tenant by its spec alone.
+fn dependencies(set: &ManifestSet) -> HashMap<String, std::collections::BTreeSet<String>> {
+    set.tenants
+        .iter()
+        .map(|tenant| {
+            let name = tenant.name();
+            let mut deps = std::collections::BTreeSet::from([format!("Tenant/{name}")]);
+            for profile in &set.profiles {
+                let spec = &profile.object.spec;
+                if profile.namespace() == tenant.namespace()
+                    && crate::model::select::profile_selects(spec, &name, tenant.object.labels())
+                {
+                    deps.insert(format!("DistributionProfile/{}", profile.name()));
+                    deps.extend(spec.policies.iter().map(ToString::to_string));
+                    deps.extend(spec.roles.iter().map(|role| format!("IntuneRole/{role}")));
+                }
+            }
+            (name, deps)
+        })
+        .collect()
+}
+
+impl Resolved {
+    /// The errors that hold `tenant` back: about what its desired state depends on, or about
+    /// something whose reach is unknown (no resource named, a profile that could not be read).
+    pub fn errors_for(&self, tenant: &str) -> Vec<&Diagnostic> {
+        let depends = self.depends_on.get(tenant);
+        self.errors
+            .iter()
+            .filter(|d| match d.resource.as_deref() {
+                None => true,
+                Some(resource) if depends.is_some_and(|deps| deps.contains(resource)) => true,
+                // Whom a profile that could not be read selects is unknown.
+                Some(resource) => resource.starts_with("DistributionProfile/") && self.unreadable.contains(resource),
+            })
+            .collect()
+    }
 }
 
 fn in_namespace<K: Resource<DynamicType = ()> + Clone>(store: &Store<K>, namespace: &str) -> Vec<K> {
@@ -114,6 +159,14 @@ impl Context {
             tenants: resolution.desired.tenants.into_iter().map(|t| (t.name.clone(), t)).collect(),
             errors,
             conflicts,
+            depends_on: dependencies(&set),
+            unreadable: self
+                .stores
+                .broken
+                .in_namespace(namespace)
+                .into_iter()
+                .map(|(kind, name, _)| format!("{kind}/{name}"))
+                .collect(),
         });
         self.resolutions
             .lock()

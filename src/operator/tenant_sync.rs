@@ -11,7 +11,6 @@ use super::credentials::{CredentialError, refresh};
 use crate::engine::apply::apply_tenant;
 use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
 use crate::engine::observe::observe_tenant;
-use crate::manifest::Diagnostic;
 use crate::model::Tenant;
 use crate::model::status::IncidentSummary;
 
@@ -36,12 +35,9 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
 
     let name = tenant.name_any();
     let resolved = ctx.resolved(&namespace_of(tenant));
-    // Another Tenant's own mistakes do not hold this one back; a broken profile or policy holds back
-    // every tenant of the namespace, since what it should deliver is unknown.
-    let others = |d: &&Diagnostic| {
-        d.resource.as_ref().is_some_and(|r| r.starts_with("Tenant/") && *r != format!("Tenant/{name}"))
-    };
-    let errors: Vec<String> = resolved.errors.iter().filter(|d| !others(d)).map(ToString::to_string).collect();
+    // Only mistakes in what this tenant depends on hold it back: its own, and those of the profiles
+    // that select it and of what they deliver. Another Tenant's, or an unused policy's, do not.
+    let errors: Vec<String> = resolved.errors_for(&name).into_iter().map(ToString::to_string).collect();
     if !errors.is_empty() {
         let shown: Vec<&str> = errors.iter().take(3).map(String::as_str).collect();
         let more = if errors.len() > 3 { format!(" (and {} more)", errors.len() - 3) } else { String::new() };

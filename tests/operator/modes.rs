@@ -88,3 +88,23 @@ async fn invalid_and_conflicting_resources_block_writes_and_say_why() {
     world.wait_condition("fabrikam-emea", "Ready", "False", "InvalidResources").await;
     assert_eq!(stored_policies(world.lab_state(), FABRIKAM_EMEA), converged, "nothing written during the conflict");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_profile_holds_back_only_the_tenants_it_selects() {
+    let world = World::new("op-broken").await;
+    world.apply_contoso().await;
+    // Applied with kubectl like everything else: valid for the API server, broken for tenantctl (it
+    // delivers a policy that does not exist).
+    world
+        .apply(
+            "apiVersion: tenantctl.dev/v1alpha1\nkind: DistributionProfile\nmetadata: {name: pilot}\nspec:\n  tenants: [northwind-us]\n  policies: [{kind: AntivirusPolicy, name: av-pilot}]\n  assignments: {allDevices: true}\n",
+        )
+        .await;
+    let _operator = world.operator("broken-0", "broken");
+    let held = world.wait_condition("northwind-us", "Ready", "False", "InvalidResources").await;
+    assert!(held.message.contains("AntivirusPolicy/av-pilot"), "{}", held.message);
+    world.wait_condition("northwind-us", "Stalled", "True", "InvalidResources").await;
+    for tenant in ["fabrikam-emea", "fabrikam-us", "adatum-apac"] {
+        world.wait_condition(tenant, "Ready", "True", "Reconciled").await;
+    }
+}
