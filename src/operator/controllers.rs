@@ -111,7 +111,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         .with_config(config)
         .reconcile_on(input_triggers)
         .graceful_shutdown_on(shutdown_tenants)
-        .run(tenant_controller::reconcile, tenant_controller::error_policy, context)
+        .run(tenant_controller::reconcile, tenant_controller::error_policy, context.clone())
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(%error, "tenant controller");
@@ -125,6 +125,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         kube: wiring.kube.clone(),
         tenants: tenant_statuses,
         metrics: wiring.metrics.clone(),
+        resolver: context.clone(),
     });
     let profile_store = profiles_for_status.clone();
     let profile_controller = Controller::for_stream(profile_status_changes, profiles_for_status)

@@ -10,7 +10,7 @@ use kube::{Resource, ResourceExt};
 
 use super::conclude::READY;
 use super::conditions::{Verdict, merge};
-use super::context::namespace_of;
+use super::context::{Context, namespace_of};
 use super::metrics::Metrics;
 use super::tenant_controller::ReconcileError;
 use super::writes::apply_status;
@@ -22,6 +22,8 @@ pub struct ProfileContext {
     pub kube: kube::Client,
     pub tenants: Store<Tenant>,
     pub metrics: Arc<Metrics>,
+    /// The Tenant controller's context: what is wrong with a profile is found where it is resolved.
+    pub resolver: Arc<Context>,
 }
 
 /// How one selected tenant stands with respect to one profile.
@@ -90,7 +92,17 @@ async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Resul
         "{} tenants matched: {} in sync, {} drifted, {} failed, {pending} pending",
         status.tenants_matched, status.tenants_in_sync, status.tenants_drifted, status.tenants_failed
     );
-    let verdict = if status.tenants_failed > 0 {
+    // What is wrong with the profile itself, so that it says so in its own status.
+    let resource = format!("DistributionProfile/{name}");
+    let problems: Vec<String> = if ctx.resolver.caches_synced() {
+        let resolved = ctx.resolver.resolved(&namespace);
+        resolved.errors.iter().filter(|d| d.resource.as_deref() == Some(&resource)).map(ToString::to_string).collect()
+    } else {
+        Vec::new()
+    };
+    let verdict = if !problems.is_empty() {
+        Verdict::new(READY, false, "Invalid", problems.join("; "))
+    } else if status.tenants_failed > 0 {
         Verdict::new(READY, false, "TenantsFailed", counts)
     } else if pending > 0 {
         Verdict::new(READY, false, "Pending", counts)

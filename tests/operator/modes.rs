@@ -107,4 +107,16 @@ async fn a_broken_profile_holds_back_only_the_tenants_it_selects() {
     for tenant in ["fabrikam-emea", "fabrikam-us", "adatum-apac"] {
         world.wait_condition(tenant, "Ready", "True", "Reconciled").await;
     }
+    // The profile says what is wrong with it in its own status.
+    let message = world
+        .eventually("the pilot profile's Ready=False (Invalid)", 30, || async {
+            let profile = world.profiles().get("pilot").await.map_err(|e| e.to_string())?;
+            let ready = profile.status.and_then(|s| s.conditions.into_iter().find(|c| c.type_ == "Ready"));
+            match ready {
+                Some(c) if c.status == "False" && c.reason == "Invalid" => Ok(c.message),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+    assert!(message.contains("AntivirusPolicy/av-pilot not found"), "{message}");
 }
