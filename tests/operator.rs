@@ -25,6 +25,8 @@ mod crds;
 mod credentials;
 #[path = "operator/deletion.rs"]
 mod deletion;
+#[path = "operator/faults.rs"]
+mod faults;
 #[path = "operator/helm.rs"]
 mod helm;
 #[path = "operator/kubectl.rs"]

@@ -87,6 +87,8 @@ pub struct Report {
     pub incidents: Option<Vec<IncidentSummary>>,
     /// Digest of what was planned from, when the tenant was reconciled.
     pub inputs: Option<String>,
+    /// The status was marked `Reconciling` before the writes: the final status must be written.
+    pub marked_reconciling: bool,
 }
 
 /// Digest of what a tenant is planned from: every desired object with its payload, assignments, mode
@@ -122,6 +124,7 @@ impl Report {
             failure: Some(failure),
             incidents: None,
             inputs: None,
+            marked_reconciling: false,
         }
     }
 
@@ -226,6 +229,7 @@ pub fn conclude(
         failure: failures.first().map(|problem| problem.category.as_str()),
         incidents: None,
         inputs: Some(inputs_digest(desired)),
+        marked_reconciling: false,
     }
 }
 

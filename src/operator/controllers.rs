@@ -14,7 +14,7 @@ use super::metrics::Metrics;
 use super::notification_controller::{self, NotificationContext};
 use super::profile_controller::{self, ProfileContext};
 use super::tenant_controller;
-use super::watch::{BrokenObjects, every_change, significant_changes};
+use super::watch::{Watches, every_change, significant_changes};
 use crate::graph::client::GraphClient;
 use crate::model::{DistributionProfile, NotificationPolicy, Tenant};
 
@@ -35,6 +35,8 @@ pub struct Wiring {
     pub ready: Arc<AtomicBool>,
     /// The kinds whose caches are not filled yet.
     pub pending: Arc<std::sync::Mutex<Vec<String>>>,
+    /// How the watches are doing, and the objects they could not read.
+    pub watches: Watches,
 }
 
 /// Every object of a namespace: a change there can concern any of them (a profile or policy change,
@@ -51,16 +53,20 @@ fn refs_in<K: kube::Resource<DynamicType = ()> + Clone>(store: &Store<K>, namesp
 pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
     let client = &wiring.kube;
     let namespace = wiring.namespace.as_deref();
-    let broken = BrokenObjects::default();
-    let (tenants, tenant_changes, tenants_listed) = significant_changes::<Tenant>(client, namespace, &broken);
+    let watches = wiring.watches.clone();
+    let (tenants, tenant_changes, tenants_listed) = significant_changes::<Tenant>(client, namespace, &watches);
     let (notifications, notification_changes, notifications_listed) =
-        significant_changes::<NotificationPolicy>(client, namespace, &broken);
-    let (inputs, input_changes) = watch_inputs(client, namespace, &broken);
+        significant_changes::<NotificationPolicy>(client, namespace, &watches);
+    let (inputs, input_changes) = watch_inputs(client, namespace, &watches);
     let mut listed =
         vec![("Tenant".to_string(), tenants_listed), ("NotificationPolicy".to_string(), notifications_listed)];
     listed.extend(inputs.iter().map(|input| (input.kind.clone(), input.listed.clone())));
-    let stores =
-        Stores { tenants: tenants.clone(), notifications: notifications.clone(), inputs, broken: broken.clone() };
+    let stores = Stores {
+        tenants: tenants.clone(),
+        notifications: notifications.clone(),
+        inputs,
+        broken: watches.broken.clone(),
+    };
     let context = Arc::new(Context {
         kube: wiring.kube.clone(),
         graph: wiring.graph.clone(),
@@ -119,8 +125,8 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         });
 
     let (profiles_for_status, profile_status_changes, _) =
-        significant_changes::<DistributionProfile>(client, namespace, &broken);
-    let (tenant_statuses, tenant_status_changes) = every_change::<Tenant>(client, namespace, &broken);
+        significant_changes::<DistributionProfile>(client, namespace, &watches);
+    let (tenant_statuses, tenant_status_changes) = every_change::<Tenant>(client, namespace, &watches);
     let profile_context = Arc::new(ProfileContext {
         kube: wiring.kube.clone(),
         tenants: tenant_statuses,
@@ -137,7 +143,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
                 tracing::debug!(%error, "profile controller");
             }
         });
-    let (tenants_for_notifications, tenant_notification_changes) = every_change::<Tenant>(client, namespace, &broken);
+    let (tenants_for_notifications, tenant_notification_changes) = every_change::<Tenant>(client, namespace, &watches);
     let notification_context = Arc::new(NotificationContext {
         kube: wiring.kube.clone(),
         tenants: tenants_for_notifications,

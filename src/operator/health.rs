@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -12,6 +13,7 @@ use axum::routing::get;
 use tokio::task::JoinHandle;
 
 use super::metrics::Metrics;
+use super::watch::WatchHealth;
 
 /// What the endpoints report.
 #[derive(Clone)]
@@ -26,7 +28,13 @@ pub struct Health {
     pub synced: Arc<AtomicBool>,
     /// The kinds whose caches are not filled yet, for the answer of `/readyz`.
     pub pending: Arc<std::sync::Mutex<Vec<String>>>,
+    /// How the watches are doing.
+    pub watches: WatchHealth,
 }
+
+/// How long a watch may fail before the leader says it is not ready: it reconciles from a cache that
+/// no longer follows the cluster.
+const WATCH_FAILING_BOUND: Duration = Duration::from_secs(30);
 
 /// Serves the health endpoints (and `/metrics` when `with_metrics`) on `addr`; returns the bound
 /// address and the server task.
@@ -55,6 +63,14 @@ pub async fn serve(
 async fn readyz(State(health): State<Health>) -> impl IntoResponse {
     if !health.connected.load(Ordering::Relaxed) {
         (StatusCode::SERVICE_UNAVAILABLE, "not connected to the Kubernetes API server yet".to_string())
+    } else if let Some((kind, failing)) = health
+        .leading
+        .load(Ordering::Relaxed)
+        .then(|| health.watches.failing_longer_than(WATCH_FAILING_BOUND).into_iter().next())
+        .flatten()
+    {
+        let message = format!("leading; the watch of {kind} has been failing for {} s", failing.as_secs());
+        (StatusCode::SERVICE_UNAVAILABLE, message)
     } else if health.leading.load(Ordering::Relaxed) && !health.synced.load(Ordering::Relaxed) {
         let pending = health.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).join(", ");
         (StatusCode::SERVICE_UNAVAILABLE, format!("leading; caches not synced yet: {pending}"))
@@ -64,6 +80,7 @@ async fn readyz(State(health): State<Health>) -> impl IntoResponse {
 }
 
 async fn metrics(State(health): State<Health>) -> impl IntoResponse {
+    health.metrics.watches(&health.watches.states());
     exposition(&health.metrics)
 }
 
@@ -104,6 +121,7 @@ mod tests {
             leading: Arc::new(AtomicBool::new(true)),
             synced: Arc::new(AtomicBool::new(false)),
             pending: Arc::new(std::sync::Mutex::new(vec!["Tenant".into(), "IntuneRole".into()])),
+            watches: WatchHealth::default(),
         };
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         let (health_addr, _h) = serve(loopback, health, false).await.expect("health");

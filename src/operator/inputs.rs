@@ -14,7 +14,7 @@ use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::names::namespace_of;
-use super::watch::{BrokenObjects, significant_changes};
+use super::watch::{Watches, significant_changes};
 use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{
     AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole,
@@ -109,27 +109,27 @@ pub type NamespaceChanges = Pin<Box<dyn Stream<Item = String> + Send>>;
 pub fn watch_inputs(
     client: &kube::Client,
     namespace: Option<&str>,
-    broken: &BrokenObjects,
+    watches: &Watches,
 ) -> (Vec<InputCache>, NamespaceChanges) {
     let mut caches = Vec::new();
     let mut changes = Vec::new();
-    row::<DistributionProfile>(client, namespace, broken, &mut caches, &mut changes);
-    row::<AntivirusPolicy>(client, namespace, broken, &mut caches, &mut changes);
-    row::<FirewallPolicy>(client, namespace, broken, &mut caches, &mut changes);
-    row::<AttackSurfaceReductionPolicy>(client, namespace, broken, &mut caches, &mut changes);
-    row::<SettingsCatalogPolicy>(client, namespace, broken, &mut caches, &mut changes);
-    row::<IntuneRole>(client, namespace, broken, &mut caches, &mut changes);
+    row::<DistributionProfile>(client, namespace, watches, &mut caches, &mut changes);
+    row::<AntivirusPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<FirewallPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<AttackSurfaceReductionPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<SettingsCatalogPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<IntuneRole>(client, namespace, watches, &mut caches, &mut changes);
     (caches, Box::pin(futures_util::stream::select_all(changes)))
 }
 
 fn row<K: InputKind>(
     client: &kube::Client,
     namespace: Option<&str>,
-    broken: &BrokenObjects,
+    watches: &Watches,
     caches: &mut Vec<InputCache>,
     changes: &mut Vec<NamespaceChanges>,
 ) {
-    let (store, stream, listed) = significant_changes::<K>(client, namespace, broken);
+    let (store, stream, listed) = significant_changes::<K>(client, namespace, watches);
     let kind = K::kind(&()).to_string();
     let watched = kind.clone();
     changes.push(Box::pin(stream.filter_map(move |change| {

@@ -40,6 +40,11 @@ pub struct ReadyLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: String,
 }
@@ -57,6 +62,8 @@ pub struct Metrics {
     graph_retries: Counter,
     leader: Gauge,
     in_flight: Gauge,
+    watch_restarts: Family<KindLabels, Gauge>,
+    watch_event_age: Family<KindLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     tenants: Family<ReadyLabels, Gauge>,
     /// The `Ready` status last concluded for each Tenant (`namespace/name`).
     ready_of: Mutex<std::collections::HashMap<String, &'static str>>,
@@ -95,6 +102,18 @@ impl Metrics {
         registry.register("leader", "1 while this replica holds the leader lease", leader.clone());
         let in_flight = Gauge::default();
         registry.register("reconciles_in_flight", "Reconciles running now", in_flight.clone());
+        let watch_restarts = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "watch_restarts",
+            "Watch errors after which a watch restarted, by kind",
+            watch_restarts.clone(),
+        );
+        let watch_event_age = Family::<KindLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "watch_last_event_age_seconds",
+            "Time since the last event of each watch, by kind",
+            watch_event_age.clone(),
+        );
         let tenants = Family::<ReadyLabels, Gauge>::default();
         registry.register("tenants", "Tenants by the status of their Ready condition", tenants.clone());
         let build = Family::<BuildLabels, Gauge>::default();
@@ -112,6 +131,8 @@ impl Metrics {
             graph_retries,
             leader,
             in_flight,
+            watch_restarts,
+            watch_event_age,
             tenants,
             ready_of: Mutex::default(),
             last_counts: Mutex::new(ClientCounts::default()),
@@ -129,6 +150,17 @@ impl Metrics {
     pub fn timer<'a>(&'a self, controller: &'static str) -> ReconcileTimer<'a> {
         self.in_flight.inc();
         ReconcileTimer { metrics: self, controller, started: std::time::Instant::now(), ok: false }
+    }
+
+    /// Brings the watch gauges up to date (at each scrape).
+    pub fn watches(&self, states: &std::collections::BTreeMap<String, super::watch::WatchState>) {
+        for (kind, state) in states {
+            let labels = KindLabels { kind: kind.clone() };
+            self.watch_restarts.get_or_create(&labels).set(state.restarts as i64);
+            if let Some(last) = state.last_event {
+                self.watch_event_age.get_or_create(&labels).set(last.elapsed().as_secs_f64());
+            }
+        }
     }
 
     /// Records the `Ready` status of a Tenant (`None`: the Tenant is gone) for the tenants gauge.

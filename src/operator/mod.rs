@@ -95,7 +95,9 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
     tracing::info!(kubernetes = %version.git_version, "connected to the Kubernetes API server");
 
     let metrics = Arc::new(metrics::Metrics::new());
+    let watches = watch::Watches::default();
     let health = health::Health {
+        watches: watches.health.clone(),
         metrics: metrics.clone(),
         connected: Arc::new(AtomicBool::new(true)),
         leading: Arc::new(AtomicBool::new(false)),
@@ -149,6 +151,7 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
         notification_settle: config.notification_settle,
         ready: health.synced.clone(),
         pending: health.pending.clone(),
+        watches,
     };
     tokio::select! {
         () = controllers::run(wiring, until_stopped(stopped)) => {

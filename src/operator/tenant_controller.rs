@@ -153,15 +153,35 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
         observed_generation: generation,
         conditions: merge(&previous.conditions, report.conditions.clone().into_vec(), generation, &now),
         policies: if report.policies.is_empty() && !report.synced {
-            previous.policies
+            previous.policies.clone()
         } else {
             report.policies.clone()
         },
-        last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time },
-        incidents: report.incidents.clone().or(previous.incidents),
-        observed_inputs: if report.synced { report.inputs.clone() } else { previous.observed_inputs },
+        last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time.clone() },
+        incidents: report.incidents.clone().or(previous.incidents.clone()),
+        observed_inputs: if report.synced { report.inputs.clone() } else { previous.observed_inputs.clone() },
     };
+    if !report.marked_reconciling && !worth_writing(&previous, &status, ctx.settings.sync_interval) {
+        return Ok(());
+    }
     apply_status(&ctx.kube, tenant, &status).await
+}
+
+/// Whether a new status says anything the stored one does not: a resync that changed nothing writes
+/// nothing, but for `lastSyncTime`, refreshed on a coarse period (ten sync intervals) so that it still
+/// says the tenant is being read.
+fn worth_writing(previous: &TenantStatus, next: &TenantStatus, sync_interval: std::time::Duration) -> bool {
+    let without_time = |status: &TenantStatus| TenantStatus { last_sync_time: None, ..status.clone() };
+    if without_time(previous) != without_time(next) {
+        return true;
+    }
+    match (&previous.last_sync_time, &next.last_sync_time) {
+        (Some(before), Some(now)) => {
+            let age = now.0.duration_since(before.0).as_secs_f64();
+            age >= (sync_interval * 10).as_secs_f64()
+        }
+        (before, now) => before != now,
+    }
 }
 
 /// Says, before a plan's writes are made, that the tenant is not ready yet: a GitOps tool waiting on
@@ -229,4 +249,27 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
     tracing::info!(tenant = %key, deleted = outcome.deleted, "deleted the tenant's policies");
     publish(&ctx.recorder, tenant, "Delete", &[Note::normal("Deleted", note)]).await;
     Ok(Action::await_change())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> Time {
+        Time(jiff::Timestamp::from_second(seconds).expect("time"))
+    }
+
+    #[test]
+    fn a_resync_that_changed_nothing_writes_nothing_but_the_coarse_sync_time() {
+        let interval = std::time::Duration::from_secs(60);
+        let before =
+            TenantStatus { last_sync_time: Some(at(1_000)), observed_generation: Some(1), ..Default::default() };
+        let resync = TenantStatus { last_sync_time: Some(at(1_060)), ..before.clone() };
+        assert!(!worth_writing(&before, &resync, interval), "only the time moved");
+        let much_later = TenantStatus { last_sync_time: Some(at(1_600)), ..before.clone() };
+        assert!(worth_writing(&before, &much_later, interval), "ten intervals later the time is refreshed");
+        let changed = TenantStatus { observed_generation: Some(2), ..resync };
+        assert!(worth_writing(&before, &changed, interval));
+        assert!(worth_writing(&TenantStatus::default(), &before, interval), "the first status");
+    }
 }

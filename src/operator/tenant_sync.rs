@@ -77,6 +77,7 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
         None
     };
     let mut report = conclude(&desired, &live, &plan, outcome.as_ref());
+    report.marked_reconciling = writes > 0;
     if ctx.wants_incidents(tenant) {
         report.incidents = active_high_severity(ctx, &desired.tenant_id).await;
     }

@@ -7,6 +7,7 @@ use std::fmt::Debug;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures_util::{Stream, StreamExt};
 use kube::api::{ApiResource, DynamicObject};
@@ -123,11 +124,100 @@ where
     }
 }
 
-/// The watch events of `K`, each object decoded on its own.
+/// Backoff of one watch after an error: 250 ms doubling up to 5 s, back to 250 ms as soon as an event
+/// arrives — so that a watch is back within seconds of the API server, not after a long shared backoff
+/// (kube-runtime's default backs off up to 30 s and resets only after 120 s without an error).
+#[derive(Clone, Debug)]
+pub struct WatchBackoff {
+    next: Duration,
+}
+
+const WATCH_BACKOFF_FIRST: Duration = Duration::from_millis(250);
+const WATCH_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+impl Default for WatchBackoff {
+    fn default() -> Self {
+        WatchBackoff { next: WATCH_BACKOFF_FIRST }
+    }
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let now = self.next;
+        self.next = (self.next * 2).min(WATCH_BACKOFF_MAX);
+        Some(now)
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.next = WATCH_BACKOFF_FIRST;
+    }
+}
+
+/// How each watch is doing, by kind: failing since when, last event when, restarts. `/readyz` turns
+/// unready while a watch fails for longer than a bound; `/metrics` shows restarts and the age of the
+/// last event.
+#[derive(Clone, Debug, Default)]
+pub struct WatchHealth(Arc<Mutex<BTreeMap<String, WatchState>>>);
+
+#[derive(Clone, Debug, Default)]
+pub struct WatchState {
+    pub failing_since: Option<Instant>,
+    pub last_event: Option<Instant>,
+    pub restarts: u64,
+}
+
+impl WatchHealth {
+    fn failed(&self, kind: &str, error: &watcher::Error) {
+        let mut watches = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = watches.entry(kind.to_string()).or_default();
+        state.restarts += 1;
+        let since = *state.failing_since.get_or_insert_with(Instant::now);
+        tracing::warn!(kind, %error, failing_for_s = since.elapsed().as_secs(), "watch failed; it is restarted");
+    }
+
+    fn received(&self, kind: &str) {
+        let mut watches = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = watches.entry(kind.to_string()).or_default();
+        if let Some(since) = state.failing_since.take() {
+            tracing::info!(kind, failed_for_s = since.elapsed().as_secs(), "watch back");
+        }
+        state.last_event = Some(Instant::now());
+    }
+
+    /// The watches that have been failing for longer than `bound`, with for how long.
+    pub fn failing_longer_than(&self, bound: Duration) -> Vec<(String, Duration)> {
+        let watches = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        watches
+            .iter()
+            .filter_map(|(kind, state)| Some((kind.clone(), state.failing_since?.elapsed())))
+            .filter(|(_, failing)| *failing > bound)
+            .collect()
+    }
+
+    /// Every watch's state, by kind.
+    pub fn states(&self) -> BTreeMap<String, WatchState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// What the watches share: objects that do not decode, and how each watch is doing.
+#[derive(Clone, Debug, Default)]
+pub struct Watches {
+    pub broken: BrokenObjects,
+    pub health: WatchHealth,
+}
+
+/// The watch events of `K`, each object decoded on its own. A watch error never leaves here: it is
+/// logged and counted, and the watch restarts after its own backoff — an error reaching a
+/// controller's trigger stream would pause every trigger of that controller.
 fn typed_events<K>(
     client: &kube::Client,
     namespace: Option<&str>,
-    broken: &BrokenObjects,
+    watches: &Watches,
 ) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -139,15 +229,22 @@ where
         + 'static,
 {
     let mut last_good: HashMap<String, K> = HashMap::new();
-    let broken = broken.clone();
-    watcher(dynamic_api::<K>(client, namespace), watcher::Config::default()).default_backoff().filter_map(
-        move |event| {
+    let (broken, health) = (watches.broken.clone(), watches.health.clone());
+    let kind = K::kind(&()).to_string();
+    watcher(dynamic_api::<K>(client, namespace), watcher::Config::default())
+        .backoff(WatchBackoff::default())
+        .filter_map(move |event| {
             std::future::ready(match event {
-                Ok(event) => decode_each(event, &mut last_good, &broken).map(Ok),
-                Err(error) => Some(Err(error)),
+                Ok(event) => {
+                    health.received(&kind);
+                    decode_each(event, &mut last_good, &broken).map(Ok)
+                }
+                Err(error) => {
+                    health.failed(&kind, &error);
+                    None
+                }
             })
-        },
-    )
+        })
 }
 
 /// A cache of `K`, the stream of its significant changes (polling the stream fills the cache), and
@@ -157,7 +254,7 @@ where
 pub fn significant_changes<K>(
     client: &kube::Client,
     namespace: Option<&str>,
-    broken: &BrokenObjects,
+    watches: &Watches,
 ) -> (Store<K>, impl Stream<Item = Result<K, watcher::Error>> + Send + 'static, Arc<AtomicBool>)
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -172,7 +269,7 @@ where
     let synced = Arc::new(AtomicBool::new(false));
     let listed = synced.clone();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    let stream = reflector::reflector(writer, typed_events::<K>(client, namespace, broken)).filter_map(move |event| {
+    let stream = reflector::reflector(writer, typed_events::<K>(client, namespace, watches)).filter_map(move |event| {
         let item = match event {
             Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
                 let key = object.uid().unwrap_or_default();
@@ -199,7 +296,7 @@ where
 pub fn every_change<K>(
     client: &kube::Client,
     namespace: Option<&str>,
-    broken: &BrokenObjects,
+    watches: &Watches,
 ) -> (Store<K>, impl Stream<Item = Result<K, watcher::Error>> + Send + 'static)
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -211,7 +308,7 @@ where
         + 'static,
 {
     let (store, writer) = reflector::store();
-    let stream = reflector::reflector(writer, typed_events::<K>(client, namespace, broken)).touched_objects();
+    let stream = reflector::reflector(writer, typed_events::<K>(client, namespace, watches)).touched_objects();
     (store, stream)
 }
 
@@ -219,7 +316,6 @@ fn digest<K: Resource>(object: &K) -> u64 {
     let mut hasher = DefaultHasher::new();
     object.meta().generation.hash(&mut hasher);
     object.labels().hash(&mut hasher);
-    object.finalizers().hash(&mut hasher);
     object.meta().deletion_timestamp.is_some().hash(&mut hasher);
     hasher.finish()
 }

@@ -32,12 +32,18 @@ setsid "$bin/etcd" --data-dir "$dir/etcd" --unsafe-no-fsync \
   --initial-cluster "default=http://127.0.0.1:$peer_port" >"$dir/etcd.log" 2>&1 </dev/null &
 echo $! >"$dir/etcd.pid"
 
-setsid "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$dir/certs" \
-  --service-cluster-ip-range 10.0.0.0/24 --service-account-issuer https://kubernetes.default.svc \
-  --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \
-  --authorization-mode RBAC --token-auth-file "$dir/tokens.csv" \
-  --disable-admission-plugins ServiceAccount >"$dir/kube-apiserver.log" 2>&1 </dev/null &
+# The command is kept, so that restart-apiserver.sh can start it again after a kill -9.
+cat >"$dir/kube-apiserver.sh" <<APISERVER
+exec "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \\
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$dir/certs" \\
+  --service-cluster-ip-range 10.0.0.0/24 --service-account-issuer https://kubernetes.default.svc \\
+  --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \\
+  --authorization-mode RBAC --token-auth-file "$dir/tokens.csv" \\
+  --disable-admission-plugins ServiceAccount
+APISERVER
+echo "$admin_token" >"$dir/admin.token"
+echo "$api_port" >"$dir/api.port"
+setsid bash "$dir/kube-apiserver.sh" >"$dir/kube-apiserver.log" 2>&1 </dev/null &
 echo $! >"$dir/kube-apiserver.pid"
 
 stop() { kill -9 "$(cat "$dir/kube-apiserver.pid")" "$(cat "$dir/etcd.pid")" 2>/dev/null || true; }

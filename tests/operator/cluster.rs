@@ -29,7 +29,35 @@ fn free_port() -> u16 {
 impl Cluster {
     /// The shared control plane, started and set up on first use.
     pub async fn shared() -> &'static Cluster {
-        CLUSTER.get_or_init(|| async { Cluster::start().await }).await
+        CLUSTER
+            .get_or_init(|| async {
+                let cluster = Cluster::start().await;
+                let _ = ADMIN_KUBECONFIG.set(cluster.admin_kubeconfig());
+                cluster
+            })
+            .await
+    }
+
+    /// A control plane of its own, for a test that breaks it (kills its kube-apiserver).
+    pub async fn private() -> &'static Cluster {
+        Box::leak(Box::new(Cluster::start().await))
+    }
+
+    /// Kills the kube-apiserver outright, keeps it down `down_seconds`, starts it again and returns
+    /// once it is ready.
+    pub fn restart_apiserver(&self, down_seconds: u64) {
+        let status = Command::new("bash")
+            .arg(root().join("tests/control-plane/restart-apiserver.sh"))
+            .arg(&self.dir)
+            .arg(down_seconds.to_string())
+            .status()
+            .expect("restart-apiserver.sh runs");
+        assert!(status.success(), "kube-apiserver did not come back; logs in {}", self.dir.display());
+    }
+
+    /// Runs the real kubectl as this cluster's admin.
+    pub fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+        kubectl_with(&self.admin_kubeconfig(), args, stdin)
     }
 
     async fn start() -> Cluster {
@@ -68,13 +96,12 @@ impl Cluster {
     /// with the real kubectl.
     async fn set_up(&self) {
         let admin = self.admin().await;
-        let _ = ADMIN_KUBECONFIG.set(self.admin_kubeconfig());
         let crds = root().join("crds");
-        kubectl(&["apply", "-f", &crds.to_string_lossy()], None).unwrap_or_else(|e| panic!("{e}"));
+        self.kubectl(&["apply", "-f", &crds.to_string_lossy()], None).unwrap_or_else(|e| panic!("{e}"));
         wait_for_crds(&admin).await;
         // The operator with its CRDs again, as an admin installs it.
         let deploy = root().join("deploy");
-        kubectl(&["apply", "-k", &deploy.to_string_lossy()], None).unwrap_or_else(|e| panic!("{e}"));
+        self.kubectl(&["apply", "-k", &deploy.to_string_lossy()], None).unwrap_or_else(|e| panic!("{e}"));
         let lab: Value = serde_json::from_str(
             &std::fs::read_to_string(root().join("examples/contoso/lab/lab.json")).expect("lab.json"),
         )
@@ -84,17 +111,20 @@ impl Cluster {
             lab["apps"][0]["clientId"].as_str().expect("client id"),
             lab["apps"][0]["clientSecret"].as_str().expect("secret"),
         );
-        apply_yaml(Some(OPERATOR_NAMESPACE), &secret);
+        self.kubectl(&["apply", "-n", OPERATOR_NAMESPACE, "-f", "-"], Some(&secret)).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
 /// The admin's kubeconfig, for [`kubectl`].
 static ADMIN_KUBECONFIG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-/// Runs the real kubectl (built with the control plane) as the cluster admin; `stdin` is piped in.
-/// Its output, or what it said on failure.
+/// Runs the real kubectl (built with the control plane) as the shared cluster's admin; `stdin` is
+/// piped in. Its output, or what it said on failure.
 pub fn kubectl(args: &[&str], stdin: Option<&str>) -> Result<String, String> {
-    let kubeconfig = ADMIN_KUBECONFIG.get().expect("the cluster is set up");
+    kubectl_with(ADMIN_KUBECONFIG.get().expect("the cluster is set up"), args, stdin)
+}
+
+fn kubectl_with(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
     let binary = kubeconfig.parent().expect("cluster folder").join("kubectl");
     let mut child = Command::new(&binary)
         .arg("--kubeconfig")
@@ -145,25 +175,4 @@ async fn wait_for_crds(admin: &Client) {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     panic!("the tenantctl CRDs were not established");
-}
-
-/// `kubectl apply -f FILE [-n NAMESPACE]`.
-pub fn apply_file(namespace: Option<&str>, path: &Path) {
-    let mut args = vec!["apply", "-f"];
-    let path = path.to_string_lossy();
-    args.push(&path);
-    if let Some(namespace) = namespace {
-        args.extend(["-n", namespace]);
-    }
-    kubectl(&args, None).unwrap_or_else(|e| panic!("{e}"));
-}
-
-/// `kubectl apply -f - [-n NAMESPACE]` of `text`: every document, namespaced ones into `namespace`
-/// unless they name their own.
-pub fn apply_yaml(namespace: Option<&str>, text: &str) {
-    let mut args = vec!["apply", "-f", "-"];
-    if let Some(namespace) = namespace {
-        args.extend(["-n", namespace]);
-    }
-    kubectl(&args, Some(text)).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tenantctl::model::{DistributionProfile, Tenant};
 
-use super::cluster::{CREDENTIALS_SECRET, Cluster, OPERATOR_NAMESPACE, apply_file, apply_yaml};
+use super::cluster::{CREDENTIALS_SECRET, Cluster, OPERATOR_NAMESPACE};
 use super::support::{LabProcess, contoso_state, root};
 
 pub struct World {
@@ -27,9 +27,14 @@ pub struct World {
 impl World {
     /// A fresh namespace and a fresh lab.
     pub async fn new(namespace: &str) -> World {
-        let cluster = Cluster::shared().await;
+        World::on(Cluster::shared().await, namespace).await
+    }
+
+    /// A fresh namespace and a fresh lab on `cluster`.
+    pub async fn on(cluster: &'static Cluster, namespace: &str) -> World {
         let admin = cluster.admin().await;
-        apply_yaml(None, &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n"));
+        let namespace_yaml = format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n");
+        cluster.kubectl(&["apply", "-f", "-"], Some(&namespace_yaml)).unwrap_or_else(|e| panic!("{e}"));
         let state = contoso_state();
         let lab = LabProcess::serve(state.path(), &[]);
         World { cluster, admin, namespace: namespace.to_string(), state, lab }
@@ -38,16 +43,18 @@ impl World {
     /// `kubectl apply -f examples/contoso/ -f examples/contoso/policies/` into the namespace.
     pub async fn apply_contoso(&self) {
         let contoso = root().join("examples/contoso");
-        for file in ["tenants.yaml", "profiles.yaml"] {
-            apply_file(Some(&self.namespace), &contoso.join(file));
-        }
-        for entry in std::fs::read_dir(contoso.join("policies")).expect("policies/") {
-            apply_file(Some(&self.namespace), &entry.expect("entry").path());
+        for path in [contoso.join("tenants.yaml"), contoso.join("profiles.yaml"), contoso.join("policies")] {
+            let path = path.to_string_lossy();
+            self.cluster
+                .kubectl(&["apply", "-n", &self.namespace, "-f", &path], None)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
     pub async fn apply(&self, yaml: &str) {
-        apply_yaml(Some(&self.namespace), yaml);
+        self.cluster
+            .kubectl(&["apply", "-n", &self.namespace, "-f", "-"], Some(yaml))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     pub fn tenants(&self) -> Api<Tenant> {
