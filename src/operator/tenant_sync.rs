@@ -66,7 +66,14 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
     let api = ctx.graph.tenant(&desired.tenant_id);
     let live = match observe_tenant(&api, &desired).await {
         Ok(live) => live,
-        Err(error) => return Report::unreachable(&desired, &error.to_string()),
+        Err(error) => {
+            let last_read = tenant.status.as_ref().and_then(|s| s.last_sync_time.as_ref());
+            let error = match last_read {
+                Some(time) => format!("{error} (last read successfully at {})", time.0),
+                None => error.to_string(),
+            };
+            return Report::unreachable(&desired, &error);
+        }
     };
     let plan = plan_tenant(&desired, Some(&Observation::Observed(live.clone())), PlanOptions::default());
     let writes = plan.writes().count();

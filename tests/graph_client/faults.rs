@@ -112,3 +112,25 @@ async fn injected_throttling_is_waited_out_as_retry_after_asks() {
     assert!(client.counts().throttled > 0, "the lab throttled");
     assert!(lab.count("POST /beta/deviceManagement/configurationPolicies", 429).await > 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_connection_fails_fast_instead_of_backing_off() {
+    // Nothing listens on the discard port of loopback: every connection is refused.
+    let mut config =
+        tenantctl::graph::client::GraphConfig::new("http://127.0.0.1:9", "http://127.0.0.1:9").expect("config");
+    config.max_retries = 6;
+    let credential = tenantctl::graph::client::Credential::ClientSecret {
+        client_id: super::support::CLIENT_ID.into(),
+        secret: tenantctl::util::secret::Secret::new(super::support::CANARY),
+    };
+    let client = tenantctl::graph::client::GraphClient::new(
+        config,
+        tenantctl::graph::client::Credentials::with_default(credential),
+    )
+    .expect("client");
+    let error = client.tenant(TENANT_A).list_policies().await.expect_err("refused");
+    assert!(matches!(error, GraphError::Auth { .. }), "{error}");
+    let counts = client.counts();
+    // Two quick retries (250 ms, 500 ms), not six exponential ones from the default backoff.
+    assert_eq!((counts.token_requests, counts.retries, counts.requests), (3, 2, 0), "{counts:?}");
+}

@@ -41,10 +41,14 @@ pub(super) struct Reply {
     pub body: Vec<u8>,
 }
 
+/// Retries of a request whose connection was refused, and the first wait between them.
+const REFUSED_RETRIES: u32 = 2;
+const REFUSED_BACKOFF: Duration = Duration::from_millis(250);
+
 /// What one attempt came to.
 enum Attempt {
     Done(Reply),
-    Failed { error: GraphError, retry: bool, delay: Option<Duration>, unauthorized: bool },
+    Failed { error: GraphError, retry: bool, delay: Option<Duration>, unauthorized: bool, refused: bool },
 }
 
 impl TenantClient {
@@ -116,11 +120,19 @@ impl TenantClient {
                     refreshed = true;
                     self.forget_token(&token).await;
                 }
-                Attempt::Failed { error, retry, delay, .. } => {
-                    if !retry || attempt >= inner.config.max_retries {
+                Attempt::Failed { error, retry, delay, refused, .. } => {
+                    // A refused connection means the endpoint is down, not busy: a tenant behind it is
+                    // reported unknown in about a second, instead of after a minute of backoff.
+                    let limit =
+                        if refused { REFUSED_RETRIES.min(inner.config.max_retries) } else { inner.config.max_retries };
+                    if !retry || attempt >= limit {
                         return Err(error);
                     }
-                    let delay = delay.unwrap_or_else(|| self.backoff(attempt));
+                    let delay = match (refused, delay) {
+                        (true, _) => REFUSED_BACKOFF * 2u32.pow(attempt),
+                        (false, Some(delay)) => delay,
+                        (false, None) => self.backoff(attempt),
+                    };
                     attempt += 1;
                     inner.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(tenant = %self.tenant_id, %error, ?delay, attempt, "retrying");
@@ -139,7 +151,9 @@ impl TenantClient {
         }
         let transport = |error: reqwest::Error, sent: bool| {
             let repeat_is_safe = call.kind != CallKind::Create || !sent;
+            let refused = !sent;
             Attempt::Failed {
+                refused,
                 error: GraphError::Transport {
                     method: call.method.to_string(),
                     path: path.clone(),
@@ -178,16 +192,20 @@ impl TenantClient {
         }
         let error = ApiError::from_body(call.method.as_str(), &path, status, &body);
         match status {
-            401 => Attempt::Failed { error, retry: false, delay: None, unauthorized: true },
+            401 => Attempt::Failed { error, retry: false, delay: None, unauthorized: true, refused: false },
             429 => {
                 inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 let delay = retry_after.unwrap_or_else(|| self.throttle_backoff(attempt));
-                Attempt::Failed { error, retry: true, delay: Some(delay), unauthorized: false }
+                Attempt::Failed { error, retry: true, delay: Some(delay), unauthorized: false, refused: false }
             }
-            500 | 502 | 503 | 504 => {
-                Attempt::Failed { error, retry: call.kind != CallKind::Create, delay: retry_after, unauthorized: false }
-            }
-            _ => Attempt::Failed { error, retry: false, delay: None, unauthorized: false },
+            500 | 502 | 503 | 504 => Attempt::Failed {
+                error,
+                retry: call.kind != CallKind::Create,
+                delay: retry_after,
+                unauthorized: false,
+                refused: false,
+            },
+            _ => Attempt::Failed { error, retry: false, delay: None, unauthorized: false, refused: false },
         }
     }
 
@@ -239,6 +257,7 @@ impl TenantClient {
             let form = credential.token_form(url.as_str())?;
             inner.stats.token_requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
+            let mut refused = false;
             let failure = match inner.http.post(url.clone()).form(&form).send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -261,18 +280,22 @@ impl TenantClient {
                         transient,
                     }
                 }
-                Err(error) => GraphError::Auth {
-                    tenant: self.tenant_id.clone(),
-                    status: None,
-                    summary: describe(&error),
-                    transient: true,
-                },
+                Err(error) => {
+                    refused = error.is_connect();
+                    GraphError::Auth {
+                        tenant: self.tenant_id.clone(),
+                        status: None,
+                        summary: describe(&error),
+                        transient: true,
+                    }
+                }
             };
             let transient = matches!(failure, GraphError::Auth { transient: true, .. });
-            if !transient || attempt >= inner.config.max_retries {
+            let limit = if refused { REFUSED_RETRIES.min(inner.config.max_retries) } else { inner.config.max_retries };
+            if !transient || attempt >= limit {
                 return Err(failure);
             }
-            let delay = self.backoff(attempt);
+            let delay = if refused { REFUSED_BACKOFF * 2u32.pow(attempt) } else { self.backoff(attempt) };
             attempt += 1;
             inner.stats.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(delay).await;
