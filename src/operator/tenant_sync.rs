@@ -69,7 +69,7 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
         Err(error) => {
             let last_read = tenant.status.as_ref().and_then(|s| s.last_sync_time.as_ref());
             let error = match last_read {
-                Some(time) => format!("{error} (last read successfully at {})", time.0),
+                Some(time) => format!("{error} (lastSyncTime {}: read successfully then or later)", time.0),
                 None => error.to_string(),
             };
             return Report::unreachable(&desired, &error);
