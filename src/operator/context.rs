@@ -59,6 +59,8 @@ pub struct Context {
     pub synced: Arc<std::sync::atomic::AtomicBool>,
     /// Consecutive failed reconciles per Tenant (`namespace/name`), for backoff.
     pub failures: Mutex<HashMap<String, u32>>,
+    /// Secrets read, by namespace and name, with when.
+    pub secrets: Mutex<HashMap<(String, String), (std::time::Instant, super::credentials::SecretRead)>>,
 }
 
 /// A namespace, validated and resolved.

@@ -77,6 +77,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         credential_sources: Default::default(),
         resolutions: Default::default(),
         failures: Default::default(),
+        secrets: Default::default(),
         synced: wiring.ready.clone(),
     });
 

@@ -105,11 +105,29 @@ async fn operator_default(ctx: &Context) -> Result<(String, Result<Credential, S
 }
 
 /// A Secret's resource version and data, `None` when it does not exist.
-async fn read_secret(
-    ctx: &Context,
-    namespace: &str,
-    name: &str,
-) -> Result<(String, Option<BTreeMap<String, Vec<u8>>>), CredentialError> {
+/// A Secret as read: its resource version and data (`None` when absent).
+pub type SecretRead = (String, Option<BTreeMap<String, Vec<u8>>>);
+
+/// Reads a Secret, at most once per sync interval: the operator-wide Secret serves every tenant, and
+/// thousands of reconciles must not mean thousands of reads of it. A rotation is seen within an
+/// interval.
+async fn read_secret(ctx: &Context, namespace: &str, name: &str) -> Result<SecretRead, CredentialError> {
+    let key = (namespace.to_string(), name.to_string());
+    let now = std::time::Instant::now();
+    {
+        let cache = ctx.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((read_at, read)) = cache.get(&key)
+            && now.duration_since(*read_at) < ctx.settings.sync_interval
+        {
+            return Ok(read.clone());
+        }
+    }
+    let read = read_secret_now(ctx, namespace, name).await?;
+    ctx.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, (now, read.clone()));
+    Ok(read)
+}
+
+async fn read_secret_now(ctx: &Context, namespace: &str, name: &str) -> Result<SecretRead, CredentialError> {
     let api: Api<Secret> = Api::namespaced(ctx.kube.clone(), namespace);
     let secret = api
         .get_opt(name)
