@@ -14,7 +14,7 @@ use super::metrics::Metrics;
 use super::notification_controller::{self, NotificationContext};
 use super::profile_controller::{self, ProfileContext};
 use super::tenant_controller;
-use super::watch::{Watches, every_change, significant_changes};
+use super::watch::{Watches, shared, significant, significant_changes};
 use crate::graph::client::GraphClient;
 use crate::model::{DistributionProfile, NotificationPolicy, Tenant};
 
@@ -54,7 +54,18 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     let client = &wiring.kube;
     let namespace = wiring.namespace.as_deref();
     let watches = wiring.watches.clone();
-    let (tenants, tenant_changes, tenants_listed) = significant_changes::<Tenant>(client, namespace, &watches);
+    // One Tenant watch for the three controllers.
+    let tenant_watch = shared::<Tenant>(client, namespace, &watches, 3);
+    let tenants = tenant_watch.store.clone();
+    let tenants_listed = tenant_watch.listed.clone();
+    let mut subscribers = tenant_watch.subscribers.into_iter();
+    let (Some(for_tenants), Some(for_profiles), Some(for_notifications)) =
+        (subscribers.next(), subscribers.next(), subscribers.next())
+    else {
+        tracing::error!("the shared Tenant watch has no subscribers; not starting");
+        return;
+    };
+    tokio::spawn(tenant_watch.driver.for_each(|()| std::future::ready(())));
     let (notifications, notification_changes, notifications_listed) =
         significant_changes::<NotificationPolicy>(client, namespace, &watches);
     let (inputs, input_changes) = watch_inputs(client, namespace, &watches);
@@ -114,7 +125,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     let input_triggers =
         input_changes.flat_map(move |namespace| futures_util::stream::iter(refs_in(&tenant_store, &namespace)));
     let config = controller::Config::default().concurrency(wiring.concurrency);
-    let tenant_controller = Controller::for_stream(tenant_changes, tenants)
+    let tenant_controller = Controller::for_shared_stream(significant(for_tenants), tenants.clone())
         .with_config(config)
         .reconcile_on(input_triggers)
         .graceful_shutdown_on(shutdown_tenants)
@@ -127,16 +138,15 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
 
     let (profiles_for_status, profile_status_changes, _) =
         significant_changes::<DistributionProfile>(client, namespace, &watches);
-    let (tenant_statuses, tenant_status_changes) = every_change::<Tenant>(client, namespace, &watches);
     let profile_context = Arc::new(ProfileContext {
         kube: wiring.kube.clone(),
-        tenants: tenant_statuses,
+        tenants: tenants.clone(),
         metrics: wiring.metrics.clone(),
         resolver: context.clone(),
     });
     let profile_store = profiles_for_status.clone();
     let profile_controller = Controller::for_stream(profile_status_changes, profiles_for_status)
-        .watches_stream(tenant_status_changes, move |t: Tenant| refs_in(&profile_store, &namespace_of(&t)))
+        .watches_shared_stream(for_profiles, move |t: Arc<Tenant>| refs_in(&profile_store, &namespace_of(t.as_ref())))
         .graceful_shutdown_on(shutdown_profiles)
         .run(profile_controller::reconcile, profile_controller::error_policy, profile_context)
         .for_each(|result| async move {
@@ -144,10 +154,9 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
                 tracing::debug!(%error, "profile controller");
             }
         });
-    let (tenants_for_notifications, tenant_notification_changes) = every_change::<Tenant>(client, namespace, &watches);
     let notification_context = Arc::new(NotificationContext {
         kube: wiring.kube.clone(),
-        tenants: tenants_for_notifications,
+        tenants: tenants.clone(),
         metrics: wiring.metrics.clone(),
         recorder: wiring.recorder.clone(),
         settle: wiring.notification_settle,
@@ -155,7 +164,9 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     });
     let notification_store = notifications.clone();
     let notification_controller = Controller::for_stream(notification_changes, notifications)
-        .watches_stream(tenant_notification_changes, move |t: Tenant| refs_in(&notification_store, &namespace_of(&t)))
+        .watches_shared_stream(for_notifications, move |t: Arc<Tenant>| {
+            refs_in(&notification_store, &namespace_of(t.as_ref()))
+        })
         .graceful_shutdown_on(shutdown_notifications)
         .run(notification_controller::reconcile, notification_controller::error_policy, notification_context)
         .for_each(|result| async move {

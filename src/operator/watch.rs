@@ -292,12 +292,22 @@ where
     (store, stream, synced)
 }
 
-/// Every change of `K`, status included (the profile controller aggregates Tenant statuses).
-pub fn every_change<K>(
-    client: &kube::Client,
-    namespace: Option<&str>,
-    watches: &Watches,
-) -> (Store<K>, impl Stream<Item = Result<K, watcher::Error>> + Send + 'static)
+/// One watch of `K` shared by several consumers: one cache, and for each consumer a stream of every
+/// changed object (statuses included) — one list and one watch on the API server instead of one per
+/// controller. `driver` must be polled for anything to move; it also sets `listed`.
+pub struct Shared<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    pub store: Store<K>,
+    pub subscribers: Vec<reflector::ReflectHandle<K>>,
+    pub listed: Arc<AtomicBool>,
+    pub driver: std::pin::Pin<Box<dyn Stream<Item = ()> + Send>>,
+}
+
+/// A shared watch of `K` with `consumers` subscribers.
+pub fn shared<K>(client: &kube::Client, namespace: Option<&str>, watches: &Watches, consumers: usize) -> Shared<K>
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -307,9 +317,33 @@ where
         + Sync
         + 'static,
 {
-    let (store, writer) = reflector::store();
-    let stream = reflector::reflector(writer, typed_events::<K>(client, namespace, watches)).touched_objects();
-    (store, stream)
+    // Large enough that a consumer busy with a reconcile wave does not hold the others back.
+    let (store, writer) = reflector::store_shared(4096);
+    let subscribers = (0..consumers).filter_map(|_| writer.subscribe()).collect();
+    let listed = Arc::new(AtomicBool::new(false));
+    let flag = listed.clone();
+    let driver = typed_events::<K>(client, namespace, watches).reflect_shared(writer).filter_map(move |event| {
+        if let Ok(watcher::Event::InitDone) = event {
+            flag.store(true, Ordering::Relaxed);
+        }
+        std::future::ready(Some(()))
+    });
+    Shared { store, subscribers, listed, driver: Box::pin(driver) }
+}
+
+/// The changes of a shared watch that matter to a reconcile (see [`significant_changes`]).
+pub fn significant<K>(
+    objects: impl Stream<Item = Arc<K>> + Send + 'static,
+) -> impl Stream<Item = Arc<K>> + Send + 'static
+where
+    K: Resource<DynamicType = ()> + Send + Sync + 'static,
+{
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    objects.filter_map(move |object| {
+        let key = object.uid().unwrap_or_default();
+        let digest = digest(object.as_ref());
+        std::future::ready((seen.insert(key, digest) != Some(digest)).then_some(object))
+    })
 }
 
 fn digest<K: Resource>(object: &K) -> u64 {
