@@ -3,6 +3,8 @@
 
 #[path = "support/eventually.rs"]
 mod eventually;
+// Each test binary uses part of the shared support.
+#[allow(dead_code)]
 #[path = "workflow/support.rs"]
 mod support;
 

@@ -1,12 +1,13 @@
 //! The operator when its control plane fails under it: kube-apiserver killed with `kill -9` in the
 //! middle of a reconcile wave and started again. The watches must heal by themselves within seconds —
 //! a change made once the API server is back is applied within 10 s — and nothing is duplicated.
-//! On a control plane of its own, so that the other cases never see the outage.
+//! The API server case runs on a control plane of its own, so that the other cases never see the
+//! outage; the Graph outage stops the lab.
 
 use std::time::{Duration, Instant};
 
 use super::cluster::Cluster;
-use super::harness::World;
+use super::harness::{CONTOSO_TENANTS, World};
 use super::support::{FABRIKAM_EMEA, markers, root, stored_policies};
 
 const AV_MARKER: &str = "[managed-by tenantctl: AntivirusPolicy/av-standard]";
@@ -46,4 +47,29 @@ async fn after_an_apiserver_restart_a_change_is_applied_within_seconds() {
     assert!(took < Duration::from_secs(10), "applied {took:?} after the API server was back");
     assert!(markers(world.lab_state(), FABRIKAM_EMEA).values().all(|&copies| copies == 1), "no duplicate");
     world.wait_condition("fabrikam-emea", "Ready", "True", "Reconciled").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_outage_takes_every_tenant_out_of_ready_within_an_interval_and_back() {
+    let mut world = World::new("op-outage").await;
+    world.apply_contoso().await;
+    let _operator = world.operator("outage-0", "outage");
+    for tenant in CONTOSO_TENANTS {
+        world.wait_condition(tenant, "Ready", "True", "Reconciled").await;
+    }
+    // Graph goes away: connections are refused. Within one sync interval (3 s here) plus the time a
+    // read takes to fail, no tenant says Ready.
+    world.lab.stop();
+    let down = Instant::now();
+    for tenant in CONTOSO_TENANTS {
+        world.wait_condition(tenant, "Ready", "False", "Unreachable").await;
+    }
+    let all_out = down.elapsed();
+    println!("{{\"scenario\":\"graph-outage\",\"all_tenants_unready_after_s\":{:.2}}}", all_out.as_secs_f64());
+    assert!(all_out < Duration::from_secs(10), "every tenant left Ready after {all_out:?}");
+    world.lab.restart();
+    for tenant in CONTOSO_TENANTS {
+        world.wait_condition(tenant, "Ready", "True", "Reconciled").await;
+    }
+    assert!(markers(world.lab_state(), FABRIKAM_EMEA).values().all(|&copies| copies == 1), "no duplicate");
 }

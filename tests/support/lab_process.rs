@@ -34,9 +34,14 @@ impl Drop for LabChild {
 impl LabChild {
     /// Starts `tenantctl lab serve --state STATE --addr 127.0.0.1:0 ARGS…` and waits for its URL.
     pub fn serve<A: AsRef<OsStr>>(state: &Path, args: &[A]) -> LabChild {
+        LabChild::serve_on("127.0.0.1:0", state, args)
+    }
+
+    /// The same on a given address (a lab started again where it served before).
+    pub fn serve_on<A: AsRef<OsStr>>(addr: &str, state: &Path, args: &[A]) -> LabChild {
         let stderr = tempfile::tempfile().expect("a file for the lab's stderr");
         let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-            .args(["lab", "serve", "--addr", "127.0.0.1:0", "--state"])
+            .args(["lab", "serve", "--addr", addr, "--state"])
             .arg(state)
             .args(args)
             .stdin(Stdio::null())

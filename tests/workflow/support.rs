@@ -103,13 +103,27 @@ pub fn markers(state: &Path, tenant: &str) -> BTreeMap<String, usize> {
 /// A `tenantctl lab serve` process (for fault knobs the in-process `--lab` does not take).
 pub struct LabProcess {
     pub url: String,
-    _process: LabChild,
+    process: Option<LabChild>,
+    state: PathBuf,
+    knobs: Vec<String>,
 }
 
 impl LabProcess {
     pub fn serve(state: &Path, knobs: &[&str]) -> LabProcess {
         let process = LabChild::serve(state, knobs);
-        LabProcess { url: process.url.clone(), _process: process }
+        let knobs = knobs.iter().map(|k| k.to_string()).collect();
+        LabProcess { url: process.url.clone(), process: Some(process), state: state.to_path_buf(), knobs }
+    }
+
+    /// Stops the lab (an outage of Graph: connections are refused).
+    pub fn stop(&mut self) {
+        self.process = None;
+    }
+
+    /// Starts the lab again on its address and state.
+    pub fn restart(&mut self) {
+        let addr = self.url.trim_start_matches("http://").to_string();
+        self.process = Some(LabChild::serve_on(&addr, &self.state, &self.knobs));
     }
 
     /// `tenantctl ARGS` pointed at this lab with the seed's app credentials.
