@@ -120,10 +120,13 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         (stop(receiver.clone()), stop(receiver.clone()), stop(receiver))
     };
 
-    // A change to a profile, policy or role re-plans every Tenant of its namespace.
+    // A change to a profile, policy or role re-plans every Tenant of its namespace — once the caches
+    // are filled: before, the first listing is no change, and every Tenant is reconciled anyway.
     let tenant_store = tenants.clone();
-    let input_triggers =
-        input_changes.flat_map(move |namespace| futures_util::stream::iter(refs_in(&tenant_store, &namespace)));
+    let synced = wiring.ready.clone();
+    let input_triggers = input_changes
+        .filter(move |_| std::future::ready(synced.load(Ordering::Relaxed)))
+        .flat_map(move |namespace| futures_util::stream::iter(refs_in(&tenant_store, &namespace)));
     let config = controller::Config::default().concurrency(wiring.concurrency);
     let tenant_controller = Controller::for_shared_stream(significant(for_tenants), tenants.clone())
         .with_config(config)
