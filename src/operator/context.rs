@@ -59,6 +59,8 @@ pub struct Context {
     pub synced: Arc<std::sync::atomic::AtomicBool>,
     /// Consecutive failed reconciles per Tenant (`namespace/name`), for backoff.
     pub failures: Mutex<HashMap<String, u32>>,
+    /// When each Tenant (`namespace/name`) was last read successfully.
+    pub last_good_reads: Mutex<HashMap<String, std::time::Instant>>,
     /// Secrets read, by namespace and name, with when.
     pub secrets: Mutex<HashMap<(String, String), (std::time::Instant, super::credentials::SecretRead)>>,
 }
@@ -211,6 +213,19 @@ impl Context {
             .collect();
         others.sort();
         others
+    }
+
+    /// Records a successful read of a Tenant's tenant.
+    pub fn read_succeeded(&self, key: &str) {
+        self.last_good_reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.to_string(), std::time::Instant::now());
+    }
+
+    /// When each Tenant was last read successfully.
+    pub fn last_reads(&self) -> HashMap<String, std::time::Instant> {
+        self.last_good_reads.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     pub fn caches_synced(&self) -> bool {

@@ -89,7 +89,20 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         resolutions: Default::default(),
         failures: Default::default(),
         secrets: Default::default(),
+        last_good_reads: Default::default(),
         synced: wiring.ready.clone(),
+    });
+
+    // Tenants whose reads hang are marked stale, once per interval.
+    let sweeping = context.clone();
+    tokio::spawn(async move {
+        let period = sweeping.settings.sync_interval.max(std::time::Duration::from_secs(1));
+        loop {
+            tokio::time::sleep(period).await;
+            if sweeping.caches_synced() {
+                super::staleness::sweep(&sweeping).await;
+            }
+        }
     });
 
     let (ready, pending) = (wiring.ready.clone(), wiring.pending.clone());

@@ -14,6 +14,7 @@ mod metrics;
 mod names;
 mod notification_controller;
 mod profile_controller;
+mod staleness;
 mod tenant_controller;
 mod tenant_sync;
 mod watch;

@@ -147,7 +147,10 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<(Action, bool)
 /// the operator owns `status` and nothing else.
 async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result<(), kube::Error> {
     let now = Time(jiff::Timestamp::now());
-    let previous = tenant.status.clone().unwrap_or_default();
+    // The status as stored now: it may have moved since the reconcile started (marked stale, or
+    // reconciling), and what is written is compared with what is there.
+    let latest = ctx.stores.tenants.get(&kube::runtime::reflector::ObjectRef::from_obj(tenant));
+    let previous = latest.and_then(|t| t.status.clone()).or_else(|| tenant.status.clone()).unwrap_or_default();
     let generation = tenant.meta().generation;
     let status = TenantStatus {
         observed_generation: generation,

@@ -65,7 +65,10 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
 
     let api = ctx.graph.tenant(&desired.tenant_id);
     let live = match observe_tenant(&api, &desired).await {
-        Ok(live) => live,
+        Ok(live) => {
+            ctx.read_succeeded(&format!("{}/{name}", namespace_of(tenant)));
+            live
+        }
         Err(error) => {
             let last_read = tenant.status.as_ref().and_then(|s| s.last_sync_time.as_ref());
             let error = match last_read {

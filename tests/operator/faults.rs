@@ -73,3 +73,25 @@ async fn a_graph_outage_takes_every_tenant_out_of_ready_within_an_interval_and_b
     }
     assert!(markers(world.lab_state(), FABRIKAM_EMEA).values().all(|&copies| copies == 1), "no duplicate");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_whose_reads_hang_are_marked_stale_and_recover() {
+    let world = World::new("op-stale").await;
+    world.apply_contoso().await;
+    let _operator = world.operator("stale-0", "stale");
+    world.wait_condition("fabrikam-emea", "Ready", "True", "Reconciled").await;
+    // Graph answers, but only after 25 s: reconciles hang in their reads, longer than three intervals.
+    let configure = |latency_ms: u64| {
+        let url = format!("{}/_lab/config", world.lab.url);
+        async move {
+            let reply =
+                reqwest::Client::new().put(url).json(&serde_json::json!({"latencyMs": latency_ms})).send().await;
+            assert!(reply.expect("lab config").status().is_success());
+        }
+    };
+    configure(25_000).await;
+    let stale = world.wait_condition("fabrikam-emea", "Ready", "False", "Stale").await;
+    assert!(stale.message.contains("not read successfully for"), "{}", stale.message);
+    configure(0).await;
+    world.wait_condition("fabrikam-emea", "Ready", "True", "Reconciled").await;
+}
