@@ -93,14 +93,19 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         synced: wiring.ready.clone(),
     });
 
-    // Tenants whose reads hang are marked stale, once per interval.
+    // Every second: is Graph refusing connections? Every interval: which tenants are stale?
     let sweeping = context.clone();
     tokio::spawn(async move {
-        let period = sweeping.settings.sync_interval.max(std::time::Duration::from_secs(1));
+        let mut last_stale_check = std::time::Instant::now();
         loop {
-            tokio::time::sleep(period).await;
-            if sweeping.caches_synced() {
-                super::staleness::sweep(&sweeping).await;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if !sweeping.caches_synced() {
+                continue;
+            }
+            let refused = super::staleness::graph_refuses(&sweeping).await;
+            if refused || last_stale_check.elapsed() >= sweeping.settings.sync_interval {
+                last_stale_check = std::time::Instant::now();
+                super::staleness::sweep(&sweeping, refused).await;
             }
         }
     });

@@ -57,8 +57,9 @@ async fn a_graph_outage_takes_every_tenant_out_of_ready_within_an_interval_and_b
     for tenant in CONTOSO_TENANTS {
         world.wait_condition(tenant, "Ready", "True", "Reconciled").await;
     }
-    // Graph goes away: connections are refused. Within one sync interval (3 s here) plus the time a
-    // read takes to fail, no tenant says Ready.
+    // Graph goes away: connections are refused. Within one sync interval (3 s here) no tenant says
+    // Ready: the operator sees the endpoint refuse and marks every tenant, without waiting for each
+    // tenant's next reconcile.
     world.lab.stop();
     let down = Instant::now();
     for tenant in CONTOSO_TENANTS {
@@ -66,7 +67,7 @@ async fn a_graph_outage_takes_every_tenant_out_of_ready_within_an_interval_and_b
     }
     let all_out = down.elapsed();
     println!("{{\"scenario\":\"graph-outage\",\"all_tenants_unready_after_s\":{:.2}}}", all_out.as_secs_f64());
-    assert!(all_out < Duration::from_secs(10), "every tenant left Ready after {all_out:?}");
+    assert!(all_out < Duration::from_secs(3), "every tenant left Ready after {all_out:?}");
     world.lab.restart();
     for tenant in CONTOSO_TENANTS {
         world.wait_condition(tenant, "Ready", "True", "Reconciled").await;
