@@ -14,10 +14,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tenantctl::engine::apply::{Interrupt, apply};
+use tenantctl::engine::apply::{Interrupt, TenantOutcome, apply};
 use tenantctl::engine::diff::PlanOptions;
 use tenantctl::engine::observe::observe_and_plan;
-use tenantctl::engine::plan::TenantPlan;
+use tenantctl::engine::plan::{Plan, TenantPlan};
 use tenantctl::engine::resolve::DesiredState;
 use tenantctl::engine::resolve::{TenantDesired, validate_and_resolve};
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget};
@@ -168,14 +168,7 @@ fn main() {
         reset_peak_rss();
         let before = graph_calls(&lab);
         let started = Instant::now();
-        let changes = observe_and_plan(
-            |t: &TenantDesired| graph.tenant(&t.tenant_id),
-            &desired,
-            s.concurrency,
-            PlanOptions::default(),
-            &|_| {},
-        )
-        .await;
+        let changes = plan_all(&graph, &desired, s.concurrency).await;
         let wall = started.elapsed().as_secs_f64();
         let calls = graph_calls(&lab) - before;
         report(
@@ -186,29 +179,14 @@ fn main() {
             json!({"updates": changes.summary.update, "creates": changes.summary.create}),
         );
 
-        let outcomes = apply(
-            |t: &TenantPlan| graph.tenant(&t.tenant_id),
-            &changes,
-            s.concurrency,
-            false,
-            &Interrupt::default(),
-            &|_| {},
-        )
-        .await;
+        let outcomes = apply_all(&graph, &changes, s.concurrency).await;
         assert!(outcomes.iter().all(|o| o.errors.is_empty()), "apply errors");
         drop(changes);
 
         reset_peak_rss();
         let before = graph_calls(&lab);
         let started = Instant::now();
-        let converged = observe_and_plan(
-            |t: &TenantDesired| graph.tenant(&t.tenant_id),
-            &desired,
-            s.concurrency,
-            PlanOptions::default(),
-            &|_| {},
-        )
-        .await;
+        let converged = plan_all(&graph, &desired, s.concurrency).await;
         let wall = started.elapsed().as_secs_f64();
         assert!(!converged.has_changes(), "converged after apply");
         report("plan-no-changes", &s, graph_calls(&lab) - before, wall, json!({}));
@@ -245,27 +223,12 @@ fn main() {
     let lab = serve(&empty, s.latency_ms);
     let graph = client(&lab, &empty);
     runtime.block_on(async {
-        let creates = observe_and_plan(
-            |t: &TenantDesired| graph.tenant(&t.tenant_id),
-            &desired,
-            s.concurrency,
-            PlanOptions::default(),
-            &|_| {},
-        )
-        .await;
+        let creates = plan_all(&graph, &desired, s.concurrency).await;
         reset_peak_rss();
         let before = graph_calls(&lab);
         let counts = graph.counts();
         let started = Instant::now();
-        let outcomes = apply(
-            |t: &TenantPlan| graph.tenant(&t.tenant_id),
-            &creates,
-            s.concurrency,
-            false,
-            &Interrupt::default(),
-            &|_| {},
-        )
-        .await;
+        let outcomes = apply_all(&graph, &creates, s.concurrency).await;
         let wall = started.elapsed().as_secs_f64();
         let created: usize = outcomes.iter().map(|o| o.created).sum();
         let throttled = graph.counts().throttled - counts.throttled;
@@ -279,4 +242,16 @@ fn main() {
             json!({"created": created, "throttled_replies": throttled, "writes_per_tenant": most * 2}),
         );
     });
+}
+
+/// Observes and plans every tenant through the client, as `plan` does.
+async fn plan_all(graph: &GraphClient, desired: &DesiredState, concurrency: usize) -> Plan {
+    let connect = |t: &TenantDesired| graph.tenant(&t.tenant_id);
+    observe_and_plan(connect, desired, concurrency, PlanOptions::default(), &|_| {}).await
+}
+
+/// Applies a whole plan through the client, as `apply` does.
+async fn apply_all(graph: &GraphClient, plan: &Plan, concurrency: usize) -> Vec<TenantOutcome> {
+    let connect = |t: &TenantPlan| graph.tenant(&t.tenant_id);
+    apply(connect, plan, concurrency, false, &Interrupt::default(), &|_| {}).await
 }

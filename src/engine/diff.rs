@@ -328,7 +328,6 @@ fn plan_deletes<M: Managed>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::engine::assignments::{GroupsByName, resolve_targets};
@@ -336,8 +335,6 @@ mod tests {
     use crate::engine::plan::{Action, Field, Summary};
     use crate::engine::problem::Problem;
     use crate::engine::resolve::DesiredPolicy;
-    use crate::engine::resolve::resolve;
-    use crate::manifest::load::{Loaded, load_text};
     use crate::wire::PolicyAssignment;
     use crate::wire::common::Group;
 
@@ -377,10 +374,7 @@ spec:
 ";
 
     fn desired(extra: &str) -> TenantDesired {
-        let mut loaded = Loaded::default();
-        load_text(&mut loaded, Arc::from("t.yaml"), &format!("{MANIFESTS}{extra}"));
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-        resolve(&loaded.set).desired.tenants.remove(0)
+        crate::engine::memory::first_tenant_desired(&format!("{MANIFESTS}{extra}"))
     }
 
     fn groups() -> GroupsByName {

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use super::api::ApiError;
 use super::apply::apply_tenant;
 use super::diff::{Observation, PlanOptions, plan_tenant};
-use super::memory::{MemoryTenant, run};
+use super::memory::{MemoryTenant, first_tenant_desired, run};
 use super::observe::observe_tenant;
 use super::plan::{Action, Field, TenantPlan, TenantState};
 use super::problem::Category;
-use super::resolve::{TenantDesired, resolve};
-use crate::manifest::load::{Loaded, load_text};
+use super::resolve::TenantDesired;
 use crate::wire::rbac::RoleDefinition;
 
 const MANIFESTS: &str = "
@@ -47,10 +46,7 @@ spec:
 ";
 
 fn desired(text: &str) -> TenantDesired {
-    let mut loaded = Loaded::default();
-    load_text(&mut loaded, Arc::from("t.yaml"), text);
-    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-    resolve(&loaded.set).desired.tenants.remove(0)
+    first_tenant_desired(text)
 }
 
 fn plan(tenant: &MemoryTenant, desired: &TenantDesired, options: PlanOptions) -> TenantPlan {

@@ -15,6 +15,14 @@ use crate::wire::common::Group;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment};
 
+/// What the first tenant of a manifest text must have, for tests (the manifests must be valid).
+pub fn first_tenant_desired(text: &str) -> super::resolve::TenantDesired {
+    let mut loaded = crate::manifest::load::Loaded::default();
+    crate::manifest::load::load_text(&mut loaded, std::sync::Arc::from("t.yaml"), text);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    super::resolve::resolve(&loaded.set).desired.tenants.remove(0)
+}
+
 /// Runs a future that never waits on anything outside memory.
 pub fn run<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);

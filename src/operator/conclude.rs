@@ -280,7 +280,6 @@ fn policy_status(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::engine::api::ApiError;
@@ -288,8 +287,6 @@ mod tests {
     use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
     use crate::engine::memory::{MemoryTenant, run};
     use crate::engine::observe::observe_tenant;
-    use crate::engine::resolve::resolve;
-    use crate::manifest::load::{Loaded, load_text};
 
     fn manifests(mode: &str) -> String {
         format!(
@@ -317,11 +314,8 @@ spec: {{tenants: [t1], policies: [{{kind: FirewallPolicy, name: fw}}], roles: [s
         )
     }
 
-    fn desired(mode: &str) -> TenantDesired {
-        let mut loaded = Loaded::default();
-        load_text(&mut loaded, Arc::from("t.yaml"), &manifests(mode));
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-        resolve(&loaded.set).desired.tenants.remove(0)
+    pub(super) fn desired(mode: &str) -> TenantDesired {
+        crate::engine::memory::first_tenant_desired(&manifests(mode))
     }
 
     /// One reconcile against the tenant, as the operator makes it, concluded.

@@ -83,36 +83,26 @@ where
         let value = serde_json::to_value(&object).map_err(|e| e.to_string())?;
         serde_path_to_error::deserialize(value).map_err(|e| e.to_string())
     };
+    // An applied object that decodes replaces its last good version; one that does not is reported and
+    // leaves the cache (`Delete` of its last good version, which a listing has not sent yet).
+    let mut applied = |object: DynamicObject, listing: bool| -> Option<watcher::Event<K>> {
+        let (uid, key) = (object.uid().unwrap_or_default(), key(&object));
+        match decode(object) {
+            Ok(typed) => {
+                broken.set(key, None);
+                last_good.insert(uid, typed.clone());
+                Some(if listing { watcher::Event::InitApply(typed) } else { watcher::Event::Apply(typed) })
+            }
+            Err(why) => {
+                broken.set(key, Some(why));
+                let previous = last_good.remove(&uid);
+                if listing { None } else { previous.map(watcher::Event::Delete) }
+            }
+        }
+    };
     match event {
-        watcher::Event::Apply(object) => {
-            let (uid, key) = (object.uid().unwrap_or_default(), key(&object));
-            match decode(object) {
-                Ok(typed) => {
-                    broken.set(key, None);
-                    last_good.insert(uid, typed.clone());
-                    Some(watcher::Event::Apply(typed))
-                }
-                Err(why) => {
-                    broken.set(key, Some(why));
-                    last_good.remove(&uid).map(watcher::Event::Delete)
-                }
-            }
-        }
-        watcher::Event::InitApply(object) => {
-            let (uid, key) = (object.uid().unwrap_or_default(), key(&object));
-            match decode(object) {
-                Ok(typed) => {
-                    broken.set(key, None);
-                    last_good.insert(uid, typed.clone());
-                    Some(watcher::Event::InitApply(typed))
-                }
-                Err(why) => {
-                    broken.set(key, Some(why));
-                    last_good.remove(&uid);
-                    None
-                }
-            }
-        }
+        watcher::Event::Apply(object) => applied(object, false),
+        watcher::Event::InitApply(object) => applied(object, true),
         watcher::Event::Delete(object) => {
             let (uid, key) = (object.uid().unwrap_or_default(), key(&object));
             broken.set(key, None);

@@ -30,12 +30,7 @@ pub fn closing_line(heading: Heading, summary: &Summary) -> String {
 /// `Drift: 3 drifted across 12 tenants (20 in sync, 1 unknown).`
 pub fn drift_line(summary: &Summary) -> String {
     let mut extra = vec![format!("{} in sync", summary.unchanged)];
-    if summary.unknown_tenants > 0 {
-        extra.push(format!("{} unknown", summary.unknown_tenants));
-    }
-    if summary.failed_tenants > 0 {
-        extra.push(format!("{} failed", summary.failed_tenants));
-    }
+    extra.extend(tenant_trouble(summary));
     format!(
         "Drift: {} drifted across {} ({}).",
         summary.drifted + summary.create + summary.update + summary.delete,
@@ -50,12 +45,7 @@ pub fn summary_line(summary: &Summary) -> String {
     if summary.drifted > 0 {
         extra.push(format!("{} drifted in audit mode", summary.drifted));
     }
-    if summary.unknown_tenants > 0 {
-        extra.push(format!("{} unknown", summary.unknown_tenants));
-    }
-    if summary.failed_tenants > 0 {
-        extra.push(format!("{} failed", summary.failed_tenants));
-    }
+    extra.extend(tenant_trouble(summary));
     format!(
         "Plan: {} to create, {} to update, {} to delete across {} ({}).",
         summary.create,
@@ -64,4 +54,16 @@ pub fn summary_line(summary: &Summary) -> String {
         crate::util::plural::count(summary.tenants, "tenant"),
         extra.join(", ")
     )
+}
+
+/// The tenants a summary line must mention: those unknown and those failed.
+fn tenant_trouble(summary: &Summary) -> Vec<String> {
+    let mut trouble = Vec::new();
+    if summary.unknown_tenants > 0 {
+        trouble.push(format!("{} unknown", summary.unknown_tenants));
+    }
+    if summary.failed_tenants > 0 {
+        trouble.push(format!("{} failed", summary.failed_tenants));
+    }
+    trouble
 }

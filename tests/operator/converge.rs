@@ -8,7 +8,7 @@ use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig
 use tenantctl::util::secret::Secret;
 
 use super::harness::{CONTOSO_TENANTS, World};
-use super::support::{FABRIKAM_EMEA, markers, stored_policies};
+use super::support::{FABRIKAM_EMEA, markers};
 
 const AV_MARKER: &str = "[managed-by tenantctl: AntivirusPolicy/av-standard]";
 const FIREWALL_MARKER: &str = "[managed-by tenantctl: FirewallPolicy/firewall-baseline]";
@@ -23,13 +23,6 @@ fn lab_client(world: &World) -> GraphClient {
     };
     let config = GraphConfig::new(&world.lab.url, &world.lab.url).expect("config");
     GraphClient::new(config, Credentials::with_default(credential)).expect("client")
-}
-
-fn description_of(world: &World, tenant: &str, marker: &str) -> Option<String> {
-    stored_policies(world.lab_state(), tenant)
-        .values()
-        .map(|p| p["description"].as_str().unwrap_or_default().to_string())
-        .find(|d| d.ends_with(marker))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,7 +75,7 @@ async fn contoso_converges_propagates_patches_and_repairs_drift() {
     world.apply(&av).await;
     world
         .eventually("the patched description in the lab", 30, || async {
-            match description_of(&world, FABRIKAM_EMEA, AV_MARKER) {
+            match world.description_of(FABRIKAM_EMEA, AV_MARKER) {
                 Some(d) if d.starts_with("Patched through the cluster.") => Ok(()),
                 other => Err(format!("{other:?}")),
             }

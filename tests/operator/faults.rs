@@ -8,16 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::cluster::Cluster;
 use super::harness::{CONTOSO_TENANTS, World};
-use super::support::{FABRIKAM_EMEA, markers, root, stored_policies};
+use super::support::{FABRIKAM_EMEA, markers, root};
 
 const AV_MARKER: &str = "[managed-by tenantctl: AntivirusPolicy/av-standard]";
-
-fn av_description(world: &World) -> Option<String> {
-    stored_policies(world.lab_state(), FABRIKAM_EMEA)
-        .values()
-        .map(|p| p["description"].as_str().unwrap_or_default().to_string())
-        .find(|d| d.ends_with(AV_MARKER))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_an_apiserver_restart_a_change_is_applied_within_seconds() {
@@ -36,7 +29,7 @@ async fn after_an_apiserver_restart_a_change_is_applied_within_seconds() {
     world.apply(&av).await;
     world
         .eventually("the change in the lab", 30, || async {
-            match av_description(&world) {
+            match world.description_of(FABRIKAM_EMEA, AV_MARKER) {
                 Some(d) if d.starts_with("Changed after the outage.") => Ok(()),
                 other => Err(format!("{other:?}")),
             }

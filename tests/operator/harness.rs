@@ -119,6 +119,14 @@ impl World {
     pub fn lab_state(&self) -> &Path {
         self.state.path()
     }
+
+    /// The description of the tenant's policy that carries `marker`, as the lab stores it.
+    pub fn description_of(&self, tenant: &str, marker: &str) -> Option<String> {
+        super::support::stored_policies(self.lab_state(), tenant)
+            .values()
+            .map(|p| p["description"].as_str().unwrap_or_default().to_string())
+            .find(|d| d.ends_with(marker))
+    }
 }
 
 /// `tenantctl operator` as its own process, as the service account, logging JSON to a file.
