@@ -13,6 +13,7 @@ use super::fleet::{TabularFormat, ask_each, report_unknown, selected, write_rows
 use super::plan::Selection;
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::security::hunting::{RowLimits, merge};
+use crate::util::plural;
 
 #[derive(Debug, Args)]
 pub struct HuntArgs {
@@ -74,11 +75,9 @@ pub fn run(args: &HuntArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
     write_rows(args.output, &headers, &rows, || serde_json::to_string_pretty(&merged), out)?;
     writeln!(
         err,
-        "{} row{} from {} tenant{}{}.",
-        merged.results.len(),
-        if merged.results.len() == 1 { "" } else { "s" },
-        merged.tenants.len(),
-        if merged.tenants.len() == 1 { "" } else { "s" },
+        "{} from {}{}.",
+        plural::count(merged.results.len(), "row"),
+        plural::count(merged.tenants.len(), "tenant"),
         if merged.truncated() { format!(" ({} returned; capped)", merged.returned()) } else { String::new() }
     )?;
     for tenant in merged.tenants.iter().filter(|t| t.kept < t.returned) {

@@ -10,6 +10,7 @@ use super::fleet::{TabularFormat, ask_each, report_unknown, selected, write_rows
 use super::plan::Selection;
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::security::incidents::{IncidentFilter, SEVERITIES, STATUSES, merge};
+use crate::util::plural;
 
 #[derive(Debug, Args)]
 pub struct IncidentsArgs {
@@ -67,11 +68,9 @@ pub fn run(args: &IncidentsArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
     write_rows(args.output, &headers, &rows, || serde_json::to_string_pretty(&queue), out)?;
     writeln!(
         err,
-        "{} incident{} from {} tenant{}{}.",
-        queue.incidents.len(),
-        if queue.incidents.len() == 1 { "" } else { "s" },
-        queue.tenants_read,
-        if queue.tenants_read == 1 { "" } else { "s" },
+        "{} from {}{}.",
+        plural::count(queue.incidents.len(), "incident"),
+        plural::count(queue.tenants_read, "tenant"),
         if queue.unknown_tenants.is_empty() {
             String::new()
         } else {

@@ -49,11 +49,7 @@ pub fn prepare(paths: &[String], err: &mut dyn Write) -> anyhow::Result<Option<P
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        writeln!(
-            err,
-            "Invalid manifests: {errors} error{}; nothing was read or written.",
-            if errors == 1 { "" } else { "s" }
-        )?;
+        writeln!(err, "Invalid manifests: {}; nothing was read or written.", plural::count(errors, "error"))?;
         return Ok(None);
     }
     let lab_seed = paths.iter().map(PathBuf::from).find(|p| p.is_dir()).map(|dir| dir.join("lab"));

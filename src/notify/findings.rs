@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::engine::plan::{Plan, TenantState};
 use crate::model::notification::Trigger;
+use crate::util::plural;
 
 /// One thing somebody should know about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -84,7 +85,7 @@ impl Findings {
                 parts.push(format!("{n} {what}"));
             }
         }
-        format!("{} across {} tenant{}", parts.join(", "), tenants.len(), if tenants.len() == 1 { "" } else { "s" })
+        format!("{} across {}", parts.join(", "), plural::count(tenants.len(), "tenant"))
     }
 }
 

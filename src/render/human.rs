@@ -8,6 +8,7 @@ use similar::ChangeTag;
 use super::yaml_diff::diff;
 use super::{Heading, Style, closing_line};
 use crate::engine::plan::{Action, Change, Plan, TenantPlan, TenantState};
+use crate::util::plural;
 
 pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let mut in_sync = 0;
@@ -23,7 +24,7 @@ pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) 
     if !plan.has_changes() && plan.summary.unknown_tenants == 0 && plan.summary.failed_tenants == 0 {
         writeln!(out, "{}", style.green("No changes. Every tenant matches the manifests."))?;
     } else if in_sync > 0 {
-        writeln!(out, "{}", style.dim(&format!("{in_sync} tenant{} in sync.", if in_sync == 1 { "" } else { "s" })))?;
+        writeln!(out, "{}", style.dim(&format!("{} in sync.", plural::count(in_sync, "tenant"))))?;
     }
     writeln!(out, "{}", style.bold(&closing_line(heading, &plan.summary)))
 }
@@ -48,8 +49,8 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
         render_change(change, width, style, out)?;
     }
     if tenant.unmanaged > 0 {
-        let noun = if tenant.unmanaged == 1 { "object" } else { "objects" };
-        writeln!(out, "  {}", style.dim(&format!("· {} unmanaged {noun} left alone", tenant.unmanaged)))?;
+        let unmanaged = plural::count(tenant.unmanaged, "unmanaged object");
+        writeln!(out, "  {}", style.dim(&format!("· {unmanaged} left alone")))?;
     }
     for problem in &tenant.problems {
         writeln!(out, "  {} {problem}", style.red("✗"))?;
