@@ -103,13 +103,27 @@ mod reqwest {
 }
 
 /// Starts a new peak: each scenario reports the memory it needed, not the largest before it.
+/// The lab's process, whose memory is reported beside tenantctl's.
+static LAB_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
 fn reset_peak_rss() {
     // Writing 5 to clear_refs resets VmHWM (Linux 4.0 and later); elsewhere peaks accumulate.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    if let Some(pid) = LAB_PID.get() {
+        let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    }
 }
 
 fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    peak_rss_mb_of("self")
+}
+
+fn lab_peak_rss_mb() -> f64 {
+    LAB_PID.get().map_or(0.0, |pid| peak_rss_mb_of(&pid.to_string()))
+}
+
+fn peak_rss_mb_of(process: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     let kb: f64 = status
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
@@ -142,6 +156,7 @@ fn report(scenario: &str, s: &Settings, calls: u64, wall: f64, extra: Value) {
         "lower_bound_s": (lower_bound * 1000.0).round() / 1000.0,
         "ratio": if lower_bound > 0.0 { (wall / lower_bound * 100.0).round() / 100.0 } else { 0.0 },
         "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+        "lab_peak_rss_mb": (lab_peak_rss_mb() * 10.0).round() / 10.0,
     });
     if let (Some(line), Some(extra)) = (line.as_object_mut(), extra.as_object()) {
         line.extend(extra.clone());
@@ -162,6 +177,7 @@ fn main() {
     }
 
     let lab = serve(&state, s.latency_ms);
+    let _ = LAB_PID.set(lab.id());
     let graph = client(&lab, &state);
     runtime.block_on(async {
         // plan with changes (the generated state has drift)

@@ -15,6 +15,8 @@ mod cli;
 mod faults;
 #[path = "lab/generated.rs"]
 mod generated;
+#[path = "lab/odata.rs"]
+mod odata;
 #[path = "lab/policies.rs"]
 mod policies;
 #[path = "lab/queries.rs"]

@@ -9,7 +9,10 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use super::EXIT_OK;
-use crate::lab::{FaultRates, InitOptions, LabOptions, LabServer, RetryAfterMode, WriteBudget, init};
+use crate::lab::{
+    FaultRates, InitOptions, LAB_FILE, LabOptions, LabServer, RetryAfterMode, Seed, TlsSource, WriteBudget, init,
+    is_unseeded, seed,
+};
 
 #[derive(Debug, Args)]
 pub struct LabArgs {
@@ -20,7 +23,9 @@ pub struct LabArgs {
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
     /// Serve the lab until Ctrl-C or SIGTERM. The first line on standard output is its base URL, for
-    /// both the login URL and the Graph URL.
+    /// both the login URL (the authority) and the Graph URL. A missing or empty state folder is
+    /// seeded with the example lab first; without --state the example lab is served from a temporary
+    /// folder.
     Serve(ServeArgs),
     /// Generate a lab state directory and matching manifests (in DIR/manifests), deterministically.
     Init(InitArgs),
@@ -28,18 +33,37 @@ pub enum LabCommand {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// State directory (lab.json, tenants/…); every change is written to it.
+    /// State directory (lab.json, tenants/…); every change is written to it. Seeded when missing or
+    /// empty. Without it, the example lab is served from a temporary folder removed at exit.
     #[arg(long, value_name = "DIR")]
-    pub state: PathBuf,
+    pub state: Option<PathBuf>,
+    /// Seed a missing or empty state folder with an empty lab (one app, no tenants) rather than the
+    /// example lab.
+    #[arg(long)]
+    pub empty: bool,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "IP:PORT")]
     pub addr: SocketAddr,
-    /// Listen on a non-loopback address. The lab has no TLS: tokens would cross the network in clear.
+    /// Listen on a non-loopback address without TLS, where tokens would cross the network in clear.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Serve HTTPS, as Microsoft's token libraries require, with a certificate made once into
+    /// STATE/tls/ (trust STATE/tls/ca.pem) unless --tls-cert and --tls-key are given.
+    #[arg(long)]
+    pub tls: bool,
+    /// PEM certificate chain to serve HTTPS with (implies --tls; needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Delay added before handling every request.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
+    /// Tenants kept in memory at most (the least recently used are read again from the state folder
+    /// when needed): bounds the lab's memory whatever the number of tenants.
+    #[arg(long, default_value_t = crate::lab::DEFAULT_RESIDENT_TENANTS, value_name = "N")]
+    pub resident_tenants: usize,
     /// Items per page, and the largest $top honoured.
     #[arg(long, default_value_t = crate::lab::DEFAULT_PAGE_SIZE, value_name = "N")]
     pub page_size: usize,
@@ -102,15 +126,40 @@ pub fn run(args: &LabArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
 }
 
 fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    if !args.addr.ip().is_loopback() && !args.allow_remote {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => Some(TlsSource::Files { certificate: certificate.clone(), key: key.clone() }),
+        _ if args.tls => Some(TlsSource::Generated),
+        _ => None,
+    };
+    if !args.addr.ip().is_loopback() && tls.is_none() && !args.allow_remote {
         bail!(
-            "refusing to listen on {}: the lab has no TLS, so tokens and secrets would cross the network in clear \
-             (use a loopback address, or --allow-remote)",
+            "refusing to listen on {} without TLS: tokens and secrets would cross the network in clear \
+             (add --tls, use a loopback address, or --allow-remote)",
             args.addr
         );
     }
+    // Without --state, a temporary copy of the example lab, removed when the lab stops.
+    let temporary = match &args.state {
+        Some(_) => None,
+        None => Some(tempfile::Builder::new().prefix("tenantctl-lab-").tempdir()?),
+    };
+    let state = match (&args.state, &temporary) {
+        (Some(state), _) => state.clone(),
+        (None, Some(temporary)) => temporary.path().to_path_buf(),
+        (None, None) => bail!("no state folder"),
+    };
+    if is_unseeded(&state)? {
+        let seeded = seed(&state, if args.empty { Seed::Empty } else { Seed::Example })?;
+        writeln!(err, "lab: {seeded}")?;
+    } else if !state.join(LAB_FILE).is_file() {
+        bail!(
+            "{} is not a lab state folder (it has no {LAB_FILE}): give an empty or new folder to seed one, \
+             or make one with `tenantctl lab init DIR --tenants N`",
+            state.display()
+        );
+    }
     let options = LabOptions {
-        state_dir: args.state.clone(),
+        state_dir: state.clone(),
         latency: Duration::from_millis(args.latency_ms),
         page_size: args.page_size,
         write_budget: (args.write_budget > 0)
@@ -124,6 +173,8 @@ fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         },
         failing_tenants: args.failing_tenants.clone(),
         seed: args.seed,
+        tls,
+        resident_tenants: args.resident_tenants,
         ..LabOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -131,7 +182,15 @@ fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         let server = LabServer::start(options, args.addr).await?;
         writeln!(out, "{}", server.url())?;
         out.flush()?;
-        writeln!(err, "lab: serving {} (Ctrl-C to stop)", args.state.display())?;
+        let kept = if temporary.is_some() { "a temporary copy, removed at exit" } else { "changes are kept" };
+        writeln!(err, "lab: serving {} ({kept}; Ctrl-C to stop)", state.display())?;
+        if let Some(ca) = server.ca_file() {
+            writeln!(
+                err,
+                "lab: clients must trust the lab's CA {} (e.g. SSL_CERT_FILE or REQUESTS_CA_BUNDLE)",
+                ca.display()
+            )?;
+        }
         let signal = shutdown_signal().await;
         server.shutdown().await;
         signal?;

@@ -1,9 +1,10 @@
-//! Certificate client assertions: an RS256 JWT signed with the app's certificate key, naming the
-//! certificate by `x5t#S256`, issued by and about the app, for this tenant's token endpoint.
+//! Certificate client assertions: a JWT signed with the app's certificate key (RS256 naming the
+//! certificate by `x5t`, or PS256 by `x5t#S256`), issued by and about the app, for this tenant's
+//! token endpoint.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, UnparsedPublicKey};
 use serde_json::Value;
 
 use crate::util::pem::pem_block;
@@ -21,17 +22,24 @@ pub fn verify(assertion: &str, certificate_pem: &str, client_id: &str, tenant: &
         serde_json::from_slice(&bytes).map_err(|_| "the assertion is not JSON".to_string())
     };
     let (header, claims) = (decode(header)?, decode(claims)?);
-    if header["alg"] != "RS256" {
-        return Err(format!("unsupported signing algorithm {}", header["alg"]));
-    }
-    let thumbprint = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, &certificate));
-    if header["x5t#S256"].as_str() != Some(thumbprint.as_str()) {
-        return Err("the assertion names another certificate (x5t#S256)".into());
+    // MSAL signs with RS256 naming the certificate by its SHA-1 thumbprint (`x5t`), or with PS256 by
+    // its SHA-256 one (`x5t#S256`); Entra accepts both, padded or not.
+    let algorithm: &dyn ring::signature::VerificationAlgorithm = match header["alg"].as_str() {
+        Some("RS256") => &RSA_PKCS1_2048_8192_SHA256,
+        Some("PS256") => &RSA_PSS_2048_8192_SHA256,
+        _ => return Err(format!("unsupported signing algorithm {}", header["alg"])),
+    };
+    let thumbprint = |algorithm| URL_SAFE_NO_PAD.encode(ring::digest::digest(algorithm, &certificate));
+    let names = |key: &str, expected: String| header[key].as_str().is_some_and(|t| t.trim_end_matches('=') == expected);
+    if !names("x5t#S256", thumbprint(&ring::digest::SHA256))
+        && !names("x5t", thumbprint(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY))
+    {
+        return Err("the assertion names another certificate (x5t, x5t#S256)".into());
     }
     let public_key = rsa_public_key(&certificate).ok_or("the certificate holds no RSA public key")?;
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| "the signature is not base64url")?;
     let signed = &assertion[..assertion.rfind('.').unwrap_or(0)];
-    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public_key)
+    UnparsedPublicKey::new(algorithm, public_key)
         .verify(signed.as_bytes(), &signature)
         .map_err(|_| "the signature does not verify with the certificate")?;
     if claims["iss"] != client_id || claims["sub"] != client_id {
@@ -41,7 +49,9 @@ pub fn verify(assertion: &str, certificate_pem: &str, client_id: &str, tenant: &
     if !audience.ends_with(&format!("/{tenant}/oauth2/v2.0/token")) {
         return Err(format!("the audience {audience} is not this tenant's token endpoint"));
     }
-    let (exp, nbf) = (claims["exp"].as_u64().unwrap_or(0), claims["nbf"].as_u64().unwrap_or(0));
+    // Seconds may be written with a fraction (MSAL does); a missing `nbf` sets no lower bound.
+    let seconds = |claim: &str| claims[claim].as_f64().map(|s| s.max(0.0) as u64);
+    let (exp, nbf) = (seconds("exp").unwrap_or(0), seconds("nbf").unwrap_or(0));
     if exp + SKEW < now || nbf > now + SKEW {
         return Err("the assertion is outside its validity period".into());
     }

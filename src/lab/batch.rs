@@ -26,6 +26,8 @@ struct BatchBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct BatchItem {
+    /// Graph accepts ids written as numbers too (`"id": 1`), and answers with them as strings.
+    #[serde(deserialize_with = "text_or_number")]
     id: String,
     method: String,
     url: String,
@@ -33,6 +35,16 @@ struct BatchItem {
     body: Option<Value>,
     #[serde(default)]
     depends_on: Vec<String>,
+    #[serde(default)]
+    headers: serde_json::Map<String, Value>,
+}
+
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::String(text) => Ok(text),
+        Value::Number(number) => Ok(number.to_string()),
+        other => Err(serde::de::Error::custom(format!("a request id must be a string, not {other}"))),
+    }
 }
 
 /// How one request is handled: the batch's inner requests go through the same handler as any other.
@@ -115,6 +127,10 @@ fn inner_reply(
             segments,
             query,
             body: item.body.clone(),
+            eventual: item.headers.iter().any(|(name, value)| {
+                name.eq_ignore_ascii_case("ConsistencyLevel")
+                    && value.as_str().is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
+            }),
         };
         handle(lab, grant, &inner, context)
     };
@@ -152,6 +168,7 @@ mod tests {
             url: url.into(),
             body: None,
             depends_on: vec![],
+            headers: serde_json::Map::new(),
         };
         let (method, segments, query) =
             parse_item(&item("get", "/groups?$filter=displayName%20eq%20'a'")).expect("valid");

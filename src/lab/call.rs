@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::odata::{Filter, QueryOptions};
-use super::paging::{Cursor, next_link, page_after};
+use super::paging::{Cursor, next_link, page_after, page_at};
 use super::reply::{Reply, RequestContext};
 use super::route::GraphRequest;
 use super::store::Collection;
@@ -41,11 +41,14 @@ impl Call<'_> {
         }
     }
 
-    /// A page with Graph's annotations; `next` becomes `@odata.nextLink`.
-    pub fn page(&self, context: &str, items: Vec<Value>, next: Option<Cursor>) -> Value {
+    /// A page with Graph's annotations: `@odata.count` when `$count=true` asked for it (the total of
+    /// matching items), `next` as `@odata.nextLink`.
+    pub fn page(&self, context: &str, items: Vec<Value>, next: Option<Cursor>, total: Option<usize>) -> Value {
         let mut page = Map::new();
         page.insert("@odata.context".into(), Value::String(self.context_url(context)));
-        page.insert("@odata.count".into(), items.len().into());
+        if let Some(total) = total.filter(|_| self.query.count) {
+            page.insert("@odata.count".into(), total.into());
+        }
         if let Some(cursor) = next {
             let path = format!("/{}/{}", self.request.version, self.request.segments.join("/"));
             let link = next_link(&self.context.base_url, &path, &self.query.pairs, &cursor);
@@ -55,24 +58,68 @@ impl Call<'_> {
         Value::Object(page)
     }
 
-    /// One page of an id-keyed collection, filtered by `$filter`, each object shown by `show`.
+    /// One page of an id-keyed collection, filtered by `$filter`, each object shown by `show`. Without
+    /// `$orderby` and `$skip`, pages continue after the last id seen, so objects created or deleted
+    /// while a client pages are never seen twice; with them, pages are positions in the sorted result.
     pub fn collection_page(
         &self,
         context: &str,
         collection: &Collection,
         show: impl Fn(&Map<String, Value>) -> Value,
     ) -> Reply {
-        let after = match self.cursor() {
-            Ok(None) => None,
-            Ok(Some(Cursor::After(id))) => Some(id),
-            Ok(Some(Cursor::Offset(_))) | Err(_) => return self.bad_request("The $skiptoken is invalid."),
-        };
         let filter: Option<&Filter> = self.query.filter.as_ref();
-        let matching =
-            collection.after(after.as_deref()).filter(|(_, object)| filter.is_none_or(|f| f.matches(object)));
-        let (objects, next) = page_after(matching, self.page_size());
+        let matches = |object: &Map<String, Value>| filter.is_none_or(|f| f.matches(object));
+        let total = self.query.count.then(|| collection.iter().filter(|o| matches(o)).count());
+        let cursor = match self.cursor() {
+            Ok(cursor) => cursor,
+            Err(reply) => return reply,
+        };
+        let after: Option<String>;
+        let (objects, next) = if self.query.positional() {
+            let offset = match cursor {
+                None => self.query.skip.unwrap_or(0),
+                Some(Cursor::Offset(offset)) => offset,
+                Some(Cursor::After(_)) => return self.bad_request("The $skiptoken is invalid."),
+            };
+            let mut matching: Vec<&Map<String, Value>> = collection.iter().filter(|o| matches(o)).collect();
+            self.query.sort(&mut matching, |o| o);
+            let (range, next) = page_at(matching.len(), offset, self.page_size());
+            (matching[range].to_vec(), next)
+        } else {
+            after = match cursor {
+                None => None,
+                Some(Cursor::After(id)) => Some(id),
+                Some(Cursor::Offset(_)) => return self.bad_request("The $skiptoken is invalid."),
+            };
+            page_after(collection.after(after.as_deref()).filter(|(_, o)| matches(o)), self.page_size())
+        };
         let items = objects.into_iter().map(show).collect();
-        Reply::json(StatusCode::OK, self.page(context, items, next))
+        Reply::json(StatusCode::OK, self.page(context, items, next, total))
+    }
+
+    /// One page of a list the endpoint builds whole (small, fixed lists): `$filter`, `$orderby`, `$skip`,
+    /// `$top` and `$count` applied, pages by position.
+    pub fn list_page(&self, context: &str, all: Vec<Map<String, Value>>) -> Reply {
+        let filter: Option<&Filter> = self.query.filter.as_ref();
+        let mut matching: Vec<Map<String, Value>> =
+            all.into_iter().filter(|o| filter.is_none_or(|f| f.matches(o))).collect();
+        self.query.sort(&mut matching, |o| o);
+        let offset = match self.cursor() {
+            Ok(None) => self.query.skip.unwrap_or(0),
+            Ok(Some(Cursor::Offset(offset))) => offset,
+            Ok(Some(Cursor::After(_))) | Err(_) => return self.bad_request("The $skiptoken is invalid."),
+        };
+        let total = matching.len();
+        let (range, next) = page_at(total, offset, self.page_size());
+        let select = self.query.select.as_deref();
+        let items = matching[range].iter().map(|o| selected(o, select)).collect();
+        Reply::json(StatusCode::OK, self.page(context, items, next, Some(total)))
+    }
+
+    /// `/$count`: the number of objects matching `$filter`, as plain text.
+    pub fn count(&self, collection: &Collection) -> Reply {
+        let filter: Option<&Filter> = self.query.filter.as_ref();
+        Reply::plain(collection.iter().filter(|o| filter.is_none_or(|f| f.matches(o))).count().to_string())
     }
 
     /// The request body, or Graph's 400 when there is none.

@@ -1,4 +1,4 @@
-//! Everything the lab serves from: the stored tenants, issued tokens, write budgets, fault dice,
+//! Everything the lab serves from: the stored tenants, the token signer, write budgets, fault dice,
 //! statistics and the knobs that can change while it runs.
 
 use std::sync::{PoisonError, RwLock};
@@ -8,13 +8,13 @@ use super::config::RuntimeConfig;
 use super::faults::FaultDice;
 use super::stats::Stats;
 use super::store::Store;
-use super::tokens::TokenStore;
+use super::tokens::TokenIssuer;
 
 /// Everything the lab serves from.
 #[derive(Debug)]
 pub struct Lab {
     pub store: Store,
-    pub tokens: TokenStore,
+    pub tokens: TokenIssuer,
     pub budgets: WriteBudgets,
     pub dice: FaultDice,
     pub stats: Stats,

@@ -12,8 +12,9 @@ use super::odata::parse_query;
 use super::rbac;
 use super::reply::{Reply, RequestContext, too_many_requests};
 use super::route::{GraphRequest, Route};
+use super::store::TenantData;
 use super::tokens::{Grant, TokenProblem};
-use super::{batch, policies, tenant_api};
+use super::{batch, catalog, policies, policy_settings, tenant_api};
 
 /// The caller behind a bearer token, or Graph's 401.
 pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestContext) -> Result<Grant, Reply> {
@@ -22,13 +23,13 @@ pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestCon
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty());
-    let problem = match token.map(|t| lab.tokens.check(t)) {
+    let problem = match token.map(|t| lab.tokens.check(t, std::time::SystemTime::now())) {
         Some(Ok(grant)) => return Ok(grant),
         None => "Access token is empty.",
         Some(Err(TokenProblem::Unknown)) => "Invalid JWT token. The token is not recognized.",
         Some(Err(TokenProblem::Expired)) => "Lifetime validation failed, the token is expired.",
     };
-    Err(Reply::error(context, StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", problem))
+    Err(Reply::error(context, StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", problem).challenge(context))
 }
 
 /// Handles an authenticated request (not the faults and failing tenants the HTTP layer decides).
@@ -51,26 +52,75 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
     {
         return too_many_requests(context, throttled.retry_after);
     }
-    let query = match parse_query(request.query.as_deref()) {
+    let mut query = match parse_query(request.query.as_deref()).and_then(|q| q.check(route.supported()).map(|()| q)) {
         Ok(query) => query,
         Err(error) => return Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", &error.0),
     };
     if route == Route::Batch {
         return batch::run(lab, grant, request, context, handle);
     }
-    let Some(mut tenant) = lab.store.tenant(&grant.tenant) else {
-        return Reply::error(context, StatusCode::NOT_FOUND, "ResourceNotFound", "The tenant does not exist.");
+    if is_directory(&route) && !request.eventual {
+        if matches!(route, Route::Count(_)) {
+            return Reply::error(
+                context,
+                StatusCode::BAD_REQUEST,
+                "Request_BadRequest",
+                "$count is not currently supported.",
+            );
+        }
+        // Entra answers `$count=true` without `ConsistencyLevel: eventual` as if it had not been asked.
+        query.count = false;
+    }
+    let mut tenant = match lab.store.tenant(&grant.tenant) {
+        Ok(Some(tenant)) => tenant,
+        Ok(None) => {
+            return Reply::error(context, StatusCode::NOT_FOUND, "ResourceNotFound", "The tenant does not exist.");
+        }
+        Err(error) => {
+            tracing::error!(%error, "lab: cannot load a tenant");
+            let message = format!("The lab could not load the tenant: {error}");
+            return Reply::error(context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &message);
+        }
     };
     let call = Call { request, query: &query, context, page_size: config.page_size };
     match route {
         Route::Groups => tenant_api::groups(&tenant, &call),
         Route::Group(id) => tenant_api::group(&tenant, &id, &call),
         Route::Incidents => tenant_api::incidents(&tenant, &call),
+        Route::Incident(id) => tenant_api::incident(&tenant, &id, &call),
+        Route::Alerts => tenant_api::alerts(&tenant, &call),
+        Route::Alert(id) => tenant_api::alert(&tenant, &id, &call),
         Route::HuntingQuery => tenant_api::hunting_query(&tenant, &call),
+        Route::Templates | Route::Template(_) | Route::TemplateSettings(_) => catalog::handle(&route, &call),
+        Route::Count(inner) => count(&tenant, &inner, &call),
+        route @ (Route::PolicySettings(_) | Route::PolicySetting(..)) => {
+            policy_settings::handle(&mut tenant, &route, &call)
+        }
         route @ (Route::RoleDefinitions
         | Route::RoleDefinition(_)
         | Route::RoleAssignments
         | Route::RoleAssignment(_)) => rbac::handle(&mut tenant, &route, &call),
         route => policies::handle(&mut tenant, &route, &call),
+    }
+}
+
+/// Entra's directory objects, whose advanced queries need `ConsistencyLevel: eventual`.
+fn is_directory(route: &Route) -> bool {
+    match route {
+        Route::Groups | Route::Group(_) => true,
+        Route::Count(inner) => is_directory(inner),
+        _ => false,
+    }
+}
+
+/// `/$count` of a collection: the number of its objects that match `$filter`.
+fn count(tenant: &TenantData, collection: &Route, call: &Call) -> Reply {
+    match collection {
+        Route::Policies => call.count(&tenant.policies),
+        Route::Groups => call.count(&tenant.groups),
+        Route::Incidents => call.count(&tenant.incidents),
+        Route::Alerts => call.count(&tenant.alerts),
+        Route::Templates => catalog::count(call),
+        _ => call.bad_request("$count is not supported on this resource."),
     }
 }

@@ -12,8 +12,10 @@ mod assertion;
 mod batch;
 mod budget;
 mod call;
+mod catalog;
 mod config;
 mod context;
+mod defaults;
 mod dispatch;
 mod error;
 mod faults;
@@ -22,17 +24,23 @@ mod ids;
 mod init;
 mod kql;
 mod odata;
+mod openid;
+mod origin;
 mod paging;
 mod policies;
 mod policy_document;
+mod policy_settings;
 mod rbac;
 mod reply;
 mod route;
+mod seed;
 mod server;
+mod signing;
 mod stats;
 mod store;
 mod templates;
 mod tenant_api;
+mod tls;
 mod tokens;
 
 use std::net::SocketAddr;
@@ -46,7 +54,10 @@ use crate::util::secret::Secret;
 
 pub use error::LabError;
 pub use init::{InitOptions, InitSummary, SHARD_LABEL, init};
+pub use seed::{Seed, Seeded, is_unseeded, seed};
 pub use server::LabServer;
+pub use store::{DEFAULT_RESIDENT_TENANTS, LAB_FILE};
+pub use tls::{CA_FILE, TLS_DIR, TlsSource};
 
 /// Graph's observed default page size for `configurationPolicies`.
 pub const DEFAULT_PAGE_SIZE: usize = 25;
@@ -76,6 +87,10 @@ pub struct LabOptions {
     pub token_lifetime: Duration,
     /// Seed of the fault generator, so that a run can be reproduced.
     pub seed: u64,
+    /// Serve HTTPS with this certificate; plain HTTP when `None`.
+    pub tls: Option<TlsSource>,
+    /// Tenants kept in memory at most; others are read from the state folder when used.
+    pub resident_tenants: usize,
 }
 
 impl Default for LabOptions {
@@ -90,6 +105,8 @@ impl Default for LabOptions {
             failing_tenants: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             seed: 0,
+            tls: None,
+            resident_tenants: store::DEFAULT_RESIDENT_TENANTS,
         }
     }
 }
@@ -179,6 +196,9 @@ pub struct LabApp {
     /// The app's certificate (PEM): certificate client assertions signed with its key are accepted.
     #[serde(default)]
     pub certificate: Option<String>,
+    /// The application permissions consented to (the token's `roles`); all the lab serves when absent.
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
 }
 
 /// The first app of `<state_dir>/lab.json`, so that a client can be pointed at the lab.

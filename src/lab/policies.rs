@@ -7,13 +7,12 @@ use serde_json::{Map, Value};
 
 use super::call::Call;
 use super::ids::random_guid;
-use super::paging::{Cursor, page_at};
 use super::policy_document::{Expansion, assigned, created, patched, rendered, replaced};
 use super::reply::Reply;
 use super::route::Route;
 use super::store::TenantData;
 
-const COLLECTION: &str = "deviceManagement/configurationPolicies";
+pub(super) const COLLECTION: &str = "deviceManagement/configurationPolicies";
 
 pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
     let expansion = match Expansion::parse(&call.query.expand) {
@@ -31,9 +30,6 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
             Ok(existing) if method == Method::PATCH => patch(tenant, id, &existing, call),
             Ok(_) => delete(tenant, id, call),
         },
-        Route::PolicySettings(id) => {
-            policy_or_not_found(tenant, id, call).map_or_else(|r| r, |p| settings(call, id, &p))
-        }
         Route::PolicyAssignments(id) => {
             policy_or_not_found(tenant, id, call).map_or_else(|r| r, |p| assignments(call, id, &p))
         }
@@ -109,20 +105,10 @@ fn delete(tenant: &mut TenantData, id: &str, call: &Call) -> Reply {
     }
 }
 
-fn settings(call: &Call, id: &str, policy: &Map<String, Value>) -> Reply {
-    let offset = match call.cursor() {
-        Ok(None) => 0,
-        Ok(Some(Cursor::Offset(offset))) => offset,
-        Ok(Some(Cursor::After(_))) | Err(_) => return call.bad_request("The $skiptoken is invalid."),
-    };
-    let all = policy.get("settings").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let (range, next) = page_at(all.len(), offset, call.page_size());
-    call_page(call, &format!("{COLLECTION}('{id}')/settings"), all[range].to_vec(), next)
-}
-
 fn assignments(call: &Call, id: &str, policy: &Map<String, Value>) -> Reply {
     let all = policy.get("assignments").and_then(Value::as_array).cloned().unwrap_or_default();
-    call_page(call, &format!("{COLLECTION}('{id}')/assignments"), all, None)
+    let total = all.len();
+    Reply::json(StatusCode::OK, call.page(&format!("{COLLECTION}('{id}')/assignments"), all, None, Some(total)))
 }
 
 fn assign(tenant: &mut TenantData, id: &str, existing: &Map<String, Value>, call: &Call) -> Reply {
@@ -138,26 +124,22 @@ fn assign(tenant: &mut TenantData, id: &str, existing: &Map<String, Value>, call
         return reply;
     }
     let context = "Collection(microsoft.graph.deviceManagementConfigurationPolicyAssignment)";
-    call_page(call, context, assignments, None).committed()
+    Reply::json(StatusCode::OK, call.page(context, assignments, None, None)).committed()
 }
 
-fn call_page(call: &Call, context: &str, items: Vec<Value>, next: Option<Cursor>) -> Reply {
-    Reply::json(StatusCode::OK, call.page(context, items, next))
-}
-
-fn policy_or_not_found(tenant: &TenantData, id: &str, call: &Call) -> Result<Map<String, Value>, Reply> {
+pub(super) fn policy_or_not_found(tenant: &TenantData, id: &str, call: &Call) -> Result<Map<String, Value>, Reply> {
     tenant.policies.get(id).cloned().ok_or_else(|| {
         let path = format!("/DeviceConfigV2/DCV2GraphService/deviceManagement/configurationPolicies('{id}')");
         Reply::intune_error(call.context, StatusCode::NOT_FOUND, "ResourceNotFound", "An error has occurred", &path)
     })
 }
 
-fn invalid(call: &Call, message: &str) -> Reply {
+pub(super) fn invalid(call: &Call, message: &str) -> Reply {
     let path = "/DeviceConfigV2/DCV2GraphService/deviceManagement/configurationPolicies";
     Reply::intune_error(call.context, StatusCode::BAD_REQUEST, "BadRequest", message, path)
 }
 
-fn persist(tenant: &mut TenantData, id: &str, policy: Map<String, Value>, call: &Call) -> Result<(), Reply> {
+pub(super) fn persist(tenant: &mut TenantData, id: &str, policy: Map<String, Value>, call: &Call) -> Result<(), Reply> {
     tenant.policies.put(id, policy).map_err(|error| persistence_failed(call, &error))
 }
 
@@ -168,6 +150,6 @@ pub(super) fn persistence_failed(call: &Call, error: &super::LabError) -> Reply 
 }
 
 /// Graph's timestamp form: RFC 3339, UTC, seven fractional digits.
-fn timestamp(call: &Call) -> String {
+pub(super) fn timestamp(call: &Call) -> String {
     format!("{:.7}", call.context.now)
 }

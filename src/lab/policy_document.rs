@@ -42,7 +42,8 @@ impl Expansion {
     pub fn parse(items: &[String]) -> Result<Expansion, String> {
         let mut expansion = Expansion::default();
         for item in items {
-            // `settings($expand=settingDefinitions)`: the definitions are not emulated, the settings are.
+            // `settings($expand=settingDefinitions)` expands the settings; their definitions are served by
+            // `…/settings?$expand=settingDefinitions`.
             let name = item.split('(').next().unwrap_or_default().trim();
             if name.eq_ignore_ascii_case("settings") {
                 expansion.settings = true;
@@ -191,6 +192,7 @@ pub fn rendered(policy: &Map<String, Value>, expansion: Expansion, select: Optio
     if select.is_none() {
         out.entry("settingCount").or_insert_with(|| settings.as_array().map_or(0, Vec::len).into());
         out.entry("isAssigned").or_insert_with(|| assignments.as_array().is_some_and(|a| !a.is_empty()).into());
+        out.entry("disableEntraGroupPolicyAssignment").or_insert(Value::Bool(false));
     }
     if expansion.settings {
         out.insert("settings".into(), settings);

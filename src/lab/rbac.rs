@@ -33,12 +33,51 @@ fn built_in() -> Vec<Map<String, Value>> {
         });
         value.as_object().cloned().unwrap_or_default()
     };
-    vec![role(
-        "0bd113fe-6be5-400c-a28f-ae5553f9c0be",
-        "Policy and Profile manager",
-        "Policy and Profile Manager manages compliance policy, configuration profiles, Apple enrollment, corporate device identifiers, and security baselines.",
-        &["Microsoft.Intune_DeviceConfigurations_Read", "Microsoft.Intune_DeviceConfigurations_Create"],
-    )]
+    // Ids as Intune lists them (the seven whose ids are known from public sources).
+    vec![
+        role(
+            "0bd113fe-6be5-400c-a28f-ae5553f9c0be",
+            "Policy and Profile manager",
+            "Policy and Profile Manager manages compliance policy, configuration profiles, Apple enrollment, corporate device identifiers, and security baselines.",
+            &["Microsoft.Intune_DeviceConfigurations_Read", "Microsoft.Intune_DeviceConfigurations_Create"],
+        ),
+        role(
+            "2f9f4f7e-2d13-427b-adf2-361a1eef7ae8",
+            "School Administrator",
+            "School Administrators manage apps and settings for their groups in Intune for Education.",
+            &["Microsoft.Intune_MobileApps_Read", "Microsoft.Intune_DeviceConfigurations_Read"],
+        ),
+        role(
+            "9e0cc482-82df-4ab2-a24c-0c23a3f52e1e",
+            "Help Desk Operator",
+            "Help Desk Operators perform remote tasks on users and devices, and can assign applications or policies to users or devices.",
+            &["Microsoft.Intune_ManagedDevices_Read", "Microsoft.Intune_RemoteTasks_RebootNow"],
+        ),
+        role(
+            "c1d9fcbb-cba5-40b0-bf6b-527006585f4b",
+            "Application Manager",
+            "Application Managers manage mobile and managed applications, can read device information and can view device configuration profiles.",
+            &["Microsoft.Intune_MobileApps_Read", "Microsoft.Intune_MobileApps_Create"],
+        ),
+        role(
+            "c56d53a2-73d0-4502-b6bd-4a9d3dba28d5",
+            "Endpoint Security Manager",
+            "Endpoint Security Managers manage security and compliance features such as security baselines, device compliance, conditional access, and Microsoft Defender for Endpoint.",
+            &["Microsoft.Intune_SecurityBaselines_Read", "Microsoft.Intune_SecurityBaselines_Create"],
+        ),
+        role(
+            "fa1d7878-e8cb-41a1-8254-0142355c9f84",
+            "Read Only Operator",
+            "Read Only Operators view user, device, enrollment, configuration and application information and cannot make changes to Intune.",
+            &["Microsoft.Intune_Organization_Read", "Microsoft.Intune_DeviceConfigurations_Read"],
+        ),
+        role(
+            "fb2603eb-3c87-4be3-8b5b-d58a5b4a0bc0",
+            "Intune Role Administrator",
+            "Intune Role Administrators manage custom Intune roles and add assignments for built-in Intune roles.",
+            &["Microsoft.Intune_Roles_Read", "Microsoft.Intune_Roles_Create"],
+        ),
+    ]
 }
 
 pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
@@ -48,8 +87,7 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
         Route::RoleDefinitions => {
             let mut all = built_in();
             all.extend(tenant.role_definitions.iter().cloned());
-            let items = all.into_iter().map(Value::Object).collect();
-            Reply::json(StatusCode::OK, call.page(DEFINITIONS, items, None))
+            call.list_page(DEFINITIONS, all)
         }
         Route::RoleDefinition(id) => {
             let Some(existing) = definition(tenant, id) else { return not_found(call, "roleDefinitions", id) };
@@ -71,8 +109,8 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
         Route::RoleAssignments if method == Method::POST => create_assignment(tenant, call),
         Route::RoleAssignments => {
             let expand = call.query.expand.iter().any(|e| e.eq_ignore_ascii_case("roleDefinition"));
-            let items = tenant.role_assignments.iter().map(|a| Value::Object(shown(tenant, a, expand))).collect();
-            Reply::json(StatusCode::OK, call.page(ASSIGNMENTS, items, None))
+            let all = tenant.role_assignments.iter().map(|a| shown(tenant, a, expand)).collect();
+            call.list_page(ASSIGNMENTS, all)
         }
         Route::RoleAssignment(id) => {
             let Some(existing) = tenant.role_assignments.get(id).cloned() else {

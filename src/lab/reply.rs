@@ -13,6 +13,9 @@ use crate::wire::common::{ErrorBody, ErrorDetail, InnerError};
 pub const GRAPH_JSON: &str =
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
+/// Microsoft Graph's own application id.
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 
@@ -35,15 +38,40 @@ pub struct Reply {
     pub retry_after: Option<u64>,
     /// The request changed the state directory.
     pub committed: bool,
+    /// `WWW-Authenticate`, on 401s.
+    pub challenge: Option<Box<str>>,
+    /// The body is a JSON string sent as `text/plain` (`/$count`).
+    pub plain: bool,
 }
 
 impl Reply {
     pub fn json(status: StatusCode, body: Value) -> Reply {
-        Reply { status, body: Some(body), retry_after: None, committed: false }
+        Reply { status, body: Some(body), retry_after: None, committed: false, challenge: None, plain: false }
     }
 
     pub fn no_content() -> Reply {
-        Reply { status: StatusCode::NO_CONTENT, body: None, retry_after: None, committed: false }
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+            retry_after: None,
+            committed: false,
+            challenge: None,
+            plain: false,
+        }
+    }
+
+    /// `200 text/plain`, as `/$count` answers.
+    pub fn plain(text: String) -> Reply {
+        Reply { plain: true, ..Reply::json(StatusCode::OK, Value::String(text)) }
+    }
+
+    /// Graph's `WWW-Authenticate` for a refused token, naming where a token comes from.
+    pub fn challenge(mut self, context: &RequestContext) -> Reply {
+        self.challenge = Some(Box::from(format!(
+            "Bearer realm=\"\", authorization_uri=\"{}/common/oauth2/authorize\", client_id=\"{GRAPH_APP_ID}\"",
+            context.base_url
+        )));
+        self
     }
 
     pub fn committed(mut self) -> Reply {
@@ -88,7 +116,9 @@ impl Reply {
     /// Response headers as a `$batch` item carries them.
     pub fn batch_headers(&self) -> Map<String, Value> {
         let mut headers = Map::new();
-        if self.body.is_some() {
+        if self.plain {
+            headers.insert("Content-Type".into(), Value::String("text/plain".into()));
+        } else if self.body.is_some() {
             headers.insert("Content-Type".into(), Value::String(GRAPH_JSON.into()));
         }
         if let Some(seconds) = self.retry_after {
@@ -99,14 +129,20 @@ impl Reply {
 
     pub fn into_response(self, context: &RequestContext) -> Response {
         let body = match &self.body {
+            Some(Value::String(text)) if self.plain => Body::from(text.clone()),
             Some(value) => Body::from(serde_json::to_vec(value).unwrap_or_default()),
             None => Body::empty(),
         };
         let mut response = Response::new(body);
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
-        if self.body.is_some() {
+        if self.plain {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        } else if self.body.is_some() {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(GRAPH_JSON));
+        }
+        if let Some(challenge) = self.challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -4,6 +4,8 @@
 use axum::http::Method;
 use serde_json::Value;
 
+use super::odata::Supported;
+
 /// A Graph request, decoded.
 #[derive(Clone, Debug)]
 pub struct GraphRequest {
@@ -14,6 +16,8 @@ pub struct GraphRequest {
     pub segments: Vec<String>,
     pub query: Option<String>,
     pub body: Option<Value>,
+    /// `ConsistencyLevel: eventual`, which Entra's advanced queries (`$count` on groups) require.
+    pub eventual: bool,
 }
 
 /// The endpoints the lab serves, below a version root.
@@ -22,12 +26,22 @@ pub enum Route {
     Policies,
     Policy(String),
     PolicySettings(String),
+    /// `settings/{settingId}` of a policy.
+    PolicySetting(String, String),
     PolicyAssignments(String),
     PolicyAssign(String),
+    Templates,
+    Template(String),
+    TemplateSettings(String),
     Groups,
     Group(String),
     Incidents,
+    Incident(String),
+    Alerts,
+    Alert(String),
     HuntingQuery,
+    /// `/$count` of a collection.
+    Count(Box<Route>),
     Batch,
     RoleDefinitions,
     RoleDefinition(String),
@@ -38,18 +52,32 @@ pub enum Route {
 impl Route {
     /// The route for a path, or the segment Graph would name as not found.
     pub fn of(version: &str, segments: &[String]) -> Result<Route, String> {
+        if let Some((last, collection)) = segments.split_last()
+            && last == "$count"
+        {
+            let inner = Route::of(version, collection)?;
+            return if inner.is_collection() { Ok(Route::Count(Box::new(inner))) } else { Err(last.clone()) };
+        }
         let beta = version == "beta";
         let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
         let words: Vec<&str> = lower.iter().map(String::as_str).collect();
         let id = |i: usize| segments[i].clone();
         match words.as_slice() {
-            ["devicemanagement", "configurationpolicies", ..] if !beta => Err(segments[1].clone()),
+            ["devicemanagement", "configurationpolicies" | "configurationpolicytemplates", ..] if !beta => {
+                Err(segments[1].clone())
+            }
             ["devicemanagement", "configurationpolicies"] => Ok(Route::Policies),
             ["devicemanagement", "configurationpolicies", _] => Ok(Route::Policy(id(2))),
             ["devicemanagement", "configurationpolicies", _, "settings"] => Ok(Route::PolicySettings(id(2))),
+            ["devicemanagement", "configurationpolicies", _, "settings", _] => Ok(Route::PolicySetting(id(2), id(4))),
             ["devicemanagement", "configurationpolicies", _, "assignments"] => Ok(Route::PolicyAssignments(id(2))),
             ["devicemanagement", "configurationpolicies", _, "assign" | "microsoft.graph.assign"] => {
                 Ok(Route::PolicyAssign(id(2)))
+            }
+            ["devicemanagement", "configurationpolicytemplates"] => Ok(Route::Templates),
+            ["devicemanagement", "configurationpolicytemplates", _] => Ok(Route::Template(id(2))),
+            ["devicemanagement", "configurationpolicytemplates", _, "settingtemplates"] => {
+                Ok(Route::TemplateSettings(id(2)))
             }
             ["devicemanagement", "roledefinitions"] => Ok(Route::RoleDefinitions),
             ["devicemanagement", "roledefinitions", _] => Ok(Route::RoleDefinition(id(2))),
@@ -58,9 +86,48 @@ impl Route {
             ["groups"] => Ok(Route::Groups),
             ["groups", _] => Ok(Route::Group(id(1))),
             ["security", "incidents"] => Ok(Route::Incidents),
+            ["security", "incidents", _] => Ok(Route::Incident(id(2))),
+            ["security", "alerts_v2"] => Ok(Route::Alerts),
+            ["security", "alerts_v2", _] => Ok(Route::Alert(id(2))),
             ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
             ["$batch"] => Ok(Route::Batch),
             _ => Err(segments.last().cloned().unwrap_or_default()),
+        }
+    }
+
+    /// Whether the route is a collection (it has a `/$count`, and takes the collection options).
+    pub fn is_collection(&self) -> bool {
+        matches!(
+            self,
+            Route::Policies
+                | Route::PolicySettings(_)
+                | Route::PolicyAssignments(_)
+                | Route::Templates
+                | Route::TemplateSettings(_)
+                | Route::Groups
+                | Route::Incidents
+                | Route::Alerts
+                | Route::RoleDefinitions
+                | Route::RoleAssignments
+        )
+    }
+
+    /// The query options the endpoint honours.
+    pub fn supported(&self) -> Supported {
+        match self {
+            Route::Policies
+            | Route::Templates
+            | Route::Groups
+            | Route::Incidents
+            | Route::Alerts
+            | Route::RoleDefinitions
+            | Route::RoleAssignments
+            | Route::Count(_) => Supported::COLLECTION,
+            // Sub-collections page by position: `$count` and `$top` only.
+            Route::PolicySettings(_) | Route::PolicyAssignments(_) | Route::TemplateSettings(_) => {
+                Supported { count: true, ..Supported::ENTITY }
+            }
+            _ => Supported::ENTITY,
         }
     }
 
@@ -69,6 +136,14 @@ impl Route {
             Route::Policies => "/deviceManagement/configurationPolicies",
             Route::Policy(_) => "/deviceManagement/configurationPolicies/{id}",
             Route::PolicySettings(_) => "/deviceManagement/configurationPolicies/{id}/settings",
+            Route::PolicySetting(..) => "/deviceManagement/configurationPolicies/{id}/settings/{id}",
+            Route::Templates => "/deviceManagement/configurationPolicyTemplates",
+            Route::Template(_) => "/deviceManagement/configurationPolicyTemplates/{id}",
+            Route::TemplateSettings(_) => "/deviceManagement/configurationPolicyTemplates/{id}/settingTemplates",
+            Route::Incident(_) => "/security/incidents/{id}",
+            Route::Alerts => "/security/alerts_v2",
+            Route::Alert(_) => "/security/alerts_v2/{id}",
+            Route::Count(inner) => inner.count_template(),
             Route::PolicyAssignments(_) => "/deviceManagement/configurationPolicies/{id}/assignments",
             Route::PolicyAssign(_) => "/deviceManagement/configurationPolicies/{id}/assign",
             Route::Groups => "/groups",
@@ -83,20 +158,43 @@ impl Route {
         }
     }
 
+    /// `…/$count` of a collection's template.
+    fn count_template(&self) -> &'static str {
+        match self {
+            Route::Policies => "/deviceManagement/configurationPolicies/$count",
+            Route::PolicySettings(_) => "/deviceManagement/configurationPolicies/{id}/settings/$count",
+            Route::PolicyAssignments(_) => "/deviceManagement/configurationPolicies/{id}/assignments/$count",
+            Route::Templates => "/deviceManagement/configurationPolicyTemplates/$count",
+            Route::TemplateSettings(_) => "/deviceManagement/configurationPolicyTemplates/{id}/settingTemplates/$count",
+            Route::Groups => "/groups/$count",
+            Route::Incidents => "/security/incidents/$count",
+            Route::Alerts => "/security/alerts_v2/$count",
+            Route::RoleDefinitions => "/deviceManagement/roleDefinitions/$count",
+            _ => "/deviceManagement/roleAssignments/$count",
+        }
+    }
+
     pub fn allows(&self, method: &Method) -> bool {
         match self {
-            Route::Policies | Route::RoleDefinitions | Route::RoleAssignments => {
+            Route::Policies | Route::RoleDefinitions | Route::RoleAssignments | Route::PolicySettings(_) => {
                 [Method::GET, Method::POST].contains(method)
             }
+            Route::PolicySetting(..) => [Method::GET, Method::PATCH, Method::DELETE].contains(method),
             Route::RoleDefinition(_) | Route::RoleAssignment(_) => {
                 [Method::GET, Method::PATCH, Method::DELETE].contains(method)
             }
             Route::Policy(_) => [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method),
-            Route::PolicySettings(_)
-            | Route::PolicyAssignments(_)
+            Route::PolicyAssignments(_)
+            | Route::Templates
+            | Route::Template(_)
+            | Route::TemplateSettings(_)
             | Route::Groups
             | Route::Group(_)
-            | Route::Incidents => method == Method::GET,
+            | Route::Incidents
+            | Route::Incident(_)
+            | Route::Alerts
+            | Route::Alert(_)
+            | Route::Count(_) => method == Method::GET,
             Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
         }
     }
@@ -108,6 +206,8 @@ impl Route {
             self,
             Route::Policies
                 | Route::Policy(_)
+                | Route::PolicySettings(_)
+                | Route::PolicySetting(..)
                 | Route::PolicyAssign(_)
                 | Route::RoleDefinitions
                 | Route::RoleDefinition(_)

@@ -11,9 +11,10 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use axum_server::Handle;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use serde_json::{Map, Value, json};
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::budget::WriteBudgets;
@@ -22,11 +23,15 @@ use super::context::Lab;
 use super::dispatch::{authenticate, handle};
 use super::faults::{FaultDice, INJECTED_RETRY_AFTER_SECONDS, dropped_connection};
 use super::ids::random_guid;
+use super::openid;
+use super::origin::request_base;
 use super::reply::{CLIENT_REQUEST_ID, Reply, RequestContext, add_request_ids, service_unavailable, too_many_requests};
 use super::route::{GraphRequest, decode_segments, route_template};
+use super::signing::SigningKey;
 use super::stats::{DROPPED, Stats};
 use super::store::Store;
-use super::tokens::{TokenStore, authorize};
+use super::tls::{TlsSetup, setup as tls_setup};
+use super::tokens::{TokenFailure, TokenIssuer, authorize};
 use super::{LabError, LabOptions};
 use crate::util::secret::Secret;
 use crate::wire::common::TokenResponse;
@@ -40,9 +45,13 @@ const TOKEN_ROUTE: &str = "POST /{tenant}/oauth2/v2.0/token";
 /// A running lab.
 pub struct LabServer {
     addr: SocketAddr,
+    /// `https` when serving TLS.
+    scheme: &'static str,
+    /// The CA certificate clients should trust, when the lab made its certificate.
+    ca_file: Option<std::path::PathBuf>,
     /// Held while the lab serves: one process writes a state folder at a time.
     _lock: Option<std::fs::File>,
-    shutdown: Option<oneshot::Sender<()>>,
+    handle: Handle<SocketAddr>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -71,8 +80,9 @@ fn lock_state(dir: &std::path::Path) -> Result<Option<std::fs::File>, LabError> 
 #[derive(Clone)]
 struct Shared {
     lab: Arc<Lab>,
-    /// Base URL for links when a request carries no `Host` header.
-    own_url: Arc<str>,
+    /// `host:port` for links when a request carries no `Host` header.
+    own_host: Arc<str>,
+    tls: bool,
 }
 
 impl LabServer {
@@ -85,56 +95,83 @@ impl LabServer {
         let config = RuntimeConfig::from_options(&options).map_err(LabError::InvalidOption)?;
         let lock = lock_state(&options.state_dir)?;
         let dir = options.state_dir.clone();
-        let store = tokio::task::spawn_blocking(move || Store::load(&dir))
+        let resident = options.resident_tenants;
+        let store = tokio::task::spawn_blocking(move || Store::load(&dir, resident))
             .await
             .map_err(|e| LabError::InvalidOption(format!("loading the state directory failed: {e}")))??;
+        let tls = match &options.tls {
+            None => None,
+            Some(source) => {
+                let (dir, source) = (options.state_dir.clone(), source.clone());
+                Some(
+                    tokio::task::spawn_blocking(move || tls_setup(&dir, &source))
+                        .await
+                        .map_err(|e| LabError::InvalidOption(format!("setting up TLS failed: {e}")))??,
+                )
+            }
+        };
+        let key = tokio::task::spawn_blocking(SigningKey::new)
+            .await
+            .map_err(|e| LabError::InvalidOption(format!("making the signing key failed: {e}")))?
+            .map_err(LabError::InvalidOption)?;
         let lab = Lab {
             store,
-            tokens: TokenStore::default(),
+            tokens: TokenIssuer::new(key),
             budgets: WriteBudgets::default(),
             dice: FaultDice::new(options.seed),
             stats: Stats::default(),
             config: std::sync::RwLock::new(config),
         };
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| LabError::Bind { addr, source })?;
+        let listener = std::net::TcpListener::bind(addr).map_err(|source| LabError::Bind { addr, source })?;
+        listener.set_nonblocking(true).map_err(|source| LabError::Bind { addr, source })?;
         let bound = listener.local_addr().map_err(|source| LabError::Bind { addr, source })?;
-        let shared = Shared { lab: Arc::new(lab), own_url: Arc::from(base_url(bound)) };
+        let shared =
+            Shared { lab: Arc::new(lab), own_host: Arc::from(reachable(bound).to_string()), tls: tls.is_some() };
         let router = Router::new()
             .route("/_lab/config", get(config_view).put(config_update))
             .route("/_lab/stats", get(stats_view).delete(stats_reset))
             .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery_v2))
+            .route("/{tenant}/.well-known/openid-configuration", get(discovery_v1))
+            .route("/{tenant}/discovery/v2.0/keys", get(keys))
+            .route("/{tenant}/discovery/keys", get(keys))
             .fallback(graph)
-            .with_state(shared);
+            .with_state(shared)
+            .into_make_service();
+        let handle = Handle::new();
+        let server = axum_server::from_tcp(listener).map_err(|source| LabError::Bind { addr, source })?;
         // Small responses must not wait for Nagle's algorithm: latency is a knob, not an accident.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serving = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = stop.await;
-            });
-            if let Err(error) = serving.await {
-                tracing::error!(%error, "lab: server failed");
+        let (scheme, ca_file, task) = match tls {
+            None => {
+                let server = server.acceptor(NoDelayAcceptor::new()).handle(handle.clone());
+                ("http", None, tokio::spawn(async move { report(server.serve(router).await) }))
             }
-        });
-        Ok(LabServer { addr: bound, _lock: lock, shutdown: Some(shutdown), task: Some(task) })
+            Some(TlsSetup { config, ca_file, .. }) => {
+                let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(config)).acceptor(NoDelayAcceptor::new());
+                let server = server.acceptor(acceptor).handle(handle.clone());
+                ("https", ca_file, tokio::spawn(async move { report(server.serve(router).await) }))
+            }
+        };
+        Ok(LabServer { addr: bound, scheme, ca_file, _lock: lock, handle, task: Some(task) })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`: the base of both the login URL and the Graph URL.
+    /// `http://127.0.0.1:PORT` (`https` with TLS): the base of both the login URL and the Graph URL.
     pub fn url(&self) -> String {
-        base_url(self.addr)
+        format!("{}://{}", self.scheme, reachable(self.addr))
+    }
+
+    /// The CA certificate a client must trust to reach the lab over TLS, when the lab made it.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
     }
 
     /// Stops accepting requests and waits (a few seconds at most) for those in flight.
     pub async fn shutdown(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
         {
@@ -151,19 +188,24 @@ impl Drop for LabServer {
     }
 }
 
-/// The URL clients use: an unspecified bind address is reached through loopback.
-fn base_url(addr: SocketAddr) -> String {
+fn report(served: std::io::Result<()>) {
+    if let Err(error) = served {
+        tracing::error!(%error, "lab: server failed");
+    }
+}
+
+/// The address clients use: an unspecified bind address is reached through loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
     let ip = if addr.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    SocketAddr::new(ip, addr.port())
 }
 
 fn context(headers: &HeaderMap, shared: &Shared) -> RequestContext {
-    let header_text = |name: &header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let client_request_id = headers.get(&CLIENT_REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_string);
     RequestContext {
         request_id: random_guid(),
-        client_request_id: header_text(&CLIENT_REQUEST_ID),
-        base_url: header_text(&header::HOST)
-            .map_or_else(|| shared.own_url.to_string(), |host| format!("http://{host}")),
+        client_request_id,
+        base_url: request_base(headers, shared.tls, &shared.own_host),
         now: jiff::Timestamp::now(),
     }
 }
@@ -216,8 +258,13 @@ async fn graph(State(shared): State<Shared>, request: Request) -> Response {
             return reply.into_response(&context);
         }
     };
-    let request =
-        GraphRequest { method: method.clone(), version, segments, query: parts.uri.query().map(str::to_string), body };
+    let eventual = parts
+        .headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
+    let query = parts.uri.query().map(str::to_string);
+    let request = GraphRequest { method: method.clone(), version, segments, query, body, eventual };
     let worker = {
         let (lab, context) = (Arc::clone(lab), context.clone());
         tokio::task::spawn_blocking(move || handle(&lab, &grant, &request, &context))
@@ -256,16 +303,26 @@ async fn token(State(shared): State<Shared>, Path(tenant): Path<String>, headers
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let stats_tenant = lab.store.tenant_id(&tenant).unwrap_or(&tenant).to_string();
-    let (status, body) = match authorize(&lab.store, &tenant, &form, basic) {
-        Ok((tenant_id, client_id)) => {
-            let access_token = lab.tokens.issue(&tenant_id, &client_id, config.token_lifetime);
+    let correlation = headers.get(&CLIENT_REQUEST_ID).and_then(|v| v.to_str().ok());
+    let issued = authorize(&lab.store, &tenant, &form, basic).and_then(|who| {
+        let now = std::time::SystemTime::now();
+        lab.tokens.issue(&who, config.token_lifetime, now).map_err(|problem| {
+            tracing::error!(%problem, "lab: cannot sign a token");
+            TokenFailure::server_error(problem)
+        })
+    });
+    let (status, body) = match issued {
+        Ok(access_token) => {
             let expires_in = config.token_lifetime.as_secs();
-            let response =
-                TokenResponse { token_type: "Bearer".into(), expires_in, access_token: Secret::new(access_token) };
+            let response = TokenResponse {
+                token_type: "Bearer".into(),
+                expires_in,
+                ext_expires_in: Some(expires_in),
+                access_token: Secret::new(access_token),
+            };
             (StatusCode::OK, serde_json::to_value(response).unwrap_or(Value::Null))
         }
         Err(failure) => {
-            let correlation = headers.get(&CLIENT_REQUEST_ID).and_then(|v| v.to_str().ok());
             let body = failure.body(jiff::Timestamp::now(), correlation);
             (failure.status, serde_json::to_value(body).unwrap_or(Value::Null))
         }
@@ -305,7 +362,7 @@ async fn stats_view(State(shared): State<Shared>) -> Response {
     let view = lab.stats.view();
     let mut tenants = Map::new();
     for id in lab.store.tenant_ids() {
-        if let Some(tenant) = lab.store.tenant(id) {
+        if let Ok(Some(tenant)) = lab.store.tenant(id) {
             let counts = json!({
                 "configurationPolicies": tenant.policies.len(),
                 "assignments": tenant.assignment_count(),
@@ -315,7 +372,11 @@ async fn stats_view(State(shared): State<Shared>) -> Response {
             tenants.insert(id.to_string(), counts);
         }
     }
-    axum::Json(json!({"requests": view.requests, "totals": view.totals, "tenants": tenants})).into_response()
+    let resident = lab.store.resident_tenants();
+    axum::Json(
+        json!({"requests": view.requests, "totals": view.totals, "tenants": tenants, "residentTenants": resident}),
+    )
+    .into_response()
 }
 
 async fn stats_reset(State(shared): State<Shared>, headers: HeaderMap) -> Response {
@@ -323,4 +384,39 @@ async fn stats_reset(State(shared): State<Shared>, headers: HeaderMap) -> Respon
     let mut response = StatusCode::NO_CONTENT.into_response();
     add_request_ids(response.headers_mut(), &context(&headers, &shared));
     response
+}
+
+/// The tenant's id as stored, or Entra's answer for a tenant it does not know.
+fn known_tenant(lab: &Lab, tenant: &str) -> Result<String, Box<Response>> {
+    match lab.store.tenant_id(tenant) {
+        Some(id) => Ok(id.to_string()),
+        None => {
+            let failure = TokenFailure::unknown_tenant(tenant);
+            let body = failure.body(jiff::Timestamp::now(), None);
+            Err(Box::new((failure.status, axum::Json(body)).into_response()))
+        }
+    }
+}
+
+async fn discovery_v2(State(shared): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+    let base = request_base(&headers, shared.tls, &shared.own_host);
+    match known_tenant(&shared.lab, &tenant) {
+        Ok(id) => axum::Json(openid::discovery_v2(&base, &id)).into_response(),
+        Err(refusal) => *refusal,
+    }
+}
+
+async fn discovery_v1(State(shared): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+    let base = request_base(&headers, shared.tls, &shared.own_host);
+    match known_tenant(&shared.lab, &tenant) {
+        Ok(id) => axum::Json(openid::discovery_v1(&base, &id)).into_response(),
+        Err(refusal) => *refusal,
+    }
+}
+
+/// The signing keys: the same for every tenant, as Entra's are.
+async fn keys(State(shared): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+    let base = request_base(&headers, shared.tls, &shared.own_host);
+    let issuer = format!("{base}/{tenant}/v2.0");
+    axum::Json(openid::keys(shared.lab.tokens.key().jwk(&issuer))).into_response()
 }

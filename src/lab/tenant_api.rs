@@ -1,23 +1,32 @@
-//! The tenant's directory and security endpoints tenantctl reads: groups (looked up by display name),
-//! Defender incidents and advanced hunting.
+//! The tenant's directory and security endpoints: groups, Defender incidents and their alerts, and
+//! advanced hunting.
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::call::{Call, selected};
+use super::defaults::{ALERT, GROUP, INCIDENT, with_defaults};
 use super::reply::Reply;
 use super::store::TenantData;
 
-/// `GET /groups` (v1.0 and beta), with `$filter=displayName eq '…'`.
+/// `GET /groups` (v1.0 and beta), with the default property set unless `$select` names others.
 pub fn groups(tenant: &TenantData, call: &Call) -> Reply {
     let select = call.query.select.as_deref();
-    call.collection_page("groups", &tenant.groups, |group| selected(group, select))
+    if let Err(reply) = no_expand(call) {
+        return reply;
+    }
+    call.collection_page("groups", &tenant.groups, |group| selected(&with_defaults(group, &GROUP), select))
 }
 
 /// `GET /groups/{id}` (v1.0 and beta).
 pub fn group(tenant: &TenantData, id: &str, call: &Call) -> Reply {
+    if let Err(reply) = no_expand(call) {
+        return reply;
+    }
     match tenant.groups.get(id) {
-        Some(group) => Reply::json(StatusCode::OK, selected(group, call.query.select.as_deref())),
+        Some(group) => {
+            entity(call, "groups/$entity", selected(&with_defaults(group, &GROUP), call.query.select.as_deref()))
+        }
         None => {
             let message = format!(
                 "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
@@ -27,10 +36,116 @@ pub fn group(tenant: &TenantData, id: &str, call: &Call) -> Reply {
     }
 }
 
-/// `GET /security/incidents`, with `$filter` on `severity`/`status`.
+/// `GET /security/incidents`, with `$expand=alerts`.
 pub fn incidents(tenant: &TenantData, call: &Call) -> Reply {
+    let expand_alerts = match expands_alerts(call) {
+        Ok(expand) => expand,
+        Err(reply) => return reply,
+    };
     let select = call.query.select.as_deref();
-    call.collection_page("security/incidents", &tenant.incidents, |incident| selected(incident, select))
+    call.collection_page("security/incidents", &tenant.incidents, |incident| {
+        shown_incident(tenant, incident, expand_alerts, select)
+    })
+}
+
+/// `GET /security/incidents/{id}`, with `$expand=alerts`.
+pub fn incident(tenant: &TenantData, id: &str, call: &Call) -> Reply {
+    let expand_alerts = match expands_alerts(call) {
+        Ok(expand) => expand,
+        Err(reply) => return reply,
+    };
+    match tenant.incidents.get(id) {
+        Some(incident) => {
+            let shown = shown_incident(tenant, incident, expand_alerts, call.query.select.as_deref());
+            entity(call, "security/incidents/$entity", shown)
+        }
+        None => not_found(call, "incident", id),
+    }
+}
+
+/// `GET /security/alerts_v2`: the tenant's alerts, each incident's and those stored on their own.
+pub fn alerts(tenant: &TenantData, call: &Call) -> Reply {
+    if let Err(reply) = no_expand(call) {
+        return reply;
+    }
+    let select = call.query.select.as_deref();
+    call.collection_page("security/alerts_v2", &tenant.alerts, |alert| selected(&with_defaults(alert, &ALERT), select))
+}
+
+/// `GET /security/alerts_v2/{id}`.
+pub fn alert(tenant: &TenantData, id: &str, call: &Call) -> Reply {
+    if let Err(reply) = no_expand(call) {
+        return reply;
+    }
+    match tenant.alerts.get(id) {
+        Some(alert) => {
+            let shown = selected(&with_defaults(alert, &ALERT), call.query.select.as_deref());
+            entity(call, "security/alerts_v2/$entity", shown)
+        }
+        None => not_found(call, "alert", id),
+    }
+}
+
+fn shown_incident(
+    tenant: &TenantData,
+    incident: &Map<String, Value>,
+    expand_alerts: bool,
+    select: Option<&[String]>,
+) -> Value {
+    let mut shown = match selected(&with_defaults(incident, &INCIDENT), select) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    if expand_alerts {
+        let id = incident.get("id").and_then(Value::as_str).unwrap_or_default();
+        let alerts: Vec<Value> = tenant
+            .alerts
+            .iter()
+            .filter(|alert| alert.get("incidentId").and_then(Value::as_str) == Some(id))
+            .map(|alert| Value::Object(with_defaults(alert, &ALERT)))
+            .collect();
+        shown.insert("alerts".into(), Value::Array(alerts));
+    }
+    Value::Object(shown)
+}
+
+/// Whether `$expand` asks for an incident's alerts; any other relation is refused.
+fn expands_alerts(call: &Call) -> Result<bool, Reply> {
+    let mut alerts = false;
+    for relation in &call.query.expand {
+        if relation.eq_ignore_ascii_case("alerts") {
+            alerts = true;
+        } else {
+            return Err(expand_refused(call, relation));
+        }
+    }
+    Ok(alerts)
+}
+
+fn no_expand(call: &Call) -> Result<(), Reply> {
+    match call.query.expand.first() {
+        None => Ok(()),
+        Some(relation) => Err(expand_refused(call, relation)),
+    }
+}
+
+fn expand_refused(call: &Call, relation: &str) -> Reply {
+    let message = format!("Expand is not allowed for property '{relation}' according to the entity schema.");
+    Reply::error(call.context, StatusCode::BAD_REQUEST, "ExpandNotSupported", &message)
+}
+
+fn entity(call: &Call, context: &str, shown: Value) -> Reply {
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(call.context_url(context)));
+    if let Value::Object(map) = shown {
+        body.extend(map);
+    }
+    Reply::json(StatusCode::OK, Value::Object(body))
+}
+
+fn not_found(call: &Call, what: &str, id: &str) -> Reply {
+    let message = format!("No {what} found with id '{id}'.");
+    Reply::error(call.context, StatusCode::NOT_FOUND, "NotFound", &message)
 }
 
 /// `POST /security/runHuntingQuery`: the tenant's `hunting.json` for any query.
@@ -46,15 +161,12 @@ pub fn hunting_query(tenant: &TenantData, call: &Call) -> Reply {
     if let Err(problem) = super::kql::check(query) {
         return call.bad_request(&problem);
     }
-    let mut results = tenant.hunting.clone().unwrap_or_else(|| json!({"schema": [], "results": []}));
-    if let Some(object) = results.as_object_mut()
-        && !object.contains_key("@odata.context")
-    {
-        let mut with_context = serde_json::Map::new();
-        with_context
-            .insert("@odata.context".into(), call.context_url("microsoft.graph.security.huntingQueryResults").into());
-        with_context.extend(std::mem::take(object));
-        *object = with_context;
+    let stored = tenant.hunting.clone().unwrap_or_else(|| json!({"schema": [], "results": []}));
+    // The context names this lab and version, whatever the stored response was captured from.
+    let mut results = Map::new();
+    results.insert("@odata.context".into(), call.context_url("microsoft.graph.security.huntingQueryResults").into());
+    if let Value::Object(stored) = stored {
+        results.extend(stored.into_iter().filter(|(key, _)| key != "@odata.context"));
     }
-    Reply::json(StatusCode::OK, results)
+    Reply::json(StatusCode::OK, Value::Object(results))
 }

@@ -1,17 +1,18 @@
 //! The Microsoft identity platform's client-credentials grant (`POST /{tenant}/oauth2/v2.0/token`):
-//! the checks Entra makes, its error codes and error bodies, and the server-side record of issued
-//! tokens, each bound to one tenant. Token texts are opaque and never logged.
+//! the checks Entra makes, its error codes and error bodies, and the signed JWT access tokens it
+//! issues, each bound to one tenant. Token texts are never logged.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
 
-use super::ids::{random_guid, random_token};
+use serde_json::json;
+
+use super::ids::{derived_guid, random_guid, random_token};
+use super::signing::SigningKey;
 use super::store::Store;
 use crate::model::is_guid;
 use crate::wire::common::TokenErrorBody;
@@ -20,12 +21,24 @@ use crate::wire::common::TokenErrorBody;
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// The application permissions an app holds when `lab.json` does not list its `roles`: every one
+/// the lab's endpoints need.
+pub const DEFAULT_ROLES: &[&str] = &[
+    "DeviceManagementConfiguration.ReadWrite.All",
+    "DeviceManagementRBAC.ReadWrite.All",
+    "Group.Read.All",
+    "SecurityIncident.ReadWrite.All",
+    "SecurityAlert.Read.All",
+    "ThreatHunting.Read.All",
+];
+/// Graph's audience, as app-only Graph tokens carry it.
+const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+
 /// Who a token was issued to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
     pub tenant: String,
     pub client_id: String,
-    expires: Instant,
 }
 
 /// Why a bearer token is refused.
@@ -35,28 +48,77 @@ pub enum TokenProblem {
     Expired,
 }
 
-/// Issued tokens. Tokens live in memory only: a restarted lab asks clients for new ones (401), as a
-/// rotated signing key would.
-#[derive(Debug, Default)]
-pub struct TokenStore {
-    grants: Mutex<HashMap<String, Grant>>,
+/// A successful client-credentials request: who, and how the client proved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorized {
+    pub tenant_id: String,
+    pub client_id: String,
+    /// `appidacr`: 1 for a secret, 2 for a certificate or a federated assertion.
+    pub by_assertion: bool,
+    pub roles: Vec<String>,
 }
 
-impl TokenStore {
-    pub fn issue(&self, tenant: &str, client_id: &str, lifetime: Duration) -> String {
-        let token = random_token();
-        let now = Instant::now();
-        let grant = Grant { tenant: tenant.to_string(), client_id: client_id.to_string(), expires: now + lifetime };
-        let mut grants = self.grants.lock().unwrap_or_else(PoisonError::into_inner);
-        grants.retain(|_, g| g.expires > now);
-        grants.insert(token.clone(), grant);
-        token
+/// Issues and checks access tokens: JWTs in the shape of Graph's app-only tokens (version 1.0, issued
+/// by `sts.windows.net`), signed with the lab's key. Nothing is kept per token, so memory does not grow
+/// with the tokens issued.
+#[derive(Debug)]
+pub struct TokenIssuer {
+    key: SigningKey,
+}
+
+impl TokenIssuer {
+    pub fn new(key: SigningKey) -> Self {
+        TokenIssuer { key }
     }
 
-    pub fn check(&self, token: &str) -> Result<Grant, TokenProblem> {
-        let grants = self.grants.lock().unwrap_or_else(PoisonError::into_inner);
-        let grant = grants.get(token).ok_or(TokenProblem::Unknown)?;
-        if grant.expires <= Instant::now() { Err(TokenProblem::Expired) } else { Ok(grant.clone()) }
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// A signed access token. Lifetimes below a second last one second: `exp` counts whole seconds.
+    pub fn issue(&self, who: &Authorized, lifetime: Duration, now: SystemTime) -> Result<String, String> {
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let expires = now + lifetime.as_secs_f64().ceil().max(1.0) as u64;
+        let issuer = format!("https://sts.windows.net/{}/", who.tenant_id);
+        let principal = derived_guid(&format!("service-principal/{}/{}", who.tenant_id, who.client_id));
+        let claims = json!({
+            "aud": GRAPH_AUDIENCE,
+            "iss": issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": expires,
+            "aio": random_token(),
+            "appid": who.client_id,
+            "appidacr": if who.by_assertion { "2" } else { "1" },
+            "idp": issuer,
+            "idtyp": "app",
+            "oid": principal,
+            "rh": format!("0.{}.", random_token()),
+            "roles": who.roles,
+            "sub": principal,
+            "tid": who.tenant_id,
+            "uti": random_token(),
+            "ver": "1.0",
+        });
+        self.key.sign(&claims)
+    }
+
+    /// The grant behind a token this lab issued and that is still valid at `now`.
+    pub fn check(&self, token: &str, now: SystemTime) -> Result<Grant, TokenProblem> {
+        let claims = self.key.verify(token).map_err(|_| TokenProblem::Unknown)?;
+        let (Some(tenant), Some(client_id), Some(expires)) =
+            (claims["tid"].as_str(), claims["appid"].as_str(), claims["exp"].as_u64())
+        else {
+            return Err(TokenProblem::Unknown);
+        };
+        if claims["aud"] != GRAPH_AUDIENCE {
+            return Err(TokenProblem::Unknown);
+        }
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if expires <= now {
+            return Err(TokenProblem::Expired);
+        }
+        Ok(Grant { tenant: tenant.to_string(), client_id: client_id.to_string() })
     }
 }
 
@@ -72,6 +134,22 @@ pub struct TokenFailure {
 impl TokenFailure {
     fn bad_request(error: &'static str, code: u64, message: String) -> Self {
         TokenFailure { status: StatusCode::BAD_REQUEST, error, code, message }
+    }
+
+    /// Entra's answer for a tenant it does not know (token requests and discovery alike).
+    pub fn unknown_tenant(tenant: &str) -> Self {
+        TokenFailure::bad_request(
+            "invalid_request",
+            90002,
+            format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        )
+    }
+
+    /// The lab could not sign a token.
+    pub fn server_error(problem: String) -> Self {
+        TokenFailure { status: StatusCode::INTERNAL_SERVER_ERROR, error: "server_error", code: 50000, message: problem }
     }
 
     fn invalid_client(code: u64, message: String) -> Self {
@@ -99,23 +177,17 @@ impl TokenFailure {
 }
 
 /// Checks a client-credentials request the way Entra does, in its order: tenant, grant type,
-/// client, scope, consent, credential. Returns the tenant (as stored) and the client id.
+/// client, scope, consent, credential.
 pub fn authorize(
     store: &Store,
     tenant: &str,
     form: &[(String, String)],
     basic_auth: Option<&str>,
-) -> Result<(String, String), TokenFailure> {
+) -> Result<Authorized, TokenFailure> {
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let basic = basic_auth.and_then(decode_basic);
     let Some(tenant_id) = store.tenant_id(tenant) else {
-        return Err(TokenFailure::bad_request(
-            "invalid_request",
-            90002,
-            format!(
-                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
-            ),
-        ));
+        return Err(TokenFailure::unknown_tenant(tenant));
     };
     if field("grant_type") != Some("client_credentials") {
         let message =
@@ -138,11 +210,9 @@ pub fn authorize(
             return Err(TokenFailure::bad_request("invalid_scope", 70011, message));
         }
     }
-    let tenant_data = store.tenant(tenant_id);
-    let consented =
-        tenant_data.as_ref().is_some_and(|t| t.consented_apps.iter().any(|a| a.eq_ignore_ascii_case(client_id)));
-    let display_name = tenant_data.as_ref().map(|t| t.display_name.clone()).unwrap_or_default();
-    drop(tenant_data);
+    let directory = store.directory(tenant_id);
+    let consented = directory.is_some_and(|t| t.consented_apps.iter().any(|a| a.eq_ignore_ascii_case(client_id)));
+    let display_name = directory.map(|t| t.display_name.clone()).unwrap_or_default();
     let app = store.app(client_id).filter(|_| consented).ok_or_else(|| {
         TokenFailure::bad_request(
             "unauthorized_client",
@@ -153,6 +223,7 @@ pub fn authorize(
         )
     })?;
     let secret = field("client_secret").or(basic.as_ref().map(|(_, secret)| secret.as_str()));
+    let by_assertion = field("client_assertion_type").is_some();
     match (field("client_assertion_type"), field("client_assertion"), secret) {
         (Some(JWT_BEARER), Some(assertion), _) => {
             let federated = app.federated_assertion.as_ref().is_some_and(|expected| expected.expose() == assertion);
@@ -188,7 +259,11 @@ pub fn authorize(
             return Err(TokenFailure::invalid_client(7000218, message.to_string()));
         }
     }
-    Ok((tenant_id.to_string(), app.client_id.clone()))
+    let roles = match &app.roles {
+        Some(roles) => roles.clone(),
+        None => DEFAULT_ROLES.iter().map(|r| r.to_string()).collect(),
+    };
+    Ok(Authorized { tenant_id: tenant_id.to_string(), client_id: app.client_id.clone(), by_assertion, roles })
 }
 
 fn missing_parameter(name: &str) -> TokenFailure {
@@ -213,16 +288,36 @@ fn decode_basic(header: &str) -> Option<(String, String)> {
 mod tests {
     use super::*;
 
+    fn who() -> Authorized {
+        Authorized { tenant_id: "t1".into(), client_id: "app".into(), by_assertion: false, roles: vec!["R".into()] }
+    }
+
     #[test]
     fn tokens_are_bound_and_expire() {
-        let store = TokenStore::default();
-        let token = store.issue("t1", "app", Duration::from_secs(60));
-        let grant = store.check(&token).expect("valid");
+        let issuer = TokenIssuer::new(SigningKey::new().expect("key"));
+        let now = SystemTime::now();
+        let token = issuer.issue(&who(), Duration::from_secs(60), now).expect("token");
+        let grant = issuer.check(&token, now).expect("valid");
         assert_eq!((grant.tenant.as_str(), grant.client_id.as_str()), ("t1", "app"));
-        assert_eq!(store.check("forged"), Err(TokenProblem::Unknown));
-        let short = store.issue("t1", "app", Duration::from_millis(1));
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(store.check(&short), Err(TokenProblem::Expired));
+        assert_eq!(issuer.check("forged", now), Err(TokenProblem::Unknown));
+        assert_eq!(issuer.check(&token, now + Duration::from_secs(61)), Err(TokenProblem::Expired));
+        let short = issuer.issue(&who(), Duration::from_millis(1), now).expect("token");
+        assert_eq!(issuer.check(&short, now).map(|g| g.tenant), Ok("t1".into()), "at least a second");
+        assert_eq!(issuer.check(&short, now + Duration::from_secs(1)), Err(TokenProblem::Expired));
+    }
+
+    #[test]
+    fn tokens_carry_graphs_app_only_claims() {
+        let key = SigningKey::new().expect("key");
+        let issuer = TokenIssuer::new(SigningKey::new().expect("key"));
+        let token = issuer.issue(&who(), Duration::from_secs(60), SystemTime::now()).expect("token");
+        assert!(key.verify(&token).is_err(), "another lab instance refuses it");
+        let claims = issuer.key().verify(&token).expect("claims");
+        assert_eq!(claims["aud"], "https://graph.microsoft.com");
+        assert_eq!(claims["iss"], "https://sts.windows.net/t1/");
+        assert_eq!((claims["appid"].as_str(), claims["idtyp"].as_str()), (Some("app"), Some("app")));
+        assert_eq!(claims["roles"], json!(["R"]));
+        assert_eq!(claims["exp"].as_u64(), claims["iat"].as_u64().map(|t| t + 60));
     }
 
     #[test]

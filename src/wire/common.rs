@@ -67,6 +67,9 @@ impl ErrorBody {
 pub struct TokenResponse {
     pub token_type: String,
     pub expires_in: u64,
+    /// How long the token stays usable when the service that issues tokens is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_expires_in: Option<u64>,
     pub access_token: Secret,
 }
 

@@ -61,7 +61,77 @@ fn serve_refuses_non_loopback_addresses_and_bad_knobs() {
         .output()
         .expect("runs");
     assert!(!output.status.success());
+    std::fs::write(dir.path().join("notes.txt"), "mine").expect("write");
     let output = tenantctl().args(["lab", "serve", "--state"]).arg(dir.path()).output().expect("runs");
-    assert_eq!(output.status.code(), Some(1), "an empty state directory is an error");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("lab.json"));
+    assert_eq!(output.status.code(), Some(1), "a folder that is neither empty nor a lab is an error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has no lab.json") && stderr.contains("lab init"), "{stderr}");
+    assert_eq!(stderr.matches("lab.json").count(), 1, "the cause is said once: {stderr}");
+}
+
+#[tokio::test]
+async fn serve_seeds_a_new_folder_with_the_example_lab_and_serves_https() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("new");
+    let lab = LabChild::serve(&state, &["--tls"]);
+    assert!(lab.url.starts_with("https://127.0.0.1:"), "{}", lab.url);
+    let ca = std::fs::read(state.join("tls/ca.pem")).expect("the CA is written to the state folder");
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("PEM"))
+        .build()
+        .expect("client");
+    let app = tenantctl::lab::read_lab_credentials(&state).expect("seeded with an app");
+    let tenant = std::fs::read_dir(state.join("tenants")).expect("tenants").next().expect("a tenant").expect("entry");
+    let tenant = tenant.file_name().to_string_lossy().into_owned();
+
+    let discovery: Value = http
+        .get(format!("{}/{tenant}/v2.0/.well-known/openid-configuration", lab.url))
+        .send()
+        .await
+        .expect("discovery answers")
+        .json()
+        .await
+        .expect("JSON");
+    let token_endpoint = discovery["token_endpoint"].as_str().expect("token_endpoint");
+    assert_eq!(token_endpoint, format!("{}/{tenant}/oauth2/v2.0/token", lab.url));
+    let keys: Value = http
+        .get(discovery["jwks_uri"].as_str().expect("jwks_uri"))
+        .send()
+        .await
+        .expect("keys answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(keys["keys"][0]["kty"], "RSA");
+
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.expose()),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    let token: Value = http.post(token_endpoint).form(&form).send().await.expect("token").json().await.expect("JSON");
+    assert_eq!(token["ext_expires_in"], token["expires_in"]);
+    let access_token = token["access_token"].as_str().expect("access_token");
+    assert_eq!(access_token.split('.').count(), 3, "a JWT");
+    let page: Value = http
+        .get(format!("{}/beta/deviceManagement/configurationPolicies?$top=1", lab.url))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("Graph answers")
+        .json()
+        .await
+        .expect("JSON");
+    let context = page["@odata.context"].as_str().expect("context");
+    assert!(context.starts_with(&format!("{}/beta/$metadata#", lab.url)), "links use https: {context}");
+    if let Some(next) = page["@odata.nextLink"].as_str() {
+        assert!(next.starts_with("https://"), "{next}");
+    }
+    let refused = http.get(format!("{}/v1.0/groups", lab.url)).bearer_auth("forged").send().await.expect("answer");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let challenge = refused.headers()["www-authenticate"].to_str().expect("text");
+    assert!(challenge.starts_with("Bearer realm=\"\", authorization_uri=\"https://"), "{challenge}");
+    let output = lab.output();
+    assert!(output.contains("seeded") && output.contains("example lab") && output.contains("ca.pem"), "{output}");
 }

@@ -113,7 +113,13 @@ async fn groups_filter_by_display_name_with_quotes() {
     assert_eq!(page["value"], json!([]));
     let (all, _) = lab.get_all(&token, "/v1.0/groups").await;
     assert_eq!(all.len(), 5, "three generated groups and two hand-made ones");
-    let (status, body) = lab.get(&token, "/v1.0/groups?$filter=startswith(displayName,'O')").await;
+    let (status, page) =
+        lab.get(&token, "/v1.0/groups?$filter=startswith(displayName,'SG-') or displayName eq 'Nobody'").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> =
+        page["value"].as_array().expect("value").iter().filter_map(|g| g["displayName"].as_str()).collect();
+    assert!(!names.is_empty() && names.iter().all(|n| n.starts_with("SG-")), "{names:?}");
+    let (status, body) = lab.get(&token, "/v1.0/groups?$filter=substringof('O',displayName)").await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("BadRequest")));
 }
 

@@ -132,7 +132,9 @@ impl TestLab {
             let (status, page) = self.get(token, &link).await;
             assert_eq!(status, StatusCode::OK, "{link}: {page}");
             let value = page["value"].as_array().expect("value").clone();
-            assert_eq!(page["@odata.count"].as_u64(), Some(value.len() as u64), "count is the page's");
+            if !link.to_ascii_lowercase().contains("count=true") {
+                assert!(page.get("@odata.count").is_none(), "@odata.count only when $count=true asks: {link}");
+            }
             items.extend(value);
             pages += 1;
             next = page["@odata.nextLink"].as_str().map(str::to_string);

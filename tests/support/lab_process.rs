@@ -15,7 +15,7 @@ use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 
 /// A running `tenantctl lab serve`, killed when dropped.
 pub struct LabChild {
-    /// `http://127.0.0.1:PORT`, as the lab printed it.
+    /// `http://127.0.0.1:PORT` (`https://` with `--tls`), as the lab printed it.
     pub url: String,
     child: Child,
     stdout: BufReader<ChildStdout>,
@@ -53,7 +53,8 @@ impl LabChild {
         let mut line = String::new();
         let read = stdout.read_line(&mut line);
         let mut lab = LabChild { url: line.trim().to_string(), child, stdout, stderr };
-        if !matches!(read, Ok(n) if n > 0) || !lab.url.starts_with("http://127.0.0.1:") {
+        let url_first = ["http://127.0.0.1:", "https://127.0.0.1:"].iter().any(|scheme| lab.url.starts_with(scheme));
+        if !matches!(read, Ok(n) if n > 0) || !url_first {
             panic!("lab serve did not print its URL first (got {line:?}, {read:?}):\n{}", lab.output_now());
         }
         lab

@@ -60,6 +60,37 @@ pub fn incident(seeded: &Seeded, tenant_label: &str, tenant_id: &str, number: u6
     })
 }
 
+/// The alert an incident was raised from (`alerts_v2`, and the incident's `$expand=alerts`).
+pub fn alert(incident: &Value) -> Value {
+    let text = |key: &str| incident.get(key).cloned().unwrap_or(Value::Null);
+    let incident_id = incident["id"].as_str().unwrap_or_default();
+    let tenant_id = incident["tenantId"].as_str().unwrap_or_default();
+    let id = format!("da{incident_id:0>18}_{incident_id}");
+    json!({
+        "@odata.type": "#microsoft.graph.security.alert",
+        "id": id,
+        "providerAlertId": id,
+        "incidentId": incident_id,
+        "status": if incident["status"] == "resolved" { "resolved" } else { "new" },
+        "severity": text("severity"),
+        "classification": text("classification"),
+        "determination": text("determination"),
+        "serviceSource": "microsoftDefenderForEndpoint",
+        "detectionSource": "antivirus",
+        "productName": "Microsoft Defender for Endpoint",
+        "tenantId": tenant_id,
+        "title": text("displayName"),
+        "category": "Malware",
+        "assignedTo": text("assignedTo"),
+        "alertWebUrl": format!("https://security.microsoft.com/alerts/{id}?tid={tenant_id}"),
+        "incidentWebUrl": text("incidentWebUrl"),
+        "createdDateTime": text("createdDateTime"),
+        "lastUpdateDateTime": text("lastUpdateDateTime"),
+        "firstActivityDateTime": text("createdDateTime"),
+        "lastActivityDateTime": text("createdDateTime"),
+    })
+}
+
 /// The response `runHuntingQuery` gives for any query in the tenant.
 pub fn hunting(seeded: &Seeded, tenant_label: &str, device_prefix: &str) -> Value {
     let rows: Vec<Value> = (0..3)

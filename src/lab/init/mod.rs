@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 
 use super::LabError;
 use super::policy_document::{assigned, created};
-use super::store::{GROUPS_DIR, HUNTING_FILE, INCIDENTS_DIR, LAB_FILE, POLICIES_DIR, TENANT_FILE, TENANTS_DIR};
+use super::store::{
+    ALERTS_DIR, GROUPS_DIR, HUNTING_FILE, INCIDENTS_DIR, LAB_FILE, POLICIES_DIR, TENANT_FILE, TENANTS_DIR,
+};
 use crate::model::ObjectRef;
 use crate::model::ownership::description_with_marker;
 use catalog::{LabSpec, OwnedPolicy, owned_policies, unmanaged_policy};
@@ -144,6 +146,8 @@ fn generate_tenant(
         let incident_number = 1000 + (index as u64) * 10 + incident_index as u64;
         let incident = directory::incident(seeded, &label, &tenant_id, incident_number, incident_index);
         write_json(&tenant_dir.join(INCIDENTS_DIR).join(format!("{}.json", id_of(&incident))), &incident)?;
+        let alert = directory::alert(&incident);
+        write_json(&tenant_dir.join(ALERTS_DIR).join(format!("{}.json", id_of(&alert))), &alert)?;
     }
     write_json(&tenant_dir.join(HUNTING_FILE), &directory::hunting(seeded, &label, &format!("lab{number:04}")))?;
 

@@ -13,7 +13,7 @@ use crate::lab::files::{json_files_in, read_json, remove_durably, write_json_ato
 use crate::lab::ids::derived_guid;
 
 /// Objects of one kind in one tenant, persisted under one directory.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Collection {
     dir: PathBuf,
     /// Stable across machines; part of the id given to objects stored without one.

@@ -1,10 +1,11 @@
-//! The lab's state: app registrations (`lab.json`) and one folder per tenant, loaded at start and
-//! written through on every change.
+//! The lab's state: app registrations (`lab.json`) and one folder per tenant, written through on every
+//! change. Tenants are loaded when first used and dropped when memory is needed for others.
 
 mod collection;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::Deserialize;
@@ -28,6 +29,8 @@ pub const ROLE_DEFINITIONS_DIR: &str = "roleDefinitions";
 pub const ROLE_ASSIGNMENTS_DIR: &str = "roleAssignments";
 /// Folder of a tenant's Defender incidents.
 pub const INCIDENTS_DIR: &str = "incidents";
+/// Folder of a tenant's Defender alerts (each names its incident in `incidentId`).
+pub const ALERTS_DIR: &str = "alerts";
 /// The advanced hunting response a tenant gives for any query.
 pub const HUNTING_FILE: &str = "hunting.json";
 
@@ -57,41 +60,45 @@ pub fn read_apps(state_dir: &Path) -> Result<Vec<LabApp>, LabError> {
     Ok(file.apps)
 }
 
-/// Everything one tenant holds.
-#[derive(Debug)]
-pub struct TenantData {
+/// A tenant's directory entry (`tenant.json`), always in memory: token requests need it.
+#[derive(Clone, Debug)]
+pub struct TenantDirectory {
     pub display_name: String,
     /// Client ids of the apps an admin consented to in this tenant.
     pub consented_apps: Vec<String>,
+}
+
+/// Everything one tenant holds. Loaded from disk when first needed and dropped again when other
+/// tenants need the memory: every change is on disk before it is in memory, so nothing is lost.
+#[derive(Debug, Default)]
+pub struct TenantData {
     pub policies: Collection,
     pub groups: Collection,
     pub incidents: Collection,
+    pub alerts: Collection,
     pub hunting: Option<Value>,
     /// Custom Intune role definitions (built-in ones are served from code).
     pub role_definitions: Collection,
     pub role_assignments: Collection,
+    resident: bool,
 }
 
 impl TenantData {
-    fn load(root: &Path, dir: &Path, id: &str) -> Result<TenantData, LabError> {
-        let tenant_file = dir.join(TENANT_FILE);
-        let description: TenantFile = serde_json::from_value(read_json(&tenant_file)?).map_err(|e| {
-            LabError::invalid(&tenant_file, format!("expected {{\"displayName\", \"consentedApps\": […]}}: {e}"))
-        })?;
+    fn load(root: &Path, dir: &Path) -> Result<TenantData, LabError> {
         let scope = |folder: &str| {
             let relative = dir.strip_prefix(root).unwrap_or(dir).join(folder);
             relative.to_string_lossy().replace('\\', "/")
         };
         let hunting_file = dir.join(HUNTING_FILE);
         Ok(TenantData {
-            display_name: description.display_name.unwrap_or_else(|| id.to_string()),
-            consented_apps: description.consented_apps,
             policies: Collection::load(&dir.join(POLICIES_DIR), &scope(POLICIES_DIR))?,
             groups: Collection::load(&dir.join(GROUPS_DIR), &scope(GROUPS_DIR))?,
             incidents: Collection::load(&dir.join(INCIDENTS_DIR), &scope(INCIDENTS_DIR))?,
+            alerts: Collection::load(&dir.join(ALERTS_DIR), &scope(ALERTS_DIR))?,
             hunting: if hunting_file.is_file() { Some(read_json(&hunting_file)?) } else { None },
             role_definitions: Collection::load(&dir.join(ROLE_DEFINITIONS_DIR), &scope(ROLE_DEFINITIONS_DIR))?,
             role_assignments: Collection::load(&dir.join(ROLE_ASSIGNMENTS_DIR), &scope(ROLE_ASSIGNMENTS_DIR))?,
+            resident: true,
         })
     }
 
@@ -101,15 +108,47 @@ impl TenantData {
     }
 }
 
-/// The loaded state directory. Each tenant has its own lock, so tenants never wait for each other.
+fn read_directory(dir: &Path, id: &str) -> Result<TenantDirectory, LabError> {
+    let tenant_file = dir.join(TENANT_FILE);
+    let description: TenantFile = serde_json::from_value(read_json(&tenant_file)?).map_err(|e| {
+        LabError::invalid(&tenant_file, format!("expected {{\"displayName\", \"consentedApps\": […]}}: {e}"))
+    })?;
+    Ok(TenantDirectory {
+        display_name: description.display_name.unwrap_or_else(|| id.to_string()),
+        consented_apps: description.consented_apps,
+    })
+}
+
+/// One tenant of the store.
+#[derive(Debug)]
+struct TenantSlot {
+    dir: PathBuf,
+    directory: TenantDirectory,
+    data: Mutex<TenantData>,
+    /// When the tenant was last used, on the store's clock.
+    last_used: AtomicU64,
+}
+
+/// How many tenants the lab keeps in memory by default: enough for any client's concurrency, few
+/// enough that ten thousand tenants fit in well under a gigabyte.
+pub const DEFAULT_RESIDENT_TENANTS: usize = 256;
+
+/// The state directory. Each tenant has its own lock, so tenants never wait for each other; at most
+/// `capacity` tenants are in memory at once (the least recently used are dropped first).
 #[derive(Debug)]
 pub struct Store {
     pub apps: Vec<LabApp>,
-    tenants: BTreeMap<String, Mutex<TenantData>>,
+    root: PathBuf,
+    tenants: BTreeMap<String, TenantSlot>,
+    capacity: usize,
+    resident: AtomicUsize,
+    clock: AtomicU64,
 }
 
 impl Store {
-    pub fn load(root: &Path) -> Result<Store, LabError> {
+    /// Reads the app registrations and every tenant's directory entry, and loads the first
+    /// `capacity` tenants (so a lab that fits in memory finds a broken file before it serves).
+    pub fn load(root: &Path, capacity: usize) -> Result<Store, LabError> {
         let apps = read_apps(root)?;
         let tenants_dir = root.join(TENANTS_DIR);
         let mut tenants = BTreeMap::new();
@@ -122,15 +161,33 @@ impl Store {
             let dir = entry.path();
             let Some(id) = dir.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
             if dir.is_dir() && !super::files::is_temporary(&id) {
-                let tenant = TenantData::load(root, &dir, &id)?;
-                tenants.insert(id, Mutex::new(tenant));
+                let directory = read_directory(&dir, &id)?;
+                let slot = TenantSlot { dir, directory, data: Mutex::default(), last_used: AtomicU64::new(0) };
+                tenants.insert(id, slot);
             }
         }
-        Ok(Store { apps, tenants })
+        let capacity = capacity.max(1);
+        let store = Store {
+            apps,
+            root: root.to_path_buf(),
+            tenants,
+            capacity,
+            resident: AtomicUsize::new(0),
+            clock: AtomicU64::new(0),
+        };
+        for slot in store.tenants.values().take(capacity) {
+            let mut data = slot.data.lock().unwrap_or_else(PoisonError::into_inner);
+            *data = TenantData::load(&store.root, &slot.dir)?;
+            store.resident.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(store)
     }
 
     /// The tenant's id as stored, for an id given in any letter case.
     pub fn tenant_id(&self, given: &str) -> Option<&str> {
+        if let Some((id, _)) = self.tenants.get_key_value(given) {
+            return Some(id.as_str());
+        }
         self.tenants.keys().find(|id| id.eq_ignore_ascii_case(given)).map(String::as_str)
     }
 
@@ -138,13 +195,88 @@ impl Store {
         self.tenants.keys().map(String::as_str)
     }
 
-    /// Locks a tenant. A panic while a tenant was locked leaves its state as the last completed write
-    /// made it (memory is only changed after the disk), so the lock is taken over rather than refused.
-    pub fn tenant(&self, id: &str) -> Option<MutexGuard<'_, TenantData>> {
-        self.tenants.get(id).map(|m| m.lock().unwrap_or_else(PoisonError::into_inner))
+    /// A tenant's directory entry.
+    pub fn directory(&self, id: &str) -> Option<&TenantDirectory> {
+        self.tenants.get(id).map(|slot| &slot.directory)
+    }
+
+    /// Locks a tenant, loading it first when it is not in memory. A panic while a tenant was locked
+    /// leaves its state as the last completed write made it (memory is only changed after the disk),
+    /// so the lock is taken over rather than refused.
+    pub fn tenant(&self, id: &str) -> Result<Option<MutexGuard<'_, TenantData>>, LabError> {
+        let Some(slot) = self.tenants.get(id) else { return Ok(None) };
+        slot.last_used.store(self.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        let mut data = slot.data.lock().unwrap_or_else(PoisonError::into_inner);
+        if !data.resident {
+            *data = TenantData::load(&self.root, &slot.dir)?;
+            if self.resident.fetch_add(1, Ordering::Relaxed) + 1 > self.capacity {
+                self.evict(id);
+            }
+        }
+        Ok(Some(data))
+    }
+
+    /// Drops the least recently used tenants (not `keep`, nor any in use) until a quarter of the
+    /// capacity is free again, so that a scan of every tenant is paid once per many loads.
+    fn evict(&self, keep: &str) {
+        let target = self.capacity - self.capacity / 4;
+        let mut candidates: Vec<(u64, &String, &TenantSlot)> = self
+            .tenants
+            .iter()
+            .filter(|(id, _)| id.as_str() != keep)
+            .map(|(id, slot)| (slot.last_used.load(Ordering::Relaxed), id, slot))
+            .collect();
+        candidates.sort_unstable_by_key(|(used, _, _)| *used);
+        for (_, _, slot) in candidates {
+            if self.resident.load(Ordering::Relaxed) <= target {
+                break;
+            }
+            let Ok(mut data) = slot.data.try_lock() else { continue };
+            if data.resident {
+                *data = TenantData::default();
+                self.resident.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Tenants in memory now.
+    pub fn resident_tenants(&self) -> usize {
+        self.resident.load(Ordering::Relaxed)
     }
 
     pub fn app(&self, client_id: &str) -> Option<&LabApp> {
         self.apps.iter().find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{InitOptions, init};
+
+    #[test]
+    fn at_most_capacity_tenants_stay_in_memory_and_evicted_ones_come_back_as_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        init(dir.path(), &InitOptions { tenants: 6, policies: 3, seed: 1 }).expect("init");
+        let store = Store::load(dir.path(), 2).expect("load");
+        assert_eq!(store.resident_tenants(), 2, "the first tenants are loaded (and checked) at start");
+        let ids: Vec<String> = store.tenant_ids().map(str::to_string).collect();
+        let first = ids[0].clone();
+        {
+            let mut tenant = store.tenant(&first).expect("loads").expect("exists");
+            let mut policy = tenant.policies.iter().next().expect("a policy").clone();
+            policy.insert("name".into(), Value::String("changed".into()));
+            let id = policy["id"].as_str().expect("id").to_string();
+            tenant.policies.put(&id, policy).expect("written");
+        }
+        for id in &ids {
+            let tenant = store.tenant(id).expect("loads").expect("exists");
+            assert_eq!(tenant.policies.len(), 3);
+            drop(tenant);
+            assert!(store.resident_tenants() <= 2, "{} resident", store.resident_tenants());
+        }
+        let tenant = store.tenant(&first).expect("loads again").expect("exists");
+        assert!(tenant.policies.iter().any(|p| p["name"] == "changed"), "the write survived eviction");
+        assert!(store.tenant("nobody").expect("no error").is_none());
     }
 }
