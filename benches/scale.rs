@@ -85,7 +85,7 @@ fn client(lab: &LabChild, state: &Path) -> GraphClient {
 }
 
 fn graph_calls(lab: &LabChild) -> u64 {
-    let stats: Value = reqwest::blocking_get(&format!("{}/_lab/stats", lab.url));
+    let stats: Value = reqwest::blocking_get(&format!("{}/_lab/stats?tenants=false", lab.url));
     stats["totals"]["requests"].as_u64().unwrap_or(0)
 }
 

@@ -120,7 +120,8 @@ fn paths(text: &str) -> Vec<String> {
             before.ends_with('\n') || before.is_empty() || before.ends_with("pub ") || before.ends_with("    ");
         let Some(end) = rest[start..].find(';') else { break };
         if at_line_start {
-            let tree: String = rest[start + 4..start + end].split_whitespace().collect::<Vec<_>>().join("");
+            // Spaces kept (one each), so that `x as y` still reads as an alias.
+            let tree: String = rest[start + 4..start + end].split_whitespace().collect::<Vec<_>>().join(" ");
             expand("", &tree, &mut paths);
         }
         rest = &rest[start + end + 1..];

@@ -64,9 +64,15 @@ pub fn run(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestCo
             batch.requests.len()
         ));
     }
-    let items: Vec<Result<BatchItem, String>> =
-        batch.requests.into_iter().map(|r| serde_json::from_value(r).map_err(|e| e.to_string())).collect();
-    let ids: Vec<&str> = items.iter().filter_map(|i| i.as_ref().ok()).map(|i| i.id.as_str()).collect();
+    // A request that is not one makes the whole batch malformed, as Graph answers it: one 400.
+    let mut items: Vec<BatchItem> = Vec::with_capacity(batch.requests.len());
+    for (index, request) in batch.requests.into_iter().enumerate() {
+        match serde_json::from_value(request) {
+            Ok(item) => items.push(item),
+            Err(error) => return bad(&format!("Invalid batch payload format: request {index}: {error}")),
+        }
+    }
+    let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
     if (1..ids.len()).any(|i| ids[..i].contains(&ids[i])) {
         return bad("Invalid batch payload format: request ids must be unique.");
     }
@@ -74,11 +80,8 @@ pub fn run(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestCo
     let mut statuses: Vec<(String, u16)> = Vec::new();
     let mut responses = Vec::new();
     let mut committed = false;
-    for (index, item) in items.iter().enumerate() {
-        let (id, reply) = match item {
-            Ok(item) => (item.id.clone(), inner_reply(lab, grant, request, context, item, &statuses, handle)),
-            Err(error) => (index.to_string(), bad(&format!("Invalid batch request: {error}"))),
-        };
+    for item in &items {
+        let (id, reply) = (item.id.clone(), inner_reply(lab, grant, request, context, item, &statuses, handle));
         committed |= reply.committed;
         statuses.push((id.clone(), reply.status.as_u16()));
         let mut response = Map::new();
@@ -103,17 +106,26 @@ fn inner_reply(
     done: &[(String, u16)],
     handle: Handler,
 ) -> Reply {
-    let Some((method, segments, query)) = parse_item(item) else {
+    let Some((method, mut segments, query)) = parse_item(item) else {
         let message = format!("Invalid request URL or method: {} {}", item.method, item.url);
         return Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", &message);
     };
-    let route = route_template(&method, &outer.version, &segments);
+    // A URL may name its version (`/beta/groups`) or be relative to the batch's.
+    let version = match segments.first().map(String::as_str) {
+        Some(named @ ("v1.0" | "beta")) => {
+            let named = named.to_string();
+            segments.remove(0);
+            named
+        }
+        _ => outer.version.clone(),
+    };
+    let route = route_template(&method, &version, &segments);
     let config = lab.config();
     let roll = lab.dice.roll_inner(&config.faults);
     let reply = if let Some(failed) = item.depends_on.iter().find(|d| !succeeded(done, d)) {
         let message = format!("The request depends on request '{failed}', which failed or has not run.");
         Reply::error(context, StatusCode::FAILED_DEPENDENCY, "FailedDependency", &message)
-    } else if Route::of(&outer.version, &segments) == Ok(Route::Batch) {
+    } else if Route::of(&version, &segments) == Ok(Route::Batch) {
         Reply::error(context, StatusCode::BAD_REQUEST, "BadRequest", "A batch cannot contain a batch.")
     } else if roll.server_error {
         service_unavailable(context)
@@ -123,7 +135,7 @@ fn inner_reply(
     } else {
         let inner = GraphRequest {
             method: method.clone(),
-            version: outer.version.clone(),
+            version,
             segments,
             query,
             body: item.body.clone(),

@@ -14,7 +14,7 @@ use super::reply::{Reply, RequestContext, too_many_requests};
 use super::route::{GraphRequest, Route};
 use super::store::TenantData;
 use super::tokens::{Grant, TokenProblem};
-use super::{batch, catalog, policies, policy_settings, tenant_api};
+use super::{absent, batch, catalog, policies, policy_settings, tenant_api};
 
 /// The caller behind a bearer token, or Graph's 401.
 pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestContext) -> Result<Grant, Reply> {
@@ -93,6 +93,10 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         Route::HuntingQuery => tenant_api::hunting_query(&tenant, &call),
         Route::Templates | Route::Template(_) | Route::TemplateSettings(_) => catalog::handle(&route, &call),
         Route::Count(inner) => count(&tenant, &inner, &call),
+        Route::RoleScopeTags => absent::role_scope_tags(&call),
+        Route::RoleScopeTag(id) => absent::role_scope_tag(&id, &call),
+        Route::RoleScopeTagAssignments(id) => absent::role_scope_tag_assignments(&id, &call),
+        Route::Absent(index) => absent::handle(&tenant, index, &call),
         route @ (Route::PolicySettings(_) | Route::PolicySetting(..)) => {
             policy_settings::handle(&mut tenant, &route, &call)
         }
@@ -121,6 +125,8 @@ fn count(tenant: &TenantData, collection: &Route, call: &Call) -> Reply {
         Route::Incidents => call.count(&tenant.incidents),
         Route::Alerts => call.count(&tenant.alerts),
         Route::Templates => catalog::count(call),
+        Route::Absent(_) => Reply::plain("0".into()),
+        Route::RoleScopeTags => Reply::plain("1".into()),
         _ => call.bad_request("$count is not supported on this resource."),
     }
 }

@@ -8,6 +8,7 @@
 //! benchmarks prove that a client survives a bad day. The same client code path runs against the lab
 //! and against Microsoft Graph.
 
+mod absent;
 mod assertion;
 mod batch;
 mod budget;

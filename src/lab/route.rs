@@ -4,6 +4,7 @@
 use axum::http::Method;
 use serde_json::Value;
 
+use super::absent::resources as absent;
 use super::odata::Supported;
 
 /// A Graph request, decoded.
@@ -42,6 +43,12 @@ pub enum Route {
     HuntingQuery,
     /// `/$count` of a collection.
     Count(Box<Route>),
+    /// `deviceManagement/roleScopeTags`.
+    RoleScopeTags,
+    RoleScopeTag(String),
+    RoleScopeTagAssignments(String),
+    /// A collection or singleton the lab holds nothing of (an index of the absent-resources table).
+    Absent(usize),
     Batch,
     RoleDefinitions,
     RoleDefinition(String),
@@ -91,7 +98,15 @@ impl Route {
             ["security", "alerts_v2", _] => Ok(Route::Alert(id(2))),
             ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
             ["$batch"] => Ok(Route::Batch),
-            _ => Err(segments.last().cloned().unwrap_or_default()),
+            ["devicemanagement", "rolescopetags"] if beta => Ok(Route::RoleScopeTags),
+            ["devicemanagement", "rolescopetags", _] if beta => Ok(Route::RoleScopeTag(id(2))),
+            ["devicemanagement", "rolescopetags", _, "assignments"] if beta => {
+                Ok(Route::RoleScopeTagAssignments(id(2)))
+            }
+            _ => match absent::find(version, segments) {
+                Some(index) => Ok(Route::Absent(index)),
+                None => Err(segments.last().cloned().unwrap_or_default()),
+            },
         }
     }
 
@@ -109,7 +124,9 @@ impl Route {
                 | Route::Alerts
                 | Route::RoleDefinitions
                 | Route::RoleAssignments
-        )
+                | Route::RoleScopeTags
+                | Route::RoleScopeTagAssignments(_)
+        ) || matches!(self, Route::Absent(index) if absent::is_collection(*index))
     }
 
     /// The query options the endpoint honours.
@@ -122,7 +139,10 @@ impl Route {
             | Route::Alerts
             | Route::RoleDefinitions
             | Route::RoleAssignments
+            | Route::RoleScopeTags
+            | Route::RoleScopeTagAssignments(_)
             | Route::Count(_) => Supported::COLLECTION,
+            Route::Absent(index) if absent::is_collection(*index) => Supported::COLLECTION,
             // Sub-collections page by position: `$count` and `$top` only.
             Route::PolicySettings(_) | Route::PolicyAssignments(_) | Route::TemplateSettings(_) => {
                 Supported { count: true, ..Supported::ENTITY }
@@ -144,6 +164,11 @@ impl Route {
             Route::Alerts => "/security/alerts_v2",
             Route::Alert(_) => "/security/alerts_v2/{id}",
             Route::Count(inner) => inner.count_template(),
+            Route::RoleScopeTags => "/deviceManagement/roleScopeTags",
+            Route::RoleScopeTag(_) => "/deviceManagement/roleScopeTags/{id}",
+            Route::RoleScopeTagAssignments(_) => "/deviceManagement/roleScopeTags/{id}/assignments",
+            // Labelled by `route_template` from the absent resource's own path.
+            Route::Absent(_) => "",
             Route::PolicyAssignments(_) => "/deviceManagement/configurationPolicies/{id}/assignments",
             Route::PolicyAssign(_) => "/deviceManagement/configurationPolicies/{id}/assign",
             Route::Groups => "/groups",
@@ -170,7 +195,9 @@ impl Route {
             Route::Incidents => "/security/incidents/$count",
             Route::Alerts => "/security/alerts_v2/$count",
             Route::RoleDefinitions => "/deviceManagement/roleDefinitions/$count",
-            _ => "/deviceManagement/roleAssignments/$count",
+            Route::RoleAssignments => "/deviceManagement/roleAssignments/$count",
+            Route::RoleScopeTags => "/deviceManagement/roleScopeTags/$count",
+            _ => "/{absent}/$count",
         }
     }
 
@@ -194,6 +221,10 @@ impl Route {
             | Route::Incident(_)
             | Route::Alerts
             | Route::Alert(_)
+            | Route::RoleScopeTags
+            | Route::RoleScopeTag(_)
+            | Route::RoleScopeTagAssignments(_)
+            | Route::Absent(_)
             | Route::Count(_) => method == Method::GET,
             Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
         }
@@ -221,6 +252,7 @@ impl Route {
 /// The stats label of a request: `GET /beta/deviceManagement/configurationPolicies/{id}`.
 pub fn route_template(method: &Method, version: &str, segments: &[String]) -> String {
     match Route::of(version, segments) {
+        Ok(Route::Absent(index)) => format!("{method} /{version}/{}", absent::path(index)),
         Ok(route) => format!("{method} /{version}{}", route.path_template()),
         Err(_) => format!("{method} /{version}/*"),
     }

@@ -143,7 +143,12 @@ impl Parser {
         if self.keyword("not") {
             return Ok(Expr::Not(Box::new(self.unary()?)));
         }
-        if self.peek() == Some(&Token::Open) {
+        // `(path) eq value`: a parenthesised operand, not a group.
+        let parenthesised_operand = matches!(
+            (self.tokens.get(self.at + 1), self.tokens.get(self.at + 2), self.tokens.get(self.at + 3)),
+            (Some(Token::Word(_) | Token::Text(_)), Some(Token::Close), Some(Token::Word(op))) if is_operator(op)
+        );
+        if self.peek() == Some(&Token::Open) && !parenthesised_operand {
             self.at += 1;
             let inner = self.or()?;
             self.expect(Token::Close)?;
@@ -195,6 +200,12 @@ impl Parser {
     }
 
     fn operand(&mut self) -> Result<Operand, FilterError> {
+        if self.peek() == Some(&Token::Open) {
+            self.at += 1;
+            let inner = self.operand()?;
+            self.expect(Token::Close)?;
+            return Ok(inner);
+        }
         match self.next() {
             Some(Token::Text(text)) => Ok(Operand::Literal(Value::String(text))),
             Some(Token::Word(word)) => Ok(word_operand(&word)),
@@ -202,6 +213,10 @@ impl Parser {
             None => Err(invalid("expected a property or a value at the end")),
         }
     }
+}
+
+fn is_operator(word: &str) -> bool {
+    ["eq", "ne", "gt", "ge", "lt", "le", "in", "has"].iter().any(|op| word.eq_ignore_ascii_case(op))
 }
 
 /// A bare word: a literal (`true`, `null`, a number, a date-time) or a property path.
@@ -364,6 +379,11 @@ mod tests {
         assert!(check("settingCount ge 3 and settingCount lt 4 and settingCount gt 2.5", policy));
         assert!(check("isAssigned eq true and x eq null", json!({"isAssigned": true})));
         assert!(check("technologies has 'mdm'", json!({"technologies": "mdm,microsoftSense"})));
+        let app = json!({"@odata.type": "#microsoft.graph.win32LobApp", "appAvailability": "lineOfBusiness"});
+        let cast = "(microsoft.graph.managedApp/appAvailability) eq null or isAssigned eq true";
+        assert!(check(cast, app.clone()), "a cast to a type the object is not of reads null");
+        let cast = "(microsoft.graph.win32LobApp/appAvailability) eq 'lineOfBusiness'";
+        assert!(check(cast, app));
     }
 
     #[test]

@@ -5,9 +5,15 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
-/// The value at a `/`-separated property path.
+/// The value at a `/`-separated property path. A segment naming a type (`microsoft.graph.managedApp`)
+/// is a cast: the rest of the path is read when the object is of that type, and is null otherwise.
 pub fn lookup<'a>(object: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
     let (first, rest) = path.split_first()?;
+    if first.to_ascii_lowercase().starts_with("microsoft.graph.") {
+        let own_type = object.get("@odata.type").and_then(Value::as_str).unwrap_or_default();
+        let is_of_type = own_type.trim_start_matches('#').eq_ignore_ascii_case(first);
+        return if is_of_type { lookup(object, rest) } else { None };
+    }
     let mut node = property(object, first)?;
     for segment in rest {
         node = property(node.as_object()?, segment)?;

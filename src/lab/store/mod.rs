@@ -29,6 +29,8 @@ pub const ROLE_DEFINITIONS_DIR: &str = "roleDefinitions";
 pub const ROLE_ASSIGNMENTS_DIR: &str = "roleAssignments";
 /// Folder of a tenant's Defender incidents.
 pub const INCIDENTS_DIR: &str = "incidents";
+/// Folder of a tenant's singletons (`<name>.json`, e.g. `applePushNotificationCertificate.json`).
+pub const SINGLETONS_DIR: &str = "singletons";
 /// Folder of a tenant's Defender alerts (each names its incident in `incidentId`).
 pub const ALERTS_DIR: &str = "alerts";
 /// The advanced hunting response a tenant gives for any query.
@@ -80,6 +82,8 @@ pub struct TenantData {
     /// Custom Intune role definitions (built-in ones are served from code).
     pub role_definitions: Collection,
     pub role_assignments: Collection,
+    /// Singleton resources the tenant has, by name.
+    singletons: BTreeMap<String, Value>,
     resident: bool,
 }
 
@@ -98,14 +102,29 @@ impl TenantData {
             hunting: if hunting_file.is_file() { Some(read_json(&hunting_file)?) } else { None },
             role_definitions: Collection::load(&dir.join(ROLE_DEFINITIONS_DIR), &scope(ROLE_DEFINITIONS_DIR))?,
             role_assignments: Collection::load(&dir.join(ROLE_ASSIGNMENTS_DIR), &scope(ROLE_ASSIGNMENTS_DIR))?,
+            singletons: read_singletons(&dir.join(SINGLETONS_DIR))?,
             resident: true,
         })
+    }
+
+    /// The tenant's own singleton of this name (any letter case), when it has one.
+    pub fn singleton(&self, name: &str) -> Option<&Value> {
+        self.singletons.iter().find(|(stored, _)| stored.eq_ignore_ascii_case(name)).map(|(_, value)| value)
     }
 
     /// Number of assignments across the tenant's policies.
     pub fn assignment_count(&self) -> usize {
         self.policies.iter().filter_map(|p| p.get("assignments")?.as_array().map(Vec::len)).sum()
     }
+}
+
+fn read_singletons(dir: &Path) -> Result<BTreeMap<String, Value>, LabError> {
+    let mut singletons = BTreeMap::new();
+    for path in super::files::json_files_in(dir)? {
+        let Some(name) = path.file_stem().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        singletons.insert(name, read_json(&path)?);
+    }
+    Ok(singletons)
 }
 
 fn read_directory(dir: &Path, id: &str) -> Result<TenantDirectory, LabError> {
