@@ -30,6 +30,10 @@ pub struct GraphArgs {
     /// Tenants worked on at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// Also trust the CA certificates of this PEM file: a proxy that inspects TLS, or a lab served with
+    /// `lab serve --tls` (its STATE/tls/ca.pem).
+    #[arg(long, env = "TENANTCTL_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A client, and the lab it talks to when `--lab` started one (kept alive as long as the client).
@@ -77,7 +81,7 @@ pub async fn connect(
     if args.lab {
         return connect_lab(args, seed).await;
     }
-    let config = GraphConfig::new(&args.graph_url, &args.login_url)?;
+    let config = GraphConfig::new(&args.graph_url, &args.login_url)?.trusting(args.ca_file.as_deref())?;
     let env = |name: &str| std::env::var(name).ok();
     let mut credentials = Credentials { default: Credentials::default_from_env(&env)?, ..Credentials::default() };
     for tenant in tenants {

@@ -27,6 +27,9 @@ pub struct OperatorArgs {
     /// Microsoft identity platform endpoint (https unless loopback).
     #[arg(long, env = "TENANTCTL_LOGIN_URL", default_value = DEFAULT_LOGIN_URL, value_name = "URL")]
     pub login_url: String,
+    /// Also trust the CA certificates of this PEM file (a proxy that inspects TLS).
+    #[arg(long, env = "TENANTCTL_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Namespace the operator runs in: its Lease and its credentials Secret live there.
     #[arg(long, env = "POD_NAMESPACE", default_value = "tenantctl-system", value_name = "NAMESPACE")]
     pub operator_namespace: String,
@@ -82,7 +85,7 @@ pub fn run(args: &OperatorArgs) -> anyhow::Result<u8> {
         kubeconfig: args.kubeconfig.clone(),
         namespace: args.namespace.clone(),
         sync_interval: args.sync_interval,
-        graph: GraphConfig::new(&args.graph_url, &args.login_url)?,
+        graph: GraphConfig::new(&args.graph_url, &args.login_url)?.trusting(args.ca_file.as_deref())?,
         operator_namespace: args.operator_namespace.clone(),
         credentials_secret: args.credentials_secret.clone(),
         health_addr: args.health_addr,

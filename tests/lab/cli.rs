@@ -132,6 +132,30 @@ async fn serve_seeds_a_new_folder_with_the_example_lab_and_serves_https() {
     assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
     let challenge = refused.headers()["www-authenticate"].to_str().expect("text");
     assert!(challenge.starts_with("Bearer realm=\"\", authorization_uri=\"https://"), "{challenge}");
+
+    // tenantctl itself over the lab's TLS: trusting the lab's CA with --ca-file, refused without it.
+    let plan = |trust: bool| {
+        let mut command = tenantctl();
+        command
+            .args(["plan", "-f"])
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contoso"))
+            .args(["--graph-url", &lab.url, "--login-url", &lab.url])
+            .env("AZURE_CLIENT_ID", &app.client_id)
+            .env("AZURE_CLIENT_SECRET", app.client_secret.expose())
+            .env_remove("TENANTCTL_CA_FILE");
+        if trust {
+            command.arg("--ca-file").arg(state.join("tls/ca.pem"));
+        }
+        command.output().expect("plan runs")
+    };
+    let trusted = plan(true);
+    let said = String::from_utf8_lossy(&trusted.stderr);
+    // The example keeps one tenant the app cannot reach (exit 3); every other is read over TLS.
+    assert_eq!(trusted.status.code(), Some(3), "{said}");
+    assert!(said.contains("Observed 8 tenants"), "{said}");
+    let untrusted = plan(false);
+    assert_eq!(untrusted.status.code(), Some(1), "nothing is read without trusting the lab's CA");
+
     let output = lab.output();
     assert!(output.contains("seeded") && output.contains("example lab") && output.contains("ca.pem"), "{output}");
 }

@@ -11,6 +11,8 @@
 # INTUNECD is IntuneCD-startbackup (default: what tests/peers/setup.sh prints). Nothing is started
 # outside the namespaces: the lab, IntuneCD and every request live and die inside them.
 #
+# With SIDE_BY_SIDE=1 it runs the peers benchmark instead (see side-by-side.sh) and prints its figures.
+#
 # OUT_DIR gets:
 #   backup/         what IntuneCD wrote (`IntuneCD-startbackup -m 1 -o json -p OUT_DIR/backup --append-id`)
 #   intunecd.log    its stdout and stderr; intunecd.rc its exit status
@@ -86,7 +88,8 @@ trap stop_lab EXIT
 rm -f "$out/lab.url" "$out/stats.json" "$out/intunecd.rc" "$out/trace.jsonl"
 lab_port=443
 if [[ "${TRACE:-}" == 1 ]]; then lab_port=8443; fi
-"$TENANTCTL" lab serve --state "$state" --tls --addr "127.0.0.1:$lab_port" </dev/null >"$out/lab.stdout" 2>"$out/lab.log" &
+# LAB_ARGS (word-split) adds knobs, e.g. `--latency-ms 50` for the side-by-side benchmark.
+"$TENANTCTL" lab serve --state "$state" --tls --addr "127.0.0.1:$lab_port" ${LAB_ARGS:-} </dev/null >"$out/lab.stdout" 2>"$out/lab.log" &
 lab_pid=$!
 url=""
 for _ in $(seq 300); do
@@ -118,6 +121,14 @@ read -r client_id client_secret < <("$python" -c '
 import json, sys
 app = json.load(open(sys.argv[1]))["apps"][0]
 print(app["clientId"], app["clientSecret"])' "$state/lab.json")
+
+# SIDE_BY_SIDE=1: the benchmark's scenarios on this lab instead of the one backup (side-by-side.sh).
+if [[ "${SIDE_BY_SIDE:-}" == 1 ]]; then
+  # shellcheck source=side-by-side.sh
+  source "$here/side-by-side.sh"
+  stop_lab
+  exit 0
+fi
 
 # IntuneCD as its --help documents it for a pipeline: standalone mode (-m 1), credentials from TENANT_NAME,
 # CLIENT_ID and CLIENT_SECRET, JSON files, every backup module (no -e). --append-id, IntuneCD's own
