@@ -117,6 +117,18 @@ mod tests {
     }
 
     #[test]
+    fn a_given_certificate_and_key_are_served() {
+        let made = tempfile::tempdir().expect("tempdir");
+        setup(made.path(), &TlsSource::Generated).expect("generated");
+        let dir = made.path().join(TLS_DIR);
+        let given = TlsSource::Files { certificate: dir.join(CERT_FILE), key: dir.join(KEY_FILE) };
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        let setup = setup(elsewhere.path(), &given).expect("usable");
+        assert_eq!(setup.ca_file, None, "the lab names no CA of its own");
+        assert!(!elsewhere.path().join(TLS_DIR).exists(), "nothing is made");
+    }
+
+    #[test]
     fn given_files_that_are_not_pem_are_named() {
         let dir = tempfile::tempdir().expect("tempdir");
         let certificate = dir.path().join("cert.pem");
