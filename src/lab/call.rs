@@ -16,12 +16,21 @@ pub struct Call<'a> {
     pub query: &'a QueryOptions,
     pub context: &'a RequestContext,
     pub page_size: usize,
+    /// Items per page of a list read with `$expand`.
+    pub expanded_page_size: Option<usize>,
 }
 
 impl Call<'_> {
-    /// Items per page: `$top`, at most the page size.
+    /// Items per page: `$top`, at most the page size (the expanded lists' page size when the request
+    /// expands relations).
     pub fn page_size(&self) -> usize {
-        self.query.top.map_or(self.page_size, |top| top.min(self.page_size))
+        let mut size = self.page_size;
+        if !self.query.expand.is_empty()
+            && let Some(expanded) = self.expanded_page_size
+        {
+            size = size.min(expanded);
+        }
+        self.query.top.map_or(size, |top| top.min(size))
     }
 
     /// `{base}/{version}/$metadata#{what}`.

@@ -12,6 +12,8 @@ use super::{FaultRates, LabOptions, RetryAfterMode, WriteBudget};
 pub struct RuntimeConfig {
     pub latency: Duration,
     pub page_size: usize,
+    /// Items per page of a list with `$expand`, which Graph may page far smaller than a plain list.
+    pub expanded_page_size: Option<usize>,
     pub write_budget: Option<WriteBudget>,
     pub retry_after: RetryAfterMode,
     pub faults: FaultRates,
@@ -24,6 +26,7 @@ impl RuntimeConfig {
         let config = RuntimeConfig {
             latency: options.latency,
             page_size: options.page_size,
+            expanded_page_size: options.expanded_page_size,
             write_budget: options.write_budget,
             retry_after: options.retry_after,
             faults: options.faults,
@@ -37,7 +40,7 @@ impl RuntimeConfig {
     }
 
     fn problem(&self) -> Option<String> {
-        if self.page_size == 0 {
+        if self.page_size == 0 || self.expanded_page_size == Some(0) {
             return Some("page size must be at least 1".into());
         }
         if self.write_budget.is_some_and(|b| b.window.is_zero()) {
@@ -62,6 +65,9 @@ impl RuntimeConfig {
         }
         if let Some(size) = update.page_size {
             next.page_size = size;
+        }
+        if let Some(size) = update.expanded_page_size {
+            next.expanded_page_size = size;
         }
         if let Some(budget) = update.write_budget {
             next.write_budget =
@@ -90,6 +96,7 @@ impl RuntimeConfig {
         ConfigView {
             latency_ms: millis(self.latency),
             page_size: self.page_size,
+            expanded_page_size: self.expanded_page_size,
             write_budget: self.write_budget.map(|b| BudgetJson { writes: b.writes, window_ms: millis(b.window) }),
             retry_after: self.retry_after,
             faults: self.faults,
@@ -112,6 +119,9 @@ pub struct ConfigUpdate {
     pub latency_ms: Option<u64>,
     #[serde(default)]
     pub page_size: Option<usize>,
+    /// `null` makes expanded lists page as plain ones.
+    #[serde(default, deserialize_with = "present")]
+    pub expanded_page_size: Option<Option<usize>>,
     #[serde(default, deserialize_with = "present")]
     pub write_budget: Option<Option<BudgetJson>>,
     #[serde(default)]
@@ -142,6 +152,7 @@ pub struct BudgetJson {
 pub struct ConfigView {
     latency_ms: u64,
     page_size: usize,
+    expanded_page_size: Option<usize>,
     write_budget: Option<BudgetJson>,
     retry_after: RetryAfterMode,
     faults: FaultRates,
@@ -168,6 +179,8 @@ mod tests {
         config.apply(update(json!({"writeBudget": null, "retryAfter": "alternate"}))).expect("apply");
         assert_eq!((config.write_budget, config.retry_after), (None, RetryAfterMode::Alternate));
         config.apply(update(json!({"writeBudget": {"writes": 2, "windowMs": 1500}}))).expect("apply");
+        config.apply(update(json!({"expandedPageSize": 2}))).expect("apply");
+        assert_eq!(config.expanded_page_size, Some(2));
         assert_eq!(config.write_budget, Some(WriteBudget { writes: 2, window: Duration::from_millis(1500) }));
         let view = serde_json::to_value(config.view()).expect("view");
         assert_eq!(view["writeBudget"], json!({"writes": 2, "windowMs": 1500}));
@@ -183,6 +196,7 @@ mod tests {
         let before = config.clone();
         assert!(config.apply(update(json!({"latencyMs": 9, "faults": {"lostResponse": 1.5}}))).is_err());
         assert!(config.apply(update(json!({"pageSize": 0}))).is_err());
+        assert!(config.apply(update(json!({"expandedPageSize": 0}))).is_err());
         assert!(config.apply(update(json!({"faults": {"throttle": -0.1}}))).is_err());
         assert_eq!(config, before);
         assert!(serde_json::from_value::<ConfigUpdate>(json!({"pageSzie": 3})).is_err(), "typos are errors");

@@ -82,7 +82,8 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
             return Reply::error(context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &message);
         }
     };
-    let call = Call { request, query: &query, context, page_size: config.page_size };
+    let page_size = config.page_size;
+    let call = Call { request, query: &query, context, page_size, expanded_page_size: config.expanded_page_size };
     match route {
         Route::Groups => tenant_api::groups(&tenant, &call),
         Route::Group(id) => tenant_api::group(&tenant, &id, &call),

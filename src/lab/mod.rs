@@ -75,6 +75,8 @@ pub struct LabOptions {
     pub latency: Duration,
     /// Items per page of every collection; also the largest `$top` honoured.
     pub page_size: usize,
+    /// Items per page of a list read with `$expand` (at most `page_size`); `None` pages it as any list.
+    pub expanded_page_size: Option<usize>,
     /// Writes to `configurationPolicies` allowed per tenant and app in a sliding window; `None` is
     /// unlimited.
     pub write_budget: Option<WriteBudget>,
@@ -100,6 +102,7 @@ impl Default for LabOptions {
             state_dir: PathBuf::new(),
             latency: Duration::ZERO,
             page_size: DEFAULT_PAGE_SIZE,
+            expanded_page_size: None,
             write_budget: Some(WriteBudget::INTUNE_PER_APP),
             retry_after: RetryAfterMode::Always,
             faults: FaultRates::default(),

@@ -175,3 +175,17 @@ async fn incidents_expand_their_alerts_and_roles_include_intunes_built_ins() {
     assert_eq!(roles.len(), 7);
     assert!(roles.iter().any(|r| r["displayName"] == "Read Only Operator"));
 }
+
+#[tokio::test]
+async fn expanded_lists_can_page_smaller_than_plain_ones() {
+    let lab = TestLab::generated(1, 9, |options| options.expanded_page_size = Some(2)).await;
+    let token = lab.token(&lab.tenants()[0]).await;
+    let (plain, pages) = lab.get_all(&token, POLICIES).await;
+    assert_eq!((plain.len(), pages), (9, 1), "plain lists page at the page size");
+    let (expanded, pages) = lab.get_all(&token, &format!("{POLICIES}?$expand=settings,assignments")).await;
+    assert_eq!((expanded.len(), pages), (9, 5), "expanded lists page at the expanded page size");
+    assert!(expanded.iter().all(|p| p["settings"].is_array()));
+    lab.configure(json!({"expandedPageSize": null})).await;
+    let (_, pages) = lab.get_all(&token, &format!("{POLICIES}?$expand=settings")).await;
+    assert_eq!(pages, 1);
+}
