@@ -97,7 +97,15 @@ fn generate(dir: &Path) -> Result<(), LabError> {
 
     std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
     let chain = format!("{}{}", server_certificate.pem(), ca_certificate.pem());
-    write_atomically(&dir.join(KEY_FILE), server_key.serialize_pem().as_bytes())?;
+    let key_file = dir.join(KEY_FILE);
+    write_atomically(&key_file, server_key.serialize_pem().as_bytes())?;
+    // The key is for the lab's process alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| LabError::io(&key_file, e))?;
+    }
     write_atomically(&dir.join(CERT_FILE), chain.as_bytes())?;
     write_atomically(&dir.join(CA_FILE), ca_certificate.pem().as_bytes())
 }
@@ -113,6 +121,12 @@ mod tests {
         let ca = std::fs::read_to_string(dir.path().join(TLS_DIR).join(CA_FILE)).expect("CA");
         assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
         setup(dir.path(), &TlsSource::Generated).expect("reused");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let key = std::fs::metadata(dir.path().join(TLS_DIR).join(KEY_FILE)).expect("key");
+            assert_eq!(key.permissions().mode() & 0o777, 0o600, "the key is the lab's alone");
+        }
         assert_eq!(std::fs::read_to_string(dir.path().join(TLS_DIR).join(CA_FILE)).expect("CA"), ca);
     }
 
