@@ -32,13 +32,22 @@ struct Settings {
     policies: usize,
     latency_ms: u64,
     concurrency: usize,
+    /// The lab's page size for lists read with `$expand` (its default: the plain page size).
+    expanded_page_size: Option<usize>,
     only_validate: bool,
 }
 
 fn settings() -> Settings {
     let args: Vec<String> = std::env::args().collect();
     let only_validate = args.iter().any(|a| a == "--only-validate");
-    let mut settings = Settings { tenants: 200, policies: 30, latency_ms: 50, concurrency: 64, only_validate };
+    let mut settings = Settings {
+        tenants: 200,
+        policies: 30,
+        latency_ms: 50,
+        concurrency: 64,
+        expanded_page_size: None,
+        only_validate,
+    };
     let value =
         |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
     if let Some(n) = value("--tenants") {
@@ -53,14 +62,20 @@ fn settings() -> Settings {
     if let Some(n) = value("--concurrency") {
         settings.concurrency = n as usize;
     }
+    settings.expanded_page_size = value("--expanded-page-size").map(|n| n as usize);
     settings
 }
 
 /// The lab as its own process, so that this process's memory is the engine's alone.
-fn serve(state: &Path, latency_ms: u64) -> LabChild {
-    let latency = latency_ms.to_string();
+fn serve(state: &Path, s: &Settings) -> LabChild {
+    let latency = s.latency_ms.to_string();
     // Intune's budget scaled down ten times (100 writes per 2 s), so that runs stay short.
-    LabChild::serve(state, &["--latency-ms", &latency, "--write-budget", "100", "--write-window-ms", "2000"])
+    let mut args = vec!["--latency-ms".to_string(), latency, "--write-budget".into(), "100".into()];
+    args.extend(["--write-window-ms".to_string(), "2000".to_string()]);
+    if let Some(size) = s.expanded_page_size {
+        args.extend(["--expanded-page-size".to_string(), size.to_string()]);
+    }
+    LabChild::serve(state, &args)
 }
 
 /// Generates the state in another process, so that this process's peak memory is the engine's alone.
@@ -150,6 +165,7 @@ fn report(scenario: &str, s: &Settings, calls: u64, wall: f64, extra: Value) {
         "policies": s.policies,
         "latency_ms": s.latency_ms,
         "concurrency": s.concurrency,
+        "expanded_page_size": s.expanded_page_size,
         "graph_calls": calls,
         "reads_per_tenant": calls as f64 / s.tenants as f64,
         "wall_s": (wall * 1000.0).round() / 1000.0,
@@ -176,7 +192,7 @@ fn main() {
         return;
     }
 
-    let lab = serve(&state, s.latency_ms);
+    let lab = serve(&state, &s);
     let _ = LAB_PID.set(lab.id());
     let graph = client(&lab, &state);
     runtime.block_on(async {
@@ -236,7 +252,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&policies);
         std::fs::create_dir_all(&policies).expect("mkdir");
     }
-    let lab = serve(&empty, s.latency_ms);
+    let lab = serve(&empty, &s);
     let graph = client(&lab, &empty);
     runtime.block_on(async {
         let creates = plan_all(&graph, &desired, s.concurrency).await;
