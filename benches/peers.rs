@@ -6,10 +6,9 @@
 //! TLS on 443 (tests/peers/intunecd-backup.sh with SIDE_BY_SIDE=1). One JSON line per scenario: the
 //! Graph requests the lab counted (tokens included), wall seconds, the largest peak RSS of one process.
 
-#[path = "../tests/support/peer_lab.rs"]
-mod peer_lab;
+#[path = "../tests/support/external_tools.rs"]
+mod external_tools;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 fn value(args: &[String], name: &str, default: u64) -> u64 {
@@ -20,21 +19,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (tenants, policies, latency) =
         (value(&args, "--tenants", 10), value(&args, "--policies", 30), value(&args, "--latency-ms", 50));
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let setup = Command::new("bash").arg(root.join("tests/peers/setup.sh")).output().expect("setup.sh runs");
-    assert!(setup.status.success(), "tests/peers/setup.sh failed:\n{}", String::from_utf8_lossy(&setup.stderr));
-    let intunecd = String::from_utf8_lossy(&setup.stdout).trim().to_string();
+    let (root, intunecd) = (external_tools::root(), external_tools::installed("tests/peers/setup.sh"));
 
     let work = tempfile::tempdir().expect("tempdir");
     let state = work.path().join("lab");
-    let init = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-        .args(["lab", "init", "--tenants", &tenants.to_string(), "--policies", &policies.to_string()])
-        .arg(&state)
-        .stdin(Stdio::null())
-        .output()
-        .expect("lab init runs");
-    assert!(init.status.success(), "lab init failed:\n{}", String::from_utf8_lossy(&init.stderr));
-    peer_lab::configure_singletons(&state);
+    external_tools::lab_init(&state, tenants, policies);
+    external_tools::configure_singletons(&state);
 
     let run = Command::new("bash")
         .arg(root.join("tests/peers/intunecd-backup.sh"))

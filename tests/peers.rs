@@ -17,25 +17,13 @@
 //! The test is skipped, saying why, only when the script cannot make the namespaces (exit 77: not
 //! root, or a sandbox without unshare).
 
-#[path = "support/peer_lab.rs"]
-mod peer_lab;
+#[path = "support/external_tools.rs"]
+mod external_tools;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use peer_lab::configure_singletons;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The venv's IntuneCD-startbackup, installed on first use (about 20 s and 90 MB cold, under a second
-/// cached).
-fn intunecd() -> PathBuf {
-    let setup = Command::new("bash").arg(root().join("tests/peers/setup.sh")).output().expect("setup.sh runs");
-    assert!(setup.status.success(), "tests/peers/setup.sh failed:\n{}", String::from_utf8_lossy(&setup.stderr));
-    PathBuf::from(String::from_utf8_lossy(&setup.stdout).trim())
-}
+use external_tools::{configure_singletons, installed, lab_init, root};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| format!("<{}: {e}>", path.display()))
@@ -43,20 +31,15 @@ fn read(path: &Path) -> String {
 
 #[test]
 fn intunecd_backs_up_a_lab_tenant() {
-    let intunecd = intunecd();
+    // The venv's IntuneCD-startbackup, installed on first use (about 20 s and 90 MB cold).
+    let intunecd = installed("tests/peers/setup.sh");
     let python = intunecd.with_file_name("python");
     let work = tempfile::tempdir().expect("tempdir");
     let state = work.path().join("lab");
     let out = work.path().join("out");
     // One tenant with thirty policies: more than one page of configurationPolicies (25), so IntuneCD
     // follows @odata.nextLink, and more than one $batch of twenty for settings and assignments.
-    let init = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-        .args(["lab", "init", "--tenants", "1", "--policies", "30"])
-        .arg(&state)
-        .stdin(Stdio::null())
-        .output()
-        .expect("tenantctl lab init runs");
-    assert!(init.status.success(), "lab init failed:\n{}", String::from_utf8_lossy(&init.stderr));
+    lab_init(&state, 1, 30);
     configure_singletons(&state);
 
     let backup = Command::new("bash")

@@ -8,39 +8,25 @@
 //! from LAB_BIN for the certificate tests, which start a lab of their own on a state folder whose app
 //! carries a certificate they generate.
 
+#[path = "support/external_tools.rs"]
+mod external_tools;
 #[path = "support/lab_process.rs"]
 mod lab_process;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use external_tools::{installed, lab_init, root};
 use lab_process::LabChild;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The venv's Python, installed on first use (about 70 s and 1.2 GB cold, under a second cached).
-fn sdk_python() -> String {
-    let setup = Command::new("bash").arg(root().join("tests/sdk/setup.sh")).output().expect("setup.sh runs");
-    assert!(setup.status.success(), "tests/sdk/setup.sh failed:\n{}", String::from_utf8_lossy(&setup.stderr));
-    String::from_utf8_lossy(&setup.stdout).trim().to_string()
-}
 
 #[test]
 fn microsofts_python_sdks_work_against_the_lab() {
-    let python = sdk_python();
+    // The venv's Python, installed on first use (about 70 s and 1.2 GB cold, under a second cached).
+    let python = installed("tests/sdk/setup.sh");
     let work = tempfile::tempdir().expect("tempdir");
     let state = work.path().join("lab");
     // Two tenants with twelve policies each, groups, incidents and hunting rows: enough for paging
     // with $top=2 over several pages and for every filter the suite tries to match something.
-    let init = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-        .args(["lab", "init", "--tenants", "2", "--policies", "12"])
-        .arg(&state)
-        .stdin(Stdio::null())
-        .output()
-        .expect("tenantctl lab init runs");
-    assert!(init.status.success(), "lab init failed:\n{}", String::from_utf8_lossy(&init.stderr));
+    lab_init(&state, 2, 12);
 
     let lab = LabChild::serve(&state, &["--tls"]);
     assert!(lab.url.starts_with("https://127.0.0.1:"), "the lab serves https: {}", lab.url);

@@ -42,6 +42,32 @@ impl Call<'_> {
         Reply::error(self.context, StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
+    /// One object with its `@odata.context` (`{what}/$entity`); a context stored with the object is the
+    /// response's it was copied from, and is replaced.
+    pub fn entity(&self, what: &str, object: Value) -> Reply {
+        let mut body = Map::new();
+        body.insert("@odata.context".into(), Value::String(self.context_url(&format!("{what}/$entity"))));
+        if let Value::Object(object) = object {
+            body.extend(object.into_iter().filter(|(key, _)| key != "@odata.context"));
+        }
+        Reply::json(StatusCode::OK, Value::Object(body))
+    }
+
+    /// Graph's 400 for an `$expand` of a relation the resource does not have.
+    pub fn expand_refused(&self, relation: &str) -> Reply {
+        let message = format!("Expand is not allowed for property '{relation}' according to the entity schema.");
+        Reply::error(self.context, StatusCode::BAD_REQUEST, "ExpandNotSupported", &message)
+    }
+
+    /// Where a list paged by position starts: the `$skiptoken`'s position, or `first`.
+    pub fn offset(&self, first: usize) -> Result<usize, Reply> {
+        match self.cursor() {
+            Ok(None) => Ok(first),
+            Ok(Some(Cursor::Offset(offset))) => Ok(offset),
+            Ok(Some(Cursor::After(_))) | Err(_) => Err(self.bad_request("The $skiptoken is invalid.")),
+        }
+    }
+
     /// The position a `$skiptoken` asks for.
     pub fn cursor(&self) -> Result<Option<Cursor>, Reply> {
         match &self.query.skip_token {
@@ -113,10 +139,9 @@ impl Call<'_> {
         let mut matching: Vec<Map<String, Value>> =
             all.into_iter().filter(|o| filter.is_none_or(|f| f.matches(o))).collect();
         self.query.sort(&mut matching, |o| o);
-        let offset = match self.cursor() {
-            Ok(None) => self.query.skip.unwrap_or(0),
-            Ok(Some(Cursor::Offset(offset))) => offset,
-            Ok(Some(Cursor::After(_))) | Err(_) => return self.bad_request("The $skiptoken is invalid."),
+        let offset = match self.offset(self.query.skip.unwrap_or(0)) {
+            Ok(offset) => offset,
+            Err(reply) => return reply,
         };
         let total = matching.len();
         let (range, next) = page_at(total, offset, self.page_size());

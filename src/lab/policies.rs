@@ -47,11 +47,8 @@ fn list(tenant: &TenantData, call: &Call, expansion: Expansion) -> Reply {
 }
 
 fn entity(call: &Call, policy: &Map<String, Value>, expansion: Expansion) -> Reply {
-    let context = call.context_url(&format!("{COLLECTION}{}/$entity", expansion.context_suffix()));
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(context));
-    body.extend(rendered(policy, expansion, call.query.select.as_deref()));
-    Reply::json(StatusCode::OK, Value::Object(body))
+    let shown = rendered(policy, expansion, call.query.select.as_deref());
+    call.entity(&format!("{COLLECTION}{}", expansion.context_suffix()), Value::Object(shown))
 }
 
 fn create(tenant: &mut TenantData, call: &Call) -> Reply {

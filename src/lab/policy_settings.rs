@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::call::Call;
 use super::catalog::definitions_for;
-use super::paging::{Cursor, page_at};
+use super::paging::page_at;
 use super::policies::{COLLECTION, invalid, persist, policy_or_not_found, timestamp};
 use super::reply::Reply;
 use super::route::Route;
@@ -62,10 +62,9 @@ fn handle_for(tenant: &mut TenantData, route: &Route, policy: &Map<String, Value
 }
 
 fn list(call: &Call, id: &str, settings: &[Value], definitions: bool) -> Reply {
-    let offset = match call.cursor() {
-        Ok(None) => 0,
-        Ok(Some(Cursor::Offset(offset))) => offset,
-        Ok(Some(Cursor::After(_))) | Err(_) => return call.bad_request("The $skiptoken is invalid."),
+    let offset = match call.offset(0) {
+        Ok(offset) => offset,
+        Err(reply) => return reply,
     };
     let (range, next) = page_at(settings.len(), offset, call.page_size());
     let items = settings[range].iter().map(|s| shown(s, definitions)).collect();
@@ -99,15 +98,7 @@ fn definition_ids(node: &Value, ids: &mut Vec<String>) {
 }
 
 fn entity(call: &Call, id: &str, setting: Value) -> Reply {
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        Value::String(call.context_url(&format!("{COLLECTION}('{id}')/settings/$entity"))),
-    );
-    if let Value::Object(setting) = setting {
-        body.extend(setting);
-    }
-    Reply::json(StatusCode::OK, Value::Object(body))
+    call.entity(&format!("{COLLECTION}('{id}')/settings"), setting)
 }
 
 fn checked_instance(call: &Call) -> Result<Value, Reply> {

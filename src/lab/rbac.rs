@@ -93,7 +93,7 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
             let Some(existing) = definition(tenant, id) else { return not_found(call, "roleDefinitions", id) };
             let read_only = existing.get("isBuiltIn").and_then(Value::as_bool).unwrap_or(false);
             match method.clone() {
-                Method::GET => entity(call, DEFINITIONS, existing),
+                Method::GET => call.entity(DEFINITIONS, Value::Object(existing)),
                 _ if read_only => call.bad_request("Built-in role definitions cannot be changed or deleted."),
                 Method::PATCH => patch(tenant, call, id, existing, Kind::Definition),
                 _ if tenant
@@ -119,7 +119,7 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
             match method.clone() {
                 Method::GET => {
                     let expand = call.query.expand.iter().any(|e| e.eq_ignore_ascii_case("roleDefinition"));
-                    entity(call, ASSIGNMENTS, shown(tenant, &existing, expand))
+                    call.entity(ASSIGNMENTS, Value::Object(shown(tenant, &existing, expand)))
                 }
                 Method::PATCH => patch(tenant, call, id, existing, Kind::Assignment),
                 _ => remove(call, tenant.role_assignments.remove(id)),
@@ -152,13 +152,6 @@ fn shown(tenant: &TenantData, assignment: &Map<String, Value>, expand: bool) -> 
         shown.insert("roleDefinition".into(), Value::Object(definition));
     }
     shown
-}
-
-fn entity(call: &Call, collection: &str, object: Map<String, Value>) -> Reply {
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(call.context_url(&format!("{collection}/$entity"))));
-    body.extend(object);
-    Reply::json(StatusCode::OK, Value::Object(body))
 }
 
 fn not_found(call: &Call, collection: &str, id: &str) -> Reply {
@@ -259,7 +252,7 @@ fn create_definition(tenant: &mut TenantData, call: &Call) -> Reply {
     if let Err(error) = tenant.role_definitions.put(&id, object.clone()) {
         return persistence_failed(call, &error);
     }
-    let mut reply = entity(call, DEFINITIONS, object);
+    let mut reply = call.entity(DEFINITIONS, Value::Object(object));
     reply.status = StatusCode::CREATED;
     reply.committed()
 }
@@ -287,7 +280,7 @@ fn create_assignment(tenant: &mut TenantData, call: &Call) -> Reply {
     if let Err(error) = tenant.role_assignments.put(&id, object.clone()) {
         return persistence_failed(call, &error);
     }
-    let mut reply = entity(call, ASSIGNMENTS, shown(tenant, &object, false));
+    let mut reply = call.entity(ASSIGNMENTS, Value::Object(shown(tenant, &object, false)));
     reply.status = StatusCode::CREATED;
     reply.committed()
 }

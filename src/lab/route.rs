@@ -132,21 +132,12 @@ impl Route {
     /// The query options the endpoint honours.
     pub fn supported(&self) -> Supported {
         match self {
-            Route::Policies
-            | Route::Templates
-            | Route::Groups
-            | Route::Incidents
-            | Route::Alerts
-            | Route::RoleDefinitions
-            | Route::RoleAssignments
-            | Route::RoleScopeTags
-            | Route::RoleScopeTagAssignments(_)
-            | Route::Count(_) => Supported::COLLECTION,
-            Route::Absent(index) if absent::is_collection(*index) => Supported::COLLECTION,
             // Sub-collections page by position: `$count` and `$top` only.
             Route::PolicySettings(_) | Route::PolicyAssignments(_) | Route::TemplateSettings(_) => {
                 Supported { count: true, ..Supported::ENTITY }
             }
+            Route::Count(_) => Supported::COLLECTION,
+            route if route.is_collection() => Supported::COLLECTION,
             _ => Supported::ENTITY,
         }
     }

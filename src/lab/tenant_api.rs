@@ -24,9 +24,7 @@ pub fn group(tenant: &TenantData, id: &str, call: &Call) -> Reply {
         return reply;
     }
     match tenant.groups.get(id) {
-        Some(group) => {
-            entity(call, "groups/$entity", selected(&with_defaults(group, &GROUP), call.query.select.as_deref()))
-        }
+        Some(group) => call.entity("groups", selected(&with_defaults(group, &GROUP), call.query.select.as_deref())),
         None => {
             let message = format!(
                 "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
@@ -57,7 +55,7 @@ pub fn incident(tenant: &TenantData, id: &str, call: &Call) -> Reply {
     match tenant.incidents.get(id) {
         Some(incident) => {
             let shown = shown_incident(tenant, incident, expand_alerts, call.query.select.as_deref());
-            entity(call, "security/incidents/$entity", shown)
+            call.entity("security/incidents", shown)
         }
         None => not_found(call, "incident", id),
     }
@@ -80,7 +78,7 @@ pub fn alert(tenant: &TenantData, id: &str, call: &Call) -> Reply {
     match tenant.alerts.get(id) {
         Some(alert) => {
             let shown = selected(&with_defaults(alert, &ALERT), call.query.select.as_deref());
-            entity(call, "security/alerts_v2/$entity", shown)
+            call.entity("security/alerts_v2", shown)
         }
         None => not_found(call, "alert", id),
     }
@@ -116,7 +114,7 @@ fn expands_alerts(call: &Call) -> Result<bool, Reply> {
         if relation.eq_ignore_ascii_case("alerts") {
             alerts = true;
         } else {
-            return Err(expand_refused(call, relation));
+            return Err(call.expand_refused(relation));
         }
     }
     Ok(alerts)
@@ -125,22 +123,8 @@ fn expands_alerts(call: &Call) -> Result<bool, Reply> {
 fn no_expand(call: &Call) -> Result<(), Reply> {
     match call.query.expand.first() {
         None => Ok(()),
-        Some(relation) => Err(expand_refused(call, relation)),
+        Some(relation) => Err(call.expand_refused(relation)),
     }
-}
-
-fn expand_refused(call: &Call, relation: &str) -> Reply {
-    let message = format!("Expand is not allowed for property '{relation}' according to the entity schema.");
-    Reply::error(call.context, StatusCode::BAD_REQUEST, "ExpandNotSupported", &message)
-}
-
-fn entity(call: &Call, context: &str, shown: Value) -> Reply {
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(call.context_url(context)));
-    if let Value::Object(map) = shown {
-        body.extend(map);
-    }
-    Reply::json(StatusCode::OK, Value::Object(body))
 }
 
 fn not_found(call: &Call, what: &str, id: &str) -> Reply {

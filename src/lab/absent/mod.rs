@@ -19,8 +19,8 @@ pub fn handle(tenant: &TenantData, index: usize, call: &Call) -> Reply {
     let stored = absent.path.rsplit('/').next().and_then(|name| tenant.singleton(name));
     match (absent.shape, stored) {
         (Shape::Collection, _) => call.list_page(absent.path, Vec::new()),
-        (_, Some(object)) => entity(call, absent.path, object.clone()),
-        (Shape::Unconfigured(object), None) => entity(call, absent.path, object()),
+        (_, Some(object)) => call.entity(absent.path, object.clone()),
+        (Shape::Unconfigured(object), None) => call.entity(absent.path, object()),
         (Shape::Missing, None) => {
             let path = format!("/StatelessDeviceManagementFEService/{}", absent.path);
             Reply::intune_error(call.context, StatusCode::NOT_FOUND, "ResourceNotFound", "An error has occurred", &path)
@@ -45,7 +45,7 @@ pub fn role_scope_tags(call: &Call) -> Reply {
 /// `deviceManagement/roleScopeTags/{id}`.
 pub fn role_scope_tag(id: &str, call: &Call) -> Reply {
     match id {
-        "0" => entity(call, ROLE_SCOPE_TAGS, Value::Object(default_scope_tag())),
+        "0" => call.entity(ROLE_SCOPE_TAGS, Value::Object(default_scope_tag())),
         _ => scope_tag_not_found(id, call),
     }
 }
@@ -61,13 +61,4 @@ pub fn role_scope_tag_assignments(id: &str, call: &Call) -> Reply {
 fn scope_tag_not_found(id: &str, call: &Call) -> Reply {
     let path = format!("/StatelessDeviceManagementFEService/{ROLE_SCOPE_TAGS}('{id}')");
     Reply::intune_error(call.context, StatusCode::NOT_FOUND, "ResourceNotFound", "An error has occurred", &path)
-}
-
-fn entity(call: &Call, path: &str, object: Value) -> Reply {
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(call.context_url(&format!("{path}/$entity"))));
-    if let Value::Object(object) = object {
-        body.extend(object.into_iter().filter(|(key, _)| key != "@odata.context"));
-    }
-    Reply::json(StatusCode::OK, Value::Object(body))
 }

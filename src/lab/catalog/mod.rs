@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::call::Call;
-use super::paging::{Cursor, page_at};
+use super::paging::page_at;
 use super::reply::Reply;
 use super::route::Route;
 use definitions::{definition, instance_template};
@@ -120,17 +120,12 @@ pub fn handle(route: &Route, call: &Call) -> Reply {
     match route {
         Route::Templates => {
             if let Some(relation) = call.query.expand.first() {
-                return expand_refused(call, relation);
+                return call.expand_refused(relation);
             }
             call.list_page(CONTEXT, LISTED.clone())
         }
         Route::Template(id) => match find(id) {
-            Some(index) => {
-                let mut body = Map::new();
-                body.insert("@odata.context".into(), Value::String(call.context_url(&format!("{CONTEXT}/$entity"))));
-                body.extend(LISTED[index].clone());
-                Reply::json(StatusCode::OK, Value::Object(body))
-            }
+            Some(index) => call.entity(CONTEXT, Value::Object(LISTED[index].clone())),
             None => not_found(call, id),
         },
         Route::TemplateSettings(id) => match find(id) {
@@ -169,7 +164,7 @@ fn setting_templates(call: &Call, listed_index: usize, id: &str) -> Reply {
         if relation.eq_ignore_ascii_case("settingDefinitions") {
             expand_definitions = true;
         } else {
-            return expand_refused(call, relation);
+            return call.expand_refused(relation);
         }
     }
     let base = LISTED[listed_index]["baseId"].as_str().unwrap_or_default();
@@ -188,10 +183,9 @@ fn setting_templates(call: &Call, listed_index: usize, id: &str) -> Reply {
             Value::Object(item)
         })
         .collect();
-    let offset = match call.cursor() {
-        Ok(None) => 0,
-        Ok(Some(Cursor::Offset(offset))) => offset,
-        Ok(Some(Cursor::After(_))) | Err(_) => return call.bad_request("The $skiptoken is invalid."),
+    let offset = match call.offset(0) {
+        Ok(offset) => offset,
+        Err(reply) => return reply,
     };
     let (range, next) = page_at(all.len(), offset, call.page_size());
     let context = format!("{CONTEXT}('{id}')/settingTemplates");
@@ -209,11 +203,6 @@ fn tree<'a>(rows: &'a [Row], root: &'a Row) -> Vec<&'a Row> {
         at += 1;
     }
     found
-}
-
-fn expand_refused(call: &Call, relation: &str) -> Reply {
-    let message = format!("Expand is not allowed for property '{relation}' according to the entity schema.");
-    Reply::error(call.context, StatusCode::BAD_REQUEST, "ExpandNotSupported", &message)
 }
 
 fn not_found(call: &Call, id: &str) -> Reply {

@@ -1,7 +1,35 @@
-//! A lab state as the peer tools need it, shared by the IntuneCD test and the peers benchmark.
-//! Included with `#[path]` by each of them.
+//! What the tests and benchmarks that run other tools against the lab share: the tools' setup scripts
+//! (each installs into `.cache/` and prints what to run), a generated lab state, and the singletons a
+//! peer tool expects of a managed tenant. Included with `#[path]` by each of them; each uses part of it.
 
-use std::path::Path;
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs a setup script (a path below the root), which installs a tool on first use, and returns the
+/// path it prints.
+pub fn installed(script: &str) -> PathBuf {
+    let setup = Command::new("bash").arg(root().join(script)).output().expect("the setup script runs");
+    assert!(setup.status.success(), "{script} failed:\n{}", String::from_utf8_lossy(&setup.stderr));
+    PathBuf::from(String::from_utf8_lossy(&setup.stdout).trim())
+}
+
+/// `tenantctl lab init STATE --tenants N --policies M`.
+pub fn lab_init(state: &Path, tenants: u64, policies: u64) {
+    let init = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["lab", "init", "--tenants", &tenants.to_string(), "--policies", &policies.to_string()])
+        .arg(state)
+        .stdin(Stdio::null())
+        .output()
+        .expect("tenantctl lab init runs");
+    assert!(init.status.success(), "lab init failed:\n{}", String::from_utf8_lossy(&init.stderr));
+}
 
 /// The tenant has an APNs certificate and a bound Managed Google Play account, as a tenant that manages
 /// Apple and Android devices does. (For a tenant without them Graph answers 404 and an unbound account,
