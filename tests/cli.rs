@@ -17,7 +17,7 @@ fn validate_accepts_the_example() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "Valid: 20 documents in 8 files (9 tenants, 5 profiles, 5 policies, 1 notification policy).\n"
+        "Valid: 25 documents in 13 files (9 tenants, 5 profiles, 10 policies, 1 notification policy).\n"
     );
 }
 
@@ -63,8 +63,8 @@ fn crds_print_every_kind_as_committed() {
         assert!(printed.contains(&text), "{} is printed", path.display());
         expected.push_str(&text);
     }
-    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 8);
-    assert_eq!(names.len(), 8);
+    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 13);
+    assert_eq!(names.len(), 13);
 }
 
 #[test]
@@ -81,12 +81,17 @@ fn schema_writes_one_file_per_kind_and_an_index() {
     assert_eq!(
         files,
         [
+            "antivirus-exclusions-policy.json",
             "antivirus-policy.json",
             "attack-surface-reduction-policy.json",
+            "defender-update-controls-policy.json",
             "distribution-profile.json",
+            "endpoint-detection-policy.json",
             "firewall-policy.json",
+            "firewall-rules-policy.json",
             "intune-role.json",
             "notification-policy.json",
+            "security-experience-policy.json",
             "settings-catalog-policy.json",
             "tenant.json",
             "tenantctl.json"
@@ -174,7 +179,7 @@ fn a_piped_answer_confirms_an_apply_and_the_prompt_goes_to_standard_error() {
     assert_eq!(yes.status.code(), Some(0), "{}", String::from_utf8_lossy(&yes.stderr));
     assert!(
         String::from_utf8_lossy(&yes.stdout)
-            .contains("Apply complete: 1 created, 0 updated, 0 deleted across 1 tenant.")
+            .contains("Apply complete: 5 created, 1 updated, 0 deleted across 1 tenant.")
     );
     let nothing = run("");
     assert!(String::from_utf8_lossy(&nothing.stdout).contains("Nothing to apply."), "converged");
@@ -234,8 +239,9 @@ fn apply_reports_as_json_for_machines() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
     assert_eq!(report["verdict"], "complete");
-    assert_eq!(report["summary"]["created"], 19);
+    assert_eq!(report["summary"]["created"], 56);
+    assert_eq!(report["summary"]["updated"], 2);
     assert_eq!(report["summary"]["tenants"], 9);
     let fabrikam = report["tenants"].as_array().expect("tenants").iter().find(|t| t["name"] == "fabrikam-emea");
-    assert_eq!(fabrikam.map(|t| (t["created"].clone(), t["updated"].clone())), Some((2.into(), 1.into())));
+    assert_eq!(fabrikam.map(|t| (t["created"].clone(), t["updated"].clone())), Some((7.into(), 1.into())));
 }

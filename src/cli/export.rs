@@ -171,6 +171,11 @@ fn kind_slug(kind: PolicyKind) -> &'static str {
         PolicyKind::AntivirusPolicy => "antivirus",
         PolicyKind::FirewallPolicy => "firewall",
         PolicyKind::AttackSurfaceReductionPolicy => "asr",
+        PolicyKind::FirewallRulesPolicy => "firewall-rules",
+        PolicyKind::SecurityExperiencePolicy => "security-experience",
+        PolicyKind::DefenderUpdateControlsPolicy => "update-controls",
+        PolicyKind::AntivirusExclusionsPolicy => "antivirus-exclusions",
+        PolicyKind::EndpointDetectionPolicy => "edr",
         PolicyKind::SettingsCatalogPolicy => "settings-catalog",
     }
 }

@@ -90,12 +90,11 @@ mod tests {
     use crate::wire::{InstanceTemplateReference, Setting, ValueTemplateReference};
 
     fn policy(settings: Vec<SettingInstance>) -> ConfigurationPolicy {
-        let mut policy = crate::mapping::policy_payload(
-            &crate::mapping::antivirus::TEMPLATE,
-            "AV",
-            "d",
-            settings.into_iter().map(Setting::new).collect(),
-        );
+        let template = crate::model::template::antivirus::TABLE.template;
+        let properties =
+            crate::wire::PolicyProperties { platforms: template.platforms, technologies: template.technologies };
+        let settings = settings.into_iter().map(Setting::new).collect();
+        let mut policy = ConfigurationPolicy::desired("AV", "d", properties, Some(template.id), settings);
         policy.id = Some("server-id".into());
         policy
     }

@@ -99,9 +99,7 @@ pub fn validate_and_resolve(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) 
 pub fn render_policy(policy: &PolicyResource) -> Result<ConfigurationPolicy, Vec<MappingError>> {
     let description = description_with_marker(policy.description(), &ObjectRef::from(&policy.reference()));
     match policy {
-        PolicyResource::Antivirus(p) => Ok(mapping::antivirus::to_wire(&p.spec, &description)),
-        PolicyResource::Firewall(p) => Ok(mapping::firewall::to_wire(&p.spec, &description)),
-        PolicyResource::AttackSurfaceReduction(p) => Ok(mapping::asr::to_wire(&p.spec, &description)),
+        PolicyResource::Typed(p) => Ok(mapping::template::to_wire(p.table(), &p.spec, &description)),
         PolicyResource::SettingsCatalog(p) => mapping::settings_catalog::to_wire(&p.spec, &description),
     }
 }

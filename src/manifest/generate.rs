@@ -8,11 +8,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
 use super::metadata::ManifestMetadata;
-use crate::model::{
-    API_VERSION, AntivirusPolicy, AntivirusPolicySpec, AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec,
-    DistributionProfile, DistributionProfileSpec, FirewallPolicy, FirewallPolicySpec, IntuneRole, IntuneRoleSpec, Kind,
-    NotificationPolicy, NotificationPolicySpec, SettingsCatalogPolicy, SettingsCatalogPolicySpec, Tenant, TenantSpec,
-};
+use crate::model::*;
 
 /// The CRD of a kind.
 pub fn crd(kind: Kind) -> CustomResourceDefinition {
@@ -22,6 +18,11 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::AntivirusPolicy => AntivirusPolicy::crd(),
         Kind::FirewallPolicy => FirewallPolicy::crd(),
         Kind::AttackSurfaceReductionPolicy => AttackSurfaceReductionPolicy::crd(),
+        Kind::FirewallRulesPolicy => FirewallRulesPolicy::crd(),
+        Kind::SecurityExperiencePolicy => SecurityExperiencePolicy::crd(),
+        Kind::DefenderUpdateControlsPolicy => DefenderUpdateControlsPolicy::crd(),
+        Kind::AntivirusExclusionsPolicy => AntivirusExclusionsPolicy::crd(),
+        Kind::EndpointDetectionPolicy => EndpointDetectionPolicy::crd(),
         Kind::SettingsCatalogPolicy => SettingsCatalogPolicy::crd(),
         Kind::NotificationPolicy => NotificationPolicy::crd(),
         Kind::IntuneRole => IntuneRole::crd(),
@@ -61,6 +62,11 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::AntivirusPolicy => schema_for::<AntivirusPolicySpec>(kind),
         Kind::FirewallPolicy => schema_for::<FirewallPolicySpec>(kind),
         Kind::AttackSurfaceReductionPolicy => schema_for::<AttackSurfaceReductionPolicySpec>(kind),
+        Kind::FirewallRulesPolicy => schema_for::<FirewallRulesPolicySpec>(kind),
+        Kind::SecurityExperiencePolicy => schema_for::<SecurityExperiencePolicySpec>(kind),
+        Kind::DefenderUpdateControlsPolicy => schema_for::<DefenderUpdateControlsPolicySpec>(kind),
+        Kind::AntivirusExclusionsPolicy => schema_for::<AntivirusExclusionsPolicySpec>(kind),
+        Kind::EndpointDetectionPolicy => schema_for::<EndpointDetectionPolicySpec>(kind),
         Kind::SettingsCatalogPolicy => schema_for::<SettingsCatalogPolicySpec>(kind),
         Kind::NotificationPolicy => schema_for::<NotificationPolicySpec>(kind),
         Kind::IntuneRole => schema_for::<IntuneRoleSpec>(kind),

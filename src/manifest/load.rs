@@ -14,7 +14,7 @@ use super::diagnostics::{Diagnostic, Location};
 use super::metadata::ManifestMetadata;
 use super::yaml::{PositionIndex, YamlDocument, parent_path, parse_documents};
 use super::{Manifest, ManifestSet, PolicyResource, Source};
-use crate::model::{self, API_VERSION, Kind};
+use crate::model::{self, API_VERSION, Kind, TypedPolicy};
 use crate::util::suggest::{did_you_mean, serde_message};
 use crate::util::yaml11::ambiguous_scalars;
 
@@ -219,17 +219,39 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
     match kind {
         Kind::Tenant => add(&mut set.tenants, typed(&value, source)),
         Kind::DistributionProfile => add(&mut set.profiles, typed(&value, source)),
-        Kind::AntivirusPolicy => add_policy(&mut set.policies, typed(&value, source), PolicyResource::Antivirus),
-        Kind::FirewallPolicy => add_policy(&mut set.policies, typed(&value, source), PolicyResource::Firewall),
+        Kind::AntivirusPolicy => add_typed_policy::<model::AntivirusPolicy>(set, value, source),
+        Kind::FirewallPolicy => add_typed_policy::<model::FirewallPolicy>(set, value, source),
         Kind::AttackSurfaceReductionPolicy => {
-            add_policy(&mut set.policies, typed(&value, source), PolicyResource::AttackSurfaceReduction)
+            add_typed_policy::<model::AttackSurfaceReductionPolicy>(set, value, source)
         }
+        Kind::FirewallRulesPolicy => add_typed_policy::<model::FirewallRulesPolicy>(set, value, source),
+        Kind::SecurityExperiencePolicy => add_typed_policy::<model::SecurityExperiencePolicy>(set, value, source),
+        Kind::DefenderUpdateControlsPolicy => {
+            add_typed_policy::<model::DefenderUpdateControlsPolicy>(set, value, source)
+        }
+        Kind::AntivirusExclusionsPolicy => add_typed_policy::<model::AntivirusExclusionsPolicy>(set, value, source),
+        Kind::EndpointDetectionPolicy => add_typed_policy::<model::EndpointDetectionPolicy>(set, value, source),
         Kind::SettingsCatalogPolicy => {
             add_policy(&mut set.policies, typed(&value, source), PolicyResource::SettingsCatalog)
         }
         Kind::NotificationPolicy => add(&mut set.notifications, typed(&value, source)),
         Kind::IntuneRole => add(&mut set.roles, typed(&value, source)),
     }
+}
+
+/// Adds a document of a typed policy kind.
+fn add_typed_policy<K>(set: &mut ManifestSet, value: Value, source: Source) -> (bool, Vec<Diagnostic>)
+where
+    K: Resource + HasSpec,
+    K::Spec: DeserializeOwned,
+    TypedPolicy: From<K>,
+{
+    let (manifest, diagnostics) = typed::<K>(&value, source);
+    let loaded = manifest.is_some();
+    set.policies.extend(
+        manifest.map(|m| Manifest { object: PolicyResource::Typed(TypedPolicy::from(m.object)), source: m.source }),
+    );
+    (loaded, diagnostics)
 }
 
 /// The envelope of a document of kind `K` as written in a file.
@@ -283,6 +305,11 @@ has_spec! {
     model::AntivirusPolicy => model::AntivirusPolicySpec,
     model::FirewallPolicy => model::FirewallPolicySpec,
     model::AttackSurfaceReductionPolicy => model::AttackSurfaceReductionPolicySpec,
+    model::FirewallRulesPolicy => model::FirewallRulesPolicySpec,
+    model::SecurityExperiencePolicy => model::SecurityExperiencePolicySpec,
+    model::DefenderUpdateControlsPolicy => model::DefenderUpdateControlsPolicySpec,
+    model::AntivirusExclusionsPolicy => model::AntivirusExclusionsPolicySpec,
+    model::EndpointDetectionPolicy => model::EndpointDetectionPolicySpec,
     model::SettingsCatalogPolicy => model::SettingsCatalogPolicySpec,
     model::NotificationPolicy => model::NotificationPolicySpec,
     model::IntuneRole => model::IntuneRoleSpec,

@@ -4,14 +4,15 @@ pub mod diagnostics;
 pub mod generate;
 pub mod load;
 pub mod metadata;
+pub mod typed_checks;
 pub mod validate;
 pub mod yaml;
 
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole, Kind,
-    NotificationPolicy, PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant,
+    DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant,
+    TypedPolicy,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
 use yaml::PositionIndex;
@@ -68,27 +69,22 @@ impl<T: Resource> Manifest<T> {
 /// Any policy kind.
 #[derive(Clone, Debug)]
 pub enum PolicyResource {
-    Antivirus(AntivirusPolicy),
-    Firewall(FirewallPolicy),
-    AttackSurfaceReduction(AttackSurfaceReductionPolicy),
+    /// A typed kind (one made from an endpoint-security template).
+    Typed(TypedPolicy),
     SettingsCatalog(SettingsCatalogPolicy),
 }
 
 impl PolicyResource {
     pub fn kind(&self) -> PolicyKind {
         match self {
-            PolicyResource::Antivirus(_) => PolicyKind::AntivirusPolicy,
-            PolicyResource::Firewall(_) => PolicyKind::FirewallPolicy,
-            PolicyResource::AttackSurfaceReduction(_) => PolicyKind::AttackSurfaceReductionPolicy,
+            PolicyResource::Typed(p) => p.kind,
             PolicyResource::SettingsCatalog(_) => PolicyKind::SettingsCatalogPolicy,
         }
     }
 
     pub fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         match self {
-            PolicyResource::Antivirus(p) => p.meta(),
-            PolicyResource::Firewall(p) => p.meta(),
-            PolicyResource::AttackSurfaceReduction(p) => p.meta(),
+            PolicyResource::Typed(p) => &p.metadata,
             PolicyResource::SettingsCatalog(p) => p.meta(),
         }
     }
@@ -103,18 +99,14 @@ impl PolicyResource {
 
     pub fn display_name(&self) -> &str {
         match self {
-            PolicyResource::Antivirus(p) => &p.spec.display_name,
-            PolicyResource::Firewall(p) => &p.spec.display_name,
-            PolicyResource::AttackSurfaceReduction(p) => &p.spec.display_name,
+            PolicyResource::Typed(p) => &p.spec.display_name,
             PolicyResource::SettingsCatalog(p) => &p.spec.display_name,
         }
     }
 
     pub fn description(&self) -> &str {
         match self {
-            PolicyResource::Antivirus(p) => &p.spec.description,
-            PolicyResource::Firewall(p) => &p.spec.description,
-            PolicyResource::AttackSurfaceReduction(p) => &p.spec.description,
+            PolicyResource::Typed(p) => &p.spec.description,
             PolicyResource::SettingsCatalog(p) => &p.spec.description,
         }
     }

@@ -7,9 +7,6 @@ use kube::ResourceExt;
 
 use super::metadata::{label_problem, name_problem};
 use super::{Diagnostic, Location, Manifest, ManifestSet, PolicyResource};
-use crate::mapping::{self, ChoiceOption, SettingDef, SettingVisitor};
-use crate::model::asr::{AsrMode, AsrRule};
-use crate::model::firewall::FirewallProfile;
 use crate::model::profile::SelectorOperator;
 use crate::model::select::profile_selects;
 use crate::model::{Kind, is_guid};
@@ -48,6 +45,11 @@ struct Findings {
 impl Findings {
     fn error<T>(&mut self, manifest: &Manifest<T>, resource: String, path: &str, message: String) {
         self.list.push(Diagnostic::error(message).resource(resource).path(path).at(manifest.value_at(path)));
+    }
+
+    /// An error about a field name rather than its value: placed at the key.
+    fn key_error<T>(&mut self, manifest: &Manifest<T>, resource: String, path: &str, message: String) {
+        self.list.push(Diagnostic::error(message).resource(resource).path(path).at(manifest.key_at(path)));
     }
 
     fn warning<T>(&mut self, manifest: &Manifest<T>, resource: String, path: &str, message: String) {
@@ -318,46 +320,15 @@ fn check_policy(policy: &Manifest<PolicyResource>, out: &mut Findings) {
         out.error(policy, resource.clone(), "spec.displayName", "must not be empty".into());
     }
     match &policy.object {
-        PolicyResource::Antivirus(p) => {
-            let mut settings = p.spec.settings.clone();
-            let mut check = RangeCheck::new("spec.settings");
-            mapping::antivirus::visit(&mut settings, &mut check);
-            report_ranges(policy, &resource, check, out);
-        }
-        PolicyResource::Firewall(p) => {
-            let mut spec = p.spec.clone();
-            let mut check = RangeCheck::new("spec");
-            mapping::firewall::visit(&mut spec, &mut check);
-            report_ranges(policy, &resource, check, out);
-            for (field, profile) in
-                [("domain", &p.spec.domain), ("private", &p.spec.private), ("public", &p.spec.public)]
-            {
-                if let Some(profile) = profile
-                    && !profile.enabled
-                    && *profile != (FirewallProfile { enabled: false, ..Default::default() })
-                {
-                    let message = "settings are only allowed when `enabled` is true".to_string();
-                    out.error(policy, resource.clone(), &format!("spec.{field}"), message);
+        PolicyResource::Typed(p) => {
+            for problem in super::typed_checks::problems(p) {
+                if problem.warning {
+                    out.warning(policy, resource.clone(), &problem.path, problem.message);
+                } else if problem.about_key {
+                    out.key_error(policy, resource.clone(), &problem.path, problem.message);
+                } else {
+                    out.error(policy, resource.clone(), &problem.path, problem.message);
                 }
-            }
-        }
-        PolicyResource::AttackSurfaceReduction(p) => {
-            if p.spec.rules.is_empty() {
-                out.warning(policy, resource.clone(), "spec.rules", "configures no rule".into());
-            }
-            for (rule, mode) in &p.spec.rules.0 {
-                let info = rule.info();
-                if *mode == AsrMode::Warn && !info.supports_warn {
-                    let path = format!("spec.rules.{}", info.key);
-                    let message = format!(
-                        "Microsoft documents no `warn` mode for \"{}\"; devices may treat it as block",
-                        info.title
-                    );
-                    out.warning(policy, resource.clone(), &path, message);
-                }
-            }
-            for (rule, paths) in &p.spec.rule_exclusions.0 {
-                check_rule_exclusions(policy, &resource, *rule, paths, p.spec.rules.0.get(rule), out);
             }
         }
         PolicyResource::SettingsCatalog(p) => {
@@ -427,96 +398,6 @@ const TECHNOLOGIES: &[&str] = &[
 
 fn quoted_list(items: &[&str]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
-}
-
-fn check_rule_exclusions(
-    policy: &Manifest<PolicyResource>,
-    resource: &str,
-    rule: AsrRule,
-    paths: &[String],
-    mode: Option<&AsrMode>,
-    out: &mut Findings,
-) {
-    let info = rule.info();
-    let path = format!("spec.ruleExclusions.{}", info.key);
-    if !info.supports_exclusions {
-        out.error(
-            policy,
-            resource.to_string(),
-            &path,
-            format!("\"{}\" does not support per-rule exclusions", info.title),
-        );
-    } else if matches!(mode, None | Some(AsrMode::Off)) {
-        let message = format!(
-            "exclusions need the rule to be configured in `rules` as block, audit or warn (it is {})",
-            mode.map_or("not configured", |_| "off")
-        );
-        out.error(policy, resource.to_string(), &path, message);
-    }
-    if paths.iter().any(|p| p.trim().is_empty()) {
-        out.error(policy, resource.to_string(), &path, "exclusions must not be empty strings".into());
-    }
-}
-
-fn report_ranges(policy: &Manifest<PolicyResource>, resource: &str, check: RangeCheck, out: &mut Findings) {
-    for (path, message) in check.problems {
-        out.error(policy, resource.to_string(), &path, message);
-    }
-}
-
-/// Walks a typed kind's settings and reports integers outside their documented range, by field path.
-struct RangeCheck {
-    path: Vec<String>,
-    problems: Vec<(String, String)>,
-}
-
-impl RangeCheck {
-    fn new(root: &str) -> Self {
-        RangeCheck { path: vec![root.to_string()], problems: Vec::new() }
-    }
-
-    fn field_path(&self, field: &str) -> String {
-        format!("{}.{field}", self.path.join("."))
-    }
-}
-
-impl SettingVisitor for RangeCheck {
-    fn choice_with_children<T: ChoiceOption>(
-        &mut self,
-        def: &SettingDef,
-        value: &mut Option<T>,
-        children: impl FnOnce(&mut Self),
-    ) {
-        if value.is_some() {
-            self.path.push(def.field.to_string());
-            children(self);
-            self.path.pop();
-        }
-    }
-
-    fn integer(&mut self, def: &SettingDef, value: &mut Option<i64>) {
-        if let (Some(number), Some((min, max))) = (*value, def.range)
-            && !(min..=max).contains(&number)
-        {
-            self.problems.push((self.field_path(def.field), format!("{number} is out of range {min}–{max}")));
-        }
-    }
-
-    fn string(&mut self, _: &SettingDef, _: &mut Option<String>) {}
-
-    fn string_list(&mut self, def: &SettingDef, value: &mut Vec<String>) {
-        if value.iter().any(|v| v.trim().is_empty()) {
-            self.problems.push((self.field_path(def.field), "entries must not be empty strings".into()));
-        }
-    }
-
-    fn group(&mut self, def: &SettingDef, present: &mut bool, children: impl FnOnce(&mut Self)) {
-        if *present {
-            self.path.push(def.field.to_string());
-            children(self);
-            self.path.pop();
-        }
-    }
 }
 
 /// A NotificationPolicy: somewhere to send, addresses that look like addresses, transport security

@@ -51,7 +51,8 @@ pub fn from_wire(
         description: description.to_string(),
         platforms: policy.platforms.clone(),
         technologies: policy.technologies.clone(),
-        template_id: policy.template_reference.as_ref().map(|t| t.template_id.clone()),
+        // Graph gives policies made without a template an empty `templateId`.
+        template_id: policy.template_reference.as_ref().map(|t| t.template_id.clone()).filter(|id| !id.is_empty()),
         settings,
     })
 }
@@ -99,5 +100,17 @@ mod tests {
         let errors = to_wire(&spec, "d").expect_err("invalid");
         assert_eq!(errors[0].setting, "settings[0]");
         assert!(errors[0].message.contains("unknown variant"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn a_policy_without_a_template_reads_with_no_template_id() {
+        // Graph answers `templateReference: {templateId: ""}` for a policy made without a template.
+        let policy: ConfigurationPolicy = serde_json::from_value(serde_json::json!({
+            "name": "Plain", "description": "", "platforms": "windows10", "technologies": "mdm",
+            "templateReference": {"templateId": "", "templateFamily": "none"},
+            "settings": [],
+        }))
+        .expect("policy");
+        assert_eq!(from_wire(&policy, "").expect("spec").template_id, None);
     }
 }

@@ -1,52 +1,8 @@
-//! `AttackSurfaceReductionPolicy`: the endpoint-security template "Attack Surface Reduction Rules".
-//! Rules are named in words; the GUIDs and Settings Catalog ids live in [`AsrRule::info`].
+//! The attack surface reduction rules, named in words: each rule's key in manifests, Microsoft's title
+//! and GUID, and its Settings Catalog definition. The `AttackSurfaceReductionPolicy` table
+//! (`template::asr`) is built from this list.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-
-use kube::CustomResource;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
-
-/// An attack surface reduction policy.
-#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(
-    group = "tenantctl.dev",
-    version = "v1alpha1",
-    kind = "AttackSurfaceReductionPolicy",
-    doc = "An attack surface reduction rules endpoint security policy.",
-    namespaced,
-    shortname = "asrp",
-    category = "tenantctl"
-)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AttackSurfaceReductionPolicySpec {
-    /// Name of the policy in each tenant (Intune shows it).
-    #[schemars(length(min = 1))]
-    pub display_name: String,
-    /// Description shown in Intune. tenantctl appends its ownership marker.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    /// Mode of each rule (`off`, `block`, `audit`, `warn`). Rules not listed are not configured.
-    pub rules: RuleMap<AsrMode>,
-    /// Files and folders excluded from one rule. The rule must be configured and not `off`.
-    #[serde(default, skip_serializing_if = "RuleMap::is_empty")]
-    pub rule_exclusions: RuleMap<Vec<String>>,
-}
-
-// What a rule does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum AsrMode {
-    /// Disabled.
-    Off,
-    /// Block the behavior.
-    Block,
-    /// Allow the behavior and log an event.
-    Audit,
-    /// Block, but let the user bypass the block.
-    Warn,
-}
 
 /// Every attack surface reduction rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -240,46 +196,5 @@ impl AsrRule {
             ),
             supports_exclusions: self != AsrRule::BlockWmiEventSubscriptionPersistence,
         }
-    }
-}
-
-/// A map keyed by ASR rule. Its schema lists every rule as a property, so editors complete rule names
-/// and an unknown rule is an error.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RuleMap<V>(pub BTreeMap<AsrRule, V>);
-
-impl<V> Default for RuleMap<V> {
-    fn default() -> Self {
-        RuleMap(BTreeMap::new())
-    }
-}
-
-impl<V> RuleMap<V> {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<V: JsonSchema> JsonSchema for RuleMap<V> {
-    fn schema_name() -> Cow<'static, str> {
-        format!("RuleMap_{}", V::schema_name()).into()
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let mut properties = serde_json::Map::new();
-        for rule in AsrRule::ALL {
-            let info = rule.info();
-            let mut value_schema = generator.subschema_for::<V>().to_value();
-            if let Some(object) = value_schema.as_object_mut() {
-                object.insert("description".into(), format!("{} ({})", info.title, info.guid).into());
-            }
-            properties.insert(info.key.into(), value_schema);
-        }
-        json_schema!({
-            "type": "object",
-            "properties": properties,
-            "additionalProperties": false,
-        })
     }
 }

@@ -3,9 +3,7 @@
 //! are commented with `//`, not documented with `///`: in the CRDs a type's description would replace
 //! the description of every field of that type, which says what the field does.
 
-pub mod antivirus;
 pub mod asr;
-pub mod firewall;
 pub mod notification;
 pub mod ownership;
 pub mod profile;
@@ -13,21 +11,27 @@ pub mod role;
 pub mod select;
 pub mod settings_catalog;
 pub mod status;
+pub mod template;
 pub mod tenant;
+pub mod typed;
 
 use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use antivirus::{AntivirusPolicy, AntivirusPolicySpec};
-pub use asr::{AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec};
-pub use firewall::{FirewallPolicy, FirewallPolicySpec};
 pub use notification::{NotificationPolicy, NotificationPolicySpec};
 pub use profile::{DistributionProfile, DistributionProfileSpec};
 pub use role::{IntuneRole, IntuneRoleSpec};
 pub use settings_catalog::{SettingsCatalogPolicy, SettingsCatalogPolicySpec};
 pub use tenant::{Tenant, TenantSpec};
+pub use typed::{
+    AdditionalSetting, AntivirusExclusionsPolicy, AntivirusExclusionsPolicySpec, AntivirusPolicy, AntivirusPolicySpec,
+    AttackSurfaceReductionPolicy, AttackSurfaceReductionPolicySpec, DefenderUpdateControlsPolicy,
+    DefenderUpdateControlsPolicySpec, EndpointDetectionPolicy, EndpointDetectionPolicySpec, FirewallPolicy,
+    FirewallPolicySpec, FirewallRulesPolicy, FirewallRulesPolicySpec, SecurityExperiencePolicy,
+    SecurityExperiencePolicySpec, TypedPolicy, TypedSpec,
+};
 
 /// API group of every tenantctl kind.
 pub const GROUP: &str = "tenantctl.dev";
@@ -44,18 +48,28 @@ pub enum Kind {
     AntivirusPolicy,
     FirewallPolicy,
     AttackSurfaceReductionPolicy,
+    FirewallRulesPolicy,
+    SecurityExperiencePolicy,
+    DefenderUpdateControlsPolicy,
+    AntivirusExclusionsPolicy,
+    EndpointDetectionPolicy,
     SettingsCatalogPolicy,
     NotificationPolicy,
     IntuneRole,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
         Kind::FirewallPolicy,
         Kind::AttackSurfaceReductionPolicy,
+        Kind::FirewallRulesPolicy,
+        Kind::SecurityExperiencePolicy,
+        Kind::DefenderUpdateControlsPolicy,
+        Kind::AntivirusExclusionsPolicy,
+        Kind::EndpointDetectionPolicy,
         Kind::SettingsCatalogPolicy,
         Kind::NotificationPolicy,
         Kind::IntuneRole,
@@ -68,6 +82,11 @@ impl Kind {
             Kind::AntivirusPolicy => "AntivirusPolicy",
             Kind::FirewallPolicy => "FirewallPolicy",
             Kind::AttackSurfaceReductionPolicy => "AttackSurfaceReductionPolicy",
+            Kind::FirewallRulesPolicy => "FirewallRulesPolicy",
+            Kind::SecurityExperiencePolicy => "SecurityExperiencePolicy",
+            Kind::DefenderUpdateControlsPolicy => "DefenderUpdateControlsPolicy",
+            Kind::AntivirusExclusionsPolicy => "AntivirusExclusionsPolicy",
+            Kind::EndpointDetectionPolicy => "EndpointDetectionPolicy",
             Kind::SettingsCatalogPolicy => "SettingsCatalogPolicy",
             Kind::NotificationPolicy => "NotificationPolicy",
             Kind::IntuneRole => "IntuneRole",
@@ -103,15 +122,30 @@ pub enum PolicyKind {
     FirewallPolicy,
     /// Attack surface reduction rules (endpoint security).
     AttackSurfaceReductionPolicy,
+    /// Windows Firewall rules (endpoint security).
+    FirewallRulesPolicy,
+    /// Tamper protection and the Windows Security app (endpoint security).
+    SecurityExperiencePolicy,
+    /// Defender update channels (endpoint security).
+    DefenderUpdateControlsPolicy,
+    /// Defender Antivirus exclusions (endpoint security).
+    AntivirusExclusionsPolicy,
+    /// Endpoint detection and response: Defender for Endpoint onboarding (endpoint security).
+    EndpointDetectionPolicy,
     /// Any Settings Catalog policy in Graph's own JSON.
     SettingsCatalogPolicy,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 4] = [
+    pub const ALL: [PolicyKind; 9] = [
         PolicyKind::AntivirusPolicy,
         PolicyKind::FirewallPolicy,
         PolicyKind::AttackSurfaceReductionPolicy,
+        PolicyKind::FirewallRulesPolicy,
+        PolicyKind::SecurityExperiencePolicy,
+        PolicyKind::DefenderUpdateControlsPolicy,
+        PolicyKind::AntivirusExclusionsPolicy,
+        PolicyKind::EndpointDetectionPolicy,
         PolicyKind::SettingsCatalogPolicy,
     ];
 
@@ -120,6 +154,11 @@ impl PolicyKind {
             PolicyKind::AntivirusPolicy => Kind::AntivirusPolicy,
             PolicyKind::FirewallPolicy => Kind::FirewallPolicy,
             PolicyKind::AttackSurfaceReductionPolicy => Kind::AttackSurfaceReductionPolicy,
+            PolicyKind::FirewallRulesPolicy => Kind::FirewallRulesPolicy,
+            PolicyKind::SecurityExperiencePolicy => Kind::SecurityExperiencePolicy,
+            PolicyKind::DefenderUpdateControlsPolicy => Kind::DefenderUpdateControlsPolicy,
+            PolicyKind::AntivirusExclusionsPolicy => Kind::AntivirusExclusionsPolicy,
+            PolicyKind::EndpointDetectionPolicy => Kind::EndpointDetectionPolicy,
             PolicyKind::SettingsCatalogPolicy => Kind::SettingsCatalogPolicy,
         }
     }

@@ -17,8 +17,9 @@ use super::names::namespace_of;
 use super::watch::{Watches, significant_changes};
 use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{
-    AntivirusPolicy, AttackSurfaceReductionPolicy, DistributionProfile, FirewallPolicy, IntuneRole,
-    SettingsCatalogPolicy,
+    AntivirusExclusionsPolicy, AntivirusPolicy, AttackSurfaceReductionPolicy, DefenderUpdateControlsPolicy,
+    DistributionProfile, EndpointDetectionPolicy, FirewallPolicy, FirewallRulesPolicy, IntuneRole,
+    SecurityExperiencePolicy, SettingsCatalogPolicy,
 };
 
 /// A kind the Tenant controller reads.
@@ -47,23 +48,26 @@ impl InputKind for IntuneRole {
     }
 }
 
-impl InputKind for AntivirusPolicy {
-    fn add_to(self, set: &mut ManifestSet) {
-        set.policies.push(Manifest::new(PolicyResource::Antivirus(self)));
-    }
+macro_rules! typed_inputs {
+    ($($kind:ty),*) => {$(
+        impl InputKind for $kind {
+            fn add_to(self, set: &mut ManifestSet) {
+                set.policies.push(Manifest::new(PolicyResource::Typed(self.into())));
+            }
+        }
+    )*};
 }
 
-impl InputKind for FirewallPolicy {
-    fn add_to(self, set: &mut ManifestSet) {
-        set.policies.push(Manifest::new(PolicyResource::Firewall(self)));
-    }
-}
-
-impl InputKind for AttackSurfaceReductionPolicy {
-    fn add_to(self, set: &mut ManifestSet) {
-        set.policies.push(Manifest::new(PolicyResource::AttackSurfaceReduction(self)));
-    }
-}
+typed_inputs!(
+    AntivirusPolicy,
+    FirewallPolicy,
+    AttackSurfaceReductionPolicy,
+    FirewallRulesPolicy,
+    SecurityExperiencePolicy,
+    DefenderUpdateControlsPolicy,
+    AntivirusExclusionsPolicy,
+    EndpointDetectionPolicy
+);
 
 impl InputKind for SettingsCatalogPolicy {
     fn add_to(self, set: &mut ManifestSet) {
@@ -117,6 +121,11 @@ pub fn watch_inputs(
     row::<AntivirusPolicy>(client, namespace, watches, &mut caches, &mut changes);
     row::<FirewallPolicy>(client, namespace, watches, &mut caches, &mut changes);
     row::<AttackSurfaceReductionPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<FirewallRulesPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<SecurityExperiencePolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<DefenderUpdateControlsPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<AntivirusExclusionsPolicy>(client, namespace, watches, &mut caches, &mut changes);
+    row::<EndpointDetectionPolicy>(client, namespace, watches, &mut caches, &mut changes);
     row::<SettingsCatalogPolicy>(client, namespace, watches, &mut caches, &mut changes);
     row::<IntuneRole>(client, namespace, watches, &mut caches, &mut changes);
     (caches, Box::pin(futures_util::stream::select_all(changes)))

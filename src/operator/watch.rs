@@ -67,6 +67,21 @@ where
 
 /// Decodes the objects of a watch event one by one: an object that does not decode is left out (and
 /// dropped from the cache if it was there), never failing the event.
+/// For a typed policy kind, the first problem of its settings: a typed kind's settings are only checked
+/// against its table, not by decoding, and an object whose settings are wrong is as unreadable as one
+/// that does not decode.
+fn typed_settings_problem<K: Resource<DynamicType = ()>>(value: &serde_json::Value) -> Result<(), String> {
+    let kind = crate::model::Kind::parse(&K::kind(&()));
+    let Some(table) = kind.and_then(crate::model::PolicyKind::from_kind).and_then(crate::model::template::table) else {
+        return Ok(());
+    };
+    let spec: crate::model::TypedSpec = serde_json::from_value(value["spec"].clone()).map_err(|e| e.to_string())?;
+    match crate::model::template::check::check(&table.nodes, &spec.settings, "spec", &[]).first() {
+        Some(problem) => Err(format!("{}: {}", problem.path, problem.message)),
+        None => Ok(()),
+    }
+}
+
 fn decode_each<K>(
     event: watcher::Event<DynamicObject>,
     last_good: &mut HashMap<String, K>,
@@ -81,6 +96,7 @@ where
     };
     let decode = |object: DynamicObject| -> Result<K, String> {
         let value = serde_json::to_value(&object).map_err(|e| e.to_string())?;
+        typed_settings_problem::<K>(&value)?;
         serde_path_to_error::deserialize(value).map_err(|e| e.to_string())
     };
     // An applied object that decodes replaces its last good version; one that does not is reported and

@@ -112,10 +112,10 @@ impl Lab {
 
 /// A small valid firewall policy, owned (`[managed-by tenantctl: …]`) under `name`.
 pub fn policy(name: &str) -> ConfigurationPolicy {
-    let spec: tenantctl::model::FirewallPolicySpec = serde_json::from_value(
+    let spec: tenantctl::model::TypedSpec = serde_json::from_value(
         json!({"displayName": name, "public": {"enabled": true, "defaultInboundAction": "block"}}),
     )
     .expect("spec");
     let description = format!("[managed-by tenantctl: FirewallPolicy/{}]", name.to_lowercase());
-    tenantctl::mapping::firewall::to_wire(&spec, &description)
+    tenantctl::mapping::template::to_wire(&tenantctl::model::template::firewall::TABLE, &spec, &description)
 }

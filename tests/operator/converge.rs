@@ -47,7 +47,7 @@ async fn contoso_converges_propagates_patches_and_repairs_drift() {
     assert_eq!(status.observed_generation, fabrikam.metadata.generation);
     assert!(status.last_sync_time.is_some());
     let policies: Vec<String> = status.policies.iter().map(|p| format!("{}:{:?}", p.policy, p.state)).collect();
-    assert_eq!(policies.len(), 3, "{policies:?}");
+    assert_eq!(policies.len(), 8, "{policies:?}");
     assert!(world.event_reasons("fabrikam-emea").await.contains(&"Created".to_string()));
     assert_eq!(markers(world.lab_state(), FABRIKAM_EMEA).get(AV_MARKER), Some(&1));
 

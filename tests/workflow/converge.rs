@@ -12,7 +12,12 @@ fn plan_apply_plan_converges_and_repairs_drift() {
     assert!(text.contains("-     blockCredentialStealingFromLsass: audit"), "{text}");
     assert!(text.contains("+     blockCredentialStealingFromLsass: block"), "{text}");
     assert!(text.contains("· 1 unmanaged object left alone"), "{text}");
-    assert!(text.contains("Plan: 19 to create, 1 to update, 0 to delete across 9 tenants"), "{text}");
+    assert!(
+        text.contains("~ FirewallRulesPolicy/firewall-rules-baseline"),
+        "the firewall rule opened to any address: {text}"
+    );
+    assert!(text.contains("-     - '*'") && text.contains("+     - 10.20.0.0/24"), "{text}");
+    assert!(text.contains("Plan: 56 to create, 2 to update, 0 to delete across 9 tenants"), "{text}");
 
     let drift = with_lab(lab, &["drift", "-f", "examples/contoso"]);
     expect_code(&drift, 2);
@@ -20,7 +25,7 @@ fn plan_apply_plan_converges_and_repairs_drift() {
     let apply = with_lab(lab, &["apply", "-f", "examples/contoso", "--auto-approve"]);
     expect_code(&apply, 0);
     assert!(
-        stdout(&apply).contains("Apply complete: 19 created, 1 updated, 0 deleted across 9 tenants."),
+        stdout(&apply).contains("Apply complete: 56 created, 2 updated, 0 deleted across 9 tenants."),
         "{}",
         stdout(&apply)
     );
@@ -40,8 +45,8 @@ fn json_and_markdown_outputs_are_documents() {
     let json = with_lab(state.path(), &["plan", "-f", "examples/contoso", "-o", "json"]);
     expect_code(&json, 0);
     let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON on stdout");
-    assert_eq!(plan["summary"]["create"], 19);
-    assert_eq!(plan["summary"]["update"], 1);
+    assert_eq!(plan["summary"]["create"], 56);
+    assert_eq!(plan["summary"]["update"], 2);
     assert_eq!(plan["summary"]["unknownTenants"], 0);
     let markdown = with_lab(state.path(), &["plan", "-f", "examples/contoso", "-o", "markdown"]);
     assert!(stdout(&markdown).starts_with("### tenantctl plan"));
@@ -56,7 +61,7 @@ fn export_round_trips_to_manifests_that_plan_no_changes() {
     let dir = out.path().to_string_lossy().to_string();
     let export = with_lab(lab, &["export", "--tenant", "northwind-us", "-f", "examples/contoso", "--out", &dir]);
     expect_code(&export, 0);
-    assert!(stdout(&export).starts_with("Exported 3 policies of northwind-us"), "{}", stdout(&export));
+    assert!(stdout(&export).starts_with("Exported 8 policies of northwind-us"), "{}", stdout(&export));
     expect_code(&tenantctl(&["validate", "-f", &dir]), 0);
     let replan = with_lab(lab, &["plan", "-f", &dir, "--detailed-exitcode"]);
     expect_code(&replan, 0);

@@ -2,23 +2,19 @@
 //! marker), unmanaged ones, and drifted variants, all rendered through tenantctl's own mapping so the
 //! lab holds exactly what tenantctl would have written.
 
-use crate::mapping::{antivirus, asr, firewall};
-use crate::model::antivirus::{AntivirusSettings, CloudBlockLevel, ProtectionLevel, ThreatAction, ThreatActions};
-use crate::model::asr::{AsrMode, AsrRule, RuleMap};
-use crate::model::firewall::{FirewallAction, FirewallGlobal, FirewallProfile};
-use crate::model::{
-    AntivirusPolicySpec, AttackSurfaceReductionPolicySpec, FirewallPolicySpec, PolicyKind, PolicyRef, Toggle,
-};
+use serde_json::{Value, json};
+
+use crate::model::asr::AsrRule;
+use crate::model::{PolicyKind, PolicyRef, TypedSpec};
 use crate::wire::ConfigurationPolicy;
 
 use super::seeded::Seeded;
 
 /// A policy of one of the typed kinds.
 #[derive(Clone, Debug, PartialEq)]
-pub enum LabSpec {
-    Antivirus(AntivirusPolicySpec),
-    Firewall(FirewallPolicySpec),
-    Asr(AttackSurfaceReductionPolicySpec),
+pub struct LabSpec {
+    pub kind: PolicyKind,
+    pub spec: TypedSpec,
 }
 
 /// A policy the manifests deliver to every lab tenant.
@@ -35,62 +31,63 @@ impl OwnedPolicy {
 }
 
 impl LabSpec {
+    fn new(kind: PolicyKind, display_name: &str, description: String, settings: Value) -> LabSpec {
+        let settings = match settings {
+            Value::Object(map) => map,
+            _ => Default::default(),
+        };
+        let spec = TypedSpec {
+            display_name: display_name.to_string(),
+            description,
+            additional_settings: Vec::new(),
+            settings,
+        };
+        LabSpec { kind, spec }
+    }
+
     pub fn kind(&self) -> PolicyKind {
-        match self {
-            LabSpec::Antivirus(_) => PolicyKind::AntivirusPolicy,
-            LabSpec::Firewall(_) => PolicyKind::FirewallPolicy,
-            LabSpec::Asr(_) => PolicyKind::AttackSurfaceReductionPolicy,
+        self.kind
+    }
+
+    fn table(&self) -> &'static crate::model::template::TemplateTable {
+        use crate::model::template::{antivirus, asr, firewall};
+        match self.kind {
+            PolicyKind::FirewallPolicy => &firewall::TABLE,
+            PolicyKind::AttackSurfaceReductionPolicy => &asr::TABLE,
+            _ => &antivirus::TABLE,
         }
     }
 
     pub fn description(&self) -> &str {
-        match self {
-            LabSpec::Antivirus(s) => &s.description,
-            LabSpec::Firewall(s) => &s.description,
-            LabSpec::Asr(s) => &s.description,
-        }
+        &self.spec.description
     }
 
     pub fn display_name(&self) -> &str {
-        match self {
-            LabSpec::Antivirus(s) => &s.display_name,
-            LabSpec::Firewall(s) => &s.display_name,
-            LabSpec::Asr(s) => &s.display_name,
-        }
+        &self.spec.display_name
     }
 
     /// The Graph payload, with `description` as given (the caller adds or leaves out the marker).
     pub fn to_wire(&self, description: &str) -> ConfigurationPolicy {
-        match self {
-            LabSpec::Antivirus(s) => antivirus::to_wire(s, description),
-            LabSpec::Firewall(s) => firewall::to_wire(s, description),
-            LabSpec::Asr(s) => asr::to_wire(s, description),
-        }
+        crate::mapping::template::to_wire(self.table(), &self.spec, description)
     }
 
     /// The spec as a manifest's `spec`.
-    pub fn manifest_spec(&self) -> serde_json::Value {
-        let value = match self {
-            LabSpec::Antivirus(s) => serde_json::to_value(s),
-            LabSpec::Firewall(s) => serde_json::to_value(s),
-            LabSpec::Asr(s) => serde_json::to_value(s),
-        };
-        value.unwrap_or_default()
+    pub fn manifest_spec(&self) -> Value {
+        serde_json::to_value(&self.spec).unwrap_or_default()
     }
 
     /// The same policy with one setting changed, as an admin editing it in the portal would leave it.
     pub fn drifted(&self) -> LabSpec {
         let mut spec = self.clone();
-        match &mut spec {
-            LabSpec::Antivirus(s) => s.settings.cloud_block_level = Some(CloudBlockLevel::Default),
-            LabSpec::Firewall(s) => {
-                if let Some(domain) = &mut s.domain {
-                    domain.default_inbound_action = Some(FirewallAction::Allow);
-                }
-            }
-            LabSpec::Asr(s) => {
-                if let Some(mode) = s.rules.0.values_mut().next() {
-                    *mode = if *mode == AsrMode::Block { AsrMode::Audit } else { AsrMode::Block };
+        let settings = &mut spec.spec.settings;
+        match self.kind {
+            PolicyKind::AntivirusPolicy => settings["settings"]["cloudBlockLevel"] = json!("default"),
+            PolicyKind::FirewallPolicy => settings["domain"]["defaultInboundAction"] = json!("allow"),
+            _ => {
+                if let Some(mode) =
+                    settings.get_mut("rules").and_then(Value::as_object_mut).and_then(|r| r.values_mut().next())
+                {
+                    *mode = json!(if mode == "block" { "audit" } else { "block" });
                 }
             }
         }
@@ -100,13 +97,8 @@ impl LabSpec {
     /// The same settings under another name and description.
     pub fn renamed(&self, display_name: &str, description: &str) -> LabSpec {
         let mut spec = self.clone();
-        let (name, text) = match &mut spec {
-            LabSpec::Antivirus(s) => (&mut s.display_name, &mut s.description),
-            LabSpec::Firewall(s) => (&mut s.display_name, &mut s.description),
-            LabSpec::Asr(s) => (&mut s.display_name, &mut s.description),
-        };
-        *name = display_name.to_string();
-        *text = description.to_string();
+        spec.spec.display_name = display_name.to_string();
+        spec.spec.description = description.to_string();
         spec
     }
 }
@@ -121,25 +113,15 @@ pub fn owned_policies(seeded: &Seeded, count: usize) -> Vec<OwnedPolicy> {
             match index % 3 {
                 0 => OwnedPolicy {
                     name: format!("lab-av-{number:02}"),
-                    spec: LabSpec::Antivirus(antivirus_spec(
-                        seeded,
-                        &label,
-                        &format!("Lab Antivirus {number:02}"),
-                        description,
-                    )),
+                    spec: antivirus_spec(seeded, &label, &format!("Lab Antivirus {number:02}"), description),
                 },
                 1 => OwnedPolicy {
                     name: format!("lab-firewall-{number:02}"),
-                    spec: LabSpec::Firewall(firewall_spec(
-                        seeded,
-                        &label,
-                        &format!("Lab Firewall {number:02}"),
-                        description,
-                    )),
+                    spec: firewall_spec(seeded, &label, &format!("Lab Firewall {number:02}"), description),
                 },
                 _ => OwnedPolicy {
                     name: format!("lab-asr-{number:02}"),
-                    spec: LabSpec::Asr(asr_spec(seeded, &label, &format!("Lab ASR {number:02}"), description)),
+                    spec: asr_spec(seeded, &label, &format!("Lab ASR {number:02}"), description),
                 },
             }
         })
@@ -155,80 +137,61 @@ pub fn unmanaged_policy(seeded: &Seeded, tenant: usize, index: usize, owned: &[O
         return twin.spec.renamed(twin.spec.display_name(), description);
     }
     let label = format!("unmanaged/{tenant}/{index}");
-    antivirus_spec(seeded, &label, &format!("Legacy Antivirus {}", index + 1), description.to_string()).into()
+    antivirus_spec(seeded, &label, &format!("Legacy Antivirus {}", index + 1), description.to_string())
 }
 
-impl From<AntivirusPolicySpec> for LabSpec {
-    fn from(spec: AntivirusPolicySpec) -> Self {
-        LabSpec::Antivirus(spec)
-    }
+fn antivirus_spec(seeded: &Seeded, label: &str, display_name: &str, description: String) -> LabSpec {
+    let level = |what: &str| *seeded.pick(&format!("{label}/{what}"), &["block", "audit"]);
+    let settings = json!({"settings": {
+        "realTimeMonitoring": "enabled",
+        "behaviorMonitoring": "enabled",
+        "cloudProtection": "enabled",
+        "cloudBlockLevel": *seeded.pick(&format!("{label}/cloud"), &["high", "highPlus", "zeroTolerance"]),
+        "cloudExtendedTimeoutSeconds": seeded.number(&format!("{label}/timeout"), 51),
+        "potentiallyUnwantedApps": level("pua"),
+        "networkProtection": level("network"),
+        "scriptScanning": "enabled",
+        "signatureUpdateIntervalHours": 1 + seeded.number(&format!("{label}/signatures"), 24),
+        "threatActions": {"low": "quarantine", "moderate": "quarantine", "high": "remove", "severe": "remove"},
+    }});
+    LabSpec::new(PolicyKind::AntivirusPolicy, display_name, description, settings)
 }
 
-fn antivirus_spec(seeded: &Seeded, label: &str, display_name: &str, description: String) -> AntivirusPolicySpec {
-    let level =
-        |what: &str| *seeded.pick(&format!("{label}/{what}"), &[ProtectionLevel::Block, ProtectionLevel::Audit]);
-    let settings = AntivirusSettings {
-        real_time_monitoring: Some(Toggle::Enabled),
-        behavior_monitoring: Some(Toggle::Enabled),
-        cloud_protection: Some(Toggle::Enabled),
-        cloud_block_level: Some(*seeded.pick(
-            &format!("{label}/cloud"),
-            &[CloudBlockLevel::High, CloudBlockLevel::HighPlus, CloudBlockLevel::ZeroTolerance],
-        )),
-        cloud_extended_timeout_seconds: Some(seeded.number(&format!("{label}/timeout"), 51) as i64),
-        potentially_unwanted_apps: Some(level("pua")),
-        network_protection: Some(level("network")),
-        script_scanning: Some(Toggle::Enabled),
-        signature_update_interval_hours: Some(1 + seeded.number(&format!("{label}/signatures"), 24) as i64),
-        threat_actions: Some(ThreatActions {
-            low: Some(ThreatAction::Quarantine),
-            moderate: Some(ThreatAction::Quarantine),
-            high: Some(ThreatAction::Remove),
-            severe: Some(ThreatAction::Remove),
-        }),
-        ..AntivirusSettings::default()
+fn firewall_spec(seeded: &Seeded, label: &str, display_name: &str, description: String) -> LabSpec {
+    let profile = |name: &str| {
+        json!({
+            "enabled": true,
+            "defaultInboundAction": "block",
+            "defaultOutboundAction": "allow",
+            "logDroppedPackets": true,
+            "logMaxFileSizeKb": 1024 * (1 + seeded.number(&format!("{label}/{name}/log"), 16)),
+        })
     };
-    AntivirusPolicySpec { display_name: display_name.to_string(), description, settings }
+    let mut public = profile("public");
+    public["disableInboundNotifications"] = json!(true);
+    let settings = json!({
+        "domain": profile("domain"),
+        "private": profile("private"),
+        "public": public,
+        "global": {"disableStatefulFtp": true},
+    });
+    LabSpec::new(PolicyKind::FirewallPolicy, display_name, description, settings)
 }
 
-fn firewall_spec(seeded: &Seeded, label: &str, display_name: &str, description: String) -> FirewallPolicySpec {
-    let profile = |name: &str| FirewallProfile {
-        enabled: true,
-        default_inbound_action: Some(FirewallAction::Block),
-        default_outbound_action: Some(FirewallAction::Allow),
-        log_dropped_packets: Some(true),
-        log_max_file_size_kb: Some(1024 * (1 + seeded.number(&format!("{label}/{name}/log"), 16) as i64)),
-        ..FirewallProfile::default()
-    };
-    FirewallPolicySpec {
-        display_name: display_name.to_string(),
-        description,
-        domain: Some(profile("domain")),
-        private: Some(profile("private")),
-        public: Some(FirewallProfile { disable_inbound_notifications: Some(true), ..profile("public") }),
-        global: FirewallGlobal { disable_stateful_ftp: Some(true) },
-    }
-}
-
-fn asr_spec(seeded: &Seeded, label: &str, display_name: &str, description: String) -> AttackSurfaceReductionPolicySpec {
-    let mut rules = RuleMap::default();
+fn asr_spec(seeded: &Seeded, label: &str, display_name: &str, description: String) -> LabSpec {
+    let mut rules = serde_json::Map::new();
     for rule in AsrRule::ALL {
-        let choice = seeded.number(&format!("{label}/{}", rule.info().key), 4);
+        let key = rule.info().key;
+        let choice = seeded.number(&format!("{label}/{key}"), 4);
         // A quarter of the rules stay unconfigured, so policies differ in shape, not only in values.
-        let mode = [Some(AsrMode::Block), Some(AsrMode::Block), Some(AsrMode::Audit), None][choice as usize];
-        if let Some(mode) = mode {
-            rules.0.insert(rule, mode);
+        if let Some(mode) = [Some("block"), Some("block"), Some("audit"), None][choice as usize] {
+            rules.insert(key.to_string(), json!(mode));
         }
     }
-    if rules.0.is_empty() {
-        rules.0.insert(AsrRule::BlockCredentialStealingFromLsass, AsrMode::Block);
+    if rules.is_empty() {
+        rules.insert(AsrRule::BlockCredentialStealingFromLsass.info().key.to_string(), json!("block"));
     }
-    AttackSurfaceReductionPolicySpec {
-        display_name: display_name.to_string(),
-        description,
-        rules,
-        rule_exclusions: RuleMap::default(),
-    }
+    LabSpec::new(PolicyKind::AttackSurfaceReductionPolicy, display_name, description, json!({"rules": rules}))
 }
 
 #[cfg(test)]
