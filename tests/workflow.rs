@@ -8,6 +8,8 @@ mod eventually;
 #[path = "workflow/support.rs"]
 mod support;
 
+#[path = "workflow/adopt_corpus.rs"]
+mod adopt_corpus;
 #[path = "workflow/converge.rs"]
 mod converge;
 #[path = "workflow/credentials.rs"]

@@ -186,6 +186,7 @@ fn update<M: Managed>(
     if fields.is_empty() {
         return None;
     }
+    let payload = M::keep_unmanaged(payload, current);
     let mode = M::mode(wanted);
     Some(Change {
         object: M::object(wanted).clone(),
@@ -227,6 +228,7 @@ fn create_or_adopt<M: Managed>(
             change.reason = Some(format!("adopting the unmanaged {} of the same name", M::ONE));
             let mut fields = M::changed(wanted, &payload, candidate);
             fields.sort();
+            let payload = M::keep_unmanaged(payload, candidate);
             change.operation = Operation::Adopt(Update {
                 profile: M::profile(wanted).to_string(),
                 id: M::id(candidate).unwrap_or_default().to_string(),

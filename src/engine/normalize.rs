@@ -1,5 +1,6 @@
-//! Normalization before comparing a desired policy with a live one: server-owned fields, template
-//! references, setting ids and annotations are dropped; identifiers compare case-insensitively;
+//! Normalization before comparing a desired policy with a live one: server-owned fields, role scope
+//! tags (per-tenant ids no manifest states), template references, setting ids and annotations are
+//! dropped; identifiers compare case-insensitively;
 //! children and string collections compare as sets; secret values are never compared.
 
 use serde_json::{Value, json};
@@ -10,8 +11,6 @@ use crate::wire::{ChoiceValue, ConfigurationPolicy, GroupValue, SettingInstance,
 pub fn comparable(policy: &ConfigurationPolicy) -> Value {
     let mut technologies: Vec<String> = policy.technologies.split(',').map(|t| t.trim().to_ascii_lowercase()).collect();
     technologies.sort();
-    let mut scope_tags = policy.role_scope_tag_ids.clone();
-    scope_tags.sort();
     let mut settings: Vec<Value> = policy.settings.iter().map(|s| instance(&s.setting_instance)).collect();
     sort_values(&mut settings);
     json!({
@@ -19,7 +18,6 @@ pub fn comparable(policy: &ConfigurationPolicy) -> Value {
         "description": policy.description.trim_end(),
         "platforms": policy.platforms.to_ascii_lowercase(),
         "technologies": technologies,
-        "roleScopeTagIds": scope_tags,
         "templateId": policy.template_reference.as_ref().map(|t| t.template_id.to_ascii_lowercase()),
         "settings": settings,
     })

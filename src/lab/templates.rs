@@ -1,54 +1,20 @@
-//! The endpoint-security templates whose read-only `templateReference` details the lab fills in, as
-//! Intune does (graph-facts §2: only those confirmed from real payloads).
+//! The read-only `templateReference` details the lab fills in for the endpoint-security templates of
+//! its catalog, as Intune does (graph-facts §2, and the real exports in `tests/corpus/`).
 
 use serde_json::{Map, Value};
-
-struct KnownTemplate {
-    id: &'static str,
-    family: &'static str,
-    display_name: &'static str,
-}
-
-const KNOWN_TEMPLATES: &[KnownTemplate] = &[
-    KnownTemplate {
-        id: "804339ad-1553-4478-a742-138fb5807418",
-        family: "endpointSecurityAntivirus",
-        display_name: "Microsoft Defender Antivirus",
-    },
-    KnownTemplate {
-        id: "d948ff9b-99cb-4ee0-8012-1fbc09685377",
-        family: "endpointSecurityAntivirus",
-        display_name: "Windows Security Experience",
-    },
-    KnownTemplate {
-        id: "6078910e-d808-4a9f-a51d-1b8a7bacb7c0",
-        family: "endpointSecurityFirewall",
-        display_name: "Windows Firewall",
-    },
-    KnownTemplate {
-        id: "19c8aa67-f286-4861-9aa0-f23541d31680",
-        family: "endpointSecurityFirewall",
-        display_name: "Microsoft Defender Firewall Rules",
-    },
-    KnownTemplate {
-        id: "e8c053d6-9f95-42b1-a7f1-ebfd71c67a4b",
-        family: "endpointSecurityAttackSurfaceReduction",
-        display_name: "Attack Surface Reduction Rules",
-    },
-];
 
 /// The `templateReference` Intune returns for a written one: `templateId` as written, the read-only
 /// family, display name and version derived from it. A policy without a template gets family `none`.
 pub fn server_template_reference(written: Option<&Value>) -> Value {
     let template_id = written.and_then(|t| t.get("templateId")).and_then(Value::as_str).unwrap_or_default();
     let (base, version) = template_id.rsplit_once('_').unwrap_or((template_id, ""));
-    let known = KNOWN_TEMPLATES.iter().find(|t| t.id.eq_ignore_ascii_case(base));
+    let known = super::catalog::template_identity(base);
     let mut reference = Map::new();
     reference.insert("templateId".into(), Value::String(template_id.to_string()));
     let (family, display_name, display_version) = match known {
-        Some(template) => (
-            template.family,
-            Value::String(template.display_name.into()),
+        Some((family, display_name)) => (
+            family,
+            Value::String(display_name.into()),
             Value::String(format!("Version {}", if version.is_empty() { "1" } else { version })),
         ),
         None if template_id.is_empty() => ("none", Value::Null, Value::Null),

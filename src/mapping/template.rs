@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::template::scope::value_at;
+use crate::model::template::scope::{Scope, value_at};
 use crate::model::template::{Node, Shape, TemplateTable};
 use crate::model::{AdditionalSetting, TypedSpec};
 use crate::wire::{
@@ -32,6 +32,7 @@ pub fn from_wire(table: &TemplateTable, policy: &ConfigurationPolicy, descriptio
     let mut settings = Map::new();
     let mut additional = Vec::new();
     read_instances(&table.nodes, &instances, &mut settings, &mut additional, None);
+    let settings = Scope::of(&table.nodes).ordered(settings);
     TypedSpec {
         display_name: policy.name.clone(),
         description: description.to_string(),

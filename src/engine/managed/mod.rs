@@ -69,6 +69,11 @@ pub trait Managed {
     /// The payload for this tenant, or why it cannot be built here (missing groups…).
     fn payload(desired: &Self::Desired, groups: &GroupsByName) -> Result<Self::Payload, Vec<String>>;
     fn payload_name(payload: &Self::Payload) -> &str;
+    /// The payload for writing over `live`, with what the manifests do not declare kept as `live`
+    /// has it, so that an update or an adoption changes only what tenantctl manages.
+    fn keep_unmanaged(payload: Self::Payload, _live: &Self::Live) -> Self::Payload {
+        payload
+    }
     /// Parts of the live object that differ from the payload; empty when in sync.
     fn changed(desired: &Self::Desired, payload: &Self::Payload, live: &Self::Live) -> Vec<Field>;
     /// The payload in the form users write, for plans.

@@ -83,6 +83,17 @@ impl Managed for Policies {
         &payload.policy.name
     }
 
+    fn keep_unmanaged(payload: PolicyPayload, live: &ConfigurationPolicy) -> PolicyPayload {
+        let mut policy = ConfigurationPolicy::clone(&payload.policy);
+        // Role scope tags are per-tenant ids no manifest states: a policy keeps the tags it has.
+        let tags = !live.role_scope_tag_ids.is_empty() && live.role_scope_tag_ids != policy.role_scope_tag_ids;
+        if tags {
+            policy.role_scope_tag_ids.clone_from(&live.role_scope_tag_ids);
+        }
+        let refs = mapping::live_refs::keep_live_refs(&mut policy.settings, &live.settings);
+        if tags || refs { PolicyPayload { policy: Arc::new(policy), targets: payload.targets } } else { payload }
+    }
+
     fn changed(desired: &DesiredPolicy, payload: &PolicyPayload, live: &ConfigurationPolicy) -> Vec<Field> {
         let mut fields: Vec<Field> =
             changed_fields(&desired.comparable, &comparable(live)).iter().filter_map(|key| Field::parse(key)).collect();
@@ -150,9 +161,11 @@ pub fn display(
     targets: &[AssignmentTarget],
     groups: &GroupsByName,
 ) -> Value {
+    // Trailing blanks are not compared (the marker follows them), so they are not shown either.
     let (description, _) = split_marker(&policy.description);
-    let mut value = mapping::typed_spec(kind, policy, &description)
-        .or_else(|| mapping::typed_spec(PolicyKind::SettingsCatalogPolicy, policy, &description))
+    let description = description.trim_end();
+    let mut value = mapping::typed_spec(kind, policy, description)
+        .or_else(|| mapping::typed_spec(PolicyKind::SettingsCatalogPolicy, policy, description))
         .unwrap_or_else(|| json!({"displayName": policy.name}));
     if let Some(object) = value.as_object_mut() {
         object.insert("assignments".into(), display_assignments(targets, groups));

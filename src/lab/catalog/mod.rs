@@ -24,6 +24,11 @@ struct Template {
     table: &'static str,
 }
 
+/// The family and display name of a catalog template, by its id without version.
+pub fn template_identity(base_id: &str) -> Option<(&'static str, &'static str)> {
+    TEMPLATES.iter().find(|t| t.base_id.eq_ignore_ascii_case(base_id)).map(|t| (t.family, t.display_name))
+}
+
 const TEMPLATES: &[Template] = &[
     Template {
         base_id: "804339ad-1553-4478-a742-138fb5807418",
@@ -64,7 +69,7 @@ const TEMPLATES: &[Template] = &[
     Template {
         base_id: "19c8aa67-f286-4861-9aa0-f23541d31680",
         family: "endpointSecurityFirewall",
-        display_name: "Microsoft Defender Firewall Rules",
+        display_name: "Windows Firewall Rules",
         table: include_str!("../../../reference/templates/firewall-rules-19c8aa67.tsv"),
     },
     Template {

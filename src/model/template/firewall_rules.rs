@@ -1,4 +1,4 @@
-//! `FirewallRulesPolicy` ↔ template "Microsoft Defender Firewall Rules"
+//! `FirewallRulesPolicy` ↔ template "Windows Firewall Rules"
 //! (`19c8aa67-f286-4861-9aa0-f23541d31680_1`): a list of firewall rules, one group of the group
 //! collection `..._firewallrules_{firewallrulename}` per rule. Intune puts template references on the
 //! children of the first rule only; the writer does the same.

@@ -1,6 +1,8 @@
 //! The manifest shape of a list of nodes: the nodes reachable without entering a list item, arranged
 //! by their paths. Validation, the JSON Schema and the wire reader all look settings up through it.
 
+use serde_json::{Map, Value};
+
 use super::{Node, Shape};
 
 /// Fields of one manifest object: a setting, or an object of further fields.
@@ -70,6 +72,35 @@ impl<'a> Scope<'a> {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// `object` with its fields in table order (and list items' fields in their items' order), so
+    /// that a policy read from Graph, whatever order Graph listed its settings in, shows and exports
+    /// the way the same policy written by hand does. Fields the table does not know go last.
+    pub fn ordered(&self, mut object: Map<String, Value>) -> Map<String, Value> {
+        let mut ordered = Map::new();
+        for (name, field) in &self.fields {
+            let Some(value) = object.remove(name) else { continue };
+            let value = match (field, value) {
+                (Field::Object(scope), Value::Object(inner)) => Value::Object(scope.ordered(inner)),
+                (Field::Setting(node), Value::Array(items)) if matches!(node.shape, Shape::GroupList { .. }) => {
+                    let item_scope = Scope::of(&node.children);
+                    Value::Array(
+                        items
+                            .into_iter()
+                            .map(|item| match item {
+                                Value::Object(item) => Value::Object(item_scope.ordered(item)),
+                                other => other,
+                            })
+                            .collect(),
+                    )
+                }
+                (_, value) => value,
+            };
+            ordered.insert(name.clone(), value);
+        }
+        ordered.extend(object);
+        ordered
     }
 }
 
