@@ -10,6 +10,8 @@ mod support;
 
 #[path = "workflow/adopt_corpus.rs"]
 mod adopt_corpus;
+#[path = "workflow/approval.rs"]
+mod approval;
 #[path = "workflow/converge.rs"]
 mod converge;
 #[path = "workflow/credentials.rs"]

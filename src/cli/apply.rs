@@ -137,7 +137,11 @@ async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved
     let bar = progress(plan.tenants.len() as u64, "Applying");
     let interrupt = Arc::new(Interrupt::default());
     let signals = tokio::spawn(interrupt_on_signals(interrupt.clone(), bar.clone()));
-    let connect = |tenant: &TenantPlan| client.tenant(&tenant.tenant_id);
+    let plan_id = plan.id();
+    let connect = |tenant: &TenantPlan| {
+        let reason = format!("tenantctl apply of plan {plan_id} to {} ({})", tenant.name, tenant.tenant_id);
+        client.tenant(&tenant.tenant_id).requesting_approval(reason)
+    };
     let outcomes = apply(connect, plan, concurrency, saved, &interrupt, &|_| bar.inc(1)).await;
     signals.abort();
     bar.finish_and_clear();

@@ -24,6 +24,9 @@ pub enum Verdict {
     Incomplete,
     /// Nothing was written: every tenant with writes failed or was stale.
     NothingApplied,
+    /// Nothing failed, but writes a tenant's Multi Admin Approval holds wait for an approver; an
+    /// apply after the approval carries them out.
+    AwaitingApproval,
     /// Ctrl-C or SIGTERM: writes in flight finished, no new one started.
     Interrupted,
 }
@@ -48,6 +51,9 @@ pub struct Totals {
     pub failed_tenants: usize,
     pub stale_tenants: usize,
     pub unknown_tenants: usize,
+    /// Writes held for approval, and the tenants they are in.
+    pub awaiting_approval: usize,
+    pub awaiting_approval_tenants: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,6 +74,9 @@ pub struct TenantReport {
     pub created_elsewhere: Vec<ObjectRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Problem>,
+    /// Writes held for Multi Admin Approval, each naming its approval request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub awaiting_approval: Vec<Problem>,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -87,6 +96,8 @@ impl ApplyReport {
                 totals.stale_tenants += usize::from(o.stale);
                 totals.failed_tenants += usize::from(!o.errors.is_empty());
                 totals.unknown_tenants += usize::from(o.skipped == Some(Skipped::UnknownWhenPlanned));
+                totals.awaiting_approval += o.awaiting_approval.len();
+                totals.awaiting_approval_tenants += usize::from(!o.awaiting_approval.is_empty());
                 TenantReport {
                     name: o.name.clone(),
                     created: o.created,
@@ -97,12 +108,15 @@ impl ApplyReport {
                     not_started: o.not_started,
                     created_elsewhere: o.created_elsewhere.clone(),
                     errors: o.errors.clone(),
+                    awaiting_approval: o.awaiting_approval.clone(),
                 }
             })
             .collect();
         let written = totals.created + totals.updated + totals.deleted;
         let verdict = if interrupted {
             Verdict::Interrupted
+        } else if totals.failed_tenants + totals.stale_tenants == 0 && totals.awaiting_approval > 0 {
+            Verdict::AwaitingApproval
         } else if totals.failed_tenants + totals.stale_tenants == 0 {
             Verdict::Complete
         } else if written > 0 {
@@ -117,6 +131,8 @@ impl ApplyReport {
         match self.verdict {
             Verdict::Interrupted => EXIT_INTERRUPTED,
             Verdict::Incomplete | Verdict::NothingApplied => EXIT_ERROR,
+            // Not done, not failed: as with unreadable tenants, a later run finishes the job.
+            Verdict::AwaitingApproval => EXIT_PARTIAL,
             Verdict::Complete if self.summary.unknown_tenants > 0 => EXIT_PARTIAL,
             Verdict::Complete => EXIT_OK,
         }
@@ -153,6 +169,9 @@ impl ApplyReport {
             for error in &tenant.errors {
                 writeln!(out, "{name}: failed: {error}")?;
             }
+            for held in &tenant.awaiting_approval {
+                writeln!(out, "{name}: awaiting approval: {held}")?;
+            }
         }
         let t = &self.summary;
         let done = format!("{} created, {} updated, {} deleted", t.created, t.updated, t.deleted);
@@ -164,11 +183,24 @@ impl ApplyReport {
         if t.stale_tenants > 0 {
             trouble.push(format!("{} stale", plural::count(t.stale_tenants, "tenant")));
         }
+        let held = format!(
+            "{} awaiting approval in {}",
+            plural::count(t.awaiting_approval, "write"),
+            plural::count(t.awaiting_approval_tenants, "tenant")
+        );
+        if t.awaiting_approval > 0 {
+            trouble.push(held.clone());
+        }
         match self.verdict {
             Verdict::Interrupted => {
                 writeln!(out, "\nApply interrupted: {done}; {} not started.", plural::count(t.not_started, "write"))?
             }
             Verdict::Complete => writeln!(out, "\nApply complete: {done} across {tenants}.")?,
+            Verdict::AwaitingApproval => writeln!(
+                out,
+                "\nApply awaiting approval: {done} across {tenants}; {held}. Once approvers approve the \
+                 requests, apply again to carry them out."
+            )?,
             Verdict::Incomplete => {
                 writeln!(out, "\nApply incomplete: {done} across {tenants}; {}.", trouble.join(", "))?
             }

@@ -96,6 +96,11 @@ pub struct ServeArgs {
     /// Tenant whose every Graph request answers 503, as an unreachable tenant would. Repeatable.
     #[arg(long = "failing-tenant", value_name = "TENANT_ID")]
     pub failing_tenants: Vec<String>,
+    /// Tenant whose configuration-policy writes Intune's Multi Admin Approval holds: a write answers
+    /// "approval required" until an approver approves the request it files (`POST
+    /// /_lab/approvals/{tenant}/{request}/approve`). Repeatable.
+    #[arg(long = "require-approval", value_name = "TENANT_ID")]
+    pub approval_tenants: Vec<String>,
     /// Seed of the fault generator, to replay a run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -177,6 +182,7 @@ fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
             throttle: args.fault_throttle,
         },
         failing_tenants: args.failing_tenants.clone(),
+        approval_tenants: args.approval_tenants.clone(),
         seed: args.seed,
         tls,
         resident_tenants: args.resident_tenants,

@@ -11,9 +11,11 @@ use super::pipeline::{Prepared, narrow, observe_and_plan, prepare, runtime};
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::diff::PlanOptions;
 use crate::engine::plan::Plan;
+use crate::graph::client::GraphClient;
 use crate::manifest::ManifestSet;
 use crate::model::profile::Mode;
 use crate::render::{self, Heading, Style};
+use crate::util::fanout::for_each_tenant;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -174,10 +176,36 @@ pub async fn plan_connected(
     tenants.retain(|t| read.contains(&t.tenant_id));
     let connection = connect(graph, &tenants, prepared.lab_seed.as_deref()).await?;
     match observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await {
-        Ok(plan) => Ok(Planned { plan, set: prepared.set, connection }),
+        Ok(mut plan) => {
+            note_approval_requests(&connection.client, &mut plan, graph.concurrency).await;
+            Ok(Planned { plan, set: prepared.set, connection })
+        }
         Err(error) => {
             connection.close().await;
             Err(error)
+        }
+    }
+}
+
+/// Reads, for every tenant the plan writes to, the approval requests tenantctl filed there and has
+/// not carried out (Multi Admin Approval), so the plan says which writes wait for an approver. A
+/// tenant whose requests cannot be read shows none: approvals are looked up again when applying.
+async fn note_approval_requests(client: &GraphClient, plan: &mut Plan, concurrency: usize) {
+    let writing: Vec<(usize, String)> = plan
+        .tenants
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.writes().next().is_some())
+        .map(|(index, t)| (index, t.tenant_id.clone()))
+        .collect();
+    let found = for_each_tenant(writing, concurrency, |(index, tenant_id)| async move {
+        (index, client.tenant(&tenant_id).open_approval_requests().await)
+    })
+    .await;
+    for (index, requests) in found {
+        match requests {
+            Ok(requests) => plan.tenants[index].approval_requests = requests,
+            Err(error) => tracing::debug!(%error, "approval requests not read"),
         }
     }
 }
@@ -230,6 +258,7 @@ mod tests {
             changes: Vec::new(),
             unchanged: Vec::new(),
             unmanaged: 0,
+            approval_requests: Vec::new(),
         }
     }
 

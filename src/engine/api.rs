@@ -20,9 +20,19 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The category of a write held for Multi Admin Approval: not a failure, and not to be retried
+/// until an approver has decided.
+pub const AWAITING_APPROVAL: &str = "awaiting-approval";
+
 impl ApiError {
     pub fn new(category: &'static str, message: impl Into<String>) -> ApiError {
         ApiError { category, ambiguous: false, message: message.into() }
+    }
+}
+
+impl ApiError {
+    pub fn is_awaiting_approval(&self) -> bool {
+        self.category == AWAITING_APPROVAL
     }
 }
 

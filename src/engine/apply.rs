@@ -26,6 +26,9 @@ pub struct TenantOutcome {
     pub skipped: Option<Skipped>,
     /// Writes that failed, each about its object.
     pub errors: Vec<Problem>,
+    /// Writes held by the tenant's Multi Admin Approval, each about its object: a request waits for
+    /// an approver, and a later apply carries the write out once it is approved.
+    pub awaiting_approval: Vec<Problem>,
     /// Writes not started because the apply was interrupted.
     pub not_started: usize,
     /// Creates not made because the object appeared since the plan (another writer made it).
@@ -66,6 +69,11 @@ impl std::fmt::Display for Skipped {
 impl TenantOutcome {
     pub fn writes(&self) -> usize {
         self.created + self.updated + self.deleted
+    }
+
+    /// Whether the write of `change` waits for an approver.
+    pub fn held_for_approval(&self, change: &Change) -> Option<&Problem> {
+        self.awaiting_approval.iter().find(|p| p.is_about(&change.object))
     }
 
     /// Whether the write of `change` failed.
@@ -183,6 +191,12 @@ pub async fn apply_interruptible<A: TenantApi>(
                 Action::Update | Action::Adopt => outcome.updated += 1,
                 Action::Delete => outcome.deleted += 1,
             },
+            Err(error) if error.is_awaiting_approval() => outcome.awaiting_approval.push(Problem {
+                category: Category::AwaitingApproval,
+                object: Some(change.object.clone()),
+                message: error.message,
+                cause: None,
+            }),
             Err(error) => outcome.errors.push(Problem {
                 category: Category::WriteFailed,
                 object: Some(change.object.clone()),

@@ -84,6 +84,7 @@ fn empty_plan(desired: &TenantDesired, state: TenantState, problems: Vec<Problem
         changes: Vec::new(),
         unchanged: Vec::new(),
         unmanaged: 0,
+        approval_requests: Vec::new(),
     }
 }
 

@@ -79,6 +79,21 @@ pub struct TenantPlan {
     pub unchanged: Vec<ObjectRef>,
     /// Objects without tenantctl's marker: never touched.
     pub unmanaged: usize,
+    /// Approval requests tenantctl filed for writes the tenant's Multi Admin Approval holds, not yet
+    /// carried out (read for tenants with writes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approval_requests: Vec<ApprovalRequestNote>,
+}
+
+/// An approval request tenantctl filed, as the tenant reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalRequestNote {
+    pub id: String,
+    /// `needsApproval`, `approved` (the next apply carries the write out) or `rejected`.
+    pub status: String,
+    /// What the request asked for: the write (`PUT /beta/…`) and why.
+    pub justification: String,
 }
 
 /// What happens to one object, without the details.
@@ -325,6 +340,15 @@ impl Plan {
     }
 
     /// Whether tenants were to be read and none could be: an error, not a partial result.
+    /// A short name of the plan, for what its writes leave in tenants (approval requests): a digest
+    /// of the plan, so the same changes planned again have the same name.
+    pub fn id(&self) -> String {
+        let changes: Vec<(&str, &[Change])> = self.tenants.iter().map(|t| (t.name.as_str(), &t.changes[..])).collect();
+        let bytes = serde_json::to_vec(&changes).unwrap_or_default();
+        let hash = ring::digest::digest(&ring::digest::SHA256, &bytes);
+        hash.as_ref().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn nothing_read(&self) -> bool {
         self.summary.unknown_tenants > 0
             && self.tenants.iter().all(|t| matches!(t.state, TenantState::Unknown | TenantState::Suspended))

@@ -27,6 +27,8 @@ pub enum Category {
     Stale,
     /// A write failed.
     WriteFailed,
+    /// A write the tenant's Multi Admin Approval holds: a request waits for an approver.
+    AwaitingApproval,
 }
 
 impl Category {
@@ -41,6 +43,7 @@ impl Category {
             Category::DuplicateMarker => "DuplicateMarker",
             Category::Stale => "Stale",
             Category::WriteFailed => "WriteFailed",
+            Category::AwaitingApproval => "AwaitingApproval",
         }
     }
 
@@ -55,6 +58,7 @@ impl Category {
             Category::DuplicateMarker => "duplicateMarker",
             Category::Stale => "stale",
             Category::WriteFailed => "writeFailed",
+            Category::AwaitingApproval => "awaitingApproval",
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::context::Lab;
 use super::faults::INJECTED_RETRY_AFTER_SECONDS;
 use super::reply::{Reply, RequestContext, service_unavailable, too_many_requests};
-use super::route::{GraphRequest, Route, decode_segments, route_template};
+use super::route::{ApprovalHeaders, GraphRequest, Route, decode_segments, route_template};
 use super::tokens::Grant;
 
 /// Graph's limit of requests per batch.
@@ -143,6 +143,9 @@ fn inner_reply(
                 name.eq_ignore_ascii_case("ConsistencyLevel")
                     && value.as_str().is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
             }),
+            approval: ApprovalHeaders::from_pairs(
+                item.headers.iter().map(|(name, value)| (name.as_str(), value.as_str())),
+            ),
         };
         handle(lab, grant, &inner, context)
     };

@@ -18,6 +18,7 @@ pub struct RuntimeConfig {
     pub retry_after: RetryAfterMode,
     pub faults: FaultRates,
     pub failing_tenants: Vec<String>,
+    pub approval_tenants: Vec<String>,
     pub token_lifetime: Duration,
 }
 
@@ -31,6 +32,7 @@ impl RuntimeConfig {
             retry_after: options.retry_after,
             faults: options.faults,
             failing_tenants: options.failing_tenants.clone(),
+            approval_tenants: options.approval_tenants.clone(),
             token_lifetime: options.token_lifetime,
         };
         match config.problem() {
@@ -54,6 +56,11 @@ impl RuntimeConfig {
 
     pub fn is_failing(&self, tenant: &str) -> bool {
         self.failing_tenants.iter().any(|t| t.eq_ignore_ascii_case(tenant))
+    }
+
+    /// Whether Multi Admin Approval holds the tenant's configuration-policy writes.
+    pub fn requires_approval(&self, tenant: &str) -> bool {
+        self.approval_tenants.iter().any(|t| t.eq_ignore_ascii_case(tenant))
     }
 
     /// Applies the knobs an update names; the others keep their values. Nothing changes when the
@@ -82,6 +89,9 @@ impl RuntimeConfig {
         if let Some(tenants) = update.failing_tenants {
             next.failing_tenants = tenants;
         }
+        if let Some(tenants) = update.approval_tenants {
+            next.approval_tenants = tenants;
+        }
         if let Some(ms) = update.token_lifetime_ms {
             next.token_lifetime = Duration::from_millis(ms);
         }
@@ -101,6 +111,7 @@ impl RuntimeConfig {
             retry_after: self.retry_after,
             faults: self.faults,
             failing_tenants: self.failing_tenants.clone(),
+            approval_tenants: self.approval_tenants.clone(),
             token_lifetime_ms: millis(self.token_lifetime),
         }
     }
@@ -131,6 +142,8 @@ pub struct ConfigUpdate {
     #[serde(default)]
     pub failing_tenants: Option<Vec<String>>,
     #[serde(default)]
+    pub approval_tenants: Option<Vec<String>>,
+    #[serde(default)]
     pub token_lifetime_ms: Option<u64>,
 }
 
@@ -157,6 +170,7 @@ pub struct ConfigView {
     retry_after: RetryAfterMode,
     faults: FaultRates,
     failing_tenants: Vec<String>,
+    approval_tenants: Vec<String>,
     token_lifetime_ms: u64,
 }
 

@@ -14,7 +14,7 @@ use super::reply::{Reply, RequestContext, too_many_requests};
 use super::route::{GraphRequest, Route};
 use super::store::TenantData;
 use super::tokens::{Grant, TokenProblem};
-use super::{absent, batch, catalog, policies, policy_settings, tenant_api};
+use super::{absent, approval, batch, catalog, policies, policy_settings, tenant_api};
 
 /// The caller behind a bearer token, or Graph's 401.
 pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestContext) -> Result<Grant, Reply> {
@@ -84,28 +84,44 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
     };
     let page_size = config.page_size;
     let call = Call { request, query: &query, context, page_size, expanded_page_size: config.expanded_page_size };
-    match route {
-        Route::Groups => tenant_api::groups(&tenant, &call),
-        Route::Group(id) => tenant_api::group(&tenant, &id, &call),
-        Route::Incidents => tenant_api::incidents(&tenant, &call),
-        Route::Incident(id) => tenant_api::incident(&tenant, &id, &call),
-        Route::Alerts => tenant_api::alerts(&tenant, &call),
-        Route::Alert(id) => tenant_api::alert(&tenant, &id, &call),
-        Route::HuntingQuery => tenant_api::hunting_query(&tenant, &call),
-        Route::Templates | Route::Template(_) | Route::TemplateSettings(_) => catalog::handle(&route, &call),
-        Route::Count(inner) => count(&tenant, &inner, &call),
-        Route::RoleScopeTags => absent::role_scope_tags(&call),
-        Route::RoleScopeTag(id) => absent::role_scope_tag(&id, &call),
-        Route::RoleScopeTagAssignments(id) => absent::role_scope_tag_assignments(&id, &call),
-        Route::Absent(index) => absent::handle(&tenant, index, &call),
-        route @ (Route::PolicySettings(_) | Route::PolicySetting(..)) => {
-            policy_settings::handle(&mut tenant, &route, &call)
+    let approved = if config.requires_approval(&grant.tenant) && route.is_approval_protected(&request.method) {
+        match approval::gate(&mut tenant, grant, request, context) {
+            approval::Gate::Refused(reply) => return reply,
+            approval::Gate::Proceed(approved) => approved,
         }
+    } else {
+        None
+    };
+    let reply = route_call(&mut tenant, route, &call);
+    if let Some(id) = approved.filter(|_| reply.status.is_success()) {
+        approval::complete(&mut tenant, &id, context);
+    }
+    reply
+}
+
+/// The endpoint of a route.
+fn route_call(tenant: &mut TenantData, route: Route, call: &Call) -> Reply {
+    match route {
+        Route::ApprovalRequests | Route::ApprovalRequest(_) => approval::handle(tenant, &route, call),
+        Route::Groups => tenant_api::groups(tenant, call),
+        Route::Group(id) => tenant_api::group(tenant, &id, call),
+        Route::Incidents => tenant_api::incidents(tenant, call),
+        Route::Incident(id) => tenant_api::incident(tenant, &id, call),
+        Route::Alerts => tenant_api::alerts(tenant, call),
+        Route::Alert(id) => tenant_api::alert(tenant, &id, call),
+        Route::HuntingQuery => tenant_api::hunting_query(tenant, call),
+        Route::Templates | Route::Template(_) | Route::TemplateSettings(_) => catalog::handle(&route, call),
+        Route::Count(inner) => count(tenant, &inner, call),
+        Route::RoleScopeTags => absent::role_scope_tags(call),
+        Route::RoleScopeTag(id) => absent::role_scope_tag(&id, call),
+        Route::RoleScopeTagAssignments(id) => absent::role_scope_tag_assignments(&id, call),
+        Route::Absent(index) => absent::handle(tenant, index, call),
+        route @ (Route::PolicySettings(_) | Route::PolicySetting(..)) => policy_settings::handle(tenant, &route, call),
         route @ (Route::RoleDefinitions
         | Route::RoleDefinition(_)
         | Route::RoleAssignments
-        | Route::RoleAssignment(_)) => rbac::handle(&mut tenant, &route, &call),
-        route => policies::handle(&mut tenant, &route, &call),
+        | Route::RoleAssignment(_)) => rbac::handle(tenant, &route, call),
+        route => policies::handle(tenant, &route, call),
     }
 }
 
@@ -128,6 +144,7 @@ fn count(tenant: &TenantData, collection: &Route, call: &Call) -> Reply {
         Route::Templates => catalog::count(call),
         Route::Absent(_) => Reply::plain("0".into()),
         Route::RoleScopeTags => Reply::plain("1".into()),
+        Route::ApprovalRequests => call.count(&tenant.approval_requests),
         _ => call.bad_request("$count is not supported on this resource."),
     }
 }

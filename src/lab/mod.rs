@@ -9,6 +9,7 @@
 //! and against Microsoft Graph.
 
 mod absent;
+mod approval;
 mod assertion;
 mod batch;
 mod budget;
@@ -86,6 +87,8 @@ pub struct LabOptions {
     pub faults: FaultRates,
     /// Tenant ids whose every Graph request answers 503, as an unreachable tenant would.
     pub failing_tenants: Vec<String>,
+    /// Tenant ids whose configuration-policy writes Multi Admin Approval holds (app-only calls too).
+    pub approval_tenants: Vec<String>,
     /// Lifetime of issued access tokens.
     pub token_lifetime: Duration,
     /// Seed of the fault generator, so that a run can be reproduced.
@@ -107,6 +110,7 @@ impl Default for LabOptions {
             retry_after: RetryAfterMode::Always,
             faults: FaultRates::default(),
             failing_tenants: Vec::new(),
+            approval_tenants: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             seed: 0,
             tls: None,

@@ -18,6 +18,7 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+pub const APPROVAL_CODE: HeaderName = HeaderName::from_static("x-msft-approval-code");
 
 /// What a Graph request is answered with, and the facts about the request that outlive it.
 #[derive(Clone, Debug)]
@@ -29,6 +30,9 @@ pub struct RequestContext {
     pub now: Timestamp,
 }
 
+/// Headers a reply adds to the ones every reply has.
+pub type ExtraHeaders = Vec<(HeaderName, Box<str>)>;
+
 /// The answer to one Graph request (a whole HTTP request, or one request inside a `$batch`).
 #[derive(Clone, Debug)]
 pub struct Reply {
@@ -38,15 +42,16 @@ pub struct Reply {
     pub retry_after: Option<u64>,
     /// The request changed the state directory.
     pub committed: bool,
-    /// `WWW-Authenticate`, on 401s.
-    pub challenge: Option<Box<str>>,
+    /// Headers of this reply alone (`WWW-Authenticate` on 401s, `x-msft-approval-code`), boxed
+    /// because few replies have any.
     /// The body is a JSON string sent as `text/plain` (`/$count`).
     pub plain: bool,
+    pub headers: Option<Box<ExtraHeaders>>,
 }
 
 impl Reply {
     pub fn json(status: StatusCode, body: Value) -> Reply {
-        Reply { status, body: Some(body), retry_after: None, committed: false, challenge: None, plain: false }
+        Reply { status, body: Some(body), retry_after: None, committed: false, plain: false, headers: None }
     }
 
     pub fn no_content() -> Reply {
@@ -55,8 +60,8 @@ impl Reply {
             body: None,
             retry_after: None,
             committed: false,
-            challenge: None,
             plain: false,
+            headers: None,
         }
     }
 
@@ -66,11 +71,17 @@ impl Reply {
     }
 
     /// Graph's `WWW-Authenticate` for a refused token, naming where a token comes from.
-    pub fn challenge(mut self, context: &RequestContext) -> Reply {
-        self.challenge = Some(Box::from(format!(
+    pub fn challenge(self, context: &RequestContext) -> Reply {
+        let challenge = format!(
             "Bearer realm=\"\", authorization_uri=\"{}/common/oauth2/authorize\", client_id=\"{GRAPH_APP_ID}\"",
             context.base_url
-        )));
+        );
+        self.with_header(header::WWW_AUTHENTICATE, &challenge)
+    }
+
+    /// The reply with one more header.
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Reply {
+        self.headers.get_or_insert_with(Box::default).push((name, Box::from(value)));
         self
     }
 
@@ -98,6 +109,18 @@ impl Reply {
     /// An error from an Intune-backed endpoint: the envelope's `message` is itself a JSON document
     /// (`_version` 3) naming the activity id and the backend URL, as Intune sends it.
     pub fn intune_error(context: &RequestContext, status: StatusCode, code: &str, summary: &str, path: &str) -> Reply {
+        Reply::intune_error_with_headers(context, status, code, summary, path, &json!({}))
+    }
+
+    /// An Intune error whose document also lists response headers (`HttpHeaders`, a JSON string).
+    pub fn intune_error_with_headers(
+        context: &RequestContext,
+        status: StatusCode,
+        code: &str,
+        summary: &str,
+        path: &str,
+        headers: &Value,
+    ) -> Reply {
         let inner = json!({
             "_version": 3,
             "Message": format!(
@@ -107,7 +130,7 @@ impl Reply {
             "CustomApiErrorPhrase": "",
             "RetryAfter": null,
             "ErrorSourceService": "",
-            "HttpHeaders": "{}"
+            "HttpHeaders": headers.to_string()
         });
         let message = serde_json::to_string_pretty(&inner).unwrap_or_default().replace('\n', "\r\n");
         Reply::error(context, status, code, &message)
@@ -123,6 +146,9 @@ impl Reply {
         }
         if let Some(seconds) = self.retry_after {
             headers.insert("Retry-After".into(), Value::String(seconds.to_string()));
+        }
+        for (name, value) in self.headers.iter().flat_map(|h| h.iter()) {
+            headers.insert(name.as_str().into(), Value::String(value.to_string()));
         }
         headers
     }
@@ -141,8 +167,10 @@ impl Reply {
         } else if self.body.is_some() {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(GRAPH_JSON));
         }
-        if let Some(challenge) = self.challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
-            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        for (name, value) in self.headers.iter().flat_map(|h| h.iter()) {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name.clone(), value);
+            }
         }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -19,6 +19,35 @@ pub struct GraphRequest {
     pub body: Option<Value>,
     /// `ConsistencyLevel: eventual`, which Entra's advanced queries (`$count` on groups) require.
     pub eventual: bool,
+    /// Multi Admin Approval's request headers.
+    pub approval: ApprovalHeaders,
+}
+
+/// `x-msft-approval-justification` (Base64) files an approval request; `x-msft-approval-code` (the
+/// request's id) carries out an approved one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApprovalHeaders {
+    pub justification: Option<String>,
+    pub code: Option<String>,
+}
+
+impl ApprovalHeaders {
+    pub const JUSTIFICATION: &str = "x-msft-approval-justification";
+    pub const CODE: &str = "x-msft-approval-code";
+
+    /// From header names and values, whatever their case.
+    pub fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> ApprovalHeaders {
+        let mut headers = ApprovalHeaders::default();
+        for (name, value) in pairs {
+            let value = value.map(|v| v.trim().to_string());
+            if name.eq_ignore_ascii_case(Self::JUSTIFICATION) {
+                headers.justification = value;
+            } else if name.eq_ignore_ascii_case(Self::CODE) {
+                headers.code = value;
+            }
+        }
+        headers
+    }
 }
 
 /// The endpoints the lab serves, below a version root.
@@ -54,6 +83,9 @@ pub enum Route {
     RoleDefinition(String),
     RoleAssignments,
     RoleAssignment(String),
+    /// `deviceManagement/operationApprovalRequests`: Multi Admin Approval requests.
+    ApprovalRequests,
+    ApprovalRequest(String),
 }
 
 impl Route {
@@ -90,6 +122,8 @@ impl Route {
             ["devicemanagement", "roledefinitions", _] => Ok(Route::RoleDefinition(id(2))),
             ["devicemanagement", "roleassignments"] => Ok(Route::RoleAssignments),
             ["devicemanagement", "roleassignments", _] => Ok(Route::RoleAssignment(id(2))),
+            ["devicemanagement", "operationapprovalrequests"] if beta => Ok(Route::ApprovalRequests),
+            ["devicemanagement", "operationapprovalrequests", _] if beta => Ok(Route::ApprovalRequest(id(2))),
             ["groups"] => Ok(Route::Groups),
             ["groups", _] => Ok(Route::Group(id(1))),
             ["security", "incidents"] => Ok(Route::Incidents),
@@ -126,6 +160,7 @@ impl Route {
                 | Route::RoleAssignments
                 | Route::RoleScopeTags
                 | Route::RoleScopeTagAssignments(_)
+                | Route::ApprovalRequests
         ) || matches!(self, Route::Absent(index) if absent::is_collection(*index))
     }
 
@@ -171,6 +206,8 @@ impl Route {
             Route::RoleDefinition(_) => "/deviceManagement/roleDefinitions/{id}",
             Route::RoleAssignments => "/deviceManagement/roleAssignments",
             Route::RoleAssignment(_) => "/deviceManagement/roleAssignments/{id}",
+            Route::ApprovalRequests => "/deviceManagement/operationApprovalRequests",
+            Route::ApprovalRequest(_) => "/deviceManagement/operationApprovalRequests/{id}",
         }
     }
 
@@ -188,6 +225,7 @@ impl Route {
             Route::RoleDefinitions => "/deviceManagement/roleDefinitions/$count",
             Route::RoleAssignments => "/deviceManagement/roleAssignments/$count",
             Route::RoleScopeTags => "/deviceManagement/roleScopeTags/$count",
+            Route::ApprovalRequests => "/deviceManagement/operationApprovalRequests/$count",
             _ => "/{absent}/$count",
         }
     }
@@ -215,15 +253,16 @@ impl Route {
             | Route::RoleScopeTags
             | Route::RoleScopeTag(_)
             | Route::RoleScopeTagAssignments(_)
+            | Route::ApprovalRequests
+            | Route::ApprovalRequest(_)
             | Route::Absent(_)
             | Route::Count(_) => method == Method::GET,
             Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
         }
     }
 
-    /// Writes count against Intune's write budget.
-    pub fn is_policy_write(&self, method: &Method) -> bool {
-        // Intune's RBAC endpoints share its write budget.
+    /// Writes Intune's Multi Admin Approval holds when the tenant protects configuration policies.
+    pub fn is_approval_protected(&self, method: &Method) -> bool {
         let policy_route = matches!(
             self,
             Route::Policies
@@ -231,12 +270,18 @@ impl Route {
                 | Route::PolicySettings(_)
                 | Route::PolicySetting(..)
                 | Route::PolicyAssign(_)
-                | Route::RoleDefinitions
-                | Route::RoleDefinition(_)
-                | Route::RoleAssignments
-                | Route::RoleAssignment(_)
         );
         policy_route && method != Method::GET
+    }
+
+    /// Writes count against Intune's write budget.
+    pub fn is_policy_write(&self, method: &Method) -> bool {
+        // Intune's RBAC endpoints share its write budget.
+        let role_route = matches!(
+            self,
+            Route::RoleDefinitions | Route::RoleDefinition(_) | Route::RoleAssignments | Route::RoleAssignment(_)
+        );
+        self.is_approval_protected(method) || (role_route && method != Method::GET)
     }
 }
 

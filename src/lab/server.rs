@@ -17,6 +17,7 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
+use super::approval;
 use super::budget::WriteBudgets;
 use super::config::{ConfigUpdate, RuntimeConfig};
 use super::context::Lab;
@@ -26,7 +27,7 @@ use super::ids::random_guid;
 use super::openid;
 use super::origin::request_base;
 use super::reply::{CLIENT_REQUEST_ID, Reply, RequestContext, add_request_ids, service_unavailable, too_many_requests};
-use super::route::{GraphRequest, decode_segments, route_template};
+use super::route::{ApprovalHeaders, GraphRequest, decode_segments, route_template};
 use super::signing::SigningKey;
 use super::stats::{DROPPED, Stats};
 use super::store::Store;
@@ -130,6 +131,8 @@ impl LabServer {
         let router = Router::new()
             .route("/_lab/config", get(config_view).put(config_update))
             .route("/_lab/stats", get(stats_view).delete(stats_reset))
+            .route("/_lab/approvals/{tenant}", get(approvals_view))
+            .route("/_lab/approvals/{tenant}/{request}/{decision}", post(approval_decision))
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery_v2))
             .route("/{tenant}/.well-known/openid-configuration", get(discovery_v1))
@@ -264,7 +267,9 @@ async fn graph(State(shared): State<Shared>, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
     let query = parts.uri.query().map(str::to_string);
-    let request = GraphRequest { method: method.clone(), version, segments, query, body, eventual };
+    let approval =
+        ApprovalHeaders::from_pairs(parts.headers.iter().map(|(name, value)| (name.as_str(), value.to_str().ok())));
+    let request = GraphRequest { method: method.clone(), version, segments, query, body, eventual, approval };
     let worker = {
         let (lab, context) = (Arc::clone(lab), context.clone());
         tokio::task::spawn_blocking(move || handle(&lab, &grant, &request, &context))
@@ -387,6 +392,55 @@ async fn stats_reset(State(shared): State<Shared>, headers: HeaderMap) -> Respon
     let mut response = StatusCode::NO_CONTENT.into_response();
     add_request_ids(response.headers_mut(), &context(&headers, &shared));
     response
+}
+
+/// `GET /_lab/approvals/{tenant}`: the tenant's Multi Admin Approval requests, as Graph lists them.
+async fn approvals_view(State(shared): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+    let context = context(&headers, &shared);
+    let lab = Arc::clone(&shared.lab);
+    let listed = tokio::task::spawn_blocking(move || {
+        let id = lab.store.tenant_id(&tenant).ok_or_else(|| format!("the lab has no tenant {tenant}"))?.to_string();
+        let guard = lab.store.tenant(&id).map_err(|e| e.to_string())?.ok_or("the tenant cannot be loaded")?;
+        let now = jiff::Timestamp::now();
+        Ok::<Vec<Value>, String>(approval::listed(&guard, now))
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    match listed {
+        Ok(requests) => axum::Json(json!({"value": requests})).into_response(),
+        Err(problem) => lab_bad_request(&context, &problem),
+    }
+}
+
+/// `POST /_lab/approvals/{tenant}/{request}/approve|reject` with an optional `{"justification"}`: an
+/// approver's decision, which no app can make in Intune.
+async fn approval_decision(
+    State(shared): State<Shared>,
+    Path((tenant, request, decision)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let context = context(&headers, &shared);
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => return lab_bad_request(&context, &format!("unknown decision `{other}` (approve or reject)")),
+    };
+    let justification = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b.get("justification").and_then(Value::as_str).map(str::to_string));
+    let lab = Arc::clone(&shared.lab);
+    let decided = tokio::task::spawn_blocking(move || {
+        let id = lab.store.tenant_id(&tenant).ok_or_else(|| format!("the lab has no tenant {tenant}"))?.to_string();
+        let mut guard = lab.store.tenant(&id).map_err(|e| e.to_string())?.ok_or("the tenant cannot be loaded")?;
+        approval::decide(&mut guard, &request, approve, justification.as_deref(), jiff::Timestamp::now())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    match decided {
+        Ok(request) => axum::Json(Value::Object(request)).into_response(),
+        Err(problem) => lab_bad_request(&context, &problem),
+    }
 }
 
 /// The tenant's id as stored, or Entra's answer for a tenant it does not know.

@@ -78,6 +78,9 @@ pub enum PolicySyncState {
     Failed,
     /// The tenant could not be read; state unknown.
     Unknown,
+    /// The write waits for an approver (the tenant's Multi Admin Approval); the next sync carries it
+    /// out once approved.
+    AwaitingApproval,
 }
 
 /// Aggregated state of a DistributionProfile across the tenants it selects.

@@ -153,6 +153,7 @@ pub fn conclude(
     outcome: Option<&TenantOutcome>,
 ) -> Report {
     let failure = |change: &Change| outcome.and_then(|o| o.failure_of(change));
+    let held = |change: &Change| outcome.and_then(|o| o.held_for_approval(change));
     let mut events = Vec::new();
     let mut drifted = Vec::new();
     let mut writes = Writes::default();
@@ -164,6 +165,10 @@ pub fn conclude(
         if let Some(problem) = failure(change) {
             let reason = if change.action() == Action::Delete { "DeleteFailed" } else { "WriteFailed" };
             events.push(Note::warning(reason, problem.to_string()).about(&change.object));
+            continue;
+        }
+        if let Some(problem) = held(change) {
+            events.push(Note::normal("AwaitingApproval", problem.to_string()).about(&change.object));
             continue;
         }
         let (reason, verb, count) = match change.action() {
@@ -196,13 +201,23 @@ pub fn conclude(
         events.push(Note::warning("Drifted", format!("audit mode, not written: {}", drifted.join(", "))));
     }
     let clean = failures.is_empty();
-    let ready = if clean {
+    let awaiting: Vec<String> =
+        outcome.map(|o| o.awaiting_approval.iter().map(ToString::to_string).collect()).unwrap_or_default();
+    let ready = if clean && !awaiting.is_empty() {
+        Verdict::new(READY, false, "AwaitingApproval", awaiting.join("; "))
+    } else if clean {
         let message = format!("{} policies from {} profiles", desired.policies.len(), plan.profiles.len());
         Verdict::new(READY, true, "Reconciled", message)
     } else {
         Verdict::new(READY, false, "SyncFailed", failed_text.clone())
     };
     let synced = match (clean, drifted.is_empty()) {
+        (true, _) if !awaiting.is_empty() => Verdict::new(
+            SYNCED,
+            false,
+            "AwaitingApproval",
+            format!("{} held for Multi Admin Approval", crate::util::plural::count(awaiting.len(), "write")),
+        ),
         (true, true) => Verdict::new(SYNCED, true, "InSync", "live policies match the desired state"),
         (false, _) => Verdict::new(SYNCED, false, "SyncFailed", failed_text),
         (true, false) => Verdict::new(SYNCED, false, "Drifted", "audit-mode policies differ from the desired state"),
@@ -256,6 +271,9 @@ fn policy_state(
         }
         (Some(change), None) => match outcome.and_then(|o| o.failure_of(change)) {
             Some(problem) => (PolicySyncState::Failed, Some(problem.to_string())),
+            None if let Some(held) = outcome.and_then(|o| o.held_for_approval(change)) => {
+                (PolicySyncState::AwaitingApproval, Some(held.to_string()))
+            }
             None if change.action() == Action::Create => (PolicySyncState::Created, None),
             None => (PolicySyncState::Updated, None),
         },

@@ -234,7 +234,12 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         manages_roles: true,
         prune_max_delete_percent: Some(100),
     };
-    let api = ctx.graph.tenant(&tenant.spec.tenant_id);
+    let reason = format!(
+        "tenantctl operator: deleting the policies of Tenant {}/{} (deletionPolicy Delete)",
+        tenant.namespace().unwrap_or_default(),
+        tenant.name_any()
+    );
+    let api = ctx.graph.tenant(&tenant.spec.tenant_id).requesting_approval(reason);
     let live = observe_tenant(&api, &nothing)
         .await
         .map_err(|e| ReconcileError::Cleanup(format!("cannot read the tenant to delete its policies: {e}")))?;
@@ -246,6 +251,13 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         let errors: Vec<String> = outcome.errors.iter().map(ToString::to_string).collect();
         let message = format!("deleting the tenant's policies: {}", errors.join("; "));
         publish(&ctx.recorder, tenant, "Delete", &[Note::warning("DeleteFailed", message.clone())]).await;
+        return Err(ReconcileError::Cleanup(message));
+    }
+    if !outcome.awaiting_approval.is_empty() {
+        // The finalizer stays until approvers let the deletes through: the policies are not orphaned.
+        let held: Vec<String> = outcome.awaiting_approval.iter().map(ToString::to_string).collect();
+        let message = format!("deleting the tenant's policies awaits approval: {}", held.join("; "));
+        publish(&ctx.recorder, tenant, "Delete", &[Note::normal("AwaitingApproval", message.clone())]).await;
         return Err(ReconcileError::Cleanup(message));
     }
     let note = format!("deleted {} tenantctl-owned policies (deletionPolicy Delete)", outcome.deleted);

@@ -63,7 +63,8 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
         }
     }
 
-    let api = ctx.graph.tenant(&desired.tenant_id);
+    let reason = format!("tenantctl operator sync of Tenant {}/{name}", namespace_of(tenant));
+    let api = ctx.graph.tenant(&desired.tenant_id).requesting_approval(reason);
     let live = match observe_tenant(&api, &desired).await {
         Ok(live) => {
             ctx.read_succeeded(&format!("{}/{name}", namespace_of(tenant)));

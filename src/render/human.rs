@@ -48,6 +48,15 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
     for change in &tenant.changes {
         render_change(change, width, style, out)?;
     }
+    for request in &tenant.approval_requests {
+        let verdict = match request.status.as_str() {
+            "approved" => style.green("approved: apply carries the write out"),
+            "rejected" => style.red("rejected: not asked again for the same write"),
+            _ => style.yellow("awaiting approval"),
+        };
+        let what = request.justification.rsplit_once(": ").map_or(request.justification.as_str(), |(_, w)| w);
+        writeln!(out, "  {} approval request {} {verdict} — {}", style.yellow("⏸"), request.id, style.dim(what))?;
+    }
     if tenant.unmanaged > 0 {
         let unmanaged = plural::count(tenant.unmanaged, "unmanaged object");
         writeln!(out, "  {}", style.dim(&format!("· {unmanaged} left alone")))?;

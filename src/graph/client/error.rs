@@ -26,6 +26,15 @@ pub enum GraphError {
     /// Misconfiguration (URLs, credentials) detected before any request.
     #[error("{0}")]
     Config(String),
+
+    /// The tenant's Multi Admin Approval holds the write: an approval request waits for an approver
+    /// (`request` names it when Graph said which).
+    #[error("{method} {path}: {message}{}", request.as_deref().map(|r| format!(" (approval request {r})")).unwrap_or_default())]
+    AwaitingApproval { method: String, path: String, request: Option<String>, message: String },
+
+    /// An approver rejected the approval request of this very write.
+    #[error("{method} {path}: approval request {request} was rejected{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    ApprovalRejected { method: String, path: String, request: String, reason: Option<String> },
 }
 
 /// An error status from Graph, with what Graph said about it.
@@ -39,6 +48,8 @@ pub struct ApiError {
     pub message: String,
     pub request_id: Option<String>,
     pub activity_id: Option<String>,
+    /// `x-msft-approval-code`: the approval request a held write filed.
+    pub approval_code: Option<String>,
 }
 
 impl ApiError {
@@ -53,6 +64,7 @@ impl ApiError {
             message,
             request_id,
             activity_id,
+            approval_code: None,
         }))
     }
 }
@@ -96,6 +108,8 @@ impl GraphError {
             GraphError::Transport { .. } => "transport",
             GraphError::Decode { .. } => "decode",
             GraphError::Config(_) => "config",
+            GraphError::AwaitingApproval { .. } => crate::engine::api::AWAITING_APPROVAL,
+            GraphError::ApprovalRejected { .. } => "approval-rejected",
         }
     }
 }

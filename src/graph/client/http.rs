@@ -30,11 +30,40 @@ pub(super) enum CallKind {
     Create,
 }
 
+#[derive(Clone)]
 pub(super) struct Call {
     pub method: Method,
     pub url: Url,
     pub body: Option<Vec<u8>>,
     pub kind: CallKind,
+    /// Multi Admin Approval's header, when the write goes through approval.
+    pub approval: Option<ApprovalHeader>,
+}
+
+/// Multi Admin Approval's request headers (the code is also a response header).
+pub(super) const JUSTIFICATION_HEADER: &str = "x-msft-approval-justification";
+pub(super) const CODE_HEADER: &str = "x-msft-approval-code";
+
+/// The approval request id an Intune error message names (`x-msft-approval-code: <id>`).
+pub(super) fn approval_code_in(message: &str) -> Option<String> {
+    let start = message.find("x-msft-approval-code: ")? + "x-msft-approval-code: ".len();
+    let id: String = message[start..].chars().take_while(|c| c.is_ascii_hexdigit() || *c == '-').collect();
+    (id.len() == 36).then_some(id)
+}
+
+/// The header a write held by Multi Admin Approval is sent with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum ApprovalHeader {
+    /// `x-msft-approval-justification`: files an approval request (Base64 of the text).
+    Justification(String),
+    /// `x-msft-approval-code`: carries out the approved request of this id.
+    Code(String),
+}
+
+impl Call {
+    pub fn new(method: Method, url: Url, body: Option<Vec<u8>>, kind: CallKind) -> Call {
+        Call { method, url, body, kind, approval: None }
+    }
 }
 
 pub(super) struct Reply {
@@ -60,8 +89,8 @@ impl TenantClient {
     }
 
     pub(super) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, GraphError> {
-        let call = Call { method: Method::GET, url, body: None, kind: CallKind::Read };
-        let reply = self.execute(&call).await?;
+        let call = Call::new(Method::GET, url, None, CallKind::Read);
+        let reply = self.send(&call).await?;
         decode(&call, &reply.body)
     }
 
@@ -101,11 +130,11 @@ impl TenantClient {
         kind: CallKind,
     ) -> Result<Reply, GraphError> {
         let body = serde_json::to_vec(body).map_err(|e| GraphError::Config(format!("cannot encode request: {e}")))?;
-        self.execute(&Call { method, url, body: Some(body), kind }).await
+        self.execute(&Call::new(method, url, Some(body), kind)).await
     }
 
     /// Sends a request, retrying what is safe to retry.
-    pub(super) async fn execute(&self, call: &Call) -> Result<Reply, GraphError> {
+    pub(super) async fn send(&self, call: &Call) -> Result<Reply, GraphError> {
         let inner = &self.client.inner;
         let mut attempt: u32 = 0;
         let mut refreshed = false;
@@ -149,6 +178,11 @@ impl TenantClient {
         if let Some(body) = &call.body {
             request = request.header(CONTENT_TYPE, "application/json").body(body.clone());
         }
+        match &call.approval {
+            Some(ApprovalHeader::Justification(text)) => request = request.header(JUSTIFICATION_HEADER, text),
+            Some(ApprovalHeader::Code(id)) => request = request.header(CODE_HEADER, id),
+            None => {}
+        }
         let transport = |error: reqwest::Error, sent: bool| {
             let repeat_is_safe = call.kind != CallKind::Create || !sent;
             let refused = !sent;
@@ -173,6 +207,8 @@ impl TenantClient {
             }
         };
         let status = response.status().as_u16();
+        let approval_code =
+            response.headers().get(CODE_HEADER).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string());
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
@@ -190,7 +226,10 @@ impl TenantClient {
             // An earlier attempt whose response was lost already deleted it.
             return Attempt::Done(Reply { body: Vec::new() });
         }
-        let error = ApiError::from_body(call.method.as_str(), &path, status, &body);
+        let mut error = ApiError::from_body(call.method.as_str(), &path, status, &body);
+        if let GraphError::Api(api) = &mut error {
+            api.approval_code = approval_code.or_else(|| approval_code_in(&api.message));
+        }
         match status {
             401 => Attempt::Failed { error, retry: false, delay: None, unauthorized: true, refused: false },
             429 => {

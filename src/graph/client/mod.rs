@@ -2,6 +2,7 @@
 //! paging, retries with backoff honouring `Retry-After`, a timeout on every request, and a per-tenant
 //! request budget below Intune's limits.
 
+mod approval;
 pub mod auth;
 pub mod budget;
 pub mod error;
@@ -145,7 +146,7 @@ impl GraphClient {
 
     /// A handle for one tenant (by tenant id).
     pub fn tenant(&self, tenant_id: &str) -> TenantClient {
-        TenantClient { client: self.clone(), tenant_id: tenant_id.to_string() }
+        TenantClient { client: self.clone(), tenant_id: tenant_id.to_string(), justification: None }
     }
 
     pub fn config(&self) -> &GraphConfig {
@@ -183,11 +184,20 @@ impl GraphClient {
 pub struct TenantClient {
     client: GraphClient,
     tenant_id: String,
+    /// Why this client writes (the plan, the sync), for the approval requests of writes the tenant's
+    /// Multi Admin Approval holds; without it such writes are reported refused.
+    justification: Option<Arc<str>>,
 }
 
 impl TenantClient {
     pub fn tenant_id(&self) -> &str {
         &self.tenant_id
+    }
+
+    /// The client, asking approval (with this reason) for the writes Multi Admin Approval holds.
+    pub fn requesting_approval(mut self, reason: impl Into<Arc<str>>) -> TenantClient {
+        self.justification = Some(reason.into());
+        self
     }
 }
 

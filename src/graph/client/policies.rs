@@ -69,9 +69,7 @@ impl TenantClient {
 
     pub async fn delete_policy(&self, id: &str) -> Result<(), GraphError> {
         let url = self.url("beta", &format!("{POLICIES}/{}", segment(id)))?;
-        self.execute(&super::http::Call { method: Method::DELETE, url, body: None, kind: CallKind::Write })
-            .await
-            .map(|_| ())
+        self.execute(&super::http::Call::new(Method::DELETE, url, None, CallKind::Write)).await.map(|_| ())
     }
 
     pub async fn list_assignments(&self, id: &str) -> Result<Vec<PolicyAssignment>, GraphError> {

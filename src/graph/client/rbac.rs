@@ -41,7 +41,7 @@ impl TenantClient {
 
     pub async fn delete_role_definition(&self, id: &str) -> Result<(), GraphError> {
         let url = self.url("v1.0", &format!("{DEFINITIONS}/{}", segment(id)))?;
-        self.execute(&Call { method: Method::DELETE, url, body: None, kind: CallKind::Write }).await.map(|_| ())
+        self.execute(&Call::new(Method::DELETE, url, None, CallKind::Write)).await.map(|_| ())
     }
 
     /// Creates a role assignment (bound to its definition by `roleDefinition@odata.bind`).
@@ -58,6 +58,6 @@ impl TenantClient {
 
     pub async fn delete_role_assignment(&self, id: &str) -> Result<(), GraphError> {
         let url = self.url("v1.0", &format!("{ASSIGNMENTS}/{}", segment(id)))?;
-        self.execute(&Call { method: Method::DELETE, url, body: None, kind: CallKind::Write }).await.map(|_| ())
+        self.execute(&Call::new(Method::DELETE, url, None, CallKind::Write)).await.map(|_| ())
     }
 }

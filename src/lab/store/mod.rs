@@ -33,6 +33,8 @@ pub const INCIDENTS_DIR: &str = "incidents";
 pub const SINGLETONS_DIR: &str = "singletons";
 /// Folder of a tenant's Defender alerts (each names its incident in `incidentId`).
 pub const ALERTS_DIR: &str = "alerts";
+/// Multi Admin Approval requests (`deviceManagement/operationApprovalRequests`).
+pub const APPROVAL_REQUESTS_DIR: &str = "operationApprovalRequests";
 /// The advanced hunting response a tenant gives for any query.
 pub const HUNTING_FILE: &str = "hunting.json";
 
@@ -82,6 +84,7 @@ pub struct TenantData {
     /// Custom Intune role definitions (built-in ones are served from code).
     pub role_definitions: Collection,
     pub role_assignments: Collection,
+    pub approval_requests: Collection,
     /// Singleton resources the tenant has, by name.
     singletons: BTreeMap<String, Value>,
     resident: bool,
@@ -102,6 +105,7 @@ impl TenantData {
             hunting: if hunting_file.is_file() { Some(read_json(&hunting_file)?) } else { None },
             role_definitions: Collection::load(&dir.join(ROLE_DEFINITIONS_DIR), &scope(ROLE_DEFINITIONS_DIR))?,
             role_assignments: Collection::load(&dir.join(ROLE_ASSIGNMENTS_DIR), &scope(ROLE_ASSIGNMENTS_DIR))?,
+            approval_requests: Collection::load(&dir.join(APPROVAL_REQUESTS_DIR), &scope(APPROVAL_REQUESTS_DIR))?,
             singletons: read_singletons(&dir.join(SINGLETONS_DIR))?,
             resident: true,
         })
