@@ -17,6 +17,8 @@ mod harness;
 
 #[path = "operator/admission.rs"]
 mod admission;
+#[path = "operator/approval.rs"]
+mod approval;
 #[path = "operator/converge.rs"]
 mod converge;
 #[path = "operator/crds.rs"]
