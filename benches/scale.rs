@@ -18,6 +18,7 @@ use tenantctl::engine::apply::{Interrupt, TenantOutcome, apply};
 use tenantctl::engine::diff::PlanOptions;
 use tenantctl::engine::observe::observe_and_plan;
 use tenantctl::engine::plan::{Plan, TenantPlan};
+use tenantctl::engine::policy_cache::{CacheStore, PolicyCache};
 use tenantctl::engine::resolve::DesiredState;
 use tenantctl::engine::resolve::{TenantDesired, validate_and_resolve};
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig, RequestBudget};
@@ -223,6 +224,19 @@ fn main() {
         assert!(!converged.has_changes(), "converged after apply");
         report("plan-no-changes", &s, graph_calls(&lab) - before, wall, json!({}));
 
+        // Incremental: a first plan fills the caches, the next re-reads only what moved.
+        let caches = MemoryCaches::default();
+        let before = graph_calls(&lab);
+        let started = Instant::now();
+        plan_cached(&graph, &desired, s.concurrency, Some(&caches)).await;
+        report("plan-cold-cache", &s, graph_calls(&lab) - before, started.elapsed().as_secs_f64(), json!({}));
+        reset_peak_rss();
+        let before = graph_calls(&lab);
+        let started = Instant::now();
+        let warm = plan_cached(&graph, &desired, s.concurrency, Some(&caches)).await;
+        assert!(!warm.has_changes(), "still converged");
+        report("plan-incremental", &s, graph_calls(&lab) - before, started.elapsed().as_secs_f64(), json!({}));
+
         // The same reads done per resource: list ids, then one GET per policy (Terraform's refresh).
         reset_peak_rss();
         let before = graph_calls(&lab);
@@ -278,8 +292,32 @@ fn main() {
 
 /// Observes and plans every tenant through the client, as `plan` does.
 async fn plan_all(graph: &GraphClient, desired: &DesiredState, concurrency: usize) -> Plan {
+    plan_cached(graph, desired, concurrency, None).await
+}
+
+/// [`plan_all`], keeping each tenant's observation in `caches` (as `plan --cache` and the operator).
+async fn plan_cached(
+    graph: &GraphClient,
+    desired: &DesiredState,
+    concurrency: usize,
+    caches: Option<&dyn CacheStore>,
+) -> Plan {
     let connect = |t: &TenantDesired| graph.tenant(&t.tenant_id);
-    observe_and_plan(connect, desired, concurrency, PlanOptions::default(), &|_| {}).await
+    observe_and_plan(connect, desired, concurrency, PlanOptions::default(), caches, &|_| {}).await
+}
+
+/// Observations kept in memory between plans.
+#[derive(Default)]
+struct MemoryCaches(std::sync::Mutex<std::collections::HashMap<String, PolicyCache>>);
+
+impl CacheStore for MemoryCaches {
+    fn load(&self, tenant_id: &str) -> PolicyCache {
+        self.0.lock().expect("lock").remove(tenant_id).unwrap_or_default()
+    }
+
+    fn save(&self, tenant_id: &str, cache: PolicyCache) {
+        self.0.lock().expect("lock").insert(tenant_id.to_string(), cache);
+    }
 }
 
 /// Applies a whole plan through the client, as `apply` does.

@@ -12,6 +12,8 @@ mod support;
 mod adopt_corpus;
 #[path = "workflow/approval.rs"]
 mod approval;
+#[path = "workflow/cache.rs"]
+mod cache;
 #[path = "workflow/converge.rs"]
 mod converge;
 #[path = "workflow/credentials.rs"]

@@ -34,6 +34,11 @@ pub struct GraphArgs {
     /// `lab serve --tls` (its STATE/tls/ca.pem).
     #[arg(long, env = "TENANTCTL_CA_FILE", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Keep what was read of each tenant's policies in DIR, and re-read only the policies whose
+    /// version (lastModifiedDateTime) moved; settings are only reused for the version the tenant
+    /// reports now.
+    #[arg(long, env = "TENANTCTL_CACHE", value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }
 
 /// A client, and the lab it talks to when `--lab` started one (kept alive as long as the client).

@@ -54,7 +54,7 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
     let (policies, groups) = runtime()?.block_on(async {
         let connection = connect(&args.graph, &tenant_credentials(&set), seed.as_deref()).await?;
         let graph = connection.client.tenant(&tenant_id);
-        let policies = graph.list_policies().await?;
+        let policies = graph.list_policies_in_full().await?;
         let ids: Vec<String> = policies
             .iter()
             .flat_map(|p| p.assignments.iter().flatten())

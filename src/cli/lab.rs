@@ -64,13 +64,16 @@ pub struct ServeArgs {
     /// when needed): bounds the lab's memory whatever the number of tenants.
     #[arg(long, default_value_t = crate::lab::DEFAULT_RESIDENT_TENANTS, value_name = "N")]
     pub resident_tenants: usize,
-    /// Items per page, and the largest $top honoured.
+    /// Items per page of a list read without $top (Intune: 25).
     #[arg(long, default_value_t = crate::lab::DEFAULT_PAGE_SIZE, value_name = "N")]
     pub page_size: usize,
-    /// Items per page of a list read with $expand (Graph may page expanded lists far smaller); by
-    /// default as --page-size.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
-    pub expanded_page_size: Option<usize>,
+    /// The largest $top honoured.
+    #[arg(long, default_value_t = crate::lab::DEFAULT_MAX_TOP, value_name = "N")]
+    pub max_top: usize,
+    /// Policies per page of a list read with $expand=settings, whatever $top asks (Intune has been
+    /// seen paging them one or two at a time).
+    #[arg(long, default_value_t = crate::lab::DEFAULT_EXPANDED_PAGE_SIZE, value_name = "N")]
+    pub expanded_page_size: usize,
     /// Policy writes allowed per tenant and app within the write window (Intune: 100); 0 is unlimited.
     #[arg(long, default_value_t = WriteBudget::INTUNE_PER_APP.writes, value_name = "N")]
     pub write_budget: u32,
@@ -171,7 +174,8 @@ fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         state_dir: state.clone(),
         latency: Duration::from_millis(args.latency_ms),
         page_size: args.page_size,
-        expanded_page_size: args.expanded_page_size,
+        max_top: args.max_top,
+        expanded_page_size: Some(args.expanded_page_size),
         write_budget: (args.write_budget > 0)
             .then(|| WriteBudget { writes: args.write_budget, window: Duration::from_millis(args.write_window_ms) }),
         retry_after: args.retry_after,

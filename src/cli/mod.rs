@@ -2,6 +2,7 @@
 
 mod apply;
 mod apply_report;
+mod cache_dir;
 mod connect;
 mod export;
 mod fleet;

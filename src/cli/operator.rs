@@ -60,6 +60,10 @@ pub struct OperatorArgs {
     /// reconciled one after another; one notification covers the whole move).
     #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
     pub notification_settle: Duration,
+    /// Tenants whose last observation is kept between syncs (a sync of a tenant in sync then lists its
+    /// policies and reads nothing else); beyond, the tenant synced longest ago is read in full.
+    #[arg(long, default_value_t = crate::operator::DEFAULT_CACHED_TENANTS, value_name = "N")]
+    pub cached_tenants: usize,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -100,6 +104,7 @@ pub fn run(args: &OperatorArgs) -> anyhow::Result<u8> {
         },
         concurrency: args.concurrency.max(1),
         notification_settle: args.notification_settle,
+        cached_tenants: args.cached_tenants,
     };
     config.lease.check()?;
     let runtime = super::pipeline::runtime()?;

@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::cache_dir::CacheDir;
 use crate::engine::diff::PlanOptions;
 use crate::engine::observe::observe_and_plan as observe_and_plan_tenants;
 use crate::engine::plan::Plan;
+use crate::engine::policy_cache::CacheStore;
 use crate::engine::resolve::validate_and_resolve;
 use crate::engine::resolve::{DesiredState, Resolution, TenantDesired};
 use crate::graph::client::GraphClient;
@@ -90,14 +92,17 @@ pub async fn observe_and_plan(
     desired: &DesiredState,
     concurrency: usize,
     options: PlanOptions,
+    cache: Option<&std::path::Path>,
     err: &mut dyn Write,
 ) -> anyhow::Result<Plan> {
+    let caches = cache.map(CacheDir::open).transpose()?;
+    let caches = caches.as_ref().map(|c| c as &dyn CacheStore);
     let started = Instant::now();
     let before = client.counts();
     let count = desired.tenants.iter().filter(|t| !t.suspended).count();
     let bar = progress(count as u64, "Observing");
     let connect = |tenant: &TenantDesired| client.tenant(&tenant.tenant_id);
-    let plan = observe_and_plan_tenants(connect, desired, concurrency, options, &|_| bar.inc(1)).await;
+    let plan = observe_and_plan_tenants(connect, desired, concurrency, options, caches, &|_| bar.inc(1)).await;
     bar.finish_and_clear();
     let counts = client.counts();
     writeln!(

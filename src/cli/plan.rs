@@ -175,7 +175,8 @@ pub async fn plan_connected(
     let mut tenants = tenant_credentials(&prepared.set);
     tenants.retain(|t| read.contains(&t.tenant_id));
     let connection = connect(graph, &tenants, prepared.lab_seed.as_deref()).await?;
-    match observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, err).await {
+    let cache = graph.cache.as_deref();
+    match observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, cache, err).await {
         Ok(mut plan) => {
             note_approval_requests(&connection.client, &mut plan, graph.concurrency).await;
             Ok(Planned { plan, set: prepared.set, connection })

@@ -49,8 +49,11 @@ pub type Reply<T> = Result<T, ApiError>;
 
 /// One tenant's objects, as the engine reads and writes them.
 pub trait TenantApi: Sync {
-    /// Every configuration policy, with settings and assignments.
+    /// Every configuration policy with its assignments and version (`lastModifiedDateTime`,
+    /// `settingCount`), without its settings (Graph's list: one call per 1000 policies).
     fn list_policies(&self) -> impl Future<Output = Reply<Vec<ConfigurationPolicy>>> + Send;
+    /// The policies of these ids with their settings; one deleted since it was listed is left out.
+    fn read_policies(&self, ids: &[String]) -> impl Future<Output = Reply<Vec<ConfigurationPolicy>>> + Send;
     /// Creates a policy; the answer is the policy as stored, with its id.
     fn create_policy(&self, policy: &ConfigurationPolicy) -> impl Future<Output = Reply<ConfigurationPolicy>> + Send;
     fn update_policy(&self, id: &str, policy: &ConfigurationPolicy) -> impl Future<Output = Reply<()>> + Send;

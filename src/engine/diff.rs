@@ -31,9 +31,11 @@ pub struct PlanOptions {
     pub allow_mass_delete: bool,
 }
 
-/// Digest of a tenant's live policies: any change to any policy (by anyone) changes it.
+/// Digest of a tenant's live policies as Graph lists them — each one's identity, version
+/// (`lastModifiedDateTime`, `settingCount`), description and assignments: any change to any policy
+/// (by anyone) changes it, whether or not its settings were read.
 pub fn fingerprint(policies: &[ConfigurationPolicy]) -> String {
-    let mut sorted: Vec<&ConfigurationPolicy> = policies.iter().collect();
+    let mut sorted: Vec<Listed<'_>> = policies.iter().map(Listed::of).collect();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
     // The JSON goes straight into the digest: a tenant's policies are never held as one buffer.
     let mut writer = std::io::BufWriter::new(Digesting(Context::new(&SHA256)));
@@ -42,6 +44,34 @@ pub fn fingerprint(policies: &[ConfigurationPolicy]) -> String {
         None => ring::digest::digest(&SHA256, b""),
     };
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a list of policies says of one policy.
+#[derive(serde::Serialize)]
+struct Listed<'a> {
+    id: Option<&'a str>,
+    name: &'a str,
+    description: &'a str,
+    last_modified: Option<&'a str>,
+    setting_count: Option<i64>,
+    template: Option<&'a str>,
+    role_scope_tags: &'a [String],
+    assignments: Option<&'a [crate::wire::PolicyAssignment]>,
+}
+
+impl<'a> Listed<'a> {
+    fn of(policy: &'a ConfigurationPolicy) -> Listed<'a> {
+        Listed {
+            id: policy.id.as_deref(),
+            name: &policy.name,
+            description: &policy.description,
+            last_modified: policy.last_modified_date_time.as_deref(),
+            setting_count: policy.setting_count,
+            template: policy.template_reference.as_ref().map(|t| t.template_id.as_str()),
+            role_scope_tags: &policy.role_scope_tag_ids,
+            assignments: policy.assignments.as_deref(),
+        }
+    }
 }
 
 /// Feeds whatever is written into a digest.
@@ -103,6 +133,14 @@ pub fn plan_tenant(desired: &TenantDesired, observation: Option<&Observation>, o
             return empty_plan(desired, TenantState::Unknown, vec![problem]);
         }
     };
+    plan_observed(desired, live, options)
+}
+
+/// Plans a tenant that was read.
+pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOptions) -> TenantPlan {
+    if desired.suspended {
+        return empty_plan(desired, TenantState::Suspended, Vec::new());
+    }
     let mut plan = empty_plan(desired, TenantState::Planned, Vec::new());
     plan.fingerprint = Some(fingerprint(&live.policies));
     plan_family::<Policies>(desired, live, options, &mut plan);
@@ -578,13 +616,13 @@ spec:
     }
 
     #[test]
-    fn fingerprints_are_the_digest_of_the_policies_json_by_id() {
-        // Saved plans carry fingerprints: how they are computed must not move them.
+    fn fingerprints_see_what_a_list_shows_and_not_whether_settings_were_read() {
         let desired = desired("");
-        let (first, second) = (live_copy(&desired.policies[0], "p1"), live_copy(&desired.policies[1], "p2"));
-        let json = serde_json::to_vec(&[&first, &second]).expect("json");
-        let expected: String =
-            ring::digest::digest(&SHA256, &json).as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(fingerprint(&[second, first]), expected);
+        let listed = live_copy(&desired.policies[0], "p1");
+        let read = ConfigurationPolicy { settings: Vec::new(), ..listed.clone() };
+        assert_eq!(fingerprint(std::slice::from_ref(&listed)), fingerprint(std::slice::from_ref(&read)));
+        let mut reassigned = listed.clone();
+        reassigned.assignments = Some(Vec::new());
+        assert_ne!(fingerprint(&[listed]), fingerprint(&[reassigned]), "assignments are listed");
     }
 }

@@ -197,3 +197,42 @@ fn a_failed_read_makes_the_tenant_unknown_and_nothing_is_planned() {
     assert_eq!((planned.state, planned.changes.len()), (TenantState::Unknown, 0));
     assert_eq!(planned.problems[0].category, Category::Unreadable);
 }
+
+#[test]
+fn a_cached_observation_reads_only_what_moved_and_looks_groups_up_again_before_writing() {
+    use super::observe::observe_and_plan_tenant;
+    use super::policy_cache::PolicyCache;
+
+    let tenant = MemoryTenant::with_groups(&["Pilot", "SOC"]);
+    let desired = desired(MANIFESTS);
+    let mut cache = PolicyCache::default();
+    let cycle = |cache: &mut PolicyCache| {
+        tenant.edit(|state| state.calls.clear());
+        let (_, plan) =
+            run(observe_and_plan_tenant(&tenant, &desired, cache, PlanOptions::default())).expect("observed");
+        (plan, tenant.edit(|state| state.calls.clone()))
+    };
+    let (first, _) = cycle(&mut cache);
+    run(apply_tenant(&tenant, &first, false));
+    let (in_sync, calls) = cycle(&mut cache);
+    assert!(in_sync.changes.is_empty());
+    assert!(calls.contains(&"read_policies"), "the policy created since is read: {calls:?}");
+    assert!(!calls.contains(&"find_groups"), "the groups are those of the last lookup: {calls:?}");
+    let (in_sync, calls) = cycle(&mut cache);
+    assert!(in_sync.changes.is_empty());
+    assert!(!calls.contains(&"read_policies") && !calls.contains(&"find_groups"), "nothing moved: {calls:?}");
+
+    // Someone changes the firewall policy: its version moves, it alone is read again, and since the
+    // plan then writes, the groups are looked up again rather than taken from the cache.
+    tenant.edit(|state| {
+        let policy = state.policies.iter_mut().find(|p| p.name == "FW").expect("FW");
+        let text = serde_json::to_string(&policy.settings).expect("json");
+        assert!(text.contains("defaultinboundaction_1"), "{text}");
+        policy.settings =
+            serde_json::from_str(&text.replace("defaultinboundaction_1", "defaultinboundaction_0")).expect("settings");
+        policy.last_modified_date_time = Some("2026-03-03T00:00:00Z".into());
+    });
+    let (drifted, calls) = cycle(&mut cache);
+    assert_eq!(actions(&drifted), vec![(Action::Update, "FirewallPolicy/fw".to_string())]);
+    assert!(calls.contains(&"read_policies") && calls.contains(&"find_groups"), "{calls:?}");
+}

@@ -105,7 +105,20 @@ impl MemoryTenant {
 impl TenantApi for MemoryTenant {
     async fn list_policies(&self) -> Reply<Vec<ConfigurationPolicy>> {
         self.call("list_policies")?;
-        Ok(self.edit(|state| state.policies.clone()))
+        // As Graph lists them: the version, not the settings.
+        let listed = |p: &ConfigurationPolicy| ConfigurationPolicy {
+            setting_count: Some(p.settings.len() as i64),
+            settings: Vec::new(),
+            ..p.clone()
+        };
+        Ok(self.edit(|state| state.policies.iter().map(listed).collect()))
+    }
+
+    async fn read_policies(&self, ids: &[String]) -> Reply<Vec<ConfigurationPolicy>> {
+        self.call("read_policies")?;
+        Ok(self.edit(|state| {
+            state.policies.iter().filter(|p| p.id.as_ref().is_some_and(|id| ids.contains(id))).cloned().collect()
+        }))
     }
 
     async fn create_policy(&self, policy: &ConfigurationPolicy) -> Reply<ConfigurationPolicy> {
@@ -113,6 +126,7 @@ impl TenantApi for MemoryTenant {
         self.created(|state, id, created| {
             let stored = ConfigurationPolicy {
                 id: Some(id),
+                last_modified_date_time: Some(created.clone()),
                 created_date_time: Some(created),
                 assignments: Some(Vec::new()),
                 ..policy.clone()
@@ -129,7 +143,14 @@ impl TenantApi for MemoryTenant {
             let stored = stored.ok_or_else(|| Self::missing("policy", id))?;
             let (id, created, assignments) =
                 (stored.id.clone(), stored.created_date_time.clone(), stored.assignments.clone());
-            *stored = ConfigurationPolicy { id, created_date_time: created, assignments, ..policy.clone() };
+            let modified = format!("{}+", stored.last_modified_date_time.clone().unwrap_or_default());
+            *stored = ConfigurationPolicy {
+                id,
+                created_date_time: created,
+                last_modified_date_time: Some(modified),
+                assignments,
+                ..policy.clone()
+            };
             Ok(())
         })
     }

@@ -14,6 +14,7 @@ pub mod normalize;
 pub mod observe;
 pub mod once;
 pub mod plan;
+pub mod policy_cache;
 pub mod problem;
 pub mod resolve;
 

@@ -16,21 +16,24 @@ pub struct Call<'a> {
     pub query: &'a QueryOptions,
     pub context: &'a RequestContext,
     pub page_size: usize,
-    /// Items per page of a list read with `$expand`.
+    /// The largest `$top` honoured.
+    pub max_top: usize,
+    /// Items per page of a list read with `$expand=settings`, whatever `$top` asks.
     pub expanded_page_size: Option<usize>,
 }
 
 impl Call<'_> {
-    /// Items per page: `$top`, at most the page size (the expanded lists' page size when the request
-    /// expands relations).
+    /// Items per page: `$top` (at most the largest honoured), else the default page size; a list
+    /// that expands settings is paged at the expanded lists' size whatever `$top` asks, as Intune
+    /// pages it (one or two policies per page have been reported).
     pub fn page_size(&self) -> usize {
-        let mut size = self.page_size;
-        if !self.query.expand.is_empty()
-            && let Some(expanded) = self.expanded_page_size
-        {
-            size = size.min(expanded);
+        let size = self.query.top.unwrap_or(self.page_size).min(self.max_top).max(1);
+        let expands_settings =
+            self.query.expand.iter().any(|item| item.trim().to_ascii_lowercase().starts_with("settings"));
+        match self.expanded_page_size {
+            Some(expanded) if expands_settings => size.min(expanded),
+            _ => size,
         }
-        self.query.top.map_or(size, |top| top.min(size))
     }
 
     /// `{base}/{version}/$metadata#{what}`.

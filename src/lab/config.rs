@@ -12,7 +12,8 @@ use super::{FaultRates, LabOptions, RetryAfterMode, WriteBudget};
 pub struct RuntimeConfig {
     pub latency: Duration,
     pub page_size: usize,
-    /// Items per page of a list with `$expand`, which Graph may page far smaller than a plain list.
+    pub max_top: usize,
+    /// Items per page of a list with `$expand=settings`, which Graph pages far smaller than a plain list.
     pub expanded_page_size: Option<usize>,
     pub write_budget: Option<WriteBudget>,
     pub retry_after: RetryAfterMode,
@@ -27,6 +28,7 @@ impl RuntimeConfig {
         let config = RuntimeConfig {
             latency: options.latency,
             page_size: options.page_size,
+            max_top: options.max_top,
             expanded_page_size: options.expanded_page_size,
             write_budget: options.write_budget,
             retry_after: options.retry_after,
@@ -42,7 +44,7 @@ impl RuntimeConfig {
     }
 
     fn problem(&self) -> Option<String> {
-        if self.page_size == 0 || self.expanded_page_size == Some(0) {
+        if self.page_size == 0 || self.max_top == 0 || self.expanded_page_size == Some(0) {
             return Some("page size must be at least 1".into());
         }
         if self.write_budget.is_some_and(|b| b.window.is_zero()) {
@@ -72,6 +74,9 @@ impl RuntimeConfig {
         }
         if let Some(size) = update.page_size {
             next.page_size = size;
+        }
+        if let Some(top) = update.max_top {
+            next.max_top = top;
         }
         if let Some(size) = update.expanded_page_size {
             next.expanded_page_size = size;
@@ -106,6 +111,7 @@ impl RuntimeConfig {
         ConfigView {
             latency_ms: millis(self.latency),
             page_size: self.page_size,
+            max_top: self.max_top,
             expanded_page_size: self.expanded_page_size,
             write_budget: self.write_budget.map(|b| BudgetJson { writes: b.writes, window_ms: millis(b.window) }),
             retry_after: self.retry_after,
@@ -130,6 +136,8 @@ pub struct ConfigUpdate {
     pub latency_ms: Option<u64>,
     #[serde(default)]
     pub page_size: Option<usize>,
+    #[serde(default)]
+    pub max_top: Option<usize>,
     /// `null` makes expanded lists page as plain ones.
     #[serde(default, deserialize_with = "present")]
     pub expanded_page_size: Option<Option<usize>>,
@@ -165,6 +173,7 @@ pub struct BudgetJson {
 pub struct ConfigView {
     latency_ms: u64,
     page_size: usize,
+    max_top: usize,
     expanded_page_size: Option<usize>,
     write_budget: Option<BudgetJson>,
     retry_after: RetryAfterMode,

@@ -83,7 +83,14 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         }
     };
     let page_size = config.page_size;
-    let call = Call { request, query: &query, context, page_size, expanded_page_size: config.expanded_page_size };
+    let call = Call {
+        request,
+        query: &query,
+        context,
+        page_size,
+        max_top: config.max_top,
+        expanded_page_size: config.expanded_page_size,
+    };
     let approved = if config.requires_approval(&grant.tenant) && route.is_approval_protected(&request.method) {
         match approval::gate(&mut tenant, grant, request, context) {
             approval::Gate::Refused(reply) => return reply,

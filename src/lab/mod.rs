@@ -63,6 +63,11 @@ pub use tls::{CA_FILE, TLS_DIR, TlsSource};
 
 /// Graph's observed default page size for `configurationPolicies`.
 pub const DEFAULT_PAGE_SIZE: usize = 25;
+/// The largest `$top` the lab honours (Intune's lists answer up to 1000 items a page when asked).
+pub const DEFAULT_MAX_TOP: usize = 1000;
+/// Policies per page of a list with `$expand=settings`: conservative, as reported of Intune (one or
+/// two policies a page, whatever `$top` asks).
+pub const DEFAULT_EXPANDED_PAGE_SIZE: usize = 2;
 /// Lifetime of access tokens the Microsoft identity platform issues for client credentials.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
 
@@ -76,7 +81,9 @@ pub struct LabOptions {
     pub latency: Duration,
     /// Items per page of every collection; also the largest `$top` honoured.
     pub page_size: usize,
-    /// Items per page of a list read with `$expand` (at most `page_size`); `None` pages it as any list.
+    /// The largest `$top` honoured.
+    pub max_top: usize,
+    /// Items per page of a list read with `$expand=settings`; `None` pages it as any list.
     pub expanded_page_size: Option<usize>,
     /// Writes to `configurationPolicies` allowed per tenant and app in a sliding window; `None` is
     /// unlimited.
@@ -105,7 +112,8 @@ impl Default for LabOptions {
             state_dir: PathBuf::new(),
             latency: Duration::ZERO,
             page_size: DEFAULT_PAGE_SIZE,
-            expanded_page_size: None,
+            max_top: DEFAULT_MAX_TOP,
+            expanded_page_size: Some(DEFAULT_EXPANDED_PAGE_SIZE),
             write_budget: Some(WriteBudget::INTUNE_PER_APP),
             retry_after: RetryAfterMode::Always,
             faults: FaultRates::default(),

@@ -189,9 +189,15 @@ pub fn rendered(policy: &Map<String, Value>, expansion: Expansion, select: Optio
     }
     let settings = policy.get("settings").cloned().unwrap_or_else(|| Value::Array(Vec::new()));
     let assignments = policy.get("assignments").cloned().unwrap_or_else(|| Value::Array(Vec::new()));
-    if select.is_none() {
+    // Computed properties: in the default set, or when `$select` names them.
+    let wanted = |name: &str| select.is_none_or(|s| s.iter().any(|n| n.eq_ignore_ascii_case(name)));
+    if wanted("settingCount") {
         out.entry("settingCount").or_insert_with(|| settings.as_array().map_or(0, Vec::len).into());
+    }
+    if wanted("isAssigned") {
         out.entry("isAssigned").or_insert_with(|| assignments.as_array().is_some_and(|a| !a.is_empty()).into());
+    }
+    if wanted("disableEntraGroupPolicyAssignment") {
         out.entry("disableEntraGroupPolicyAssignment").or_insert(Value::Bool(false));
     }
     if expansion.settings {

@@ -42,6 +42,8 @@ pub struct Settings {
     pub operator_namespace: String,
     /// Secret (in the operator's namespace) with the credential of tenants that name none.
     pub credentials_secret: Option<String>,
+    /// Tenants whose last observation is kept between syncs.
+    pub cached_tenants: usize,
 }
 
 pub struct Context {
@@ -63,6 +65,8 @@ pub struct Context {
     pub last_good_reads: Mutex<HashMap<String, std::time::Instant>>,
     /// Secrets read, by namespace and name, with when.
     pub secrets: Mutex<HashMap<(String, String), (std::time::Instant, super::credentials::SecretRead)>>,
+    /// What the last sync of each tenant read, for the next one.
+    pub observations: super::observations::Observations,
 }
 
 /// A namespace, validated and resolved.

@@ -91,6 +91,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         secrets: Default::default(),
         last_good_reads: Default::default(),
         synced: wiring.ready.clone(),
+        observations: super::observations::Observations::new(wiring.settings.cached_tenants),
     });
 
     // Every second: is Graph refusing connections? Every interval: which tenants are stale?

@@ -13,6 +13,9 @@ mod leader;
 mod metrics;
 mod names;
 mod notification_controller;
+mod observations;
+
+pub use observations::DEFAULT_CACHED_TENANTS;
 mod profile_controller;
 mod staleness;
 mod tenant_controller;
@@ -57,6 +60,8 @@ pub struct OperatorConfig {
     pub lease: LeaseSettings,
     pub concurrency: u16,
     pub notification_settle: Duration,
+    /// Tenants whose last observation is kept between syncs.
+    pub cached_tenants: usize,
 }
 
 async fn kube_client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<kube::Client> {
@@ -144,6 +149,7 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
             sync_interval: config.sync_interval,
             operator_namespace: config.operator_namespace.clone(),
             credentials_secret: config.credentials_secret.clone(),
+            cached_tenants: config.cached_tenants,
         },
         metrics: metrics.clone(),
         recorder: Recorder::new(kube.clone(), reporter),

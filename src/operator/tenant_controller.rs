@@ -55,7 +55,9 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     let mut timer = ctx.metrics.timer("tenant");
     let result = async {
         match tenant.meta().deletion_timestamp {
-            Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await {
+            Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await.inspect(|_| {
+                ctx.observations.forget(&tenant.spec.tenant_id);
+            }) {
                 Ok(action) => set_finalizer(&ctx, &tenant, false).await.map(|()| (action, true)),
                 Err(error) => Err(error),
             },

@@ -9,8 +9,9 @@ use super::conditions::Verdict;
 use super::context::{Context, namespace_of};
 use super::credentials::{CredentialError, refresh};
 use crate::engine::apply::apply_tenant;
-use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
-use crate::engine::observe::observe_tenant;
+use crate::engine::diff::PlanOptions;
+use crate::engine::observe::observe_and_plan_tenant;
+use crate::engine::policy_cache::CacheStore;
 use crate::model::Tenant;
 use crate::model::status::IncidentSummary;
 
@@ -65,10 +66,11 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
 
     let reason = format!("tenantctl operator sync of Tenant {}/{name}", namespace_of(tenant));
     let api = ctx.graph.tenant(&desired.tenant_id).requesting_approval(reason);
-    let live = match observe_tenant(&api, &desired).await {
-        Ok(live) => {
+    let mut cache = ctx.observations.load(&desired.tenant_id);
+    let (live, plan) = match observe_and_plan_tenant(&api, &desired, &mut cache, PlanOptions::default()).await {
+        Ok(observed) => {
             ctx.read_succeeded(&format!("{}/{name}", namespace_of(tenant)));
-            live
+            observed
         }
         Err(error) => {
             let last_read = tenant.status.as_ref().and_then(|s| s.last_sync_time.as_ref());
@@ -79,7 +81,8 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
             return Report::unreachable(&desired, &error);
         }
     };
-    let plan = plan_tenant(&desired, Some(&Observation::Observed(live.clone())), PlanOptions::default());
+    // What the writes change is read again at the next sync: its cached settings are of the old version.
+    ctx.observations.save(&desired.tenant_id, cache);
     let writes = plan.writes().count();
     let outcome = if writes > 0 {
         super::tenant_controller::mark_writing(ctx, tenant, writes).await;

@@ -37,7 +37,8 @@ async fn planning_each_tenant_as_it_is_read_makes_the_same_plan() {
     }
     let expected = without_request_ids(plan(&desired, &observations, PlanOptions::default()));
     let connect = |tenant: &tenantctl::engine::resolve::TenantDesired| client.tenant(&tenant.tenant_id);
-    let planned = without_request_ids(observe_and_plan(connect, &desired, 4, PlanOptions::default(), &|_| {}).await);
+    let planned =
+        without_request_ids(observe_and_plan(connect, &desired, 4, PlanOptions::default(), None, &|_| {}).await);
     assert_eq!(planned, expected);
     let s = &planned.summary;
     assert!(s.update > 0 && s.unchanged > 0 && s.unmanaged > 0, "drift, no-ops and unmanaged: {s:?}");

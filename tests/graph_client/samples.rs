@@ -44,7 +44,7 @@ async fn documented_list_response_and_create_request_load_and_read_back_unchange
     super::support::write(dir.path(), &format!("tenants/{TENANT_A}/configurationPolicies/firewall.json"), &firewall);
     let lab = Lab::serve(dir, &[]);
     let client = lab.client();
-    let read = client.tenant(TENANT_A).list_policies().await.expect("list");
+    let read = client.tenant(TENANT_A).list_policies_in_full().await.expect("list");
     assert_eq!(read.len(), 2);
     let documented =
         read.iter().find(|p| p.id.as_deref() == Some("3ffd7cd0-7cd0-3ffd-d07c-fd3fd07cfd3f")).expect("listed");

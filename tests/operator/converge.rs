@@ -97,6 +97,23 @@ async fn contoso_converges_propagates_patches_and_repairs_drift() {
         })
         .await;
 
+    // A setting changed in the tenant (through Graph, as the portal does) is repaired too: the
+    // policy's version moved, so the operator reads it again rather than trusting what it kept.
+    let live = graph.list_policies_in_full().await.expect("list");
+    let mut av = live.into_iter().find(|p| p.description.ends_with(AV_MARKER)).expect("antivirus policy");
+    let settings = av.settings.len();
+    av.settings.pop();
+    graph.update_policy(av.id.as_deref().expect("id"), &av).await.expect("update");
+    world
+        .eventually("the removed antivirus setting to be restored", 30, || async {
+            let live = graph.list_policies_in_full().await.map_err(|e| e.to_string())?;
+            match live.iter().find(|p| p.description.ends_with(AV_MARKER)).map(|p| p.settings.len()) {
+                Some(count) if count == settings => Ok(()),
+                other => Err(format!("{other:?} of {settings} settings")),
+            }
+        })
+        .await;
+
     // Health and metrics.
     assert_eq!(operator.get("/healthz").await.0, 200);
     assert_eq!(operator.get("/readyz").await.0, 200, "{}", operator.log_text());

@@ -13,6 +13,11 @@ use crate::wire::common::{
 use crate::wire::{ConfigurationPolicy, PolicyAssignment, Setting};
 
 const POLICIES: &str = "/deviceManagement/configurationPolicies";
+/// The properties a list of policies selects: all the plan needs of a policy it does not read in full.
+const LISTED: &str = "id,name,description,platforms,technologies,roleScopeTagIds,templateReference,settingCount,\
+createdDateTime,lastModifiedDateTime";
+/// Items asked per page of a list.
+const MAX_TOP: usize = 1000;
 /// Graph's limit of requests in one `$batch`.
 pub const BATCH_LIMIT: usize = 20;
 
@@ -27,18 +32,60 @@ fn odata_string(text: &str) -> String {
 }
 
 impl TenantClient {
-    /// Every configuration policy with its settings and assignments, in as few calls as the API
-    /// allows: one list with `$expand`, following next links. A policy whose expanded settings look
-    /// truncated (fewer than its `settingCount`) has its settings read in full.
+    /// Every configuration policy without its settings: identity, description (which carries the
+    /// ownership marker), template, version (`lastModifiedDateTime`, `settingCount`) and
+    /// assignments, in pages of up to 1000. Settings are read apart ([`Self::read_policies`]) for the
+    /// policies that need them: Intune pages a list that expands settings one or two policies at a
+    /// time, whatever `$top` asks.
     pub async fn list_policies(&self) -> Result<Vec<ConfigurationPolicy>, GraphError> {
-        let url = self.url("beta", &format!("{POLICIES}?$expand=settings,assignments"))?;
-        let mut policies: Vec<ConfigurationPolicy> = self.get_all(url).await?;
+        let url = self.url("beta", &format!("{POLICIES}?$select={LISTED}&$expand=assignments&$top={MAX_TOP}"))?;
+        self.get_all(url).await
+    }
+
+    /// The policies of these ids with their settings (not their assignments: Intune has been seen
+    /// answering a single policy's `$expand=assignments` with none), in `$batch` requests of 20. A
+    /// policy deleted since it was listed is left out.
+    pub async fn read_policies(&self, ids: &[String]) -> Result<Vec<ConfigurationPolicy>, GraphError> {
+        let requests = batch_gets(ids.iter().map(|id| format!("{POLICIES}/{}?$expand=settings", segment(id))));
+        let mut policies = Vec::with_capacity(ids.len());
+        for response in self.batch("beta", requests).await? {
+            match response.status {
+                200 => {
+                    let policy: ConfigurationPolicy = serde_json::from_value(response.body.unwrap_or_default())
+                        .map_err(|e| GraphError::Decode {
+                            method: "GET".into(),
+                            path: format!("/beta{POLICIES}/{{id}}"),
+                            message: e.to_string(),
+                        })?;
+                    policies.push(policy);
+                }
+                404 => {}
+                _ => return Err(batch_item_error("GET", &format!("/beta{POLICIES}/{{id}}"), &response)),
+            }
+        }
         for policy in &mut policies {
+            // A policy whose inline settings look cut short is read setting by setting, paged.
             let truncated = policy.setting_count.is_some_and(|count| count > policy.settings.len() as i64);
             if let (true, Some(id)) = (truncated, policy.id.clone()) {
                 policy.settings = self.list_policy_settings(&id).await?;
             }
         }
+        Ok(policies)
+    }
+
+    /// Every policy with its settings and assignments: the list, then every policy's settings.
+    pub async fn list_policies_in_full(&self) -> Result<Vec<ConfigurationPolicy>, GraphError> {
+        let mut policies = self.list_policies().await?;
+        let ids: Vec<String> = policies.iter().filter_map(|p| p.id.clone()).collect();
+        let mut read: BTreeMap<String, ConfigurationPolicy> =
+            self.read_policies(&ids).await?.into_iter().filter_map(|p| Some((p.id.clone()?, p))).collect();
+        policies.retain_mut(|policy| match policy.id.as_ref().and_then(|id| read.remove(id)) {
+            Some(full) => {
+                policy.settings = full.settings;
+                true
+            }
+            None => false,
+        });
         Ok(policies)
     }
 
@@ -50,7 +97,7 @@ impl TenantClient {
 
     /// Every setting of a policy (paged).
     pub async fn list_policy_settings(&self, id: &str) -> Result<Vec<Setting>, GraphError> {
-        self.get_all(self.url("beta", &format!("{POLICIES}/{}/settings", segment(id)))?).await
+        self.get_all(self.url("beta", &format!("{POLICIES}/{}/settings?$top={MAX_TOP}", segment(id)))?).await
     }
 
     /// Creates a policy. Not retried once it may have reached Graph: on an ambiguous failure the
@@ -131,17 +178,7 @@ impl TenantClient {
     /// Groups by id (for showing assignments by name), in one `$batch` per 20 ids. Ids that are not
     /// found are left out.
     pub async fn groups_by_id(&self, ids: &[String]) -> Result<BTreeMap<String, Group>, GraphError> {
-        let requests: Vec<BatchRequestItem> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| BatchRequestItem {
-                id: i.to_string(),
-                method: "GET".into(),
-                url: format!("/groups/{}?$select=id,displayName", segment(id)),
-                headers: None,
-                body: None,
-            })
-            .collect();
+        let requests = batch_gets(ids.iter().map(|id| format!("/groups/{}?$select=id,displayName", segment(id))));
         let mut found = BTreeMap::new();
         for response in self.batch("v1.0", requests).await? {
             match response.status {
@@ -203,6 +240,13 @@ impl TenantClient {
         }
         Ok(order.iter().filter_map(|id| done.remove(id)).collect())
     }
+}
+
+/// One `GET` batch item per URL, numbered in order.
+fn batch_gets(urls: impl Iterator<Item = String>) -> Vec<BatchRequestItem> {
+    urls.enumerate()
+        .map(|(i, url)| BatchRequestItem { id: i.to_string(), method: "GET".into(), url, headers: None, body: None })
+        .collect()
 }
 
 fn retry_after(response: &BatchResponseItem) -> Option<std::time::Duration> {

@@ -19,6 +19,10 @@ impl TenantApi for TenantClient {
         Ok(TenantClient::list_policies(self).await?)
     }
 
+    async fn read_policies(&self, ids: &[String]) -> Reply<Vec<ConfigurationPolicy>> {
+        Ok(TenantClient::read_policies(self, ids).await?)
+    }
+
     async fn create_policy(&self, policy: &ConfigurationPolicy) -> Reply<ConfigurationPolicy> {
         Ok(TenantClient::create_policy(self, policy).await?)
     }
