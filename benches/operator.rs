@@ -84,6 +84,20 @@ fn operator_metric(health_url: &str, name: &str) -> f64 {
         .sum()
 }
 
+/// Graph requests the lab has answered (token requests aside).
+fn graph_requests(lab_url: &str) -> f64 {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let stats: Value = runtime.block_on(async {
+        reqwest::get(format!("{lab_url}/_lab/stats?tenants=false")).await.expect("stats").json().await.expect("json")
+    });
+    let requests = stats["requests"].as_array().cloned().unwrap_or_default();
+    requests
+        .iter()
+        .filter(|r| !r["route"].as_str().unwrap_or_default().contains("/oauth2/"))
+        .map(|r| r["count"].as_f64().unwrap_or(0.0))
+        .sum()
+}
+
 fn peak_rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kb: f64 = status
@@ -218,8 +232,10 @@ fn main() {
     std::thread::sleep(Duration::from_millis(s.sync_interval_s * 1500));
     let (requests_before, status_before) = apiserver_requests(cluster);
     let reconciles_before = operator_metric(&health, "tenantctl_reconciles_total");
+    let graph_before = graph_requests(&lab.url);
     std::thread::sleep(Duration::from_secs(s.window_s));
     let reconciles = operator_metric(&health, "tenantctl_reconciles_total") - reconciles_before;
+    let graph_reads = graph_requests(&lab.url) - graph_before;
     let (requests_after, status_after) = apiserver_requests(cluster);
     let line = json!({
         "phase": "steady-resyncs",
@@ -228,6 +244,7 @@ fn main() {
         "sync_interval_s": s.sync_interval_s,
         "reconciles": reconciles,
         "apiserver_requests_per_reconcile": ((requests_after - requests_before) / reconciles.max(1.0) * 100.0).round() / 100.0,
+        "graph_reads_per_reconcile": (graph_reads / reconciles.max(1.0) * 100.0).round() / 100.0,
         "tenant_status_writes": status_after - status_before,
         "operator_peak_rss_mb": peak_rss_mb(operator.id()),
     });

@@ -100,9 +100,37 @@ fn client(lab: &LabChild, state: &Path) -> GraphClient {
     GraphClient::new(config, Credentials::with_default(credential)).expect("client")
 }
 
-fn graph_calls(lab: &LabChild) -> u64 {
+/// HTTP requests the client sent (a `$batch` is one), and Graph operations the lab answered (each
+/// request of a batch counted, as Intune's throttling counts them).
+#[derive(Clone, Copy, Debug, Default)]
+struct Calls {
+    requests: u64,
+    operations: u64,
+}
+
+impl std::ops::Sub for Calls {
+    type Output = Calls;
+    fn sub(self, before: Calls) -> Calls {
+        Calls { requests: self.requests - before.requests, operations: self.operations - before.operations }
+    }
+}
+
+fn graph_calls(lab: &LabChild, graph: &GraphClient) -> Calls {
     let stats: Value = reqwest::blocking_get(&format!("{}/_lab/stats?tenants=false", lab.url));
-    stats["totals"]["requests"].as_u64().unwrap_or(0)
+    let operations: u64 = stats["requests"]
+        .as_array()
+        .map(|requests| {
+            requests
+                .iter()
+                .filter(|r| {
+                    let route = r["route"].as_str().unwrap_or_default();
+                    !route.contains("/oauth2/") && !route.ends_with("/$batch")
+                })
+                .map(|r| r["count"].as_u64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0);
+    Calls { requests: graph.counts().requests, operations }
 }
 
 mod reqwest {
@@ -122,7 +150,26 @@ mod reqwest {
 /// The lab's process, whose memory is reported beside tenantctl's.
 static LAB_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
 
+/// CPU seconds of this process and of the lab when the scenario started.
+static CPU_AT_START: std::sync::Mutex<(f64, f64)> = std::sync::Mutex::new((0.0, 0.0));
+
+/// User and system CPU seconds a process has used (Linux; 0 elsewhere).
+fn cpu_seconds(process: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{process}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = field(11) + field(12);
+    ticks / 100.0
+}
+
+fn lab_cpu_seconds() -> f64 {
+    LAB_PID.get().map_or(0.0, |pid| cpu_seconds(&pid.to_string()))
+}
+
 fn reset_peak_rss() {
+    *CPU_AT_START.lock().expect("cpu") = (cpu_seconds("self"), lab_cpu_seconds());
     // Writing 5 to clear_refs resets VmHWM (Linux 4.0 and later); elsewhere peaks accumulate.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     if let Some(pid) = LAB_PID.get() {
@@ -158,8 +205,8 @@ fn desired(state: &Path) -> (DesiredState, f64, usize) {
     (resolution.desired, started.elapsed().as_secs_f64(), loaded.documents)
 }
 
-fn report(scenario: &str, s: &Settings, calls: u64, wall: f64, extra: Value) {
-    let lower_bound = calls as f64 / s.concurrency as f64 * s.latency_ms as f64 / 1000.0;
+fn report(scenario: &str, s: &Settings, calls: Calls, wall: f64, extra: Value) {
+    let lower_bound = calls.requests as f64 / s.concurrency as f64 * s.latency_ms as f64 / 1000.0;
     let mut line = json!({
         "scenario": scenario,
         "tenants": s.tenants,
@@ -167,11 +214,14 @@ fn report(scenario: &str, s: &Settings, calls: u64, wall: f64, extra: Value) {
         "latency_ms": s.latency_ms,
         "concurrency": s.concurrency,
         "expanded_page_size": s.expanded_page_size,
-        "graph_calls": calls,
-        "reads_per_tenant": calls as f64 / s.tenants as f64,
+        "graph_calls": calls.requests,
+        "calls_per_tenant": calls.requests as f64 / s.tenants as f64,
+        "graph_operations": calls.operations,
         "wall_s": (wall * 1000.0).round() / 1000.0,
         "lower_bound_s": (lower_bound * 1000.0).round() / 1000.0,
         "ratio": if lower_bound > 0.0 { (wall / lower_bound * 100.0).round() / 100.0 } else { 0.0 },
+        "cpu_s": ((cpu_seconds("self") - CPU_AT_START.lock().expect("cpu").0) * 100.0).round() / 100.0,
+        "lab_cpu_s": ((lab_cpu_seconds() - CPU_AT_START.lock().expect("cpu").1) * 100.0).round() / 100.0,
         "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
         "lab_peak_rss_mb": (lab_peak_rss_mb() * 10.0).round() / 10.0,
     });
@@ -188,7 +238,7 @@ fn main() {
     let state = dir.path().join("lab");
     lab_init(&state, &s);
     let (desired, validate_s, documents) = desired(&state);
-    report("validate-resolve", &s, 0, validate_s, json!({"documents": documents}));
+    report("validate-resolve", &s, Calls::default(), validate_s, json!({"documents": documents}));
     if s.only_validate {
         return;
     }
@@ -199,11 +249,11 @@ fn main() {
     runtime.block_on(async {
         // plan with changes (the generated state has drift)
         reset_peak_rss();
-        let before = graph_calls(&lab);
+        let before = graph_calls(&lab, &graph);
         let started = Instant::now();
         let changes = plan_all(&graph, &desired, s.concurrency).await;
         let wall = started.elapsed().as_secs_f64();
-        let calls = graph_calls(&lab) - before;
+        let calls = graph_calls(&lab, &graph) - before;
         report(
             "plan-changes",
             &s,
@@ -217,29 +267,30 @@ fn main() {
         drop(changes);
 
         reset_peak_rss();
-        let before = graph_calls(&lab);
+        let before = graph_calls(&lab, &graph);
         let started = Instant::now();
         let converged = plan_all(&graph, &desired, s.concurrency).await;
         let wall = started.elapsed().as_secs_f64();
         assert!(!converged.has_changes(), "converged after apply");
-        report("plan-no-changes", &s, graph_calls(&lab) - before, wall, json!({}));
+        report("plan-no-changes", &s, graph_calls(&lab, &graph) - before, wall, json!({}));
 
         // Incremental: a first plan fills the caches, the next re-reads only what moved.
         let caches = MemoryCaches::default();
-        let before = graph_calls(&lab);
+        reset_peak_rss();
+        let before = graph_calls(&lab, &graph);
         let started = Instant::now();
         plan_cached(&graph, &desired, s.concurrency, Some(&caches)).await;
-        report("plan-cold-cache", &s, graph_calls(&lab) - before, started.elapsed().as_secs_f64(), json!({}));
+        report("plan-cold-cache", &s, graph_calls(&lab, &graph) - before, started.elapsed().as_secs_f64(), json!({}));
         reset_peak_rss();
-        let before = graph_calls(&lab);
+        let before = graph_calls(&lab, &graph);
         let started = Instant::now();
         let warm = plan_cached(&graph, &desired, s.concurrency, Some(&caches)).await;
         assert!(!warm.has_changes(), "still converged");
-        report("plan-incremental", &s, graph_calls(&lab) - before, started.elapsed().as_secs_f64(), json!({}));
+        report("plan-incremental", &s, graph_calls(&lab, &graph) - before, started.elapsed().as_secs_f64(), json!({}));
 
         // The same reads done per resource: list ids, then one GET per policy (Terraform's refresh).
         reset_peak_rss();
-        let before = graph_calls(&lab);
+        let before = graph_calls(&lab, &graph);
         let started = Instant::now();
         let tenants: Vec<String> =
             desired.tenants.iter().filter(|t| !t.suspended).map(|t| t.tenant_id.clone()).collect();
@@ -254,7 +305,7 @@ fn main() {
         })
         .await;
         let wall = started.elapsed().as_secs_f64();
-        report("per-resource-baseline", &s, graph_calls(&lab) - before, wall, json!({}));
+        report("per-resource-baseline", &s, graph_calls(&lab, &graph) - before, wall, json!({}));
     });
     drop(lab);
 
@@ -271,7 +322,7 @@ fn main() {
     runtime.block_on(async {
         let creates = plan_all(&graph, &desired, s.concurrency).await;
         reset_peak_rss();
-        let before = graph_calls(&lab);
+        let before = graph_calls(&lab, &graph);
         let counts = graph.counts();
         let started = Instant::now();
         let outcomes = apply_all(&graph, &creates, s.concurrency).await;
@@ -283,7 +334,7 @@ fn main() {
         report(
             "apply-creates",
             &s,
-            graph_calls(&lab) - before,
+            graph_calls(&lab, &graph) - before,
             wall,
             json!({"created": created, "throttled_replies": throttled, "writes_per_tenant": most * 2}),
         );

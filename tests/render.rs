@@ -82,7 +82,7 @@ fn contoso_plan() -> Plan {
             }
             _ => {}
         }
-        let mut live = LiveTenant { policies, groups: groups(), roles: None };
+        let mut live = LiveTenant { policies, groups: groups(), ..LiveTenant::default() };
         live.policies.sort_by(|a, b| a.id.cmp(&b.id));
         observations.insert(tenant.name.clone(), Observation::Observed(live));
     }

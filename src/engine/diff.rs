@@ -162,6 +162,7 @@ pub fn plan_family<M: Managed>(
 ) {
     let Some(objects) = M::live(live) else { return };
     let groups = &live.groups;
+    let in_sync = |object: &M::Live| M::id(object).is_some_and(|id| live.settings_in_sync.contains(id));
     let mut owned: BTreeMap<ObjectRef, Vec<&M::Live>> = BTreeMap::new();
     let mut unmanaged: Vec<&M::Live> = Vec::new();
     for object in objects {
@@ -188,8 +189,8 @@ pub fn plan_family<M: Managed>(
         };
         let current = owned.get(object).and_then(|copies| copies.first().copied());
         let change = match current {
-            Some(current) => update::<M>(wanted, payload, current, groups),
-            None => match create_or_adopt::<M>(wanted, payload, &unmanaged, groups, options) {
+            Some(current) => update::<M>(wanted, payload, current, in_sync(current), groups),
+            None => match create_or_adopt::<M>(wanted, payload, &unmanaged, &in_sync, groups, options) {
                 Ok(change) => {
                     if let Operation::Adopt(update) = &change.operation {
                         adopted.insert(update.id.clone());
@@ -219,9 +220,10 @@ fn update<M: Managed>(
     wanted: &M::Desired,
     payload: M::Payload,
     current: &M::Live,
+    settings_in_sync: bool,
     groups: &super::assignments::GroupsByName,
 ) -> Option<Change> {
-    let fields = M::changed(wanted, &payload, current);
+    let fields = M::changed(wanted, &payload, current, settings_in_sync);
     if fields.is_empty() {
         return None;
     }
@@ -247,6 +249,7 @@ fn create_or_adopt<M: Managed>(
     wanted: &M::Desired,
     payload: M::Payload,
     unmanaged: &[&M::Live],
+    in_sync: &dyn Fn(&M::Live) -> bool,
     groups: &super::assignments::GroupsByName,
     options: PlanOptions,
 ) -> Result<Change, Problem> {
@@ -265,7 +268,7 @@ fn create_or_adopt<M: Managed>(
     match (options.adopt, namesakes.as_slice()) {
         (true, [candidate]) => {
             change.reason = Some(format!("adopting the unmanaged {} of the same name", M::ONE));
-            let mut fields = M::changed(wanted, &payload, candidate);
+            let mut fields = M::changed(wanted, &payload, candidate, in_sync(candidate));
             fields.sort();
             let payload = M::keep_unmanaged(payload, candidate);
             change.operation = Operation::Adopt(Update {
@@ -434,7 +437,7 @@ spec:
     }
 
     fn observe(policies: Vec<ConfigurationPolicy>) -> Observation {
-        Observation::Observed(LiveTenant { policies, groups: groups(), roles: None })
+        Observation::Observed(LiveTenant { policies, groups: groups(), ..LiveTenant::default() })
     }
 
     fn texts(problems: &[Problem]) -> Vec<String> {
@@ -522,7 +525,7 @@ spec:
     #[test]
     fn a_missing_group_is_a_tenant_problem_not_a_silent_skip() {
         let desired = desired("");
-        let live = Observation::Observed(LiveTenant { policies: vec![], groups: GroupsByName::new(), roles: None });
+        let live = Observation::Observed(LiveTenant::default());
         let plan = plan_tenant(&desired, Some(&live), PlanOptions::default());
         assert_eq!(plan.state, TenantState::Failed);
         assert_eq!(

@@ -235,4 +235,18 @@ fn a_cached_observation_reads_only_what_moved_and_looks_groups_up_again_before_w
     let (drifted, calls) = cycle(&mut cache);
     assert_eq!(actions(&drifted), vec![(Action::Update, "FirewallPolicy/fw".to_string())]);
     assert!(calls.contains(&"read_policies") && calls.contains(&"find_groups"), "{calls:?}");
+
+    // Repaired; then the role goes missing. The plan writes (the role), so the firewall policy, known
+    // in sync from the cache alone, is read again before anything is written.
+    run(apply_tenant(&tenant, &drifted, false));
+    cycle(&mut cache);
+    let (_, calls) = cycle(&mut cache);
+    assert!(!calls.contains(&"read_policies"), "in sync again: {calls:?}");
+    tenant.edit(|state| {
+        state.assignments.clear();
+        state.definitions.clear();
+    });
+    let (role_missing, calls) = cycle(&mut cache);
+    assert_eq!(actions(&role_missing), vec![(Action::Create, "IntuneRole/soc".to_string())]);
+    assert!(calls.contains(&"read_policies"), "what the cache vouched for is read before a write: {calls:?}");
 }

@@ -76,6 +76,13 @@ fn sort_values(values: &mut [Value]) {
     values.sort_by_cached_key(|v| v.to_string());
 }
 
+/// A digest of a comparable form's settings: equal digests, settings that compare equal.
+pub fn settings_digest(comparable: &Value) -> String {
+    let bytes = serde_json::to_vec(&comparable["settings"]).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
 /// The top-level fields in which two comparable forms differ.
 pub fn changed_fields(desired: &Value, live: &Value) -> Vec<String> {
     let (Some(desired), Some(live)) = (desired.as_object(), live.as_object()) else { return vec!["policy".into()] };

@@ -9,7 +9,7 @@ use super::diff::{Observation, PlanOptions, plan_observed, plan_tenant};
 use super::managed::{LiveTenant, Managed, Policies, Roles};
 use super::plan::{Plan, TenantPlan};
 use super::policy_cache::{CacheStore, PolicyCache};
-use super::resolve::{DesiredState, TenantDesired};
+use super::resolve::{DesiredPolicy, DesiredState, TenantDesired};
 use crate::util::fanout::for_each_tenant;
 use crate::wire::ConfigurationPolicy;
 
@@ -59,27 +59,31 @@ pub async fn observe_tenant<A: TenantApi>(api: &A, tenant: &TenantDesired) -> Re
 }
 
 /// Observes one tenant (reusing what `cache` holds, see [`observe_tenant_cached`]) and plans it. When
-/// the plan writes and the groups its assignments name came from the cache, they are looked up again
-/// and the tenant planned again: no write rests on a cached lookup.
+/// the plan writes, whatever came from the cache — groups looked up, policies known in sync by their
+/// version — is read again and the tenant planned again: no write rests on the cache.
 pub async fn observe_and_plan_tenant<A: TenantApi>(
     api: &A,
     tenant: &TenantDesired,
     cache: &mut PolicyCache,
     options: PlanOptions,
 ) -> Reply<(LiveTenant, TenantPlan)> {
-    let (mut live, groups_cached) = observe(api, tenant, cache).await?;
+    let (mut live, from_cache) = observe(api, tenant, cache).await?;
     let plan = plan_observed(tenant, &live, options);
-    if !(groups_cached && plan.writes().next().is_some()) {
+    if from_cache.is_empty() || plan.writes().next().is_none() {
         return Ok((live, plan));
     }
-    live.groups = look_up_groups(api, tenant, cache).await?;
+    if from_cache.groups {
+        live.groups = look_up_groups(api, tenant, cache).await?;
+    }
+    read_in_full(api, &mut live.policies, &from_cache.policies, cache).await?;
+    live.settings_in_sync.clear();
     let plan = plan_observed(tenant, &live, options);
     Ok((live, plan))
 }
 
-/// [`observe_tenant`], reusing the settings `cache` holds of policies whose version has not moved
-/// since they were read (and the groups it last looked up, but for a while only), and keeping the
-/// cache up to date.
+/// [`observe_tenant`], relying on `cache` for the policies whose version has not moved since their
+/// settings were seen equal to the desired ones (and for the groups it last looked up, for a while),
+/// and keeping the cache up to date.
 pub async fn observe_tenant_cached<A: TenantApi>(
     api: &A,
     tenant: &TenantDesired,
@@ -88,17 +92,39 @@ pub async fn observe_tenant_cached<A: TenantApi>(
     observe(api, tenant, cache).await.map(|(live, _)| live)
 }
 
-/// The tenant, and whether its groups came from the cache.
-async fn observe<A: TenantApi>(api: &A, tenant: &TenantDesired, cache: &mut PolicyCache) -> Reply<(LiveTenant, bool)> {
+/// What an observation took from the cache rather than from the tenant.
+#[derive(Debug, Default)]
+struct FromCache {
+    groups: bool,
+    /// Policies known in sync by their version, whose settings were not read.
+    policies: Vec<String>,
+}
+
+impl FromCache {
+    fn is_empty(&self) -> bool {
+        !self.groups && self.policies.is_empty()
+    }
+}
+
+async fn observe<A: TenantApi>(
+    api: &A,
+    tenant: &TenantDesired,
+    cache: &mut PolicyCache,
+) -> Reply<(LiveTenant, FromCache)> {
     let mut policies = Policies::list(api).await?;
-    read_settings(api, tenant, &mut policies, cache).await?;
+    let in_sync = read_settings(api, tenant, &mut policies, cache).await?;
+    let settings_in_sync = in_sync.iter().cloned().collect();
+    let mut from_cache = FromCache { policies: in_sync, groups: false };
     let roles = if tenant.manages_roles { Some(Roles::list(api).await?) } else { None };
     let names = group_names(tenant);
-    let (groups, cached) = match cache.groups_for(&names) {
-        Some(groups) if !names.is_empty() => (groups, true),
-        _ => (look_up_groups(api, tenant, cache).await?, false),
+    let groups = match cache.groups_for(&names) {
+        Some(groups) if !names.is_empty() => {
+            from_cache.groups = true;
+            groups
+        }
+        _ => look_up_groups(api, tenant, cache).await?,
     };
-    Ok((LiveTenant { policies, roles, groups }, cached))
+    Ok((LiveTenant { policies, roles, groups, settings_in_sync }, from_cache))
 }
 
 /// The groups the tenant's assignments name.
@@ -123,43 +149,66 @@ async fn look_up_groups<A: TenantApi>(
 }
 
 /// Fills in the settings of the policies the plan compares — the ones tenantctl owns, and unmanaged
-/// ones named like a desired policy (what `--adopt` would take over) — from the cache where their
-/// version has not moved, else read. Other policies are only counted, and keep none. A policy
-/// deleted between the list and the read is left out, as it would have been a moment later.
+/// ones named like a desired policy (what `--adopt` would take over). A policy whose version has not
+/// moved since its settings were seen equal to the desired ones is not read: it is answered as in
+/// sync, so that the plan compares the rest of it, and a plan that writes reads it after all. Other
+/// policies are only counted, and keep no settings.
 async fn read_settings<A: TenantApi>(
     api: &A,
     tenant: &TenantDesired,
     policies: &mut Vec<ConfigurationPolicy>,
     cache: &mut PolicyCache,
-) -> Reply<()> {
-    let names: BTreeSet<&str> = tenant.policies.iter().map(|p| p.payload.name.as_str()).collect();
-    let compared = |p: &ConfigurationPolicy| Policies::owner(p).is_some() || names.contains(p.name.as_str());
+) -> Reply<Vec<String>> {
+    let by_owner: BTreeMap<&crate::model::ObjectRef, &DesiredPolicy> =
+        tenant.policies.iter().map(|d| (&d.object, d)).collect();
+    let by_name: BTreeMap<&str, &DesiredPolicy> =
+        tenant.policies.iter().map(|d| (d.payload.name.as_str(), d)).collect();
+    let owned = |p: &ConfigurationPolicy| Policies::owner(p);
+    let compared = |p: &ConfigurationPolicy| owned(p).is_some() || by_name.contains_key(p.name.as_str());
     let mut to_read = Vec::new();
+    let mut in_sync = Vec::new();
     for policy in policies.iter_mut().filter(|p| compared(p)) {
         let Some(id) = policy.id.clone() else { continue };
         if !policy.settings.is_empty() || policy.setting_count == Some(0) {
             continue;
         }
-        match cache.settings_for(policy) {
-            Some(settings) => policy.settings = settings,
-            None => to_read.push(id),
+        let desired = match owned(policy) {
+            Some(owner) => by_owner.get(&owner).copied(),
+            None => by_name.get(policy.name.as_str()).copied(),
+        };
+        match (cache.settings_digest_for(policy), desired) {
+            (Some(seen), Some(desired)) if seen == &*desired.settings_digest => in_sync.push(id),
+            _ => to_read.push(id),
         }
     }
-    if !to_read.is_empty() {
-        let mut read: BTreeMap<String, ConfigurationPolicy> =
-            api.read_policies(&to_read).await?.into_iter().filter_map(|p| Some((p.id.clone()?, p))).collect();
-        policies.retain_mut(|policy| {
-            let Some(id) = policy.id.as_ref().filter(|id| to_read.contains(id)) else { return true };
-            match read.remove(id) {
-                Some(full) => {
-                    cache.store(&full);
-                    policy.settings = full.settings;
-                    true
-                }
-                None => false,
-            }
-        });
-    }
+    read_in_full(api, policies, &to_read, cache).await?;
     cache.keep_only(policies.iter().filter(|p| compared(p)).filter_map(|p| p.id.as_deref()));
+    Ok(in_sync)
+}
+
+/// Reads the settings of these policies and records them in the cache. A policy deleted between the
+/// list and the read is left out, as it would have been a moment later.
+async fn read_in_full<A: TenantApi>(
+    api: &A,
+    policies: &mut Vec<ConfigurationPolicy>,
+    ids: &[String],
+    cache: &mut PolicyCache,
+) -> Reply<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut read: BTreeMap<String, ConfigurationPolicy> =
+        api.read_policies(ids).await?.into_iter().filter_map(|p| Some((p.id.clone()?, p))).collect();
+    policies.retain_mut(|policy| {
+        let Some(id) = policy.id.as_ref().filter(|id| ids.contains(id)) else { return true };
+        match read.remove(id) {
+            Some(full) => {
+                cache.store(&full);
+                policy.settings = full.settings;
+                true
+            }
+            None => false,
+        }
+    });
     Ok(())
 }

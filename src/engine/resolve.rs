@@ -8,7 +8,7 @@ use kube::ResourceExt;
 
 use serde_json::Value;
 
-use super::normalize::comparable;
+use super::normalize::{comparable, settings_digest};
 use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
 use crate::mapping::{self, MappingError};
 use crate::model::ownership::description_with_marker;
@@ -66,6 +66,9 @@ pub struct DesiredPolicy {
     /// `payload` as [`comparable`] puts it: computed once per policy rather than once per tenant
     /// that is planned.
     pub comparable: Arc<Value>,
+    /// The digest of `comparable`'s settings ([`settings_digest`]), to tell a live policy whose
+    /// settings were seen equal at its current version without reading them again.
+    pub settings_digest: Arc<str>,
 }
 
 /// One Intune role one tenant must have.
@@ -126,12 +129,17 @@ struct Conflict<'a> {
 /// whatever the order of the input files.
 pub fn resolve(set: &ManifestSet) -> Resolution {
     let mut diagnostics = Vec::new();
-    let mut rendered: HashMap<(String, PolicyRef), (Arc<ConfigurationPolicy>, Arc<Value>)> = HashMap::new();
+    type Forms = (Arc<ConfigurationPolicy>, Arc<Value>, Arc<str>);
+    let mut rendered: HashMap<(String, PolicyRef), Forms> = HashMap::new();
     for policy in &set.policies {
         match render_policy(&policy.object) {
             Ok(payload) => {
-                let forms = (Arc::new(comparable(&payload)), Arc::new(payload));
-                rendered.insert((policy.namespace(), policy.object.reference()), (forms.1, forms.0));
+                let compared = comparable(&payload);
+                let digest = Arc::from(settings_digest(&compared));
+                rendered.insert(
+                    (policy.namespace(), policy.object.reference()),
+                    (Arc::new(payload), Arc::new(compared), digest),
+                );
             }
             Err(errors) => {
                 for error in errors {
@@ -231,7 +239,7 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
         let policies = chosen
             .into_iter()
             .filter_map(|(reference, delivery)| {
-                let (payload, comparable) = rendered.get(&(namespace.clone(), reference.clone()))?;
+                let (payload, comparable, digest) = rendered.get(&(namespace.clone(), reference.clone()))?;
                 Some(DesiredPolicy {
                     object: ObjectRef::from(&reference),
                     kind: reference.kind,
@@ -240,6 +248,7 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
                     assignments: delivery.assignments.clone(),
                     payload: Arc::clone(payload),
                     comparable: Arc::clone(comparable),
+                    settings_digest: Arc::clone(digest),
                 })
             })
             .collect();

@@ -28,6 +28,9 @@ pub struct LiveTenant {
     /// Read when the desired state manages roles.
     pub roles: Option<Vec<LiveRole>>,
     pub groups: GroupsByName,
+    /// Policies (by id) whose settings were not read: their version has not moved since their
+    /// settings were seen equal to the desired ones.
+    pub settings_in_sync: std::collections::BTreeSet<String>,
 }
 
 /// One family of managed objects.
@@ -74,8 +77,14 @@ pub trait Managed {
     fn keep_unmanaged(payload: Self::Payload, _live: &Self::Live) -> Self::Payload {
         payload
     }
-    /// Parts of the live object that differ from the payload; empty when in sync.
-    fn changed(desired: &Self::Desired, payload: &Self::Payload, live: &Self::Live) -> Vec<Field>;
+    /// Parts of the live object that differ from the payload; empty when in sync. `settings_in_sync`:
+    /// the object's settings were not read, its version vouches that they equal the desired ones.
+    fn changed(
+        desired: &Self::Desired,
+        payload: &Self::Payload,
+        live: &Self::Live,
+        settings_in_sync: bool,
+    ) -> Vec<Field>;
     /// The payload in the form users write, for plans.
     fn show_payload(desired: &Self::Desired, payload: &Self::Payload, groups: &GroupsByName) -> Value;
     /// A live object in the form users write, as the object `as_object` would read it.

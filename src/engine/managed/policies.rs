@@ -94,9 +94,17 @@ impl Managed for Policies {
         if tags || refs { PolicyPayload { policy: Arc::new(policy), targets: payload.targets } } else { payload }
     }
 
-    fn changed(desired: &DesiredPolicy, payload: &PolicyPayload, live: &ConfigurationPolicy) -> Vec<Field> {
-        let mut fields: Vec<Field> =
-            changed_fields(&desired.comparable, &comparable(live)).iter().filter_map(|key| Field::parse(key)).collect();
+    fn changed(
+        desired: &DesiredPolicy,
+        payload: &PolicyPayload,
+        live: &ConfigurationPolicy,
+        settings_in_sync: bool,
+    ) -> Vec<Field> {
+        let mut fields: Vec<Field> = changed_fields(&desired.comparable, &comparable(live))
+            .iter()
+            .filter_map(|key| Field::parse(key))
+            .filter(|field| !(settings_in_sync && *field == Field::Settings))
+            .collect();
         if !same_targets(&payload.targets, live.assignments.as_deref().unwrap_or_default()) {
             fields.push(Field::Assignments);
         }

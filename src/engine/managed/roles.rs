@@ -145,7 +145,7 @@ impl Managed for Roles {
         &payload.definition.display_name
     }
 
-    fn changed(_: &DesiredRole, payload: &RolePayload, live: &LiveRole) -> Vec<Field> {
+    fn changed(_: &DesiredRole, payload: &RolePayload, live: &LiveRole, _: bool) -> Vec<Field> {
         let (want_role, want_assignments) = comparable(&payload.definition, &payload.assignments);
         let (have_role, have_assignments) = comparable(&live.definition, &live.assignments);
         let mut fields = Vec::new();
