@@ -35,7 +35,7 @@ where
         if tenant.suspended {
             return plan_tenant(tenant, None, options);
         }
-        let mut cache = caches.map(|store| store.load(&tenant.tenant_id)).unwrap_or_default();
+        let mut cache = caches.map_or_else(PolicyCache::none, |store| store.load(&tenant.tenant_id));
         let plan = match observe_and_plan_tenant(&connect(tenant), tenant, &mut cache, options).await {
             Ok((_, plan)) => {
                 if let Some(store) = caches {
@@ -55,7 +55,7 @@ where
 /// One tenant: each managed family listed, the settings of the policies the plan compares read in
 /// `$batch` requests of 20, and, when assignments name groups, one lookup of them.
 pub async fn observe_tenant<A: TenantApi>(api: &A, tenant: &TenantDesired) -> Reply<LiveTenant> {
-    observe_tenant_cached(api, tenant, &mut PolicyCache::default()).await
+    observe_tenant_cached(api, tenant, &mut PolicyCache::none()).await
 }
 
 /// Observes one tenant (reusing what `cache` holds, see [`observe_tenant_cached`]) and plans it. When

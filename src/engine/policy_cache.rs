@@ -37,6 +37,9 @@ pub struct PolicyCache {
     /// The groups assignments name, as last looked up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     groups: Option<CachedGroups>,
+    /// A cache that keeps nothing (an observation no one keeps): nothing is digested for it.
+    #[serde(skip)]
+    disabled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,6 +61,11 @@ struct CachedGroups {
 }
 
 impl PolicyCache {
+    /// A cache that keeps nothing, for an observation that is not kept.
+    pub fn none() -> PolicyCache {
+        PolicyCache { disabled: true, ..PolicyCache::default() }
+    }
+
     /// The digest of a listed policy's settings, when they were read at the version it has now (and
     /// the entry has not been relied on too often); counts the use.
     pub fn settings_digest_for(&mut self, listed: &ConfigurationPolicy) -> Option<&str> {
@@ -74,6 +82,9 @@ impl PolicyCache {
 
     /// Records a policy just read in full.
     pub fn store(&mut self, read: &ConfigurationPolicy) {
+        if self.disabled {
+            return;
+        }
         let (Some(id), Some(modified)) = (read.id.as_deref(), read.last_modified_date_time.as_deref()) else {
             return;
         };
@@ -105,6 +116,9 @@ impl PolicyCache {
 
     /// Records a lookup of groups just made.
     pub fn store_groups(&mut self, by_name: &GroupsByName) {
+        if self.disabled {
+            return;
+        }
         self.groups = Some(CachedGroups { uses: 0, by_name: by_name.clone() });
     }
 

@@ -110,19 +110,27 @@ pub struct BatchRequestItem {
 }
 
 /// `POST /$batch` response body.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchResponse {
     pub responses: Vec<BatchResponseItem>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One response of a batch; its body is kept as sent, to be decoded once into what it holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchResponseItem {
     pub id: String,
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
+    pub body: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl BatchResponseItem {
+    /// The body as JSON text (`null` when there is none).
+    pub fn body_text(&self) -> &str {
+        self.body.as_deref().map_or("null", serde_json::value::RawValue::get)
+    }
 }
 
 /// An Entra group, as far as assignment targets need it.

@@ -51,8 +51,8 @@ impl TenantClient {
         for response in self.batch("beta", requests).await? {
             match response.status {
                 200 => {
-                    let policy: ConfigurationPolicy = serde_json::from_value(response.body.unwrap_or_default())
-                        .map_err(|e| GraphError::Decode {
+                    let policy: ConfigurationPolicy =
+                        serde_json::from_str(response.body_text()).map_err(|e| GraphError::Decode {
                             method: "GET".into(),
                             path: format!("/beta{POLICIES}/{{id}}"),
                             message: e.to_string(),
@@ -167,8 +167,10 @@ impl TenantClient {
             if response.status != 200 {
                 return Err(batch_item_error("GET", "/v1.0/groups", &response));
             }
-            let page: Page<Group> = serde_json::from_value(response.body.unwrap_or_default()).map_err(|e| {
-                GraphError::Decode { method: "GET".into(), path: "/v1.0/groups".into(), message: e.to_string() }
+            let page: Page<Group> = serde_json::from_str(response.body_text()).map_err(|e| GraphError::Decode {
+                method: "GET".into(),
+                path: "/v1.0/groups".into(),
+                message: e.to_string(),
             })?;
             found.insert(name.clone(), page.value);
         }
@@ -183,12 +185,11 @@ impl TenantClient {
         for response in self.batch("v1.0", requests).await? {
             match response.status {
                 200 => {
-                    let group: Group =
-                        serde_json::from_value(response.body.unwrap_or_default()).map_err(|e| GraphError::Decode {
-                            method: "GET".into(),
-                            path: "/v1.0/groups/{id}".into(),
-                            message: e.to_string(),
-                        })?;
+                    let group: Group = serde_json::from_str(response.body_text()).map_err(|e| GraphError::Decode {
+                        method: "GET".into(),
+                        path: "/v1.0/groups/{id}".into(),
+                        message: e.to_string(),
+                    })?;
                     found.insert(group.id.clone(), group);
                 }
                 404 => {}
@@ -257,7 +258,7 @@ fn retry_after(response: &BatchResponseItem) -> Option<std::time::Duration> {
 }
 
 fn batch_item_error(method: &str, path: &str, response: &BatchResponseItem) -> GraphError {
-    let body = response.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+    let body = response.body_text().to_string();
     super::error::ApiError::from_body(method, path, response.status, body.as_bytes())
 }
 
