@@ -33,8 +33,10 @@ struct Settings {
     policies: usize,
     latency_ms: u64,
     concurrency: usize,
-    /// The lab's page size for lists read with `$expand` (its default: the plain page size).
+    /// The lab's page size for lists read with `$expand=settings` (its default: 2).
     expanded_page_size: Option<usize>,
+    /// Tenants the lab keeps in memory (its default: 256; the others are read from its folder).
+    lab_resident_tenants: Option<usize>,
     only_validate: bool,
 }
 
@@ -47,6 +49,7 @@ fn settings() -> Settings {
         latency_ms: 50,
         concurrency: 64,
         expanded_page_size: None,
+        lab_resident_tenants: None,
         only_validate,
     };
     let value =
@@ -64,6 +67,7 @@ fn settings() -> Settings {
         settings.concurrency = n as usize;
     }
     settings.expanded_page_size = value("--expanded-page-size").map(|n| n as usize);
+    settings.lab_resident_tenants = value("--lab-resident-tenants").map(|n| n as usize);
     settings
 }
 
@@ -75,6 +79,9 @@ fn serve(state: &Path, s: &Settings) -> LabChild {
     args.extend(["--write-window-ms".to_string(), "2000".to_string()]);
     if let Some(size) = s.expanded_page_size {
         args.extend(["--expanded-page-size".to_string(), size.to_string()]);
+    }
+    if let Some(resident) = s.lab_resident_tenants {
+        args.extend(["--resident-tenants".to_string(), resident.to_string()]);
     }
     LabChild::serve(state, &args)
 }
@@ -214,6 +221,7 @@ fn report(scenario: &str, s: &Settings, calls: Calls, wall: f64, extra: Value) {
         "latency_ms": s.latency_ms,
         "concurrency": s.concurrency,
         "expanded_page_size": s.expanded_page_size,
+        "lab_resident_tenants": s.lab_resident_tenants,
         "graph_calls": calls.requests,
         "calls_per_tenant": calls.requests as f64 / s.tenants as f64,
         "graph_operations": calls.operations,
