@@ -76,8 +76,11 @@ pub fn gate(tenant: &mut TenantData, grant: &Grant, request: &GraphRequest, cont
         "payloadId": operation.path,
         "payload": operation.payload,
     });
-    let Value::Object(filed) = filed else { return Gate::Proceed(None) };
-    if let Err(error) = tenant.approval_requests.put(&id, filed) {
+    let stored = match filed {
+        Value::Object(filed) => tenant.approval_requests.put(&id, filed),
+        _ => Err(super::LabError::InvalidOption("an approval request is an object".into())),
+    };
+    if let Err(error) = stored {
         tracing::error!(%error, "lab: cannot persist an approval request");
         let message = format!("The lab could not persist the approval request: {error}");
         return Gate::Refused(Reply::error(
