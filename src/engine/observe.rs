@@ -55,76 +55,45 @@ where
 /// One tenant: each managed family listed, the settings of the policies the plan compares read in
 /// `$batch` requests of 20, and, when assignments name groups, one lookup of them.
 pub async fn observe_tenant<A: TenantApi>(api: &A, tenant: &TenantDesired) -> Reply<LiveTenant> {
-    observe_tenant_cached(api, tenant, &mut PolicyCache::none()).await
+    observe(api, tenant, &mut PolicyCache::none()).await.map(|(live, _)| live)
 }
 
-/// Observes one tenant (reusing what `cache` holds, see [`observe_tenant_cached`]) and plans it. When
-/// the plan writes, whatever came from the cache — groups looked up, policies known in sync by their
-/// version — is read again and the tenant planned again: no write rests on the cache.
+/// Observes one tenant and plans it, relying on `cache` for the policies whose version has not moved
+/// since their settings were seen equal to the desired ones (and for the groups it last looked up,
+/// for a while), and keeping the cache up to date. When the plan writes, whatever came from the
+/// cache is read again and the tenant planned again: no write rests on the cache.
 pub async fn observe_and_plan_tenant<A: TenantApi>(
     api: &A,
     tenant: &TenantDesired,
     cache: &mut PolicyCache,
     options: PlanOptions,
 ) -> Reply<(LiveTenant, TenantPlan)> {
-    let (mut live, from_cache) = observe(api, tenant, cache).await?;
+    let (mut live, groups_cached) = observe(api, tenant, cache).await?;
     let plan = plan_observed(tenant, &live, options);
-    if from_cache.is_empty() || plan.writes().next().is_none() {
+    let from_cache = groups_cached || !live.settings_in_sync.is_empty();
+    if !from_cache || plan.writes().next().is_none() {
         return Ok((live, plan));
     }
-    if from_cache.groups {
+    if groups_cached {
         live.groups = look_up_groups(api, tenant, cache).await?;
     }
-    read_in_full(api, &mut live.policies, &from_cache.policies, cache).await?;
-    live.settings_in_sync.clear();
+    let vouched: Vec<String> = std::mem::take(&mut live.settings_in_sync).into_iter().collect();
+    read_in_full(api, &mut live.policies, &vouched, cache).await?;
     let plan = plan_observed(tenant, &live, options);
     Ok((live, plan))
 }
 
-/// [`observe_tenant`], relying on `cache` for the policies whose version has not moved since their
-/// settings were seen equal to the desired ones (and for the groups it last looked up, for a while),
-/// and keeping the cache up to date.
-pub async fn observe_tenant_cached<A: TenantApi>(
-    api: &A,
-    tenant: &TenantDesired,
-    cache: &mut PolicyCache,
-) -> Reply<LiveTenant> {
-    observe(api, tenant, cache).await.map(|(live, _)| live)
-}
-
-/// What an observation took from the cache rather than from the tenant.
-#[derive(Debug, Default)]
-struct FromCache {
-    groups: bool,
-    /// Policies known in sync by their version, whose settings were not read.
-    policies: Vec<String>,
-}
-
-impl FromCache {
-    fn is_empty(&self) -> bool {
-        !self.groups && self.policies.is_empty()
-    }
-}
-
-async fn observe<A: TenantApi>(
-    api: &A,
-    tenant: &TenantDesired,
-    cache: &mut PolicyCache,
-) -> Reply<(LiveTenant, FromCache)> {
+/// The tenant, and whether its groups came from the cache.
+async fn observe<A: TenantApi>(api: &A, tenant: &TenantDesired, cache: &mut PolicyCache) -> Reply<(LiveTenant, bool)> {
     let mut policies = Policies::list(api).await?;
-    let in_sync = read_settings(api, tenant, &mut policies, cache).await?;
-    let settings_in_sync = in_sync.iter().cloned().collect();
-    let mut from_cache = FromCache { policies: in_sync, groups: false };
+    let settings_in_sync = read_settings(api, tenant, &mut policies, cache).await?;
     let roles = if tenant.manages_roles { Some(Roles::list(api).await?) } else { None };
     let names = group_names(tenant);
-    let groups = match cache.groups_for(&names) {
-        Some(groups) if !names.is_empty() => {
-            from_cache.groups = true;
-            groups
-        }
-        _ => look_up_groups(api, tenant, cache).await?,
+    let (groups, groups_cached) = match cache.groups_for(&names) {
+        Some(groups) if !names.is_empty() => (groups, true),
+        _ => (look_up_groups(api, tenant, cache).await?, false),
     };
-    Ok((LiveTenant { policies, roles, groups, settings_in_sync }, from_cache))
+    Ok((LiveTenant { policies, roles, groups, settings_in_sync }, groups_cached))
 }
 
 /// The groups the tenant's assignments name.
@@ -158,7 +127,7 @@ async fn read_settings<A: TenantApi>(
     tenant: &TenantDesired,
     policies: &mut Vec<ConfigurationPolicy>,
     cache: &mut PolicyCache,
-) -> Reply<Vec<String>> {
+) -> Reply<BTreeSet<String>> {
     let by_owner: BTreeMap<&crate::model::ObjectRef, &DesiredPolicy> =
         tenant.policies.iter().map(|d| (&d.object, d)).collect();
     let by_name: BTreeMap<&str, &DesiredPolicy> =
@@ -166,7 +135,7 @@ async fn read_settings<A: TenantApi>(
     let owned = |p: &ConfigurationPolicy| Policies::owner(p);
     let compared = |p: &ConfigurationPolicy| owned(p).is_some() || by_name.contains_key(p.name.as_str());
     let mut to_read = Vec::new();
-    let mut in_sync = Vec::new();
+    let mut in_sync = BTreeSet::new();
     for policy in policies.iter_mut().filter(|p| compared(p)) {
         let Some(id) = policy.id.clone() else { continue };
         if !policy.settings.is_empty() || policy.setting_count == Some(0) {
@@ -177,7 +146,9 @@ async fn read_settings<A: TenantApi>(
             None => by_name.get(policy.name.as_str()).copied(),
         };
         match (cache.settings_digest_for(policy), desired) {
-            (Some(seen), Some(desired)) if seen == &*desired.settings_digest => in_sync.push(id),
+            (Some(seen), Some(desired)) if seen == &*desired.settings_digest => {
+                in_sync.insert(id);
+            }
             _ => to_read.push(id),
         }
     }

@@ -122,10 +122,6 @@ impl PolicyCache {
         self.groups = Some(CachedGroups { uses: 0, by_name: by_name.clone() });
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
