@@ -15,6 +15,8 @@ mod cluster;
 #[path = "operator/harness.rs"]
 mod harness;
 
+#[path = "operator/access.rs"]
+mod access;
 #[path = "operator/admission.rs"]
 mod admission;
 #[path = "operator/approval.rs"]

@@ -22,6 +22,8 @@ mod credentials;
 mod faults;
 #[path = "workflow/interrupt.rs"]
 mod interrupt;
+#[path = "workflow/onboarding.rs"]
+mod onboarding;
 #[path = "workflow/roles.rs"]
 mod roles;
 #[path = "workflow/safety.rs"]

@@ -26,7 +26,7 @@ pub enum LabCommand {
     /// both the login URL (the authority) and the Graph URL. A missing or empty state folder is
     /// seeded with the example lab first; without --state the example lab is served from a temporary
     /// folder.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Generate a lab state directory and matching manifests (in DIR/manifests), deterministically.
     Init(InitArgs),
 }
@@ -104,6 +104,11 @@ pub struct ServeArgs {
     /// /_lab/approvals/{tenant}/{request}/approve`). Repeatable.
     #[arg(long = "require-approval", value_name = "TENANT_ID")]
     pub approval_tenants: Vec<String>,
+    /// Withhold from a tenant an application permission (left out of its tokens:
+    /// `TENANT_ID=DeviceManagementRBAC.ReadWrite.All`) or a licence (a SKU part number or service plan
+    /// name left out of its subscriptions: `TENANT_ID=WINDEFATP`). Repeatable.
+    #[arg(long = "withhold", value_name = "TENANT_ID=NAME", value_parser = parse_withheld)]
+    pub withheld: Vec<(String, String)>,
     /// Seed of the fault generator, to replay a run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -187,6 +192,10 @@ fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         },
         failing_tenants: args.failing_tenants.clone(),
         approval_tenants: args.approval_tenants.clone(),
+        withheld: args.withheld.iter().fold(Default::default(), |mut map, (tenant, name)| {
+            map.entry(tenant.clone()).or_insert_with(Vec::new).push(name.clone());
+            map
+        }),
         seed: args.seed,
         tls,
         resident_tenants: args.resident_tenants,
@@ -236,4 +245,13 @@ fn parse_retry_after(text: &str) -> Result<RetryAfterMode, String> {
 fn parse_rate(text: &str) -> Result<f64, String> {
     let rate: f64 = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
     if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err(format!("{rate} is not a probability between 0 and 1")) }
+}
+
+fn parse_withheld(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((tenant, name)) if !tenant.trim().is_empty() && !name.trim().is_empty() => {
+            Ok((tenant.trim().to_string(), name.trim().to_string()))
+        }
+        _ => Err(format!("`{text}` is not TENANT_ID=NAME (a permission or a licence)")),
+    }
 }

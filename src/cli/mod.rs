@@ -14,6 +14,8 @@ mod notify;
 mod operator;
 mod pipeline;
 mod plan;
+mod tenants;
+mod tenants_add;
 mod validate;
 
 use std::io::Write;
@@ -56,6 +58,8 @@ pub enum Command {
     Incidents(incidents::IncidentsArgs),
     /// Run one advanced hunting query (KQL) in every tenant; rows merged with a tenant column.
     Hunt(hunt::HuntArgs),
+    /// Onboarding: check each tenant's consent, permissions and licences; add a tenant.
+    Tenants(tenants::TenantsArgs),
     /// Write the JSON Schemas of every kind (for editors such as yaml-language-server).
     Schema(generate::OutArgs),
     /// Write the CustomResourceDefinitions of every kind.
@@ -84,6 +88,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Export(args) => export::run(&args, out, err),
         Command::Incidents(args) => incidents::run(&args, out, err),
         Command::Hunt(args) => hunt::run(&args, out, err),
+        Command::Tenants(args) => tenants::run(&args, out, err),
         Command::Schema(args) => generate::schema(&args, out, err),
         Command::Crds(args) => generate::crds(&args, out, err),
         Command::Lab(args) => lab::run(&args, out, err),

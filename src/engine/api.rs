@@ -2,6 +2,7 @@
 //! The Graph client implements it over HTTP; unit tests use an in-memory tenant. Nothing in the engine
 //! knows which one it talks to.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
 
@@ -47,8 +48,24 @@ impl std::error::Error for ApiError {}
 /// What a call answers.
 pub type Reply<T> = Result<T, ApiError>;
 
+/// The category of a call refused ahead because the app lacks a permission it needs.
+pub const MISSING_PERMISSION: &str = "missing-permission";
+
+/// What the app holds in a tenant, as its token says: the application permissions (the `roles`
+/// claim) when the token can be read, and where an admin of the tenant consents to the app.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    /// `None` when the token does not say (an opaque token): nothing is checked ahead, and Graph's
+    /// own answer decides.
+    pub granted: Option<BTreeSet<String>>,
+    pub consent_url: Option<String>,
+}
+
 /// One tenant's objects, as the engine reads and writes them.
 pub trait TenantApi: Sync {
+    /// What the app may do in the tenant (getting a token when there is none yet): a tenant that
+    /// issues no token answers the token endpoint's refusal.
+    fn access(&self) -> impl Future<Output = Reply<Access>> + Send;
     /// Every configuration policy with its assignments and version (`lastModifiedDateTime`,
     /// `settingCount`), without its settings (Graph's list: one call per 1000 policies).
     fn list_policies(&self) -> impl Future<Output = Reply<Vec<ConfigurationPolicy>>> + Send;

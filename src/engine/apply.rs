@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::access::needs_of_writes;
 use super::api::{ApiError, Reply, TenantApi};
 use super::diff::fingerprint;
 use super::managed::{Managed, Policies, Roles};
@@ -136,6 +137,23 @@ pub async fn apply_interruptible<A: TenantApi>(
     let writes: Vec<&Change> = tenant.writes().collect();
     if writes.is_empty() {
         return outcome;
+    }
+    if let Some(refused) = tenant.problems.iter().find(|p| p.category == Category::MissingPermission) {
+        outcome.errors.push(refused.clone());
+        return outcome;
+    }
+    // A saved plan may have been made with other credentials, or grants may have been withdrawn since.
+    match api.access().await.map(|access| access.refusal(&needs_of_writes(writes.iter().copied()))) {
+        Ok(None) => {}
+        Ok(Some(refusal)) => {
+            outcome.errors.push(Problem::tenant(Category::MissingPermission, refusal.to_string()));
+            return outcome;
+        }
+        Err(error) => {
+            let message = format!("cannot get a token before writing, so nothing is written: {error}");
+            outcome.errors.push(Problem::tenant(Category::Unreadable, message));
+            return outcome;
+        }
     }
     // The plan may be minutes old (a review, a prompt) and another writer may have run since: the
     // tenant is read again just before the writes, so that a saved plan that no longer matches is

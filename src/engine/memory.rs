@@ -9,7 +9,7 @@ use std::pin::pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
-use super::api::{ApiError, Reply, TenantApi};
+use super::api::{Access, ApiError, Reply, TenantApi};
 use super::assignments::GroupsByName;
 use crate::wire::common::Group;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
@@ -46,6 +46,8 @@ pub struct State {
     pub refuse: BTreeMap<&'static str, ApiError>,
     /// Every call made, by name, in order.
     pub calls: Vec<&'static str>,
+    /// What the app may do, as the tenant's token would say.
+    pub access: Access,
     next_id: usize,
 }
 
@@ -103,6 +105,10 @@ impl MemoryTenant {
 }
 
 impl TenantApi for MemoryTenant {
+    async fn access(&self) -> Reply<Access> {
+        Ok(self.edit(|state| state.access.clone()))
+    }
+
     async fn list_policies(&self) -> Reply<Vec<ConfigurationPolicy>> {
         self.call("list_policies")?;
         // As Graph lists them: the version, not the settings.

@@ -3,6 +3,7 @@
 //! managed family through one generic path (`managed/`); `apply` carries plans out through the same
 //! port. No HTTP, no runtime, no Kubernetes client here.
 
+pub mod access;
 pub mod api;
 pub mod apply;
 pub mod assignments;

@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::api::{Reply, TenantApi};
+use super::access::{needs_of_writes, read_needs};
+use super::api::{Access, ApiError, MISSING_PERMISSION, Reply, TenantApi};
 use super::diff::{Observation, PlanOptions, plan_observed, plan_tenant};
 use super::managed::{LiveTenant, Managed, Policies, Roles};
-use super::plan::{Plan, TenantPlan};
+use super::plan::{Plan, TenantPlan, TenantState};
 use super::policy_cache::{CacheStore, PolicyCache};
+use super::problem::{Category, Problem};
 use super::resolve::{DesiredPolicy, DesiredState, TenantDesired};
 use crate::util::fanout::for_each_tenant;
 use crate::wire::ConfigurationPolicy;
@@ -43,13 +45,22 @@ where
                 }
                 plan
             }
-            Err(error) => plan_tenant(tenant, Some(&Observation::Unknown(error.to_string())), options),
+            Err(error) => unknown(tenant, &error, options),
         };
         on_done(&tenant.name);
         plan
     })
     .await;
     Plan::new(plans)
+}
+
+/// The plan of a tenant that could not be read, or whose reads the app may not make.
+fn unknown(tenant: &TenantDesired, error: &ApiError, options: PlanOptions) -> TenantPlan {
+    let mut plan = plan_tenant(tenant, Some(&Observation::Unknown(error.to_string())), options);
+    if error.category == MISSING_PERMISSION {
+        plan.problems.iter_mut().for_each(|p| p.category = Category::MissingPermission);
+    }
+    plan
 }
 
 /// One tenant: each managed family listed, the settings of the policies the plan compares read in
@@ -62,7 +73,35 @@ pub async fn observe_tenant<A: TenantApi>(api: &A, tenant: &TenantDesired) -> Re
 /// since their settings were seen equal to the desired ones (and for the groups it last looked up,
 /// for a while), and keeping the cache up to date. When the plan writes, whatever came from the
 /// cache is read again and the tenant planned again: no write rests on the cache.
+///
+/// The app's permissions are checked first: a tenant whose reads it may not make is not read (an
+/// error of category [`MISSING_PERMISSION`]), and a plan whose writes it may not make is refused
+/// ahead, with what to grant, so that `apply` writes nothing there.
 pub async fn observe_and_plan_tenant<A: TenantApi>(
+    api: &A,
+    tenant: &TenantDesired,
+    cache: &mut PolicyCache,
+    options: PlanOptions,
+) -> Reply<(LiveTenant, TenantPlan)> {
+    let access = api.access().await?;
+    if let Some(refusal) = access.refusal(&read_needs(tenant)) {
+        return Err(ApiError::new(MISSING_PERMISSION, refusal.to_string()));
+    }
+    let (live, plan) = observe_and_plan_cached(api, tenant, cache, options).await?;
+    Ok((live, refuse_unpermitted_writes(plan, &access)))
+}
+
+/// A plan whose writes need a permission the app lacks keeps its changes, to show, and fails the
+/// tenant with what to grant: `apply` refuses a tenant so planned.
+fn refuse_unpermitted_writes(mut plan: TenantPlan, access: &Access) -> TenantPlan {
+    if let Some(refusal) = access.refusal(&needs_of_writes(plan.writes())) {
+        plan.problems.push(Problem::tenant(Category::MissingPermission, refusal.to_string()));
+        plan.state = TenantState::Failed;
+    }
+    plan
+}
+
+async fn observe_and_plan_cached<A: TenantApi>(
     api: &A,
     tenant: &TenantDesired,
     cache: &mut PolicyCache,

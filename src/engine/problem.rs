@@ -29,6 +29,8 @@ pub enum Category {
     WriteFailed,
     /// A write the tenant's Multi Admin Approval holds: a request waits for an approver.
     AwaitingApproval,
+    /// The app lacks an application permission the tenant's reads or writes need: refused ahead.
+    MissingPermission,
 }
 
 impl Category {
@@ -44,6 +46,7 @@ impl Category {
             Category::Stale => "Stale",
             Category::WriteFailed => "WriteFailed",
             Category::AwaitingApproval => "AwaitingApproval",
+            Category::MissingPermission => "MissingPermission",
         }
     }
 
@@ -59,6 +62,7 @@ impl Category {
             Category::Stale => "stale",
             Category::WriteFailed => "writeFailed",
             Category::AwaitingApproval => "awaitingApproval",
+            Category::MissingPermission => "missingPermission",
         }
     }
 }

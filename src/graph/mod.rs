@@ -2,3 +2,4 @@
 //! engine's tenant API. Wire types live in `crate::wire`, the kind ↔ payload mapping in `crate::mapping`.
 
 pub mod client;
+pub mod readiness;

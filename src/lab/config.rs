@@ -1,6 +1,7 @@
 //! The knobs that can change while the lab runs (`GET`/`PUT /_lab/config`), so a test can turn faults
 //! on for one step and off again.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -20,6 +21,9 @@ pub struct RuntimeConfig {
     pub faults: FaultRates,
     pub failing_tenants: Vec<String>,
     pub approval_tenants: Vec<String>,
+    /// Per tenant id: application permissions left out of its tokens, and licences (SKU part numbers
+    /// or service plan names) left out of its subscriptions, as if never granted or bought.
+    pub withheld: BTreeMap<String, Vec<String>>,
     pub token_lifetime: Duration,
 }
 
@@ -35,6 +39,7 @@ impl RuntimeConfig {
             faults: options.faults,
             failing_tenants: options.failing_tenants.clone(),
             approval_tenants: options.approval_tenants.clone(),
+            withheld: options.withheld.clone(),
             token_lifetime: options.token_lifetime,
         };
         match config.problem() {
@@ -58,6 +63,11 @@ impl RuntimeConfig {
 
     pub fn is_failing(&self, tenant: &str) -> bool {
         self.failing_tenants.iter().any(|t| t.eq_ignore_ascii_case(tenant))
+    }
+
+    /// The permissions and licences withheld from a tenant.
+    pub fn withheld_from(&self, tenant: &str) -> &[String] {
+        self.withheld.iter().find(|(id, _)| id.eq_ignore_ascii_case(tenant)).map_or(&[], |(_, names)| names)
     }
 
     /// Whether Multi Admin Approval holds the tenant's configuration-policy writes.
@@ -97,6 +107,9 @@ impl RuntimeConfig {
         if let Some(tenants) = update.approval_tenants {
             next.approval_tenants = tenants;
         }
+        if let Some(withheld) = update.withheld {
+            next.withheld = withheld;
+        }
         if let Some(ms) = update.token_lifetime_ms {
             next.token_lifetime = Duration::from_millis(ms);
         }
@@ -118,6 +131,7 @@ impl RuntimeConfig {
             faults: self.faults,
             failing_tenants: self.failing_tenants.clone(),
             approval_tenants: self.approval_tenants.clone(),
+            withheld: self.withheld.clone(),
             token_lifetime_ms: millis(self.token_lifetime),
         }
     }
@@ -151,6 +165,9 @@ pub struct ConfigUpdate {
     pub failing_tenants: Option<Vec<String>>,
     #[serde(default)]
     pub approval_tenants: Option<Vec<String>>,
+    /// Replaces every tenant's withheld permissions and licences.
+    #[serde(default)]
+    pub withheld: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
     pub token_lifetime_ms: Option<u64>,
 }
@@ -180,6 +197,7 @@ pub struct ConfigView {
     faults: FaultRates,
     failing_tenants: Vec<String>,
     approval_tenants: Vec<String>,
+    withheld: BTreeMap<String, Vec<String>>,
     token_lifetime_ms: u64,
 }
 

@@ -14,7 +14,7 @@ use super::reply::{Reply, RequestContext, too_many_requests};
 use super::route::{GraphRequest, Route};
 use super::store::TenantData;
 use super::tokens::{Grant, TokenProblem};
-use super::{absent, approval, batch, catalog, policies, policy_settings, tenant_api};
+use super::{absent, approval, batch, catalog, licences, permissions, policies, policy_settings, tenant_api};
 
 /// The caller behind a bearer token, or Graph's 401.
 pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestContext) -> Result<Grant, Reply> {
@@ -46,6 +46,10 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         let message = format!("The HTTP method '{}' is not allowed for this resource.", request.method);
         return Reply::error(context, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", &message);
     }
+    let path = format!("/{}", request.segments.join("/"));
+    if let Some(forbidden) = permissions::refusal(&route, &request.method, &grant.roles, context, &path) {
+        return forbidden;
+    }
     if let (true, Some(budget)) = (route.is_policy_write(&request.method), config.write_budget)
         && let Err(throttled) =
             lab.budgets.admit(&grant.tenant, &grant.client_id, budget, config.retry_after, Instant::now())
@@ -70,6 +74,17 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         }
         // Entra answers `$count=true` without `ConsistencyLevel: eventual` as if it had not been asked.
         query.count = false;
+    }
+    if matches!(route, Route::Organization | Route::SubscribedSkus) {
+        let call = Call {
+            request,
+            query: &query,
+            context,
+            page_size: config.page_size,
+            max_top: config.max_top,
+            expanded_page_size: None,
+        };
+        return about_the_tenant(lab, grant, &route, &call, config.withheld_from(&grant.tenant));
     }
     let mut tenant = match lab.store.tenant(&grant.tenant) {
         Ok(Some(tenant)) => tenant,
@@ -104,6 +119,19 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
         approval::complete(&mut tenant, &id, context);
     }
     reply
+}
+
+/// `organization` and `subscribedSkus`, from the tenant's directory entry.
+fn about_the_tenant(lab: &Lab, grant: &Grant, route: &Route, call: &Call, withheld: &[String]) -> Reply {
+    let Some(directory) = lab.store.directory(&grant.tenant) else {
+        return Reply::error(call.context, StatusCode::NOT_FOUND, "ResourceNotFound", "The tenant does not exist.");
+    };
+    match route {
+        Route::Organization => {
+            call.list_page("organization", vec![licences::organization(&grant.tenant, &directory.display_name)])
+        }
+        _ => call.list_page("subscribedSkus", licences::subscribed_skus(&grant.tenant, &directory.licenses, withheld)),
+    }
 }
 
 /// The endpoint of a route.
@@ -152,6 +180,7 @@ fn count(tenant: &TenantData, collection: &Route, call: &Call) -> Reply {
         Route::Absent(_) => Reply::plain("0".into()),
         Route::RoleScopeTags => Reply::plain("1".into()),
         Route::ApprovalRequests => call.count(&tenant.approval_requests),
+        Route::Organization => Reply::plain("1".into()),
         _ => call.bad_request("$count is not supported on this resource."),
     }
 }

@@ -25,10 +25,12 @@ mod files;
 mod ids;
 mod init;
 mod kql;
+mod licences;
 mod odata;
 mod openid;
 mod origin;
 mod paging;
+mod permissions;
 mod policies;
 mod policy_document;
 mod policy_settings;
@@ -96,6 +98,9 @@ pub struct LabOptions {
     pub failing_tenants: Vec<String>,
     /// Tenant ids whose configuration-policy writes Multi Admin Approval holds (app-only calls too).
     pub approval_tenants: Vec<String>,
+    /// Per tenant id: application permissions left out of its tokens and licences (SKU part numbers or
+    /// service plan names) left out of its subscriptions.
+    pub withheld: std::collections::BTreeMap<String, Vec<String>>,
     /// Lifetime of issued access tokens.
     pub token_lifetime: Duration,
     /// Seed of the fault generator, so that a run can be reproduced.
@@ -119,6 +124,7 @@ impl Default for LabOptions {
             faults: FaultRates::default(),
             failing_tenants: Vec::new(),
             approval_tenants: Vec::new(),
+            withheld: Default::default(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             seed: 0,
             tls: None,

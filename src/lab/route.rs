@@ -86,6 +86,10 @@ pub enum Route {
     /// `deviceManagement/operationApprovalRequests`: Multi Admin Approval requests.
     ApprovalRequests,
     ApprovalRequest(String),
+    /// `organization`: the tenant itself (a collection of one).
+    Organization,
+    /// `subscribedSkus`: the tenant's subscriptions.
+    SubscribedSkus,
 }
 
 impl Route {
@@ -132,6 +136,8 @@ impl Route {
             ["security", "alerts_v2", _] => Ok(Route::Alert(id(2))),
             ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
             ["$batch"] => Ok(Route::Batch),
+            ["organization"] => Ok(Route::Organization),
+            ["subscribedskus"] => Ok(Route::SubscribedSkus),
             ["devicemanagement", "rolescopetags"] if beta => Ok(Route::RoleScopeTags),
             ["devicemanagement", "rolescopetags", _] if beta => Ok(Route::RoleScopeTag(id(2))),
             ["devicemanagement", "rolescopetags", _, "assignments"] if beta => {
@@ -161,6 +167,8 @@ impl Route {
                 | Route::RoleScopeTags
                 | Route::RoleScopeTagAssignments(_)
                 | Route::ApprovalRequests
+                | Route::Organization
+                | Route::SubscribedSkus
         ) || matches!(self, Route::Absent(index) if absent::is_collection(*index))
     }
 
@@ -208,6 +216,8 @@ impl Route {
             Route::RoleAssignment(_) => "/deviceManagement/roleAssignments/{id}",
             Route::ApprovalRequests => "/deviceManagement/operationApprovalRequests",
             Route::ApprovalRequest(_) => "/deviceManagement/operationApprovalRequests/{id}",
+            Route::Organization => "/organization",
+            Route::SubscribedSkus => "/subscribedSkus",
         }
     }
 
@@ -255,6 +265,8 @@ impl Route {
             | Route::RoleScopeTagAssignments(_)
             | Route::ApprovalRequests
             | Route::ApprovalRequest(_)
+            | Route::Organization
+            | Route::SubscribedSkus
             | Route::Absent(_)
             | Route::Count(_) => method == Method::GET,
             Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,

@@ -134,6 +134,7 @@ impl LabServer {
             .route("/_lab/approvals/{tenant}", get(approvals_view))
             .route("/_lab/approvals/{tenant}/{request}/{decision}", post(approval_decision))
             .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/{tenant}/adminconsent", get(admin_consent))
             .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery_v2))
             .route("/{tenant}/.well-known/openid-configuration", get(discovery_v1))
             .route("/{tenant}/discovery/v2.0/keys", get(keys))
@@ -309,7 +310,8 @@ async fn token(State(shared): State<Shared>, Path(tenant): Path<String>, headers
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let stats_tenant = lab.store.tenant_id(&tenant).unwrap_or(&tenant).to_string();
     let correlation = headers.get(&CLIENT_REQUEST_ID).and_then(|v| v.to_str().ok());
-    let issued = authorize(&lab.store, &tenant, &form, basic).and_then(|who| {
+    let withheld = config.withheld_from(lab.store.tenant_id(&tenant).unwrap_or(&tenant));
+    let issued = authorize(&lab.store, &tenant, &form, basic, withheld).and_then(|who| {
         let now = std::time::SystemTime::now();
         lab.tokens.issue(&who, config.token_lifetime, now).map_err(|problem| {
             tracing::error!(%problem, "lab: cannot sign a token");
@@ -440,6 +442,44 @@ async fn approval_decision(
     match decided {
         Ok(request) => axum::Json(Value::Object(request)).into_response(),
         Err(problem) => lab_bad_request(&context, &problem),
+    }
+}
+
+/// `GET /{tenant}/adminconsent?client_id=…[&redirect_uri=…&state=…]`: an admin of the tenant consents
+/// to the app, at once (the lab has no one to sign in). The answer is Entra's redirect to
+/// `redirect_uri` with `admin_consent=True`, or a line of text without one.
+async fn admin_consent(
+    State(shared): State<Shared>,
+    Path(tenant): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    let id = match known_tenant(&shared.lab, &tenant) {
+        Ok(id) => id,
+        Err(refusal) => return *refusal,
+    };
+    let Some(app) = query.get("client_id").and_then(|client| shared.lab.store.app(client)).cloned() else {
+        let failure = TokenFailure::unknown_application(query.get("client_id").map_or("", String::as_str), &id);
+        return (failure.status, axum::Json(failure.body(jiff::Timestamp::now(), None))).into_response();
+    };
+    let lab = Arc::clone(&shared.lab);
+    let (tenant_id, client_id) = (id.clone(), app.client_id.clone());
+    let consented = tokio::task::spawn_blocking(move || lab.store.consent(&tenant_id, &client_id))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    if let Err(problem) = consented {
+        tracing::error!(%problem, "lab: cannot record a consent");
+        return (StatusCode::INTERNAL_SERVER_ERROR, problem).into_response();
+    }
+    match query.get("redirect_uri").and_then(|uri| url::Url::parse(uri).ok()) {
+        Some(mut redirect) => {
+            redirect.query_pairs_mut().append_pair("admin_consent", "True").append_pair("tenant", &id);
+            if let Some(state) = query.get("state") {
+                redirect.query_pairs_mut().append_pair("state", state);
+            }
+            axum::response::Redirect::to(redirect.as_str()).into_response()
+        }
+        None => format!("An admin of tenant {id} consented to app {}.\n", app.client_id).into_response(),
     }
 }
 

@@ -30,6 +30,7 @@ pub const DEFAULT_ROLES: &[&str] = &[
     "SecurityIncident.ReadWrite.All",
     "SecurityAlert.Read.All",
     "ThreatHunting.Read.All",
+    "Organization.Read.All",
 ];
 /// Graph's audience, as app-only Graph tokens carry it.
 const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
@@ -39,6 +40,8 @@ const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
 pub struct Grant {
     pub tenant: String,
     pub client_id: String,
+    /// The application permissions the token carries.
+    pub roles: Vec<String>,
 }
 
 /// Why a bearer token is refused.
@@ -118,7 +121,9 @@ impl TokenIssuer {
         if expires <= now {
             return Err(TokenProblem::Expired);
         }
-        Ok(Grant { tenant: tenant.to_string(), client_id: client_id.to_string() })
+        let roles = claims["roles"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let roles = roles.iter().filter_map(|r| r.as_str()).map(str::to_string).collect();
+        Ok(Grant { tenant: tenant.to_string(), client_id: client_id.to_string(), roles })
     }
 }
 
@@ -143,6 +148,17 @@ impl TokenFailure {
             90002,
             format!(
                 "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        )
+    }
+
+    /// Entra's answer for an app that has no service principal in the tenant (never consented there).
+    pub fn unknown_application(client_id: &str, directory: &str) -> Self {
+        TokenFailure::bad_request(
+            "unauthorized_client",
+            700016,
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{directory}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
             ),
         )
     }
@@ -177,12 +193,14 @@ impl TokenFailure {
 }
 
 /// Checks a client-credentials request the way Entra does, in its order: tenant, grant type,
-/// client, scope, consent, credential.
+/// client, scope, consent, credential. The token carries the permissions the tenant granted the app
+/// (all it asks for, unless `tenant.json` lists fewer), less the `withheld` ones.
 pub fn authorize(
     store: &Store,
     tenant: &str,
     form: &[(String, String)],
     basic_auth: Option<&str>,
+    withheld: &[String],
 ) -> Result<Authorized, TokenFailure> {
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let basic = basic_auth.and_then(decode_basic);
@@ -211,17 +229,13 @@ pub fn authorize(
         }
     }
     let directory = store.directory(tenant_id);
-    let consented = directory.is_some_and(|t| t.consented_apps.iter().any(|a| a.eq_ignore_ascii_case(client_id)));
-    let display_name = directory.map(|t| t.display_name.clone()).unwrap_or_default();
-    let app = store.app(client_id).filter(|_| consented).ok_or_else(|| {
-        TokenFailure::bad_request(
-            "unauthorized_client",
-            700016,
-            format!(
-                "Application with identifier '{client_id}' was not found in the directory '{display_name}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
-            ),
-        )
-    })?;
+    let consented =
+        directory.as_ref().is_some_and(|t| t.consented_apps.iter().any(|a| a.eq_ignore_ascii_case(client_id)));
+    let display_name = directory.as_ref().map(|t| t.display_name.clone()).unwrap_or_default();
+    let app = store
+        .app(client_id)
+        .filter(|_| consented)
+        .ok_or_else(|| TokenFailure::unknown_application(client_id, &display_name))?;
     let secret = field("client_secret").or(basic.as_ref().map(|(_, secret)| secret.as_str()));
     let by_assertion = field("client_assertion_type").is_some();
     match (field("client_assertion_type"), field("client_assertion"), secret) {
@@ -259,10 +273,12 @@ pub fn authorize(
             return Err(TokenFailure::invalid_client(7000218, message.to_string()));
         }
     }
-    let roles = match &app.roles {
+    let asked: Vec<String> = match &app.roles {
         Some(roles) => roles.clone(),
         None => DEFAULT_ROLES.iter().map(|r| r.to_string()).collect(),
     };
+    let granted = directory.and_then(|t| t.granted_permissions).unwrap_or(asked);
+    let roles = granted.into_iter().filter(|r| !withheld.iter().any(|w| w.eq_ignore_ascii_case(r))).collect();
     Ok(Authorized { tenant_id: tenant_id.to_string(), client_id: app.client_id.clone(), by_assertion, roles })
 }
 
@@ -299,6 +315,7 @@ mod tests {
         let token = issuer.issue(&who(), Duration::from_secs(60), now).expect("token");
         let grant = issuer.check(&token, now).expect("valid");
         assert_eq!((grant.tenant.as_str(), grant.client_id.as_str()), ("t1", "app"));
+        assert_eq!(grant.roles, ["R"]);
         assert_eq!(issuer.check("forged", now), Err(TokenProblem::Unknown));
         assert_eq!(issuer.check(&token, now + Duration::from_secs(61)), Err(TokenProblem::Expired));
         let short = issuer.issue(&who(), Duration::from_millis(1), now).expect("token");

@@ -23,6 +23,7 @@ use super::status::TenantStatus;
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
     printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
+    printcolumn = r#"{"name":"Access","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"AccessReady\")].reason"}"#,
     printcolumn = r#"{"name":"Tenant ID","type":"string","priority":1,"jsonPath":".spec.tenantId"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]

@@ -89,6 +89,8 @@ pub struct Report {
     pub inputs: Option<String>,
     /// The status was marked `Reconciling` before the writes: the final status must be written.
     pub marked_reconciling: bool,
+    /// `AccessReady`, when the reconcile got as far as checking it (else the last one stands).
+    pub access: Option<Verdict>,
 }
 
 /// Digest of what a tenant is planned from: every desired object with its payload, assignments, mode
@@ -125,6 +127,7 @@ impl Report {
             incidents: None,
             inputs: None,
             marked_reconciling: false,
+            access: None,
         }
     }
 
@@ -152,7 +155,9 @@ pub fn conclude(
     plan: &TenantPlan,
     outcome: Option<&TenantOutcome>,
 ) -> Report {
-    let failure = |change: &Change| outcome.and_then(|o| o.failure_of(change));
+    // A problem about the whole tenant stopped the apply before its first write.
+    let refused = outcome.and_then(|o| o.errors.iter().find(|p| p.object.is_none()));
+    let failure = |change: &Change| outcome.and_then(|o| o.failure_of(change)).or(refused);
     let held = |change: &Change| outcome.and_then(|o| o.held_for_approval(change));
     let mut events = Vec::new();
     let mut drifted = Vec::new();
@@ -163,8 +168,10 @@ pub fn conclude(
             continue;
         }
         if let Some(problem) = failure(change) {
-            let reason = if change.action() == Action::Delete { "DeleteFailed" } else { "WriteFailed" };
-            events.push(Note::warning(reason, problem.to_string()).about(&change.object));
+            if problem.object.is_some() {
+                let reason = if change.action() == Action::Delete { "DeleteFailed" } else { "WriteFailed" };
+                events.push(Note::warning(reason, problem.to_string()).about(&change.object));
+            }
             continue;
         }
         if let Some(problem) = held(change) {
@@ -187,8 +194,12 @@ pub fn conclude(
     }
     let policies = desired.policies.iter().map(|policy| policy_state(policy, live, plan, outcome)).collect();
 
-    let failures: Vec<&Problem> =
-        outcome.map(|o| o.errors.iter()).into_iter().flatten().chain(&plan.problems).collect();
+    let mut failures: Vec<&Problem> = Vec::new();
+    for problem in outcome.map(|o| o.errors.iter()).into_iter().flatten().chain(&plan.problems) {
+        if !failures.contains(&problem) {
+            failures.push(problem);
+        }
+    }
     let failed_text = failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
     for problem in &plan.problems {
         let note = Note::warning(problem.category.reason(), problem.to_string());
@@ -245,6 +256,7 @@ pub fn conclude(
         incidents: None,
         inputs: Some(inputs_digest(desired)),
         marked_reconciling: false,
+        access: None,
     }
 }
 
@@ -269,14 +281,16 @@ fn policy_state(
                 Some(format!("{:?} needed ({fields}); audit mode, nothing written", change.action())),
             )
         }
-        (Some(change), None) => match outcome.and_then(|o| o.failure_of(change)) {
-            Some(problem) => (PolicySyncState::Failed, Some(problem.to_string())),
-            None if let Some(held) = outcome.and_then(|o| o.held_for_approval(change)) => {
-                (PolicySyncState::AwaitingApproval, Some(held.to_string()))
+        (Some(change), None) => {
+            match outcome.and_then(|o| o.failure_of(change).or_else(|| o.errors.iter().find(|p| p.object.is_none()))) {
+                Some(problem) => (PolicySyncState::Failed, Some(problem.to_string())),
+                None if let Some(held) = outcome.and_then(|o| o.held_for_approval(change)) => {
+                    (PolicySyncState::AwaitingApproval, Some(held.to_string()))
+                }
+                None if change.action() == Action::Create => (PolicySyncState::Created, None),
+                None => (PolicySyncState::Updated, None),
             }
-            None if change.action() == Action::Create => (PolicySyncState::Created, None),
-            None => (PolicySyncState::Updated, None),
-        },
+        }
     };
     policy_status(policy, live_id, state, message)
 }

@@ -67,6 +67,8 @@ pub struct Context {
     pub secrets: Mutex<HashMap<(String, String), (std::time::Instant, super::credentials::SecretRead)>>,
     /// What the last sync of each tenant read, for the next one.
     pub observations: super::observations::Observations,
+    /// Each tenant's subscriptions, read at most hourly for its AccessReady condition.
+    pub licences: crate::graph::readiness::LicenceMemory,
 }
 
 /// A namespace, validated and resolved.

@@ -92,6 +92,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         last_good_reads: Default::default(),
         synced: wiring.ready.clone(),
         observations: super::observations::Observations::new(wiring.settings.cached_tenants),
+        licences: crate::graph::readiness::LicenceMemory::new(super::access::LICENCE_RECHECK),
     });
 
     // Every second: is Graph refusing connections? Every interval: which tenants are stale?

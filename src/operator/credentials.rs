@@ -40,6 +40,8 @@ pub async fn refresh(ctx: &Context, tenant: &Tenant) -> Result<(), CredentialErr
     let problem = credential.as_ref().err().cloned();
     if changed {
         ctx.graph.set_tenant_credential(&tenant.spec.tenant_id, credential).await;
+        // Another app may see other licences' worth of the tenant: read them again.
+        ctx.licences.forget(&tenant.spec.tenant_id);
     }
     match problem {
         Some(problem) => Err(CredentialError::Unusable(problem)),

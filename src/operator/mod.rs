@@ -2,6 +2,7 @@
 //! against the resources of a cluster. One replica leads (a Lease) and reconciles; the Tenant is the
 //! unit of reconciliation, profiles get an aggregated status.
 
+mod access;
 mod conclude;
 mod conditions;
 mod context;

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
 use tracing::Instrument;
 
 use super::FIELD_MANAGER;
+use super::access::ACCESS_READY;
 use super::conclude::{Conditions, Next, READY, RECONCILING, Report};
 use super::conditions::merge;
 use super::context::{Context, namespace_of};
@@ -57,6 +58,7 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
         match tenant.meta().deletion_timestamp {
             Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await.inspect(|_| {
                 ctx.observations.forget(&tenant.spec.tenant_id);
+                ctx.licences.forget(&tenant.spec.tenant_id);
             }) {
                 Ok(action) => set_finalizer(&ctx, &tenant, false).await.map(|()| (action, true)),
                 Err(error) => Err(error),
@@ -156,7 +158,7 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
     let generation = tenant.meta().generation;
     let status = TenantStatus {
         observed_generation: generation,
-        conditions: merge(&previous.conditions, report.conditions.clone().into_vec(), generation, &now),
+        conditions: conditions(&previous.conditions, report, generation, &now),
         policies: if report.policies.is_empty() && !report.synced {
             previous.policies.clone()
         } else {
@@ -170,6 +172,17 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
         return Ok(());
     }
     apply_status(&ctx.kube, tenant, &status).await
+}
+
+/// The conditions a report decides; `AccessReady` stays as it was when the reconcile did not check it.
+fn conditions(previous: &[Condition], report: &Report, generation: Option<i64>, now: &Time) -> Vec<Condition> {
+    let mut verdicts = report.conditions.clone().into_vec();
+    verdicts.extend(report.access.clone());
+    let mut conditions = merge(previous, verdicts, generation, now);
+    if report.access.is_none() {
+        conditions.extend(previous.iter().filter(|c| c.type_ == ACCESS_READY).cloned());
+    }
+    conditions
 }
 
 /// Whether a new status says anything the stored one does not: a resync that changed nothing writes

@@ -4,14 +4,19 @@
 
 use kube::ResourceExt;
 
+use super::access;
 use super::conclude::{CONFLICT, Next, Report, STALLED, conclude};
 use super::conditions::Verdict;
 use super::context::{Context, namespace_of};
 use super::credentials::{CredentialError, refresh};
+use crate::engine::access::{Purpose, licensed_features, needs_for};
 use crate::engine::apply::apply_tenant;
 use crate::engine::diff::PlanOptions;
 use crate::engine::observe::observe_and_plan_tenant;
 use crate::engine::policy_cache::CacheStore;
+use crate::engine::resolve::TenantDesired;
+use crate::graph::client::TenantClient;
+use crate::graph::readiness::{self, Readiness};
 use crate::model::Tenant;
 use crate::model::status::IncidentSummary;
 
@@ -57,7 +62,10 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
         Ok(()) => {}
         Err(CredentialError::Unusable(problem)) => {
             // Secrets are not watched: look again after the sync interval.
-            return Report::blocked("CredentialsUnavailable", problem, Next::Resync, "credentials");
+            let access = access::credentials_unavailable(&problem);
+            let mut report = Report::blocked("CredentialsUnavailable", problem, Next::Resync, "credentials");
+            report.access = Some(access);
+            return report;
         }
         Err(error @ CredentialError::Kubernetes { .. }) => {
             return Report::blocked("CredentialsUnavailable", error.to_string(), Next::Backoff, "kubernetes");
@@ -66,8 +74,41 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
 
     let reason = format!("tenantctl operator sync of Tenant {}/{name}", namespace_of(tenant));
     let api = ctx.graph.tenant(&desired.tenant_id).requesting_approval(reason);
+    let readiness = check_access(ctx, &api, &desired).await;
+    let mut report = sync_accessible(ctx, tenant, &desired, &api, &readiness).await;
+    report.access = Some(access::verdict(&readiness));
+    report
+}
+
+/// Whether the app may do what the tenant's manifests need: the token's permissions at every sync,
+/// the licences now and then.
+async fn check_access(ctx: &Context, api: &TenantClient, desired: &TenantDesired) -> Readiness {
+    let needs = needs_for(Purpose::Apply, desired);
+    let features = licensed_features(&[Purpose::Apply], desired);
+    let readiness = readiness::check(api, &needs, &features, Some(&ctx.licences)).await;
+    if !readiness.missing_permissions.is_empty() {
+        // A grant made since shows in the next token only: the next sync asks for one.
+        ctx.graph.forget_token(&desired.tenant_id).await;
+    }
+    readiness
+}
+
+/// Observes, plans and applies a tenant whose access was checked.
+async fn sync_accessible(
+    ctx: &Context,
+    tenant: &Tenant,
+    desired: &TenantDesired,
+    api: &TenantClient,
+    readiness: &Readiness,
+) -> Report {
+    let name = tenant.name_any();
+    if readiness.granted_permissions.is_none() && !readiness.ready {
+        // No token: reading would only ask for one again.
+        return Report::unreachable(desired, readiness.message.as_deref().unwrap_or(readiness.reason));
+    }
+    let desired = desired.clone();
     let mut cache = ctx.observations.load(&desired.tenant_id);
-    let (live, plan) = match observe_and_plan_tenant(&api, &desired, &mut cache, PlanOptions::default()).await {
+    let (live, plan) = match observe_and_plan_tenant(api, &desired, &mut cache, PlanOptions::default()).await {
         Ok(observed) => {
             ctx.read_succeeded(&format!("{}/{name}", namespace_of(tenant)));
             observed
@@ -86,7 +127,7 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
     let writes = plan.writes().count();
     let outcome = if writes > 0 {
         super::tenant_controller::mark_writing(ctx, tenant, writes).await;
-        Some(apply_tenant(&api, &plan, false).await)
+        Some(apply_tenant(api, &plan, false).await)
     } else {
         None
     };

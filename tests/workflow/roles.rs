@@ -23,7 +23,7 @@ spec:
 ";
 
 /// The Contoso manifests, with `retail-hardening` delivering the role when `deliver` is set.
-fn manifests(dir: &Path, deliver: bool, members: &str) {
+pub fn manifests(dir: &Path, deliver: bool, members: &str) {
     let contoso = root().join("examples/contoso");
     std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
     std::fs::copy(contoso.join("tenants.yaml"), dir.join("tenants.yaml")).expect("copy");

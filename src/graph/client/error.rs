@@ -2,13 +2,22 @@
 
 use thiserror::Error;
 
+use super::token_hints::TokenRefusal;
 use crate::wire::common::{ErrorBody, TokenErrorBody};
 
 #[derive(Debug, Error)]
 pub enum GraphError {
-    /// The token endpoint refused or failed to issue a token.
-    #[error("token request for tenant {tenant} failed: {summary}")]
-    Auth { tenant: String, status: Option<u16>, summary: String, transient: bool },
+    /// The token endpoint refused or failed to issue a token; `refusal` says why in words, when the
+    /// AADSTS code is a known one, and `hint` what fixes it.
+    #[error("token request for tenant {tenant} failed: {summary}{}", hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default())]
+    Auth {
+        tenant: String,
+        status: Option<u16>,
+        summary: String,
+        transient: bool,
+        refusal: Option<TokenRefusal>,
+        hint: Option<String>,
+    },
 
     /// Graph answered with an error status.
     #[error(transparent)]

@@ -15,6 +15,7 @@ use url::Url;
 use super::TenantClient;
 use super::auth::CachedToken;
 use super::error::{ApiError, GraphError, summarize_token_error};
+use super::token_hints::TokenRefusal;
 use crate::util::secret::Secret;
 use crate::wire::common::{Page, TokenResponse};
 
@@ -263,7 +264,7 @@ impl TenantClient {
     }
 
     /// A token for this tenant, from the cache or the token endpoint.
-    async fn token(&self) -> Result<Secret, GraphError> {
+    pub(super) async fn token(&self) -> Result<Secret, GraphError> {
         let slot = self.client.inner.tokens.slot(&self.tenant_id);
         let mut cached = slot.lock().await;
         if let Some(token) = cached.as_ref().filter(|t| t.is_fresh()) {
@@ -307,16 +308,22 @@ impl TenantClient {
                             status: Some(status),
                             summary: format!("unexpected token response: {e}"),
                             transient: false,
+                            refusal: None,
+                            hint: None,
                         })?;
                         let lifetime = Duration::from_secs(parsed.expires_in);
                         return Ok(CachedToken { token: parsed.access_token, expires_at: started + lifetime });
                     }
                     let transient = status >= 500 || status == 429;
+                    let refusal = serde_json::from_slice(&body).ok().as_ref().and_then(TokenRefusal::of);
+                    let consent_url = self.consent_url_for(credential.client_id());
                     GraphError::Auth {
                         tenant: self.tenant_id.clone(),
                         status: Some(status),
                         summary: summarize_token_error(&body),
                         transient,
+                        refusal,
+                        hint: refusal.map(|r| r.explain(consent_url.as_deref())),
                     }
                 }
                 Err(error) => {
@@ -326,6 +333,8 @@ impl TenantClient {
                         status: None,
                         summary: describe(&error),
                         transient: true,
+                        refusal: None,
+                        hint: None,
                     }
                 }
             };

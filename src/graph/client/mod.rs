@@ -2,6 +2,7 @@
 //! paging, retries with backoff honouring `Retry-After`, a timeout on every request, and a per-tenant
 //! request budget below Intune's limits.
 
+mod access;
 mod approval;
 pub mod auth;
 pub mod budget;
@@ -12,6 +13,7 @@ mod rbac;
 pub mod reference;
 mod security;
 mod tenant_api;
+pub mod token_hints;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -19,6 +21,7 @@ use std::time::Duration;
 
 use url::Url;
 
+pub use access::granted_roles;
 pub use auth::{Credential, Credentials};
 pub use budget::RequestBudget;
 pub use error::GraphError;
@@ -165,6 +168,12 @@ impl GraphClient {
                 Err(problem) => credentials.unusable.insert(tenant_id.to_string(), problem).map(|_| ()),
             };
         }
+        *self.inner.tokens.slot(tenant_id).lock().await = None;
+    }
+
+    /// Forgets a tenant's cached token, so that the next request gets one with the permissions the
+    /// tenant grants now (a token carries those of when it was issued).
+    pub async fn forget_token(&self, tenant_id: &str) {
         *self.inner.tokens.slot(tenant_id).lock().await = None;
     }
 

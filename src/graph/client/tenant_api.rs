@@ -3,7 +3,7 @@
 
 use super::TenantClient;
 use super::error::GraphError;
-use crate::engine::api::{ApiError, Reply, TenantApi};
+use crate::engine::api::{Access, ApiError, Reply, TenantApi};
 use crate::engine::assignments::GroupsByName;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment};
@@ -15,6 +15,10 @@ impl From<GraphError> for ApiError {
 }
 
 impl TenantApi for TenantClient {
+    async fn access(&self) -> Reply<Access> {
+        Ok(TenantClient::access(self).await?)
+    }
+
     async fn list_policies(&self) -> Reply<Vec<ConfigurationPolicy>> {
         Ok(TenantClient::list_policies(self).await?)
     }

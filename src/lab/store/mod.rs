@@ -6,7 +6,7 @@ mod collection;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -50,6 +50,10 @@ struct TenantFile {
     display_name: Option<String>,
     #[serde(default)]
     consented_apps: Vec<String>,
+    #[serde(default)]
+    granted_permissions: Option<Vec<String>>,
+    #[serde(default)]
+    licenses: Option<Vec<String>>,
 }
 
 /// Reads the app registrations of a state directory.
@@ -70,6 +74,11 @@ pub struct TenantDirectory {
     pub display_name: String,
     /// Client ids of the apps an admin consented to in this tenant.
     pub consented_apps: Vec<String>,
+    /// The application permissions the tenant granted its consented apps; when absent, each app has
+    /// the permissions it asks for (its `roles` in `lab.json`).
+    pub granted_permissions: Option<Vec<String>>,
+    /// SKU part numbers of the tenant's subscriptions (`SPE_E5`, `SPB`, …).
+    pub licenses: Vec<String>,
 }
 
 /// Everything one tenant holds. Loaded from disk when first needed and dropped again when other
@@ -136,9 +145,17 @@ fn read_directory(dir: &Path, id: &str) -> Result<TenantDirectory, LabError> {
     let description: TenantFile = serde_json::from_value(read_json(&tenant_file)?).map_err(|e| {
         LabError::invalid(&tenant_file, format!("expected {{\"displayName\", \"consentedApps\": […]}}: {e}"))
     })?;
+    let licenses = description
+        .licenses
+        .unwrap_or_else(|| super::licences::DEFAULT_LICENSES.iter().map(|l| l.to_string()).collect());
+    if let Some(problem) = licenses.iter().find_map(|l| super::licences::unknown_licence(l)) {
+        return Err(LabError::invalid(&tenant_file, problem));
+    }
     Ok(TenantDirectory {
         display_name: description.display_name.unwrap_or_else(|| id.to_string()),
         consented_apps: description.consented_apps,
+        granted_permissions: description.granted_permissions,
+        licenses,
     })
 }
 
@@ -146,7 +163,8 @@ fn read_directory(dir: &Path, id: &str) -> Result<TenantDirectory, LabError> {
 #[derive(Debug)]
 struct TenantSlot {
     dir: PathBuf,
-    directory: TenantDirectory,
+    /// Changed by an admin's consent.
+    directory: RwLock<TenantDirectory>,
     data: Mutex<TenantData>,
     /// When the tenant was last used, on the store's clock.
     last_used: AtomicU64,
@@ -185,6 +203,7 @@ impl Store {
             let Some(id) = dir.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
             if dir.is_dir() && !super::files::is_temporary(&id) {
                 let directory = read_directory(&dir, &id)?;
+                let directory = RwLock::new(directory);
                 let slot = TenantSlot { dir, directory, data: Mutex::default(), last_used: AtomicU64::new(0) };
                 tenants.insert(id, slot);
             }
@@ -219,8 +238,27 @@ impl Store {
     }
 
     /// A tenant's directory entry.
-    pub fn directory(&self, id: &str) -> Option<&TenantDirectory> {
-        self.tenants.get(id).map(|slot| &slot.directory)
+    pub fn directory(&self, id: &str) -> Option<TenantDirectory> {
+        self.tenants.get(id).map(|slot| slot.directory.read().unwrap_or_else(PoisonError::into_inner).clone())
+    }
+
+    /// An admin of the tenant consents to the app: it is added to `consentedApps`, on disk first.
+    pub fn consent(&self, id: &str, client_id: &str) -> Result<(), LabError> {
+        let Some(slot) = self.tenants.get(id) else { return Ok(()) };
+        let mut directory = slot.directory.write().unwrap_or_else(PoisonError::into_inner);
+        if directory.consented_apps.iter().any(|a| a.eq_ignore_ascii_case(client_id)) {
+            return Ok(());
+        }
+        let path = slot.dir.join(TENANT_FILE);
+        let mut file = read_json(&path)?;
+        if let Value::Object(fields) = &mut file {
+            let mut apps = directory.consented_apps.clone();
+            apps.push(client_id.to_string());
+            fields.insert("consentedApps".into(), Value::from(apps.clone()));
+            super::files::write_json_atomically(&path, &file)?;
+            directory.consented_apps = apps;
+        }
+        Ok(())
     }
 
     /// Locks a tenant, loading it first when it is not in memory. A panic while a tenant was locked
