@@ -52,9 +52,13 @@ pub struct CheckArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Use {
+    /// Read what the manifests manage (`plan`, `drift`, `export`).
     Plan,
+    /// Read and write it (`apply`, the operator).
     Apply,
+    /// The incident queue.
     Incidents,
+    /// Advanced hunting.
     Hunt,
 }
 
