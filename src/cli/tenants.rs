@@ -176,7 +176,7 @@ fn cells(tenant: &TenantReadiness) -> Vec<String> {
         (None, _) if readiness.licences_unknown.is_some() => "unknown".to_string(),
         (None, _) => "-".to_string(),
         (Some(held), 0) => held.join(" "),
-        (Some(_), missing) => format!("{missing} missing"),
+        (Some(held), missing) => format!("{} ({missing} missing)", held.join(" ")),
     };
     let ready = if tenant.suspended {
         "-"

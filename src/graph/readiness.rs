@@ -78,7 +78,7 @@ impl Readiness {
     pub fn problems(&self) -> Vec<String> {
         let mut lines: Vec<String> = self.message.iter().cloned().collect();
         for missing in &self.missing_licences {
-            lines.push(format!("no {} licence, which {} need", missing.licence, missing.features.join(", ")));
+            lines.push(format!("no {} licence, needed by {}", missing.licence, missing.features.join(", ")));
         }
         if let Some(unknown) = &self.licences_unknown {
             lines.push(format!("licences not checked: {unknown}"));
