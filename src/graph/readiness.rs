@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::client::token_hints::TokenRefusal;
 use super::client::{GraphError, TenantClient};
 use crate::engine::access::{LicensedFeature, Need, READ_ORGANIZATION};
 use crate::wire::organization::SubscribedSku;
@@ -64,7 +65,7 @@ impl Readiness {
     fn unreachable(error: &GraphError, consent_url: Option<String>) -> Readiness {
         let (reason, consent_url) = match error {
             GraphError::Auth { refusal: Some(refusal), .. } => {
-                let consent = *refusal == super::client::token_hints::TokenRefusal::NotConsented;
+                let consent = *refusal == TokenRefusal::NotConsented;
                 (refusal.reason(), consent_url.filter(|_| consent))
             }
             GraphError::Auth { .. } => ("TokenRefused", None),

@@ -13,7 +13,8 @@ const CONFIGURATION: &[&str] =
 const CONFIGURATION_WRITE: &[&str] = &["DeviceManagementConfiguration.ReadWrite.All"];
 const RBAC: &[&str] = &["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"];
 const RBAC_WRITE: &[&str] = &["DeviceManagementRBAC.ReadWrite.All"];
-const SCOPE_TAGS: &[&str] = &[
+/// Intune's reads that any of its permissions allow (scope tags, approval requests).
+const INTUNE_ANY: &[&str] = &[
     "DeviceManagementRBAC.Read.All",
     "DeviceManagementRBAC.ReadWrite.All",
     "DeviceManagementConfiguration.Read.All",
@@ -53,9 +54,9 @@ fn required(route: &Route, method: &Method) -> Option<(&'static [&'static str], 
             (if read { RBAC } else { RBAC_WRITE }, Family::Intune)
         }
         Route::RoleScopeTags | Route::RoleScopeTag(_) | Route::RoleScopeTagAssignments(_) => {
-            (SCOPE_TAGS, Family::Intune)
+            (INTUNE_ANY, Family::Intune)
         }
-        Route::ApprovalRequests | Route::ApprovalRequest(_) => (SCOPE_TAGS, Family::Intune),
+        Route::ApprovalRequests | Route::ApprovalRequest(_) => (INTUNE_ANY, Family::Intune),
         Route::Groups | Route::Group(_) => (GROUPS, Family::Directory),
         Route::Organization | Route::SubscribedSkus => (ORGANIZATION, Family::Directory),
         Route::Incidents | Route::Incident(_) => (INCIDENTS, Family::Security),
