@@ -47,13 +47,14 @@ fn contoso_example_resolves_per_tenant() {
         .tenants
         .iter()
         .map(|t| {
-            let policies: Vec<String> = t
+            let mut policies: Vec<String> = t
                 .policies
                 .iter()
                 .map(|p| {
                     format!("{} via {} ({:?}, {} group(s))", p.object, p.profile, p.mode, p.assignments.groups.len())
                 })
                 .collect();
+            policies.extend(t.detection_rules.iter().map(|r| format!("{} via {} ({:?})", r.object, r.profile, r.mode)));
             format!("{}{}: {}", t.name, if t.suspended { " [suspended]" } else { "" }, policies.join("; "))
         })
         .collect();
@@ -78,8 +79,8 @@ fn every_library_policy_is_valid() {
         let relative = file.strip_prefix(root()).expect("under root").to_string_lossy().to_string();
         let (loaded, _, diagnostics) = load(&[&relative]);
         assert!(diagnostics.is_empty(), "{relative}: {diagnostics:#?}");
-        let resources = loaded.set.policies.len() + loaded.set.roles.len();
-        assert_eq!(resources, 1, "{relative}: one policy or role per file");
+        let resources = loaded.set.policies.len() + loaded.set.roles.len() + loaded.set.detection_rules.len();
+        assert_eq!(resources, 1, "{relative}: one policy, role or detection rule per file");
     }
 }
 

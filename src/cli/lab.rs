@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// Policy writes allowed per tenant and app within the write window (Intune: 100); 0 is unlimited.
     #[arg(long, default_value_t = WriteBudget::INTUNE_PER_APP.writes, value_name = "N")]
     pub write_budget: u32,
+    /// Custom detection rules that may be created per tenant and app in a minute (Defender: about
+    /// 10); 0 is unlimited.
+    #[arg(long, default_value_t = WriteBudget::DETECTION_CREATES_PER_APP.writes, value_name = "N")]
+    pub detection_creates_per_minute: u32,
     /// The write budget's sliding window (Intune: 20 s).
     #[arg(long, default_value_t = 20_000, value_name = "MS")]
     pub write_window_ms: u64,
@@ -181,6 +185,8 @@ fn serve(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         page_size: args.page_size,
         max_top: args.max_top,
         expanded_page_size: Some(args.expanded_page_size),
+        detection_create_budget: (args.detection_creates_per_minute > 0)
+            .then(|| WriteBudget { writes: args.detection_creates_per_minute, window: Duration::from_secs(60) }),
         write_budget: (args.write_budget > 0)
             .then(|| WriteBudget { writes: args.write_budget, window: Duration::from_millis(args.write_window_ms) }),
         retry_after: args.retry_after,

@@ -36,13 +36,17 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
     let set = &loaded.set;
     writeln!(
         out,
-        "Valid: {documents} in {files} ({}, {}, {}{}{}){}.",
+        "Valid: {documents} in {files} ({}, {}, {}{}{}{}){}.",
         plural(set.tenants.len(), "tenant"),
         plural(set.profiles.len(), "profile"),
         plural(set.policies.len(), "policy"),
         match set.roles.len() {
             0 => String::new(),
             n => format!(", {}", plural(n, "role")),
+        },
+        match set.detection_rules.len() {
+            0 => String::new(),
+            n => format!(", {}", plural(n, "detection rule")),
         },
         match set.notifications.len() {
             0 => String::new(),

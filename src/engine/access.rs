@@ -31,6 +31,12 @@ pub const READ_POLICIES: Need =
 pub const WRITE_POLICIES: Need = Need { purpose: "write configuration policies", accepted: &[CONFIGURATION_WRITE] };
 pub const READ_ROLES: Need = Need { purpose: "read Intune roles", accepted: &[RBAC_READ, RBAC_WRITE] };
 pub const WRITE_ROLES: Need = Need { purpose: "write Intune roles", accepted: &[RBAC_WRITE] };
+pub const READ_DETECTION_RULES: Need = Need {
+    purpose: "read custom detection rules",
+    accepted: &["CustomDetection.Read.All", "CustomDetection.ReadWrite.All"],
+};
+pub const WRITE_DETECTION_RULES: Need =
+    Need { purpose: "write custom detection rules", accepted: &["CustomDetection.ReadWrite.All"] };
 pub const READ_GROUPS: Need = Need {
     purpose: "look up assignment groups by name",
     accepted: &["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All"],
@@ -75,6 +81,9 @@ pub fn read_needs(tenant: &TenantDesired) -> Vec<Need> {
     if tenant.manages_roles {
         needs.push(READ_ROLES);
     }
+    if tenant.manages_detection_rules {
+        needs.push(READ_DETECTION_RULES);
+    }
     let names_groups = tenant.policies.iter().any(|p| !Policies::group_names(p).is_empty())
         || tenant.roles.iter().any(|r| !Roles::group_names(r).is_empty());
     if names_groups {
@@ -96,6 +105,11 @@ pub fn write_needs(tenant: &TenantDesired) -> Vec<Need> {
     {
         needs.push(WRITE_ROLES);
     }
+    if tenant.detection_rules.iter().any(|r| enforce(&r.mode))
+        || (tenant.manages_detection_rules && tenant.prune_max_delete_percent.is_some())
+    {
+        needs.push(WRITE_DETECTION_RULES);
+    }
     needs
 }
 
@@ -103,7 +117,11 @@ pub fn write_needs(tenant: &TenantDesired) -> Vec<Need> {
 pub fn needs_of_writes<'a>(changes: impl Iterator<Item = &'a Change>) -> Vec<Need> {
     let mut needs = BTreeSet::new();
     for change in changes {
-        needs.insert(if change.object.kind == Kind::IntuneRole { WRITE_ROLES } else { WRITE_POLICIES });
+        needs.insert(match change.object.kind {
+            Kind::IntuneRole => WRITE_ROLES,
+            Kind::DetectionRule => WRITE_DETECTION_RULES,
+            _ => WRITE_POLICIES,
+        });
     }
     needs.into_iter().collect()
 }
@@ -184,7 +202,7 @@ pub struct LicensedFeature {
 }
 
 /// The licences the uses of a tenant rest on: Intune for policies and roles; Defender for Endpoint
-/// Plan 2 for the Defender features (onboarding policies, incidents, advanced hunting).
+/// Plan 2 for the Defender features (onboarding policies, detection rules, incidents, advanced hunting).
 pub fn licensed_features(purposes: &[Purpose], tenant: &TenantDesired) -> Vec<LicensedFeature> {
     let mut features = BTreeSet::new();
     let manifests = purposes.iter().any(|p| matches!(p, Purpose::Plan | Purpose::Apply));
@@ -194,6 +212,11 @@ pub fn licensed_features(purposes: &[Purpose], tenant: &TenantDesired) -> Vec<Li
     if manifests {
         for policy in tenant.policies.iter().filter(|p| p.object.kind == Kind::EndpointDetectionPolicy) {
             features.insert(LicensedFeature { feature: policy.object.to_string(), licence: DEFENDER_P2 });
+        }
+    }
+    if manifests {
+        for rule in &tenant.detection_rules {
+            features.insert(LicensedFeature { feature: rule.object.to_string(), licence: DEFENDER_P2 });
         }
     }
     if purposes.contains(&Purpose::Incidents) {

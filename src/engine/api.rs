@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 
 use super::assignments::GroupsByName;
+use crate::wire::detection::DetectionRule;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy};
 
@@ -47,6 +48,9 @@ impl std::error::Error for ApiError {}
 
 /// What a call answers.
 pub type Reply<T> = Result<T, ApiError>;
+
+/// The category of a create Graph refused because what it would make exists already (409).
+pub const CONFLICT: &str = "conflict";
 
 /// The category of a call refused ahead because the app lacks a permission it needs.
 pub const MISSING_PERMISSION: &str = "missing-permission";
@@ -94,4 +98,13 @@ pub trait TenantApi: Sync {
     ) -> impl Future<Output = Reply<RoleAssignment>> + Send;
     fn update_role_assignment(&self, id: &str, assignment: &RoleAssignment) -> impl Future<Output = Reply<()>> + Send;
     fn delete_role_assignment(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
+
+    fn list_detection_rules(&self) -> impl Future<Output = Reply<Vec<DetectionRule>>> + Send;
+    /// The rule of this id, `None` when there is none.
+    fn get_detection_rule(&self, id: &str) -> impl Future<Output = Reply<Option<DetectionRule>>> + Send;
+    /// Creates a rule under the id it carries; a rule of that id or name that exists already is a
+    /// refusal of category `conflict`.
+    fn create_detection_rule(&self, rule: &DetectionRule) -> impl Future<Output = Reply<DetectionRule>> + Send;
+    fn update_detection_rule(&self, id: &str, rule: &DetectionRule) -> impl Future<Output = Reply<()>> + Send;
+    fn delete_detection_rule(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
 }

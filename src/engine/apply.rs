@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use super::access::needs_of_writes;
 use super::api::{ApiError, Reply, TenantApi};
 use super::diff::fingerprint;
-use super::managed::{Managed, Policies, Roles};
+use super::managed::{DetectionRules, Managed, Policies, Roles};
 use super::once::create_once;
 use super::plan::{Action, Change, Operation, Plan, TenantPlan, TenantState, Write};
 use super::problem::{Category, Problem};
-use crate::model::ObjectRef;
+use crate::model::{Kind, ObjectRef};
 use crate::util::fanout::for_each_tenant;
 
 /// What happened in one tenant.
@@ -176,14 +176,17 @@ pub async fn apply_interruptible<A: TenantApi>(
         return outcome;
     }
     let mut present: BTreeSet<ObjectRef> = policies.iter().flatten().filter_map(Policies::owner).collect();
-    if creates.iter().any(|c| !c.object.kind.is_policy()) {
-        match Roles::list(api).await {
-            Ok(roles) => present.extend(roles.iter().filter_map(Roles::owner)),
-            Err(error) => {
-                let message = format!("cannot read the tenant again before writing, so nothing is written: {error}");
-                outcome.errors.push(Problem::tenant(Category::Unreadable, message));
-                return outcome;
-            }
+    let creates_of = |kind: Kind| creates.iter().any(|c| c.object.kind == kind);
+    let others = match (creates_of(Kind::IntuneRole), creates_of(Kind::DetectionRule)) {
+        (false, false) => Ok(Vec::new()),
+        (roles, rules) => owners_of(api, roles, rules).await,
+    };
+    match others {
+        Ok(owners) => present.extend(owners),
+        Err(error) => {
+            let message = format!("cannot read the tenant again before writing, so nothing is written: {error}");
+            outcome.errors.push(Problem::tenant(Category::Unreadable, message));
+            return outcome;
         }
     }
     let total = writes.len();
@@ -199,9 +202,13 @@ pub async fn apply_interruptible<A: TenantApi>(
         let result = match change.write() {
             Some(Write::ConfigurationPolicy(_)) => apply_change::<Policies, A>(api, change).await,
             Some(Write::IntuneRole(_)) => apply_change::<Roles, A>(api, change).await,
+            Some(Write::DetectionRule(_)) => apply_change::<DetectionRules, A>(api, change).await,
             // A delete carries no payload: the family follows from the object's kind.
-            None if change.object.kind.is_policy() => apply_change::<Policies, A>(api, change).await,
-            None => apply_change::<Roles, A>(api, change).await,
+            None => match change.object.kind {
+                Kind::IntuneRole => apply_change::<Roles, A>(api, change).await,
+                Kind::DetectionRule => apply_change::<DetectionRules, A>(api, change).await,
+                _ => apply_change::<Policies, A>(api, change).await,
+            },
         };
         match result {
             Ok(()) => match change.action() {
@@ -224,6 +231,18 @@ pub async fn apply_interruptible<A: TenantApi>(
         }
     }
     outcome
+}
+
+/// The owners of the tenant's roles and detection rules, for the families asked.
+async fn owners_of<A: TenantApi>(api: &A, roles: bool, rules: bool) -> Reply<Vec<ObjectRef>> {
+    let mut owners = Vec::new();
+    if roles {
+        owners.extend(Roles::list(api).await?.iter().filter_map(Roles::owner));
+    }
+    if rules {
+        owners.extend(DetectionRules::list(api).await?.iter().filter_map(DetectionRules::owner));
+    }
+    Ok(owners)
 }
 
 async fn apply_change<M: Managed, A: TenantApi>(api: &A, change: &Change) -> Reply<()> {

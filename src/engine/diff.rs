@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ring::digest::{Context, SHA256};
 
-use super::managed::{LiveTenant, Managed, Policies, Roles};
+use super::managed::{DetectionRules, LiveTenant, Managed, Policies, Roles};
 use super::plan::{Change, Operation, Plan, TenantPlan, TenantState, Update};
 use super::problem::{Category, Problem};
 use super::resolve::{DesiredState, TenantDesired};
@@ -145,6 +145,7 @@ pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOp
     plan.fingerprint = Some(fingerprint(&live.policies));
     plan_family::<Policies>(desired, live, options, &mut plan);
     plan_family::<Roles>(desired, live, options, &mut plan);
+    plan_family::<DetectionRules>(desired, live, options, &mut plan);
     if !plan.problems.is_empty() {
         plan.state = TenantState::Failed;
     }

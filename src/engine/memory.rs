@@ -9,9 +9,10 @@ use std::pin::pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
-use super::api::{Access, ApiError, Reply, TenantApi};
+use super::api::{Access, ApiError, CONFLICT, Reply, TenantApi};
 use super::assignments::GroupsByName;
 use crate::wire::common::Group;
+use crate::wire::detection::DetectionRule;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment};
 
@@ -39,6 +40,7 @@ pub struct State {
     pub policies: Vec<ConfigurationPolicy>,
     pub definitions: Vec<RoleDefinition>,
     pub assignments: Vec<RoleAssignment>,
+    pub detection_rules: Vec<DetectionRule>,
     pub groups: Vec<Group>,
     /// The next this many creates commit, but answer as if the connection dropped.
     pub lose_create_answers: usize,
@@ -262,6 +264,52 @@ impl TenantApi for MemoryTenant {
         self.call("delete_role_assignment")?;
         self.edit(|state| {
             state.assignments.retain(|a| a.id.as_deref() != Some(id));
+            Ok(())
+        })
+    }
+
+    async fn list_detection_rules(&self) -> Reply<Vec<DetectionRule>> {
+        self.call("list_detection_rules")?;
+        Ok(self.edit(|state| state.detection_rules.clone()))
+    }
+
+    async fn get_detection_rule(&self, id: &str) -> Reply<Option<DetectionRule>> {
+        self.call("get_detection_rule")?;
+        Ok(self.edit(|state| state.detection_rules.iter().find(|r| r.id.as_deref() == Some(id)).cloned()))
+    }
+
+    async fn create_detection_rule(&self, rule: &DetectionRule) -> Reply<DetectionRule> {
+        self.call("create_detection_rule")?;
+        let taken = self
+            .edit(|state| state.detection_rules.iter().any(|r| r.id == rule.id || r.display_name == rule.display_name));
+        if taken {
+            return Err(ApiError::new(CONFLICT, format!("a rule with id {:?} or its name exists", rule.id)));
+        }
+        self.created(|state, _, created| {
+            let stored = DetectionRule { created_date_time: Some(created), ..rule.clone() };
+            state.detection_rules.push(stored.clone());
+            stored
+        })
+    }
+
+    async fn update_detection_rule(&self, id: &str, rule: &DetectionRule) -> Reply<()> {
+        self.call("update_detection_rule")?;
+        self.edit(|state| {
+            let stored = state.detection_rules.iter_mut().find(|r| r.id.as_deref() == Some(id));
+            let stored = stored.ok_or_else(|| Self::missing("detection rule", id))?;
+            *stored = DetectionRule {
+                id: stored.id.clone(),
+                created_date_time: stored.created_date_time.clone(),
+                ..rule.clone()
+            };
+            Ok(())
+        })
+    }
+
+    async fn delete_detection_rule(&self, id: &str) -> Reply<()> {
+        self.call("delete_detection_rule")?;
+        self.edit(|state| {
+            state.detection_rules.retain(|r| r.id.as_deref() != Some(id));
             Ok(())
         })
     }

@@ -20,4 +20,6 @@ pub mod problem;
 pub mod resolve;
 
 #[cfg(test)]
+mod detection_tests;
+#[cfg(test)]
 mod generic_tests;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::access::{needs_of_writes, read_needs};
 use super::api::{Access, ApiError, MISSING_PERMISSION, Reply, TenantApi};
 use super::diff::{Observation, PlanOptions, plan_observed, plan_tenant};
-use super::managed::{LiveTenant, Managed, Policies, Roles};
+use super::managed::{DetectionRules, LiveTenant, Managed, Policies, Roles};
 use super::plan::{Plan, TenantPlan, TenantState};
 use super::policy_cache::{CacheStore, PolicyCache};
 use super::problem::{Category, Problem};
@@ -127,12 +127,13 @@ async fn observe<A: TenantApi>(api: &A, tenant: &TenantDesired, cache: &mut Poli
     let mut policies = Policies::list(api).await?;
     let settings_in_sync = read_settings(api, tenant, &mut policies, cache).await?;
     let roles = if tenant.manages_roles { Some(Roles::list(api).await?) } else { None };
+    let detection_rules = if tenant.manages_detection_rules { Some(DetectionRules::list(api).await?) } else { None };
     let names = group_names(tenant);
     let (groups, groups_cached) = match cache.groups_for(&names) {
         Some(groups) if !names.is_empty() => (groups, true),
         _ => (look_up_groups(api, tenant, cache).await?, false),
     };
-    Ok((LiveTenant { policies, roles, groups, settings_in_sync }, groups_cached))
+    Ok((LiveTenant { policies, roles, detection_rules, groups, settings_in_sync }, groups_cached))
 }
 
 /// The groups the tenant's assignments name.

@@ -121,6 +121,16 @@ pub enum Field {
     /// An Intune role's name, description and permissions.
     Definition,
     Assignments,
+    /// A detection rule's status (enabled or not).
+    Status,
+    /// A detection rule's query.
+    Query,
+    /// A detection rule's schedule.
+    Schedule,
+    /// A detection rule's alert template.
+    Alert,
+    /// A detection rule's automated actions and incident settings.
+    Actions,
 }
 
 impl Field {
@@ -140,6 +150,11 @@ impl Field {
             Field::Settings => "settings",
             Field::Definition => "definition",
             Field::Assignments => "assignments",
+            Field::Status => "status",
+            Field::Query => "query",
+            Field::Schedule => "schedule",
+            Field::Alert => "alert",
+            Field::Actions => "actions",
         }
     }
 }
@@ -205,6 +220,8 @@ pub struct Update {
 pub enum Write {
     ConfigurationPolicy(PolicyPayload),
     IntuneRole(RolePayload),
+    /// A detection rule (marker included, id chosen).
+    DetectionRule(Box<crate::wire::detection::DetectionRule>),
 }
 
 /// A configuration policy (marker included) and its assignment targets (groups resolved).

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::normalize::{comparable, settings_digest};
 use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
 use crate::mapping::{self, MappingError};
+use crate::model::detection::DetectionRuleSpec;
 use crate::model::ownership::description_with_marker;
 use crate::model::profile::{Assignments, Mode};
 use crate::model::role::IntuneRoleSpec;
@@ -45,6 +46,11 @@ pub struct TenantDesired {
     pub roles: Vec<DesiredRole>,
     /// Whether the tenant's roles are read: it receives roles, or it prunes where roles exist.
     pub manages_roles: bool,
+    /// Defender custom detection rules, sorted by name.
+    pub detection_rules: Vec<DesiredDetectionRule>,
+    /// Whether the tenant's detection rules are read: it receives some, or it prunes where rules
+    /// exist.
+    pub manages_detection_rules: bool,
     /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
     /// deleted, within this share of the tenant's owned policies.
     pub prune_max_delete_percent: Option<u32>,
@@ -82,6 +88,20 @@ pub struct DesiredRole {
     pub spec: Arc<IntuneRoleSpec>,
 }
 
+/// One custom detection rule one tenant must have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredDetectionRule {
+    /// `DetectionRule/name`.
+    pub object: ObjectRef,
+    /// The profile that delivers it (the first by name when several do).
+    pub profile: String,
+    pub mode: Mode,
+    /// The id the rule has in this tenant, chosen by tenantctl: the same for every attempt, so a
+    /// create whose answer was lost is found, or refused as a duplicate, never made twice.
+    pub id: String,
+    pub spec: Arc<DetectionRuleSpec>,
+}
+
 /// Desired state plus what stood in the way (conflicts, unrenderable policies).
 #[derive(Debug, Default)]
 pub struct Resolution {
@@ -96,6 +116,16 @@ pub fn validate_and_resolve(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) 
     let mut resolution = resolve(set);
     diagnostics.append(&mut resolution.diagnostics);
     (resolution, diagnostics)
+}
+
+/// The id of a detection rule in a tenant: `tenantctl-` and a digest of the tenant, namespace and
+/// rule name, so every run and every replica picks the same one. Defender takes ids of letters,
+/// digits, `-` and `_`, starting with a letter, at most 100 long.
+pub fn rule_id(tenant_id: &str, namespace: &str, name: &str) -> String {
+    let input = format!("{}/{namespace}/{name}", tenant_id.to_ascii_lowercase());
+    let digest = ring::digest::digest(&ring::digest::SHA256, input.as_bytes());
+    let hex: String = digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("tenantctl-{hex}")
 }
 
 /// Renders a policy to its Graph payload, marker included.
@@ -267,9 +297,27 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
         }
         let manages_roles = !roles.is_empty()
             || prune_max_delete_percent.is_some() && set.roles.iter().any(|r| r.namespace() == namespace);
+        let mut rules: BTreeMap<String, DesiredDetectionRule> = BTreeMap::new();
+        for &pi in selecting {
+            let profile = &set.profiles[pi];
+            for name in &profile.object.spec.detection_rules {
+                let Some(rule) = set.detection_rule(&namespace, name) else { continue };
+                rules.entry(name.clone()).or_insert_with(|| DesiredDetectionRule {
+                    object: ObjectRef::new(Kind::DetectionRule, name.clone()),
+                    profile: profile.name(),
+                    mode: profile.object.spec.mode,
+                    id: rule_id(&tenant.object.spec.tenant_id, &namespace, name),
+                    spec: Arc::new(rule.object.spec.clone()),
+                });
+            }
+        }
+        let manages_detection_rules = !rules.is_empty()
+            || prune_max_delete_percent.is_some() && set.detection_rules.iter().any(|r| r.namespace() == namespace);
         desired.tenants.push(TenantDesired {
             roles: roles.into_values().collect(),
             manages_roles,
+            detection_rules: rules.into_values().collect(),
+            manages_detection_rules,
             name: tenant.name(),
             namespace,
             tenant_id: tenant.object.spec.tenant_id.clone(),

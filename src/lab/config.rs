@@ -17,6 +17,7 @@ pub struct RuntimeConfig {
     /// Items per page of a list with `$expand=settings`, which Graph pages far smaller than a plain list.
     pub expanded_page_size: Option<usize>,
     pub write_budget: Option<WriteBudget>,
+    pub detection_create_budget: Option<WriteBudget>,
     pub retry_after: RetryAfterMode,
     pub faults: FaultRates,
     pub failing_tenants: Vec<String>,
@@ -35,6 +36,7 @@ impl RuntimeConfig {
             max_top: options.max_top,
             expanded_page_size: options.expanded_page_size,
             write_budget: options.write_budget,
+            detection_create_budget: options.detection_create_budget,
             retry_after: options.retry_after,
             faults: options.faults,
             failing_tenants: options.failing_tenants.clone(),
@@ -52,7 +54,7 @@ impl RuntimeConfig {
         if self.page_size == 0 || self.max_top == 0 || self.expanded_page_size == Some(0) {
             return Some("page size must be at least 1".into());
         }
-        if self.write_budget.is_some_and(|b| b.window.is_zero()) {
+        if [self.write_budget, self.detection_create_budget].iter().flatten().any(|b| b.window.is_zero()) {
             return Some("the write budget window must be longer than 0".into());
         }
         if self.token_lifetime.is_zero() {
@@ -95,6 +97,10 @@ impl RuntimeConfig {
             next.write_budget =
                 budget.map(|b| WriteBudget { writes: b.writes, window: Duration::from_millis(b.window_ms) });
         }
+        if let Some(budget) = update.detection_create_budget {
+            next.detection_create_budget =
+                budget.map(|b| WriteBudget { writes: b.writes, window: Duration::from_millis(b.window_ms) });
+        }
         if let Some(mode) = update.retry_after {
             next.retry_after = mode;
         }
@@ -127,6 +133,9 @@ impl RuntimeConfig {
             max_top: self.max_top,
             expanded_page_size: self.expanded_page_size,
             write_budget: self.write_budget.map(|b| BudgetJson { writes: b.writes, window_ms: millis(b.window) }),
+            detection_create_budget: self
+                .detection_create_budget
+                .map(|b| BudgetJson { writes: b.writes, window_ms: millis(b.window) }),
             retry_after: self.retry_after,
             faults: self.faults,
             failing_tenants: self.failing_tenants.clone(),
@@ -157,6 +166,9 @@ pub struct ConfigUpdate {
     pub expanded_page_size: Option<Option<usize>>,
     #[serde(default, deserialize_with = "present")]
     pub write_budget: Option<Option<BudgetJson>>,
+    /// `null` lets detection rules be created without limit.
+    #[serde(default, deserialize_with = "present")]
+    pub detection_create_budget: Option<Option<BudgetJson>>,
     #[serde(default)]
     pub retry_after: Option<RetryAfterMode>,
     #[serde(default)]
@@ -193,6 +205,7 @@ pub struct ConfigView {
     max_top: usize,
     expanded_page_size: Option<usize>,
     write_budget: Option<BudgetJson>,
+    detection_create_budget: Option<BudgetJson>,
     retry_after: RetryAfterMode,
     faults: FaultRates,
     failing_tenants: Vec<String>,

@@ -16,6 +16,8 @@ pub struct Lab {
     pub store: Store,
     pub tokens: TokenIssuer,
     pub budgets: WriteBudgets,
+    /// Defender's limit on creating custom detection rules.
+    pub detection_creates: WriteBudgets,
     pub dice: FaultDice,
     pub stats: Stats,
     pub config: RwLock<RuntimeConfig>,

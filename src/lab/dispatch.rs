@@ -14,7 +14,9 @@ use super::reply::{Reply, RequestContext, too_many_requests};
 use super::route::{GraphRequest, Route};
 use super::store::TenantData;
 use super::tokens::{Grant, TokenProblem};
-use super::{absent, approval, batch, catalog, licences, permissions, policies, policy_settings, tenant_api};
+use super::{
+    absent, approval, batch, catalog, detections, licences, permissions, policies, policy_settings, tenant_api,
+};
 
 /// The caller behind a bearer token, or Graph's 401.
 pub fn authenticate(lab: &Lab, authorization: Option<&str>, context: &RequestContext) -> Result<Grant, Reply> {
@@ -53,6 +55,14 @@ pub fn handle(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &Reques
     if let (true, Some(budget)) = (route.is_policy_write(&request.method), config.write_budget)
         && let Err(throttled) =
             lab.budgets.admit(&grant.tenant, &grant.client_id, budget, config.retry_after, Instant::now())
+    {
+        return too_many_requests(context, throttled.retry_after);
+    }
+    if route == Route::DetectionRules
+        && request.method == axum::http::Method::POST
+        && let Some(budget) = config.detection_create_budget
+        && let Err(throttled) =
+            lab.detection_creates.admit(&grant.tenant, &grant.client_id, budget, config.retry_after, Instant::now())
     {
         return too_many_requests(context, throttled.retry_after);
     }
@@ -145,6 +155,7 @@ fn route_call(tenant: &mut TenantData, route: Route, call: &Call) -> Reply {
         Route::Alerts => tenant_api::alerts(tenant, call),
         Route::Alert(id) => tenant_api::alert(tenant, &id, call),
         Route::HuntingQuery => tenant_api::hunting_query(tenant, call),
+        route @ (Route::DetectionRules | Route::DetectionRule(_)) => detections::handle(tenant, &route, call),
         Route::Templates | Route::Template(_) | Route::TemplateSettings(_) => catalog::handle(&route, call),
         Route::Count(inner) => count(tenant, &inner, call),
         Route::RoleScopeTags => absent::role_scope_tags(call),
@@ -180,6 +191,7 @@ fn count(tenant: &TenantData, collection: &Route, call: &Call) -> Reply {
         Route::Absent(_) => Reply::plain("0".into()),
         Route::RoleScopeTags => Reply::plain("1".into()),
         Route::ApprovalRequests => call.count(&tenant.approval_requests),
+        Route::DetectionRules => call.count(&tenant.detection_rules),
         Route::Organization => Reply::plain("1".into()),
         _ => call.bad_request("$count is not supported on this resource."),
     }

@@ -18,6 +18,7 @@ mod catalog;
 mod config;
 mod context;
 mod defaults;
+mod detections;
 mod dispatch;
 mod error;
 mod faults;
@@ -90,6 +91,8 @@ pub struct LabOptions {
     /// Writes to `configurationPolicies` allowed per tenant and app in a sliding window; `None` is
     /// unlimited.
     pub write_budget: Option<WriteBudget>,
+    /// Custom detection rules created per tenant and app in a sliding window; `None` is unlimited.
+    pub detection_create_budget: Option<WriteBudget>,
     /// Whether 429 responses carry `Retry-After`.
     pub retry_after: RetryAfterMode,
     /// Probabilities of injected faults, per Graph request.
@@ -120,6 +123,7 @@ impl Default for LabOptions {
             max_top: DEFAULT_MAX_TOP,
             expanded_page_size: Some(DEFAULT_EXPANDED_PAGE_SIZE),
             write_budget: Some(WriteBudget::INTUNE_PER_APP),
+            detection_create_budget: Some(WriteBudget::DETECTION_CREATES_PER_APP),
             retry_after: RetryAfterMode::Always,
             faults: FaultRates::default(),
             failing_tenants: Vec::new(),
@@ -143,6 +147,8 @@ pub struct WriteBudget {
 impl WriteBudget {
     /// Intune's published limit for `configurationPolicies` writes: 100 per 20 s per app per tenant.
     pub const INTUNE_PER_APP: WriteBudget = WriteBudget { writes: 100, window: Duration::from_secs(20) };
+    /// Defender's reported limit for creating custom detection rules: about 10 a minute per app.
+    pub const DETECTION_CREATES_PER_APP: WriteBudget = WriteBudget { writes: 10, window: Duration::from_secs(60) };
 }
 
 /// Whether throttled responses say when to retry. Intune sometimes omits `Retry-After`, and clients

@@ -27,6 +27,8 @@ const ORGANIZATION: &[&str] =
 const INCIDENTS: &[&str] = &["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"];
 const ALERTS: &[&str] = &["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"];
 const HUNTING: &[&str] = &["ThreatHunting.Read.All"];
+const DETECTIONS: &[&str] = &["CustomDetection.Read.All", "CustomDetection.ReadWrite.All"];
+const DETECTIONS_WRITE: &[&str] = &["CustomDetection.ReadWrite.All"];
 
 /// Which service answers, and so which 403 body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +64,9 @@ fn required(route: &Route, method: &Method) -> Option<(&'static [&'static str], 
         Route::Incidents | Route::Incident(_) => (INCIDENTS, Family::Security),
         Route::Alerts | Route::Alert(_) => (ALERTS, Family::Security),
         Route::HuntingQuery => (HUNTING, Family::Security),
+        Route::DetectionRules | Route::DetectionRule(_) => {
+            (if read { DETECTIONS } else { DETECTIONS_WRITE }, Family::Security)
+        }
         Route::Count(inner) => return required(inner, method),
         Route::Batch => return None,
     })

@@ -90,6 +90,9 @@ pub enum Route {
     Organization,
     /// `subscribedSkus`: the tenant's subscriptions.
     SubscribedSkus,
+    /// `security/rules/detectionRules`: Defender custom detection rules.
+    DetectionRules,
+    DetectionRule(String),
 }
 
 impl Route {
@@ -135,6 +138,8 @@ impl Route {
             ["security", "alerts_v2"] => Ok(Route::Alerts),
             ["security", "alerts_v2", _] => Ok(Route::Alert(id(2))),
             ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
+            ["security", "rules", "detectionrules"] => Ok(Route::DetectionRules),
+            ["security", "rules", "detectionrules", _] => Ok(Route::DetectionRule(id(3))),
             ["$batch"] => Ok(Route::Batch),
             ["organization"] => Ok(Route::Organization),
             ["subscribedskus"] => Ok(Route::SubscribedSkus),
@@ -169,6 +174,7 @@ impl Route {
                 | Route::ApprovalRequests
                 | Route::Organization
                 | Route::SubscribedSkus
+                | Route::DetectionRules
         ) || matches!(self, Route::Absent(index) if absent::is_collection(*index))
     }
 
@@ -218,6 +224,8 @@ impl Route {
             Route::ApprovalRequest(_) => "/deviceManagement/operationApprovalRequests/{id}",
             Route::Organization => "/organization",
             Route::SubscribedSkus => "/subscribedSkus",
+            Route::DetectionRules => "/security/rules/detectionRules",
+            Route::DetectionRule(_) => "/security/rules/detectionRules/{id}",
         }
     }
 
@@ -236,17 +244,20 @@ impl Route {
             Route::RoleAssignments => "/deviceManagement/roleAssignments/$count",
             Route::RoleScopeTags => "/deviceManagement/roleScopeTags/$count",
             Route::ApprovalRequests => "/deviceManagement/operationApprovalRequests/$count",
+            Route::DetectionRules => "/security/rules/detectionRules/$count",
             _ => "/{absent}/$count",
         }
     }
 
     pub fn allows(&self, method: &Method) -> bool {
         match self {
-            Route::Policies | Route::RoleDefinitions | Route::RoleAssignments | Route::PolicySettings(_) => {
-                [Method::GET, Method::POST].contains(method)
-            }
+            Route::Policies
+            | Route::RoleDefinitions
+            | Route::RoleAssignments
+            | Route::PolicySettings(_)
+            | Route::DetectionRules => [Method::GET, Method::POST].contains(method),
             Route::PolicySetting(..) => [Method::GET, Method::PATCH, Method::DELETE].contains(method),
-            Route::RoleDefinition(_) | Route::RoleAssignment(_) => {
+            Route::RoleDefinition(_) | Route::RoleAssignment(_) | Route::DetectionRule(_) => {
                 [Method::GET, Method::PATCH, Method::DELETE].contains(method)
             }
             Route::Policy(_) => [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method),

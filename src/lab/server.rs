@@ -119,6 +119,7 @@ impl LabServer {
             store,
             tokens: TokenIssuer::new(key),
             budgets: WriteBudgets::default(),
+            detection_creates: WriteBudgets::default(),
             dice: FaultDice::new(options.seed),
             stats: Stats::default(),
             config: std::sync::RwLock::new(config),

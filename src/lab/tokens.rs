@@ -30,6 +30,7 @@ pub const DEFAULT_ROLES: &[&str] = &[
     "SecurityIncident.ReadWrite.All",
     "SecurityAlert.Read.All",
     "ThreatHunting.Read.All",
+    "CustomDetection.ReadWrite.All",
     "Organization.Read.All",
 ];
 /// Graph's audience, as app-only Graph tokens carry it.

@@ -26,6 +26,7 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::SettingsCatalogPolicy => SettingsCatalogPolicy::crd(),
         Kind::NotificationPolicy => NotificationPolicy::crd(),
         Kind::IntuneRole => IntuneRole::crd(),
+        Kind::DetectionRule => DetectionRule::crd(),
     }
 }
 
@@ -70,6 +71,7 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::SettingsCatalogPolicy => schema_for::<SettingsCatalogPolicySpec>(kind),
         Kind::NotificationPolicy => schema_for::<NotificationPolicySpec>(kind),
         Kind::IntuneRole => schema_for::<IntuneRoleSpec>(kind),
+        Kind::DetectionRule => schema_for::<DetectionRuleSpec>(kind),
     }
 }
 

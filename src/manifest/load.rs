@@ -236,6 +236,7 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
         }
         Kind::NotificationPolicy => add(&mut set.notifications, typed(&value, source)),
         Kind::IntuneRole => add(&mut set.roles, typed(&value, source)),
+        Kind::DetectionRule => add(&mut set.detection_rules, typed(&value, source)),
     }
 }
 
@@ -313,6 +314,7 @@ has_spec! {
     model::SettingsCatalogPolicy => model::SettingsCatalogPolicySpec,
     model::NotificationPolicy => model::NotificationPolicySpec,
     model::IntuneRole => model::IntuneRoleSpec,
+    model::DetectionRule => model::DetectionRuleSpec,
 }
 
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization

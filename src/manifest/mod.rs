@@ -1,5 +1,6 @@
 //! Manifests: loading YAML into typed resources with source positions, and validating them.
 
+pub mod detection_checks;
 pub mod diagnostics;
 pub mod generate;
 pub mod load;
@@ -11,8 +12,8 @@ pub mod yaml;
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant,
-    TypedPolicy,
+    DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyKind, PolicyRef,
+    SettingsCatalogPolicy, Tenant, TypedPolicy,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
 use yaml::PositionIndex;
@@ -131,6 +132,7 @@ pub struct ManifestSet {
     pub policies: Vec<Manifest<PolicyResource>>,
     pub notifications: Vec<Manifest<NotificationPolicy>>,
     pub roles: Vec<Manifest<IntuneRole>>,
+    pub detection_rules: Vec<Manifest<DetectionRule>>,
     /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
     pub broken: Vec<(Kind, String, String)>,
 }
@@ -151,12 +153,22 @@ impl ManifestSet {
         self.roles.iter().find(|r| r.namespace() == namespace && r.name() == name)
     }
 
+    /// The detection rule named `name` in `namespace`.
+    pub fn detection_rule(&self, namespace: &str, name: &str) -> Option<&Manifest<DetectionRule>> {
+        self.detection_rules.iter().find(|r| r.namespace() == namespace && r.name() == name)
+    }
+
     /// Whether a document of this kind and name was present but failed to load.
     pub fn is_broken(&self, kind: Kind, namespace: &str, name: &str) -> bool {
         self.broken.iter().any(|(k, ns, n)| *k == kind && ns == namespace && n == name)
     }
 
     pub fn document_count(&self) -> usize {
-        self.tenants.len() + self.profiles.len() + self.policies.len() + self.notifications.len() + self.roles.len()
+        self.tenants.len()
+            + self.profiles.len()
+            + self.policies.len()
+            + self.notifications.len()
+            + self.roles.len()
+            + self.detection_rules.len()
     }
 }

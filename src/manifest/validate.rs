@@ -34,6 +34,12 @@ pub fn validate(set: &ManifestSet) -> Vec<Diagnostic> {
     for role in &set.roles {
         check_role(role, &mut out);
     }
+    for rule in &set.detection_rules {
+        let resource = format!("DetectionRule/{}", rule.name());
+        for problem in super::detection_checks::problems(&rule.object.spec) {
+            out.error(rule, resource.clone(), &problem.path, problem.message);
+        }
+    }
     out.list
 }
 
@@ -83,6 +89,10 @@ fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
     }
     for r in &set.roles {
         let (kind, labels) = ("IntuneRole".to_string(), r.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: r.namespace(), name: r.name(), labels, source: r.source.as_ref() });
+    }
+    for r in &set.detection_rules {
+        let (kind, labels) = ("DetectionRule".to_string(), r.object.labels().clone());
         all.push(ResourceInfo { kind, namespace: r.namespace(), name: r.name(), labels, source: r.source.as_ref() });
     }
     for n in &set.notifications {
@@ -217,7 +227,7 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
     let namespace = profile.namespace();
     let spec = &profile.object.spec;
 
-    if spec.policies.is_empty() && spec.roles.is_empty() {
+    if spec.policies.is_empty() && spec.roles.is_empty() && spec.detection_rules.is_empty() {
         out.warning(profile, resource.clone(), "spec.policies", "delivers no policy".into());
     }
     for (i, name) in spec.roles.iter().enumerate() {
@@ -232,6 +242,14 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
                     did_you_mean(name, set.roles.iter().filter(|r| r.namespace() == namespace).map(|r| r.name_str()))
                 ),
             );
+        }
+    }
+    for (i, name) in spec.detection_rules.iter().enumerate() {
+        if set.detection_rule(&namespace, name).is_none() && !set.is_broken(Kind::DetectionRule, &namespace, name) {
+            let known = set.detection_rules.iter().filter(|r| r.namespace() == namespace).map(|r| r.name_str());
+            let message =
+                format!("DetectionRule/{name} not found in namespace `{namespace}`{}", did_you_mean(name, known));
+            out.error(profile, resource.clone(), &format!("spec.detectionRules[{i}]"), message);
         }
     }
     for (i, reference) in spec.policies.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Mapping between the policy kinds and Settings Catalog payloads: every typed kind through its
 //! table ([`template`]), `SettingsCatalogPolicy` as Graph's own JSON ([`settings_catalog`]).
 
+pub mod detection_rule;
 pub mod live_refs;
 pub mod settings_catalog;
 pub mod template;

@@ -4,6 +4,9 @@
 //! the description of every field of that type, which says what the field does.
 
 pub mod asr;
+pub mod detection;
+pub mod detection_entities;
+pub mod kql;
 pub mod notification;
 pub mod ownership;
 pub mod profile;
@@ -20,6 +23,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use detection::{DetectionRule, DetectionRuleSpec};
 pub use notification::{NotificationPolicy, NotificationPolicySpec};
 pub use profile::{DistributionProfile, DistributionProfileSpec};
 pub use role::{IntuneRole, IntuneRoleSpec};
@@ -56,10 +60,11 @@ pub enum Kind {
     SettingsCatalogPolicy,
     NotificationPolicy,
     IntuneRole,
+    DetectionRule,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
@@ -73,6 +78,7 @@ impl Kind {
         Kind::SettingsCatalogPolicy,
         Kind::NotificationPolicy,
         Kind::IntuneRole,
+        Kind::DetectionRule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +96,7 @@ impl Kind {
             Kind::SettingsCatalogPolicy => "SettingsCatalogPolicy",
             Kind::NotificationPolicy => "NotificationPolicy",
             Kind::IntuneRole => "IntuneRole",
+            Kind::DetectionRule => "DetectionRule",
         }
     }
 
@@ -103,7 +110,7 @@ impl Kind {
 
     /// Whether objects of this kind live in tenants (and carry the ownership marker there).
     pub fn is_managed(self) -> bool {
-        self.is_policy() || self == Kind::IntuneRole
+        self.is_policy() || matches!(self, Kind::IntuneRole | Kind::DetectionRule)
     }
 }
 

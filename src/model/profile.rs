@@ -42,6 +42,9 @@ pub struct DistributionProfileSpec {
     /// Intune roles (`IntuneRole` names) delivered to every selected tenant, with their assignments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// Defender custom detection rules (`DetectionRule` names) delivered to every selected tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detection_rules: Vec<String>,
     /// Who the policies are assigned to in each tenant.
     #[serde(default)]
     pub assignments: Assignments,

@@ -102,6 +102,7 @@ fn dependencies(set: &ManifestSet) -> HashMap<String, std::collections::BTreeSet
                     deps.insert(format!("DistributionProfile/{}", profile.name()));
                     deps.extend(spec.policies.iter().map(ToString::to_string));
                     deps.extend(spec.roles.iter().map(|role| format!("IntuneRole/{role}")));
+                    deps.extend(spec.detection_rules.iter().map(|rule| format!("DetectionRule/{rule}")));
                 }
             }
             (name, deps)
@@ -145,6 +146,7 @@ impl Context {
         set.profiles.sort_by_key(|p| p.name());
         set.policies.sort_by_key(|p| p.object.reference());
         set.roles.sort_by_key(|r| r.name());
+        set.detection_rules.sort_by_key(|r| r.name());
         set
     }
 

@@ -1,5 +1,5 @@
 //! The kinds whose changes re-plan the Tenants of their namespace — profiles, every policy kind, Intune
-//! roles — as one table: each row a cache filled by its watch, how its objects join a namespace's
+//! roles, detection rules — as one table: each row a cache filled by its watch, how its objects join a namespace's
 //! manifest set, and a stream of the namespaces its changes concern. A new kind is one [`InputKind`]
 //! impl and one row in [`watch_inputs`].
 
@@ -18,7 +18,7 @@ use super::watch::{Watches, significant_changes};
 use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{
     AntivirusExclusionsPolicy, AntivirusPolicy, AttackSurfaceReductionPolicy, DefenderUpdateControlsPolicy,
-    DistributionProfile, EndpointDetectionPolicy, FirewallPolicy, FirewallRulesPolicy, IntuneRole,
+    DetectionRule, DistributionProfile, EndpointDetectionPolicy, FirewallPolicy, FirewallRulesPolicy, IntuneRole,
     SecurityExperiencePolicy, SettingsCatalogPolicy,
 };
 
@@ -45,6 +45,12 @@ impl InputKind for DistributionProfile {
 impl InputKind for IntuneRole {
     fn add_to(self, set: &mut ManifestSet) {
         set.roles.push(Manifest::new(self));
+    }
+}
+
+impl InputKind for DetectionRule {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.detection_rules.push(Manifest::new(self));
     }
 }
 
@@ -128,6 +134,7 @@ pub fn watch_inputs(
     row::<EndpointDetectionPolicy>(client, namespace, watches, &mut caches, &mut changes);
     row::<SettingsCatalogPolicy>(client, namespace, watches, &mut caches, &mut changes);
     row::<IntuneRole>(client, namespace, watches, &mut caches, &mut changes);
+    row::<DetectionRule>(client, namespace, watches, &mut caches, &mut changes);
     (caches, Box::pin(futures_util::stream::select_all(changes)))
 }
 

@@ -236,6 +236,20 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         CredentialError::Kubernetes { source, .. } => ReconcileError::Kubernetes(source),
         unusable => ReconcileError::Cleanup(format!("cannot delete the tenant's policies: {unusable}")),
     })?;
+    let reason = format!(
+        "tenantctl operator: deleting the policies of Tenant {}/{} (deletionPolicy Delete)",
+        tenant.namespace().unwrap_or_default(),
+        tenant.name_any()
+    );
+    let api = ctx.graph.tenant(&tenant.spec.tenant_id).requesting_approval(reason);
+    // Detection rules are read only where the app may read them: a tenant whose app was never
+    // granted them has none of tenantctl's, and its deletion must not wait on a permission.
+    let manages_detection_rules = match crate::engine::api::TenantApi::access(&api).await {
+        Ok(access) => {
+            access.granted.is_none_or(|granted| crate::engine::access::READ_DETECTION_RULES.is_met_by(&granted))
+        }
+        Err(_) => true,
+    };
     let nothing = TenantDesired {
         name: tenant.name_any(),
         namespace: namespace_of(tenant),
@@ -247,14 +261,10 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         policies: Vec::new(),
         roles: Vec::new(),
         manages_roles: true,
+        detection_rules: Vec::new(),
+        manages_detection_rules,
         prune_max_delete_percent: Some(100),
     };
-    let reason = format!(
-        "tenantctl operator: deleting the policies of Tenant {}/{} (deletionPolicy Delete)",
-        tenant.namespace().unwrap_or_default(),
-        tenant.name_any()
-    );
-    let api = ctx.graph.tenant(&tenant.spec.tenant_id).requesting_approval(reason);
     let live = observe_tenant(&api, &nothing)
         .await
         .map_err(|e| ReconcileError::Cleanup(format!("cannot read the tenant to delete its policies: {e}")))?;

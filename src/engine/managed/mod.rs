@@ -3,6 +3,7 @@
 //! and written through the [`TenantApi`]. Diff, plan, apply and prune are written once, generically,
 //! in `diff.rs` and `apply.rs`; the table in [`for_each_family`] is where a new family is added.
 
+pub mod detections;
 pub mod policies;
 pub mod roles;
 
@@ -17,6 +18,7 @@ use super::resolve::TenantDesired;
 use crate::model::ObjectRef;
 use crate::model::profile::Mode;
 
+pub use detections::DetectionRules;
 pub use policies::Policies;
 pub use roles::{LiveRole, Roles};
 
@@ -27,6 +29,8 @@ pub struct LiveTenant {
     pub policies: Vec<crate::wire::ConfigurationPolicy>,
     /// Read when the desired state manages roles.
     pub roles: Option<Vec<LiveRole>>,
+    /// Read when the desired state manages detection rules.
+    pub detection_rules: Option<Vec<crate::wire::detection::DetectionRule>>,
     pub groups: GroupsByName,
     /// Policies (by id) whose settings were not read: their version has not moved since their
     /// settings were seen equal to the desired ones.

@@ -5,6 +5,7 @@ use super::TenantClient;
 use super::error::GraphError;
 use crate::engine::api::{Access, ApiError, Reply, TenantApi};
 use crate::engine::assignments::GroupsByName;
+use crate::wire::detection::DetectionRule;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment};
 
@@ -81,5 +82,25 @@ impl TenantApi for TenantClient {
 
     async fn delete_role_assignment(&self, id: &str) -> Reply<()> {
         Ok(TenantClient::delete_role_assignment(self, id).await?)
+    }
+
+    async fn list_detection_rules(&self) -> Reply<Vec<DetectionRule>> {
+        Ok(TenantClient::list_detection_rules(self).await?)
+    }
+
+    async fn get_detection_rule(&self, id: &str) -> Reply<Option<DetectionRule>> {
+        Ok(TenantClient::get_detection_rule(self, id).await?)
+    }
+
+    async fn create_detection_rule(&self, rule: &DetectionRule) -> Reply<DetectionRule> {
+        Ok(TenantClient::create_detection_rule(self, rule).await?)
+    }
+
+    async fn update_detection_rule(&self, id: &str, rule: &DetectionRule) -> Reply<()> {
+        Ok(TenantClient::update_detection_rule(self, id, rule).await?)
+    }
+
+    async fn delete_detection_rule(&self, id: &str) -> Reply<()> {
+        Ok(TenantClient::delete_detection_rule(self, id).await?)
     }
 }

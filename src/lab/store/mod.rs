@@ -35,6 +35,8 @@ pub const SINGLETONS_DIR: &str = "singletons";
 pub const ALERTS_DIR: &str = "alerts";
 /// Multi Admin Approval requests (`deviceManagement/operationApprovalRequests`).
 pub const APPROVAL_REQUESTS_DIR: &str = "operationApprovalRequests";
+/// Defender custom detection rules (`security/rules/detectionRules`).
+pub const DETECTION_RULES_DIR: &str = "detectionRules";
 /// The advanced hunting response a tenant gives for any query.
 pub const HUNTING_FILE: &str = "hunting.json";
 
@@ -94,6 +96,7 @@ pub struct TenantData {
     pub role_definitions: Collection,
     pub role_assignments: Collection,
     pub approval_requests: Collection,
+    pub detection_rules: Collection,
     /// Singleton resources the tenant has, by name.
     singletons: BTreeMap<String, Value>,
     resident: bool,
@@ -115,6 +118,7 @@ impl TenantData {
             role_definitions: Collection::load(&dir.join(ROLE_DEFINITIONS_DIR), &scope(ROLE_DEFINITIONS_DIR))?,
             role_assignments: Collection::load(&dir.join(ROLE_ASSIGNMENTS_DIR), &scope(ROLE_ASSIGNMENTS_DIR))?,
             approval_requests: Collection::load(&dir.join(APPROVAL_REQUESTS_DIR), &scope(APPROVAL_REQUESTS_DIR))?,
+            detection_rules: Collection::load(&dir.join(DETECTION_RULES_DIR), &scope(DETECTION_RULES_DIR))?,
             singletons: read_singletons(&dir.join(SINGLETONS_DIR))?,
             resident: true,
         })
