@@ -4,6 +4,7 @@ mod apply;
 mod apply_report;
 mod cache_dir;
 mod connect;
+mod detections;
 mod export;
 mod fleet;
 mod generate;
@@ -58,6 +59,8 @@ pub enum Command {
     Incidents(incidents::IncidentsArgs),
     /// Run one advanced hunting query (KQL) in every tenant; rows merged with a tenant column.
     Hunt(hunt::HuntArgs),
+    /// Custom detection rules: preview how many alerts new and changed rules would raise.
+    Detections(detections::DetectionsArgs),
     /// Onboarding: check each tenant's consent, permissions and licences; add a tenant.
     Tenants(tenants::TenantsArgs),
     /// Write the JSON Schemas of every kind (for editors such as yaml-language-server).
@@ -89,6 +92,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Incidents(args) => incidents::run(&args, out, err),
         Command::Hunt(args) => hunt::run(&args, out, err),
         Command::Tenants(args) => tenants::run(&args, out, err),
+        Command::Detections(args) => detections::run(&args, out, err),
         Command::Schema(args) => generate::schema(&args, out, err),
         Command::Crds(args) => generate::crds(&args, out, err),
         Command::Lab(args) => lab::run(&args, out, err),

@@ -16,6 +16,7 @@ pub mod observe;
 pub mod once;
 pub mod plan;
 pub mod policy_cache;
+pub mod preview;
 pub mod problem;
 pub mod resolve;
 

@@ -23,6 +23,7 @@ mod dispatch;
 mod error;
 mod faults;
 mod files;
+mod hunting_tables;
 mod ids;
 mod init;
 mod kql;

@@ -140,3 +140,16 @@ mod tests {
         assert!(merged.truncated());
     }
 }
+
+/// What a query ending in `| count` matched: its `Count` (the first number of its one row), or the
+/// number of rows when the answer carries no count.
+pub fn count_of(response: &HuntingQueryResponse) -> u64 {
+    let counted = response
+        .results
+        .first()
+        .and_then(|row| row.get("Count").or_else(|| row.values().find(|v| v.is_number())).and_then(Value::as_u64));
+    match (counted, response.results.len()) {
+        (Some(count), 1) => count,
+        (_, rows) => rows as u64,
+    }
+}
