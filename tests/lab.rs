@@ -11,6 +11,8 @@ mod auth;
 mod batch_and_budget;
 #[path = "lab/cli.rs"]
 mod cli;
+#[path = "lab/detections.rs"]
+mod detections;
 #[path = "lab/faults.rs"]
 mod faults;
 #[path = "lab/generated.rs"]

@@ -18,6 +18,8 @@ mod cache;
 mod converge;
 #[path = "workflow/credentials.rs"]
 mod credentials;
+#[path = "workflow/detections.rs"]
+mod detections;
 #[path = "workflow/faults.rs"]
 mod faults;
 #[path = "workflow/interrupt.rs"]

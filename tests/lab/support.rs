@@ -24,7 +24,12 @@ pub struct TestLab {
 
 /// Options for tests: no budget, no latency, unless a test says otherwise.
 pub fn quiet_options(state_dir: &Path) -> LabOptions {
-    LabOptions { state_dir: state_dir.to_path_buf(), write_budget: None, ..LabOptions::default() }
+    LabOptions {
+        state_dir: state_dir.to_path_buf(),
+        write_budget: None,
+        detection_create_budget: None,
+        ..LabOptions::default()
+    }
 }
 
 impl TestLab {
