@@ -29,6 +29,8 @@ mod crds;
 mod credentials;
 #[path = "operator/deletion.rs"]
 mod deletion;
+#[path = "operator/detections.rs"]
+mod detections;
 #[path = "operator/faults.rs"]
 mod faults;
 #[path = "operator/helm.rs"]

@@ -51,7 +51,7 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         }
         None => bail!("--tenant {}: not a tenant of the manifests, nor a tenant ID", args.tenant),
     };
-    let (policies, groups) = runtime()?.block_on(async {
+    let (policies, groups, rules) = runtime()?.block_on(async {
         let connection = connect(&args.graph, &tenant_credentials(&set), seed.as_deref()).await?;
         let graph = connection.client.tenant(&tenant_id);
         let policies = graph.list_policies_in_full().await?;
@@ -68,15 +68,33 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             .into_iter()
             .collect();
         let groups = if ids.is_empty() { BTreeMap::new() } else { graph.groups_by_id(&ids).await? };
+        // Detection rules need a permission of their own: without it the policies are still exported.
+        let rules = graph.list_detection_rules().await;
         connection.close().await;
-        anyhow::Ok((policies, groups))
+        anyhow::Ok((policies, groups, rules))
     })?;
-    let files = manifests(&name, &tenant_id, &display_name, &policies, &groups)?;
+    let rules = match rules {
+        Ok(rules) => rules,
+        Err(error) => {
+            writeln!(err, "note: detection rules not exported: {error}")?;
+            Vec::new()
+        }
+    };
+    let mut files = manifests(&name, &tenant_id, &display_name, &policies, &groups)?;
+    files.extend(rule_manifests(&name, &rules, err)?);
     for (relative, text) in &files {
         let path = args.out.join(relative);
         write(&path, text)?;
     }
-    writeln!(out, "Exported {} policies of {name} to {} ({} files).", policies.len(), args.out.display(), files.len())?;
+    let exported_rules = files.iter().filter(|(path, _)| path.starts_with("detections/")).count();
+    writeln!(
+        out,
+        "Exported {} policies{} of {name} to {} ({} files).",
+        policies.len(),
+        if exported_rules > 0 { format!(" and {exported_rules} detection rules") } else { String::new() },
+        args.out.display(),
+        files.len()
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -131,6 +149,45 @@ pub fn manifests(
     }
     if !text.is_empty() {
         files.push(("profiles.yaml".to_string(), text));
+    }
+    Ok(files)
+}
+
+/// A tenant's detection rules as manifests (`detections/<name>.yaml`) and a profile delivering them.
+/// A rule the kind cannot express is named on standard error and left out.
+fn rule_manifests(
+    tenant: &str,
+    rules: &[crate::wire::detection::DetectionRule],
+    err: &mut dyn Write,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    let mut names = Vec::new();
+    for rule in rules {
+        let spec = match mapping::detection_rule::to_spec(rule) {
+            Ok(spec) => spec,
+            Err(problem) => {
+                writeln!(err, "note: detection rule \"{}\" not exported: {problem}", rule.display_name)?;
+                continue;
+            }
+        };
+        let owner = split_marker(rule.description.as_deref().unwrap_or_default()).1;
+        let base = owner.map(|o| o.name).unwrap_or_else(|| slug(&rule.display_name));
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        files
+            .push((format!("detections/{name}.yaml"), document("DetectionRule", &name, serde_json::to_value(&spec)?)?));
+        names.push(name);
+    }
+    if !names.is_empty() {
+        let spec = json!({"tenants": [tenant], "detectionRules": names});
+        files.push((
+            "detection-profile.yaml".into(),
+            document("DistributionProfile", &format!("{tenant}-detections"), spec)?,
+        ));
     }
     Ok(files)
 }

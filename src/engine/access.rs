@@ -81,7 +81,7 @@ pub fn read_needs(tenant: &TenantDesired) -> Vec<Need> {
     if tenant.manages_roles {
         needs.push(READ_ROLES);
     }
-    if tenant.manages_detection_rules {
+    if !tenant.detection_rules.is_empty() {
         needs.push(READ_DETECTION_RULES);
     }
     let names_groups = tenant.policies.iter().any(|p| !Policies::group_names(p).is_empty())
@@ -105,9 +105,7 @@ pub fn write_needs(tenant: &TenantDesired) -> Vec<Need> {
     {
         needs.push(WRITE_ROLES);
     }
-    if tenant.detection_rules.iter().any(|r| enforce(&r.mode))
-        || (tenant.manages_detection_rules && tenant.prune_max_delete_percent.is_some())
-    {
+    if tenant.detection_rules.iter().any(|r| enforce(&r.mode)) {
         needs.push(WRITE_DETECTION_RULES);
     }
     needs

@@ -49,6 +49,9 @@ impl std::error::Error for ApiError {}
 /// What a call answers.
 pub type Reply<T> = Result<T, ApiError>;
 
+/// The category of a call Graph refused for want of a permission or role (403).
+pub const FORBIDDEN: &str = "forbidden";
+
 /// The category of a create Graph refused because what it would make exists already (409).
 pub const CONFLICT: &str = "conflict";
 

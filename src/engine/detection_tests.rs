@@ -106,6 +106,42 @@ fn a_lost_create_is_found_and_a_racing_create_is_taken_by_id_not_duplicated() {
 }
 
 #[test]
+fn a_tenant_that_only_prunes_is_not_held_back_by_a_rules_permission_it_does_not_need() {
+    use std::collections::BTreeSet;
+
+    use super::observe::observe_and_plan_tenant;
+    use super::plan::TenantState;
+    use super::policy_cache::PolicyCache;
+
+    let manifests = MANIFESTS.replace("  detectionRules: [office-child]\n", "");
+    let pruning = first_tenant_desired(&manifests);
+    assert!(pruning.manages_detection_rules && pruning.detection_rules.is_empty());
+    let tenant = MemoryTenant::default();
+    let granted: BTreeSet<String> = ["DeviceManagementConfiguration.ReadWrite.All".to_string()].into();
+    tenant.edit(|state| state.access.granted = Some(granted));
+    let (live, planned) =
+        run(observe_and_plan_tenant(&tenant, &pruning, &mut PolicyCache::none(), PlanOptions::default()))
+            .expect("read");
+    assert!(live.detection_rules.is_none(), "not read without the permission");
+    assert_eq!(planned.state, TenantState::Planned);
+    assert!(!tenant.edit(|state| state.calls.contains(&"list_detection_rules")));
+
+    // A token that does not say: Graph's 403 is the answer, and the tenant still goes on.
+    tenant.edit(|state| {
+        state.access.granted = None;
+        state.refuse.insert("list_detection_rules", super::api::ApiError::new(super::api::FORBIDDEN, "Forbidden"));
+    });
+    let (live, planned) =
+        run(observe_and_plan_tenant(&tenant, &pruning, &mut PolicyCache::none(), PlanOptions::default()))
+            .expect("read");
+    assert!(live.detection_rules.is_none());
+    assert_eq!(planned.state, TenantState::Planned);
+    // A tenant that receives rules needs them read: a refusal there leaves it unknown.
+    let receiving = first_tenant_desired(MANIFESTS);
+    assert!(run(observe_tenant(&tenant, &receiving)).is_err());
+}
+
+#[test]
 fn removed_rules_are_pruned_and_audit_mode_only_reports() {
     let tenant = MemoryTenant::default();
     let desired = first_tenant_desired(MANIFESTS);

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::access::{needs_of_writes, read_needs};
-use super::api::{Access, ApiError, MISSING_PERMISSION, Reply, TenantApi};
+use super::access::{READ_DETECTION_RULES, needs_of_writes, read_needs};
+use super::api::{Access, ApiError, FORBIDDEN, MISSING_PERMISSION, Reply, TenantApi};
 use super::diff::{Observation, PlanOptions, plan_observed, plan_tenant};
 use super::managed::{DetectionRules, LiveTenant, Managed, Policies, Roles};
 use super::plan::{Plan, TenantPlan, TenantState};
@@ -14,6 +14,7 @@ use super::problem::{Category, Problem};
 use super::resolve::{DesiredPolicy, DesiredState, TenantDesired};
 use crate::util::fanout::for_each_tenant;
 use crate::wire::ConfigurationPolicy;
+use crate::wire::detection::DetectionRule;
 
 /// Observes and plans tenant by tenant: each tenant is planned as soon as it has been read, and its
 /// live state dropped then, so that memory holds one plan per tenant instead of every tenant's live
@@ -127,13 +128,34 @@ async fn observe<A: TenantApi>(api: &A, tenant: &TenantDesired, cache: &mut Poli
     let mut policies = Policies::list(api).await?;
     let settings_in_sync = read_settings(api, tenant, &mut policies, cache).await?;
     let roles = if tenant.manages_roles { Some(Roles::list(api).await?) } else { None };
-    let detection_rules = if tenant.manages_detection_rules { Some(DetectionRules::list(api).await?) } else { None };
+    let detection_rules = detection_rules(api, tenant).await?;
     let names = group_names(tenant);
     let (groups, groups_cached) = match cache.groups_for(&names) {
         Some(groups) if !names.is_empty() => (groups, true),
         _ => (look_up_groups(api, tenant, cache).await?, false),
     };
     Ok((LiveTenant { policies, roles, detection_rules, groups, settings_in_sync }, groups_cached))
+}
+
+/// The tenant's detection rules, when it manages them. A tenant that receives none and only prunes
+/// is not read where the app may not read rules (its token says so, or Graph answers 403): the rules
+/// are then neither planned nor pruned, and the rest of the tenant goes on.
+async fn detection_rules<A: TenantApi>(api: &A, tenant: &TenantDesired) -> Reply<Option<Vec<DetectionRule>>> {
+    if !tenant.manages_detection_rules {
+        return Ok(None);
+    }
+    if !tenant.detection_rules.is_empty() {
+        return DetectionRules::list(api).await.map(Some);
+    }
+    let granted = api.access().await.ok().and_then(|access| access.granted);
+    if granted.is_some_and(|granted| !READ_DETECTION_RULES.is_met_by(&granted)) {
+        return Ok(None);
+    }
+    match DetectionRules::list(api).await {
+        Ok(rules) => Ok(Some(rules)),
+        Err(error) if error.category == FORBIDDEN => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// The groups the tenant's assignments name.

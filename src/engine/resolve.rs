@@ -49,7 +49,9 @@ pub struct TenantDesired {
     /// Defender custom detection rules, sorted by name.
     pub detection_rules: Vec<DesiredDetectionRule>,
     /// Whether the tenant's detection rules are read: it receives some, or it prunes where rules
-    /// exist.
+    /// exist. A tenant that only prunes reads them when the app may: one the app may not read has
+    /// none of tenantctl's to prune, and its policies are not held back for a permission it does not
+    /// need.
     pub manages_detection_rules: bool,
     /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
     /// deleted, within this share of the tenant's owned policies.

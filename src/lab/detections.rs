@@ -171,6 +171,11 @@ fn check(tenant: &TenantData, rule: &Map<String, Value>, id: &str, call: &Call) 
     if let Err(problem) = super::kql::check(query) {
         return refuse(problem);
     }
+    if let Some(frequency) = text(rule, &["schedule", "frequency"])
+        && !frequency.starts_with('P')
+    {
+        return refuse(format!("'schedule.frequency' must be an ISO 8601 duration such as PT1H, not '{frequency}'."));
+    }
     let frequency = text(rule, &["schedule", "frequency"]).or_else(|| text(rule, &["schedule", "period"]));
     let Some(frequency) = frequency.and_then(Frequency::from_wire) else {
         return refuse("Invalid schedule: 'schedule.frequency' must be PT0S, PT1H, PT3H, PT12H or P1D.".into());

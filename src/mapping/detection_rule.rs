@@ -118,6 +118,37 @@ pub fn comparable(rule: &DetectionRule) -> Map<String, Value> {
     parts
 }
 
+/// A live rule as the spec of a `DetectionRule` manifest (for `export`): what the manifest would
+/// have to say for the plan to find the rule in sync. `Err` names what the kind cannot say.
+pub fn to_spec(rule: &DetectionRule) -> Result<DetectionRuleSpec, String> {
+    let template = &rule.detection_action.alert_template;
+    let frequency = rule.schedule.frequency.as_deref().or(rule.schedule.period.as_deref()).unwrap_or_default();
+    let frequency = Frequency::from_wire(frequency).ok_or_else(|| format!("frequency `{frequency}`"))?;
+    let tactic = rule.tactic().unwrap_or_default();
+    let spec = json!({
+        "displayName": rule.display_name,
+        "description": split_marker(rule.description.as_deref().unwrap_or_default()).0.trim(),
+        "enabled": rule.is_enabled(),
+        "frequency": frequency.as_str(),
+        "query": rule.query_condition.query_text,
+        "alert": {
+            "title": template.title,
+            "description": template.description,
+            "severity": template.severity.to_ascii_lowercase(),
+            "tactic": tactic,
+            "techniques": rule.techniques(),
+            "recommendedActions": template.recommended_actions,
+            "entities": template.entity_mappings.as_ref().map(normal_form).unwrap_or_else(|| json!({})),
+            "customDetails": template.custom_details.as_ref().map(|d| normal_form(&Value::Object(d.clone()))),
+        },
+        "automatedActions": rule.detection_action.automated_actions.as_ref().map(normal_form),
+        "incident": rule.detection_action.incident_configuration.as_ref().map(|c| {
+            json!({"excludeFromCorrelation": c.is_excluded_from_incident_correlation.unwrap_or(false)})
+        }),
+    });
+    serde_json::from_value(normal_form(&spec)).map_err(|e| e.to_string())
+}
+
 /// The query as compared: trailing spaces and blank edges do not change it.
 fn trim_lines(query: &str) -> String {
     query.trim().lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
@@ -182,5 +213,12 @@ automatedActions:
         answered["queryCondition"]["queryText"] = json!("DeviceEvents | project Timestamp, ReportId, DeviceId");
         let live: DetectionRule = serde_json::from_value(answered).expect("live");
         assert_eq!(comparable(&live), comparable(&ours));
+        let exported = to_spec(&live).expect("a spec");
+        assert_eq!(
+            comparable(&to_wire(&exported, "r-1", exported.description.clone())),
+            comparable(&ours),
+            "export round-trips"
+        );
+        assert_eq!(exported.alert.techniques, ["T1003.001", "T1003.002", "T1059"]);
     }
 }

@@ -126,6 +126,7 @@ pub struct AlertTemplate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommended_actions: Option<String>,
     /// Which columns of the query's rows name the devices, accounts, files… an alert is about.
+    #[serde(default)]
     pub entities: EntityMappings,
     /// Extra alert details: detail name → the query column holding its value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -26,6 +26,9 @@ pub struct TenantStatus {
     /// Sync state of every policy this tenant receives.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<PolicySyncStatus>,
+    /// Sync state of every detection rule this tenant receives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detection_rules: Vec<DetectionRuleSyncStatus>,
     /// When the tenant was last observed and reconciled successfully.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
@@ -57,6 +60,23 @@ pub struct PolicySyncStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph_id: Option<String>,
     /// Current state.
+    pub state: PolicySyncState,
+    /// Human-readable detail (what changed, why it failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Sync state of one detection rule in one tenant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DetectionRuleSyncStatus {
+    /// `metadata.name` of the DetectionRule.
+    pub rule: String,
+    /// Profile that delivers it.
+    pub profile: String,
+    /// Id of the rule in the tenant, once it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_id: Option<String>,
     pub state: PolicySyncState,
     /// Human-readable detail (what changed, why it failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,13 +5,13 @@
 use super::conditions::Verdict;
 use super::writes::Note;
 use crate::engine::apply::TenantOutcome;
-use crate::engine::managed::{LiveTenant, Managed, Policies};
+use crate::engine::managed::{DetectionRules, LiveTenant, Managed, Policies};
 use crate::engine::plan::{Action, Change, TenantPlan};
 use crate::engine::problem::Problem;
-use crate::engine::resolve::{DesiredPolicy, TenantDesired};
-use crate::model::PolicyRef;
+use crate::engine::resolve::{DesiredDetectionRule, DesiredPolicy, TenantDesired};
 use crate::model::profile::Mode;
-use crate::model::status::{IncidentSummary, PolicySyncState, PolicySyncStatus};
+use crate::model::status::{DetectionRuleSyncStatus, IncidentSummary, PolicySyncState, PolicySyncStatus};
+use crate::model::{ObjectRef, PolicyRef};
 
 pub const READY: &str = "Ready";
 pub const SYNCED: &str = "Synced";
@@ -76,6 +76,7 @@ pub struct Writes {
 pub struct Report {
     pub conditions: Conditions,
     pub policies: Vec<PolicySyncStatus>,
+    pub detection_rules: Vec<DetectionRuleSyncStatus>,
     /// The tenant was read (and written as needed) successfully.
     pub synced: bool,
     pub events: Vec<Note>,
@@ -119,6 +120,7 @@ impl Report {
                 },
             },
             policies: Vec::new(),
+            detection_rules: Vec::new(),
             synced: false,
             events: vec![Note::warning(reason, message)],
             writes: Writes::default(),
@@ -144,6 +146,8 @@ impl Report {
         let mut report = Report::blocked("Unreachable", message, Next::Backoff, "graph_read");
         report.policies =
             desired.policies.iter().map(|p| policy_status(p, None, PolicySyncState::Unknown, None)).collect();
+        report.detection_rules =
+            desired.detection_rules.iter().map(|r| rule_status(r, None, PolicySyncState::Unknown, None)).collect();
         report
     }
 }
@@ -193,6 +197,7 @@ pub fn conclude(
         events.push(Note::normal(reason, note).about(&change.object));
     }
     let policies = desired.policies.iter().map(|policy| policy_state(policy, live, plan, outcome)).collect();
+    let detection_rules = desired.detection_rules.iter().map(|rule| rule_state(rule, live, plan, outcome)).collect();
 
     let mut failures: Vec<&Problem> = Vec::new();
     for problem in outcome.map(|o| o.errors.iter()).into_iter().flatten().chain(&plan.problems) {
@@ -248,6 +253,7 @@ pub fn conclude(
             stalled: Verdict::new(STALLED, false, "Progressing", ""),
         },
         policies,
+        detection_rules,
         synced: true,
         events,
         writes,
@@ -269,8 +275,44 @@ fn policy_state(
 ) -> PolicySyncStatus {
     let live_id =
         live.policies.iter().find(|p| Policies::owner(p).as_ref() == Some(&policy.object)).and_then(|p| p.id.clone());
-    let problem = plan.problems.iter().find(|p| p.is_about(&policy.object));
-    let change = plan.changes.iter().find(|c| c.object == policy.object && c.action() != Action::Delete);
+    let (state, message) = sync_state(&policy.object, plan, outcome);
+    policy_status(policy, live_id, state, message)
+}
+
+/// One desired detection rule's state after the reconcile.
+fn rule_state(
+    rule: &DesiredDetectionRule,
+    live: &LiveTenant,
+    plan: &TenantPlan,
+    outcome: Option<&TenantOutcome>,
+) -> DetectionRuleSyncStatus {
+    let live_id = live
+        .detection_rules
+        .iter()
+        .flatten()
+        .find(|r| DetectionRules::owner(r).as_ref() == Some(&rule.object))
+        .and_then(|r| r.id.clone());
+    let (state, message) = sync_state(&rule.object, plan, outcome);
+    rule_status(rule, live_id, state, message)
+}
+
+fn rule_status(
+    rule: &DesiredDetectionRule,
+    graph_id: Option<String>,
+    state: PolicySyncState,
+    message: Option<String>,
+) -> DetectionRuleSyncStatus {
+    DetectionRuleSyncStatus { rule: rule.object.name.clone(), profile: rule.profile.clone(), graph_id, state, message }
+}
+
+/// An object's state from the plan and what applying it did.
+fn sync_state(
+    object: &ObjectRef,
+    plan: &TenantPlan,
+    outcome: Option<&TenantOutcome>,
+) -> (PolicySyncState, Option<String>) {
+    let problem = plan.problems.iter().find(|p| p.is_about(object));
+    let change = plan.changes.iter().find(|c| c.object == *object && c.action() != Action::Delete);
     let (state, message) = match (change, problem) {
         (_, Some(problem)) => (PolicySyncState::Failed, Some(problem.to_string())),
         (None, None) => (PolicySyncState::InSync, None),
@@ -292,7 +334,7 @@ fn policy_state(
             }
         }
     };
-    policy_status(policy, live_id, state, message)
+    (state, message)
 }
 
 fn policy_status(

@@ -164,6 +164,11 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
         } else {
             report.policies.clone()
         },
+        detection_rules: if report.detection_rules.is_empty() && !report.synced {
+            previous.detection_rules.clone()
+        } else {
+            report.detection_rules.clone()
+        },
         last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time.clone() },
         incidents: report.incidents.clone().or(previous.incidents.clone()),
         observed_inputs: if report.synced { report.inputs.clone() } else { previous.observed_inputs.clone() },
@@ -242,14 +247,6 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         tenant.name_any()
     );
     let api = ctx.graph.tenant(&tenant.spec.tenant_id).requesting_approval(reason);
-    // Detection rules are read only where the app may read them: a tenant whose app was never
-    // granted them has none of tenantctl's, and its deletion must not wait on a permission.
-    let manages_detection_rules = match crate::engine::api::TenantApi::access(&api).await {
-        Ok(access) => {
-            access.granted.is_none_or(|granted| crate::engine::access::READ_DETECTION_RULES.is_met_by(&granted))
-        }
-        Err(_) => true,
-    };
     let nothing = TenantDesired {
         name: tenant.name_any(),
         namespace: namespace_of(tenant),
@@ -262,7 +259,8 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         roles: Vec::new(),
         manages_roles: true,
         detection_rules: Vec::new(),
-        manages_detection_rules,
+        // Read where the app may read them (see `observe`): none of tenantctl's exist elsewhere.
+        manages_detection_rules: true,
         prune_max_delete_percent: Some(100),
     };
     let live = observe_tenant(&api, &nothing)

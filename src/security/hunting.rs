@@ -86,6 +86,19 @@ pub fn merge(answers: Vec<TenantAnswer<HuntingQueryResponse>>, limits: RowLimits
     merged
 }
 
+/// What a query ending in `| count` matched: its `Count` (the first number of its one row), or the
+/// number of rows when the answer carries no count.
+pub fn count_of(response: &HuntingQueryResponse) -> u64 {
+    let counted = response
+        .results
+        .first()
+        .and_then(|row| row.get("Count").or_else(|| row.values().find(|v| v.is_number())).and_then(Value::as_u64));
+    match (counted, response.results.len()) {
+        (Some(count), 1) => count,
+        (_, rows) => rows as u64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -139,17 +152,15 @@ mod tests {
         assert_eq!(merged.returned(), 15);
         assert!(merged.truncated());
     }
-}
 
-/// What a query ending in `| count` matched: its `Count` (the first number of its one row), or the
-/// number of rows when the answer carries no count.
-pub fn count_of(response: &HuntingQueryResponse) -> u64 {
-    let counted = response
-        .results
-        .first()
-        .and_then(|row| row.get("Count").or_else(|| row.values().find(|v| v.is_number())).and_then(Value::as_u64));
-    match (counted, response.results.len()) {
-        (Some(count), 1) => count,
-        (_, rows) => rows as u64,
+    #[test]
+    fn a_count_is_read_from_its_one_row_or_else_the_rows_are_counted() {
+        let counted: HuntingQueryResponse =
+            serde_json::from_value(serde_json::json!({"schema": [], "results": [{"Count": 14}]})).expect("response");
+        assert_eq!(count_of(&counted), 14);
+        let rows: HuntingQueryResponse =
+            serde_json::from_value(serde_json::json!({"schema": [], "results": [{"A": 1}, {"A": 2}]}))
+                .expect("response");
+        assert_eq!(count_of(&rows), 2);
     }
 }

@@ -47,7 +47,11 @@ fn a_cached_plan_lists_each_tenant_once_and_sees_what_changed_since() {
     let (tenants, cold_requests) = observed(&cold);
     let warm = plan("examples/contoso");
     expect_code(&warm, 0);
-    assert_eq!(observed(&warm), (tenants, tenants), "one list per tenant, nothing else read: cold {cold_requests}");
+    assert_eq!(
+        observed(&warm),
+        (tenants, 2 * tenants),
+        "one list of policies and one of detection rules per tenant, nothing else read: cold {cold_requests}"
+    );
 
     // Someone else changes Fabrikam EMEA's antivirus policy through Graph.
     let other = tempfile::tempdir().expect("tempdir");

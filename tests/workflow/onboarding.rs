@@ -81,6 +81,7 @@ fn a_tenant_missing_the_rbac_write_permission_is_refused_before_any_write_while_
             "DeviceManagementConfiguration.ReadWrite.All",
             "DeviceManagementRBAC.Read.All",
             "Group.Read.All",
+            "CustomDetection.ReadWrite.All",
             "Organization.Read.All"
         ]);
     });
@@ -123,17 +124,18 @@ fn a_tenant_without_defender_p2_is_flagged_for_the_defender_features_only() {
     let output = lab.tenantctl(state.path(), &[&args[..], &["--for", "apply,incidents,hunt", "-o", "json"]].concat());
     expect_code(&output, 3);
     let report = json_of(&output);
-    for name in ["tailspin-apac", "fabrikam-us"] {
+    let rules =
+        ["DetectionRule/lsass-unusual-access", "DetectionRule/new-local-admin", "DetectionRule/office-script-host"];
+    for (name, delivered) in [("tailspin-apac", &[][..]), ("fabrikam-us", &rules[..])] {
         let flagged = tenant(&report, name);
         assert_eq!(flagged["reason"], "MissingLicence", "{report}");
         assert!(flagged.get("missingPermissions").is_none(), "{report}");
+        let mut features: Vec<&str> = delivered.to_vec();
+        features.extend(["EndpointDetectionPolicy/edr-onboarding", "advanced hunting", "incidents"]);
         assert_eq!(
             flagged["missingLicences"],
-            json!([{
-                "licence": "Microsoft Defender for Endpoint Plan 2",
-                "features": ["EndpointDetectionPolicy/edr-onboarding", "advanced hunting", "incidents"]
-            }]),
-            "Intune is there; only the Defender features are flagged: {report}"
+            json!([{"licence": "Microsoft Defender for Endpoint Plan 2", "features": features}]),
+            "Intune is there; only the Defender features (detection rules where delivered) are flagged: {report}"
         );
     }
     assert_eq!(tenant(&report, "tailspin-apac")["licences"], json!(["SPB"]));

@@ -112,6 +112,7 @@ impl GraphError {
             GraphError::Auth { .. } => "auth",
             GraphError::Api(api) if api.status == 429 => "throttled",
             GraphError::Api(api) if api.status == 404 => "not-found",
+            GraphError::Api(api) if api.status == 403 => crate::engine::api::FORBIDDEN,
             GraphError::Api(api) if api.status == 409 => crate::engine::api::CONFLICT,
             GraphError::Api(api) if api.status >= 500 => "server",
             GraphError::Api(_) => "rejected",
