@@ -74,7 +74,7 @@ fn check_query(spec: &DetectionRuleSpec, out: &mut Vec<Problem>) {
             out.push(error(
                 "spec.query",
                 format!(
-                    "the query's last `project` leaves out {}: a detection rule's rows must have them",
+                    "the query's last `project` leaves out {}: every row of a detection rule needs Timestamp and ReportId",
                     missing.join(" and ")
                 ),
             ));
