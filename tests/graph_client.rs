@@ -7,6 +7,8 @@ mod support;
 
 #[path = "graph_client/auth.rs"]
 mod auth;
+#[path = "graph_client/detections.rs"]
+mod detections;
 #[path = "graph_client/faults.rs"]
 mod faults;
 #[path = "graph_client/paging.rs"]
