@@ -28,7 +28,8 @@ pub struct DetectionsArgs {
 pub enum DetectionsCommand {
     /// Run each new or changed detection rule's query through advanced hunting in every tenant that
     /// would receive it, and show how many alerts it would have raised over the look-back window.
-    /// Exit 2 when a rule would raise more than --max-alerts, 3 when a tenant could not be asked.
+    /// Exit 2 when a rule would raise more than --max-alerts, 3 when a tenant or a query could not be
+    /// asked.
     Preview(PreviewArgs),
 }
 
@@ -140,7 +141,8 @@ fn run_preview(args: &PreviewArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         }
     }
     write_report(&report, args, out, err)?;
-    Ok(if !report.unknown_tenants.is_empty() {
+    let failed = report.rules.iter().any(|r| r.error.is_some());
+    Ok(if failed || !report.unknown_tenants.is_empty() {
         EXIT_PARTIAL
     } else if report.rules.iter().any(|r| r.noisy) {
         EXIT_CHANGES
@@ -193,7 +195,7 @@ fn write_report(report: &Report, args: &PreviewArgs, out: &mut dyn Write, err: &
                 RuleChange::Unchanged => "unchanged",
             };
             let note = match (&r.error, r.noisy, args.max_alerts) {
-                (Some(error), _, _) => format!("query failed: {error}"),
+                (Some(_), _, _) => "query failed (below)".to_string(),
                 (None, true, Some(max)) => format!("noisy: more than {max}"),
                 _ => String::new(),
             };
@@ -221,6 +223,15 @@ fn write_report(report: &Report, args: &PreviewArgs, out: &mut dyn Write, err: &
             "{} not run (--max-queries-per-tenant {}).",
             plural::count(report.skipped, "rule"),
             args.max_queries_per_tenant
+        )?;
+    }
+    for failed in report.rules.iter().filter(|r| r.error.is_some()) {
+        writeln!(
+            err,
+            "query failed: {} in {}: {}",
+            failed.rule,
+            failed.tenant,
+            failed.error.as_deref().unwrap_or_default()
         )?;
     }
     for unknown in &report.unknown_tenants {

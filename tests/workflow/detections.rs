@@ -192,3 +192,26 @@ fn the_preview_counts_what_new_and_changed_rules_would_have_matched() {
     assert_eq!(rules.len(), 2, "{report}");
     assert!(rules.iter().all(|r| r["change"] == "queryChanged" && r["rule"] == "lsass-unusual-access"));
 }
+
+#[test]
+fn a_preview_the_app_may_not_run_says_so_per_rule() {
+    let state = contoso_state();
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path().to_string_lossy().to_string();
+    manifests(work.path(), |p| p, |r| r);
+    let lab = LabProcess::serve(state.path(), &["--withhold", &format!("{FABRIKAM_US}=ThreatHunting.Read.All")]);
+    let preview = lab.tenantctl(state.path(), &["detections", "preview", "-f", &dir, "--rule", "new-local-admin"]);
+    expect_code(&preview, 3);
+    let text = stdout(&preview);
+    let us = text.lines().find(|l| l.starts_with("fabrikam-us")).expect("a line for fabrikam-us");
+    assert!(us.contains("?") && us.contains("query failed"), "{text}");
+    let said = stderr(&preview);
+    assert!(
+        said.contains("query failed: new-local-admin in fabrikam-us: ") && said.contains("ThreatHunting.Read.All"),
+        "{said}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("fabrikam-emea") && l.contains(" 2")),
+        "the other tenant is counted: {text}"
+    );
+}
