@@ -1,5 +1,6 @@
 //! The `tenantctl` command line: a thin shell over the library. Output goes to injected writers.
 
+mod access;
 mod apply;
 mod apply_report;
 mod cache_dir;
@@ -59,6 +60,9 @@ pub enum Command {
     Incidents(incidents::IncidentsArgs),
     /// Run one advanced hunting query (KQL) in every tenant; rows merged with a tenant column.
     Hunt(hunt::HuntArgs),
+    /// Who holds which Intune and Defender XDR role in every tenant: members and scopes by name,
+    /// managed or not.
+    Access(access::AccessArgs),
     /// Custom detection rules: preview how many alerts new and changed rules would raise.
     Detections(detections::DetectionsArgs),
     /// Onboarding: check each tenant's consent, permissions and licences; add a tenant.
@@ -93,6 +97,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Hunt(args) => hunt::run(&args, out, err),
         Command::Tenants(args) => tenants::run(&args, out, err),
         Command::Detections(args) => detections::run(&args, out, err),
+        Command::Access(args) => access::run(&args, out, err),
         Command::Schema(args) => generate::schema(&args, out, err),
         Command::Crds(args) => generate::crds(&args, out, err),
         Command::Lab(args) => lab::run(&args, out, err),

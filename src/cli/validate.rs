@@ -40,7 +40,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
         plural(set.tenants.len(), "tenant"),
         plural(set.profiles.len(), "profile"),
         plural(set.policies.len(), "policy"),
-        match set.roles.len() {
+        match set.roles.len() + set.defender_roles.len() {
             0 => String::new(),
             n => format!(", {}", plural(n, "role")),
         },

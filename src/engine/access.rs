@@ -37,6 +37,12 @@ pub const READ_DETECTION_RULES: Need = Need {
 };
 pub const WRITE_DETECTION_RULES: Need =
     Need { purpose: "write custom detection rules", accepted: &["CustomDetection.ReadWrite.All"] };
+pub const READ_DEFENDER_ROLES: Need = Need {
+    purpose: "read Defender XDR roles",
+    accepted: &["RoleManagement.Read.Defender", "RoleManagement.ReadWrite.Defender"],
+};
+pub const WRITE_DEFENDER_ROLES: Need =
+    Need { purpose: "write Defender XDR roles", accepted: &["RoleManagement.ReadWrite.Defender"] };
 pub const READ_GROUPS: Need = Need {
     purpose: "look up assignment groups by name",
     accepted: &["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All"],
@@ -84,8 +90,12 @@ pub fn read_needs(tenant: &TenantDesired) -> Vec<Need> {
     if !tenant.detection_rules.is_empty() {
         needs.push(READ_DETECTION_RULES);
     }
+    if !tenant.defender_roles.is_empty() {
+        needs.push(READ_DEFENDER_ROLES);
+    }
     let names_groups = tenant.policies.iter().any(|p| !Policies::group_names(p).is_empty())
-        || tenant.roles.iter().any(|r| !Roles::group_names(r).is_empty());
+        || tenant.roles.iter().any(|r| !Roles::group_names(r).is_empty())
+        || tenant.defender_roles.iter().any(|r| !r.spec.assignments.is_empty());
     if names_groups {
         needs.push(READ_GROUPS);
     }
@@ -108,6 +118,9 @@ pub fn write_needs(tenant: &TenantDesired) -> Vec<Need> {
     if tenant.detection_rules.iter().any(|r| enforce(&r.mode)) {
         needs.push(WRITE_DETECTION_RULES);
     }
+    if tenant.defender_roles.iter().any(|r| enforce(&r.mode)) {
+        needs.push(WRITE_DEFENDER_ROLES);
+    }
     needs
 }
 
@@ -118,6 +131,7 @@ pub fn needs_of_writes<'a>(changes: impl Iterator<Item = &'a Change>) -> Vec<Nee
         needs.insert(match change.object.kind {
             Kind::IntuneRole => WRITE_ROLES,
             Kind::DetectionRule => WRITE_DETECTION_RULES,
+            Kind::DefenderRole => WRITE_DEFENDER_ROLES,
             _ => WRITE_POLICIES,
         });
     }
@@ -215,6 +229,9 @@ pub fn licensed_features(purposes: &[Purpose], tenant: &TenantDesired) -> Vec<Li
     if manifests {
         for rule in &tenant.detection_rules {
             features.insert(LicensedFeature { feature: rule.object.to_string(), licence: DEFENDER_P2 });
+        }
+        for role in &tenant.defender_roles {
+            features.insert(LicensedFeature { feature: role.object.to_string(), licence: DEFENDER_P2 });
         }
     }
     if purposes.contains(&Purpose::Incidents) {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 
 use super::assignments::GroupsByName;
+use crate::wire::defender_rbac::{UnifiedRoleAssignment, UnifiedRoleDefinition};
 use crate::wire::detection::DetectionRule;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy};
@@ -101,6 +102,31 @@ pub trait TenantApi: Sync {
     ) -> impl Future<Output = Reply<RoleAssignment>> + Send;
     fn update_role_assignment(&self, id: &str, assignment: &RoleAssignment) -> impl Future<Output = Reply<()>> + Send;
     fn delete_role_assignment(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
+
+    fn list_defender_role_definitions(&self) -> impl Future<Output = Reply<Vec<UnifiedRoleDefinition>>> + Send;
+    fn list_defender_role_assignments(&self) -> impl Future<Output = Reply<Vec<UnifiedRoleAssignment>>> + Send;
+    fn create_defender_role_definition(
+        &self,
+        role: &UnifiedRoleDefinition,
+    ) -> impl Future<Output = Reply<UnifiedRoleDefinition>> + Send;
+    fn update_defender_role_definition(
+        &self,
+        id: &str,
+        role: &UnifiedRoleDefinition,
+    ) -> impl Future<Output = Reply<()>> + Send;
+    fn delete_defender_role_definition(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
+    fn create_defender_role_assignment(
+        &self,
+        assignment: &UnifiedRoleAssignment,
+    ) -> impl Future<Output = Reply<UnifiedRoleAssignment>> + Send;
+    fn update_defender_role_assignment(
+        &self,
+        id: &str,
+        assignment: &UnifiedRoleAssignment,
+    ) -> impl Future<Output = Reply<()>> + Send;
+    fn delete_defender_role_assignment(&self, id: &str) -> impl Future<Output = Reply<()>> + Send;
+    /// The Defender XDR actions that exist in the tenant (`microsoft.xdr/...`).
+    fn list_defender_actions(&self) -> impl Future<Output = Reply<Vec<String>>> + Send;
 
     fn list_detection_rules(&self) -> impl Future<Output = Reply<Vec<DetectionRule>>> + Send;
     /// The rule of this id, `None` when there is none.

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::access::needs_of_writes;
 use super::api::{ApiError, Reply, TenantApi};
 use super::diff::fingerprint;
-use super::managed::{DetectionRules, Managed, Policies, Roles};
+use super::managed::{DefenderRoles, DetectionRules, Managed, Policies, Roles};
 use super::once::create_once;
 use super::plan::{Action, Change, Operation, Plan, TenantPlan, TenantState, Write};
 use super::problem::{Category, Problem};
@@ -177,10 +177,9 @@ pub async fn apply_interruptible<A: TenantApi>(
     }
     let mut present: BTreeSet<ObjectRef> = policies.iter().flatten().filter_map(Policies::owner).collect();
     let creates_of = |kind: Kind| creates.iter().any(|c| c.object.kind == kind);
-    let others = match (creates_of(Kind::IntuneRole), creates_of(Kind::DetectionRule)) {
-        (false, false) => Ok(Vec::new()),
-        (roles, rules) => owners_of(api, roles, rules).await,
-    };
+    let others =
+        owners_of(api, creates_of(Kind::IntuneRole), creates_of(Kind::DefenderRole), creates_of(Kind::DetectionRule))
+            .await;
     match others {
         Ok(owners) => present.extend(owners),
         Err(error) => {
@@ -203,10 +202,12 @@ pub async fn apply_interruptible<A: TenantApi>(
             Some(Write::ConfigurationPolicy(_)) => apply_change::<Policies, A>(api, change).await,
             Some(Write::IntuneRole(_)) => apply_change::<Roles, A>(api, change).await,
             Some(Write::DetectionRule(_)) => apply_change::<DetectionRules, A>(api, change).await,
+            Some(Write::DefenderRole(_)) => apply_change::<DefenderRoles, A>(api, change).await,
             // A delete carries no payload: the family follows from the object's kind.
             None => match change.object.kind {
                 Kind::IntuneRole => apply_change::<Roles, A>(api, change).await,
                 Kind::DetectionRule => apply_change::<DetectionRules, A>(api, change).await,
+                Kind::DefenderRole => apply_change::<DefenderRoles, A>(api, change).await,
                 _ => apply_change::<Policies, A>(api, change).await,
             },
         };
@@ -234,10 +235,13 @@ pub async fn apply_interruptible<A: TenantApi>(
 }
 
 /// The owners of the tenant's roles and detection rules, for the families asked.
-async fn owners_of<A: TenantApi>(api: &A, roles: bool, rules: bool) -> Reply<Vec<ObjectRef>> {
+async fn owners_of<A: TenantApi>(api: &A, roles: bool, defender: bool, rules: bool) -> Reply<Vec<ObjectRef>> {
     let mut owners = Vec::new();
     if roles {
         owners.extend(Roles::list(api).await?.iter().filter_map(Roles::owner));
+    }
+    if defender {
+        owners.extend(DefenderRoles::list(api).await?.iter().filter_map(DefenderRoles::owner));
     }
     if rules {
         owners.extend(DetectionRules::list(api).await?.iter().filter_map(DetectionRules::owner));

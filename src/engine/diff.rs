@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ring::digest::{Context, SHA256};
 
-use super::managed::{DetectionRules, LiveTenant, Managed, Policies, Roles};
+use super::managed::{DefenderRoles, DetectionRules, LiveTenant, Managed, Policies, Roles};
 use super::plan::{Change, Operation, Plan, TenantPlan, TenantState, Update};
 use super::problem::{Category, Problem};
 use super::resolve::{DesiredState, TenantDesired};
@@ -145,6 +145,7 @@ pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOp
     plan.fingerprint = Some(fingerprint(&live.policies));
     plan_family::<Policies>(desired, live, options, &mut plan);
     plan_family::<Roles>(desired, live, options, &mut plan);
+    plan_family::<DefenderRoles>(desired, live, options, &mut plan);
     plan_family::<DetectionRules>(desired, live, options, &mut plan);
     if !plan.problems.is_empty() {
         plan.state = TenantState::Failed;
@@ -181,6 +182,11 @@ pub fn plan_family<M: Managed>(
     let mut adopted = BTreeSet::new();
     for wanted in M::desired(desired) {
         let object = M::object(wanted);
+        let unknown = M::unknown_in_tenant(wanted, live);
+        if !unknown.is_empty() {
+            plan.problems.push(Problem::object(Category::UnknownInTenant, object, unknown.join("; ")));
+            continue;
+        }
         let payload = match M::payload(wanted, groups) {
             Ok(payload) => payload,
             Err(problems) => {

@@ -12,6 +12,7 @@ use std::task::{Context, Poll, Waker};
 use super::api::{Access, ApiError, CONFLICT, Reply, TenantApi};
 use super::assignments::GroupsByName;
 use crate::wire::common::Group;
+use crate::wire::defender_rbac::{UnifiedRoleAssignment, UnifiedRoleDefinition};
 use crate::wire::detection::DetectionRule;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment};
@@ -41,6 +42,10 @@ pub struct State {
     pub definitions: Vec<RoleDefinition>,
     pub assignments: Vec<RoleAssignment>,
     pub detection_rules: Vec<DetectionRule>,
+    pub defender_definitions: Vec<UnifiedRoleDefinition>,
+    pub defender_assignments: Vec<UnifiedRoleAssignment>,
+    /// The tenant's Defender XDR action catalogue.
+    pub defender_actions: Vec<String>,
     pub groups: Vec<Group>,
     /// The next this many creates commit, but answer as if the connection dropped.
     pub lose_create_answers: usize,
@@ -312,5 +317,80 @@ impl TenantApi for MemoryTenant {
             state.detection_rules.retain(|r| r.id.as_deref() != Some(id));
             Ok(())
         })
+    }
+
+    async fn list_defender_role_definitions(&self) -> Reply<Vec<UnifiedRoleDefinition>> {
+        self.call("list_defender_role_definitions")?;
+        Ok(self.edit(|state| state.defender_definitions.clone()))
+    }
+
+    async fn list_defender_role_assignments(&self) -> Reply<Vec<UnifiedRoleAssignment>> {
+        self.call("list_defender_role_assignments")?;
+        Ok(self.edit(|state| state.defender_assignments.clone()))
+    }
+
+    async fn create_defender_role_definition(&self, role: &UnifiedRoleDefinition) -> Reply<UnifiedRoleDefinition> {
+        self.call("create_defender_role_definition")?;
+        self.created(|state, id, _| {
+            let stored = UnifiedRoleDefinition { id: Some(id), ..role.clone() };
+            state.defender_definitions.push(stored.clone());
+            stored
+        })
+    }
+
+    async fn update_defender_role_definition(&self, id: &str, role: &UnifiedRoleDefinition) -> Reply<()> {
+        self.call("update_defender_role_definition")?;
+        self.edit(|state| {
+            let stored = state.defender_definitions.iter_mut().find(|d| d.id.as_deref() == Some(id));
+            let stored = stored.ok_or_else(|| Self::missing("Defender role", id))?;
+            *stored = UnifiedRoleDefinition { id: stored.id.clone(), ..role.clone() };
+            Ok(())
+        })
+    }
+
+    async fn delete_defender_role_definition(&self, id: &str) -> Reply<()> {
+        self.call("delete_defender_role_definition")?;
+        self.edit(|state| {
+            if state.defender_assignments.iter().any(|a| a.role_definition_id == id) {
+                return Err(ApiError::new("rejected", format!("Defender role {id} is assigned and cannot be deleted")));
+            }
+            state.defender_definitions.retain(|d| d.id.as_deref() != Some(id));
+            Ok(())
+        })
+    }
+
+    async fn create_defender_role_assignment(
+        &self,
+        assignment: &UnifiedRoleAssignment,
+    ) -> Reply<UnifiedRoleAssignment> {
+        self.call("create_defender_role_assignment")?;
+        self.created(|state, id, _| {
+            let stored = UnifiedRoleAssignment { id: Some(id), ..assignment.clone() };
+            state.defender_assignments.push(stored.clone());
+            stored
+        })
+    }
+
+    async fn update_defender_role_assignment(&self, id: &str, assignment: &UnifiedRoleAssignment) -> Reply<()> {
+        self.call("update_defender_role_assignment")?;
+        self.edit(|state| {
+            let stored = state.defender_assignments.iter_mut().find(|a| a.id.as_deref() == Some(id));
+            let stored = stored.ok_or_else(|| Self::missing("Defender role assignment", id))?;
+            *stored = UnifiedRoleAssignment { id: stored.id.clone(), ..assignment.clone() };
+            Ok(())
+        })
+    }
+
+    async fn delete_defender_role_assignment(&self, id: &str) -> Reply<()> {
+        self.call("delete_defender_role_assignment")?;
+        self.edit(|state| {
+            state.defender_assignments.retain(|a| a.id.as_deref() != Some(id));
+            Ok(())
+        })
+    }
+
+    async fn list_defender_actions(&self) -> Reply<Vec<String>> {
+        self.call("list_defender_actions")?;
+        Ok(self.edit(|state| state.defender_actions.clone()))
     }
 }

@@ -21,6 +21,8 @@ pub mod problem;
 pub mod resolve;
 
 #[cfg(test)]
+mod defender_tests;
+#[cfg(test)]
 mod detection_tests;
 #[cfg(test)]
 mod generic_tests;

@@ -4,17 +4,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::access::{READ_DETECTION_RULES, needs_of_writes, read_needs};
+use super::access::{Need, READ_DEFENDER_ROLES, READ_DETECTION_RULES, needs_of_writes, read_needs};
 use super::api::{Access, ApiError, FORBIDDEN, MISSING_PERMISSION, Reply, TenantApi};
 use super::diff::{Observation, PlanOptions, plan_observed, plan_tenant};
-use super::managed::{DetectionRules, LiveTenant, Managed, Policies, Roles};
+use super::managed::{DefenderRoles, DetectionRules, LiveTenant, Managed, Policies, Roles};
 use super::plan::{Plan, TenantPlan, TenantState};
 use super::policy_cache::{CacheStore, PolicyCache};
 use super::problem::{Category, Problem};
 use super::resolve::{DesiredPolicy, DesiredState, TenantDesired};
 use crate::util::fanout::for_each_tenant;
 use crate::wire::ConfigurationPolicy;
-use crate::wire::detection::DetectionRule;
 
 /// Observes and plans tenant by tenant: each tenant is planned as soon as it has been read, and its
 /// live state dropped then, so that memory holds one plan per tenant instead of every tenant's live
@@ -128,31 +127,47 @@ async fn observe<A: TenantApi>(api: &A, tenant: &TenantDesired, cache: &mut Poli
     let mut policies = Policies::list(api).await?;
     let settings_in_sync = read_settings(api, tenant, &mut policies, cache).await?;
     let roles = if tenant.manages_roles { Some(Roles::list(api).await?) } else { None };
-    let detection_rules = detection_rules(api, tenant).await?;
+    let detection_rules =
+        read_family::<A, DetectionRules>(api, tenant, tenant.manages_detection_rules, READ_DETECTION_RULES).await?;
+    let defender_roles =
+        read_family::<A, DefenderRoles>(api, tenant, tenant.manages_defender_roles, READ_DEFENDER_ROLES).await?;
+    // What the roles may name: read only where roles are delivered.
+    let defender_actions = if tenant.defender_roles.is_empty() {
+        None
+    } else {
+        Some(api.list_defender_actions().await?.into_iter().collect())
+    };
     let names = group_names(tenant);
     let (groups, groups_cached) = match cache.groups_for(&names) {
         Some(groups) if !names.is_empty() => (groups, true),
         _ => (look_up_groups(api, tenant, cache).await?, false),
     };
-    Ok((LiveTenant { policies, roles, detection_rules, groups, settings_in_sync }, groups_cached))
+    let live =
+        LiveTenant { policies, roles, defender_roles, defender_actions, detection_rules, groups, settings_in_sync };
+    Ok((live, groups_cached))
 }
 
-/// The tenant's detection rules, when it manages them. A tenant that receives none and only prunes
-/// is not read where the app may not read rules (its token says so, or Graph answers 403): the rules
-/// are then neither planned nor pruned, and the rest of the tenant goes on.
-async fn detection_rules<A: TenantApi>(api: &A, tenant: &TenantDesired) -> Reply<Option<Vec<DetectionRule>>> {
-    if !tenant.manages_detection_rules {
+/// A family's live objects, when the tenant manages it. A tenant that receives none of the family and
+/// only prunes is not read where the app may not read the family (its token says so, or Graph answers
+/// 403): the family is then neither planned nor pruned there, and the rest of the tenant goes on.
+async fn read_family<A: TenantApi, M: Managed>(
+    api: &A,
+    tenant: &TenantDesired,
+    manages: bool,
+    read: Need,
+) -> Reply<Option<Vec<M::Live>>> {
+    if !manages {
         return Ok(None);
     }
-    if !tenant.detection_rules.is_empty() {
-        return DetectionRules::list(api).await.map(Some);
+    if !M::desired(tenant).is_empty() {
+        return M::list(api).await.map(Some);
     }
     let granted = api.access().await.ok().and_then(|access| access.granted);
-    if granted.is_some_and(|granted| !READ_DETECTION_RULES.is_met_by(&granted)) {
+    if granted.is_some_and(|granted| !read.is_met_by(&granted)) {
         return Ok(None);
     }
-    match DetectionRules::list(api).await {
-        Ok(rules) => Ok(Some(rules)),
+    match M::list(api).await {
+        Ok(objects) => Ok(Some(objects)),
         Err(error) if error.category == FORBIDDEN => Ok(None),
         Err(error) => Err(error),
     }
@@ -163,6 +178,7 @@ fn group_names(tenant: &TenantDesired) -> Vec<String> {
     let mut names: BTreeSet<String> = BTreeSet::new();
     names.extend(tenant.policies.iter().flat_map(Policies::group_names));
     names.extend(tenant.roles.iter().flat_map(Roles::group_names));
+    names.extend(tenant.defender_roles.iter().flat_map(DefenderRoles::group_names));
     names.into_iter().collect()
 }
 

@@ -222,6 +222,16 @@ pub enum Write {
     IntuneRole(RolePayload),
     /// A detection rule (marker included, id chosen).
     DetectionRule(Box<crate::wire::detection::DetectionRule>),
+    /// A Defender XDR role (marker included) and its assignments (groups resolved).
+    DefenderRole(Box<DefenderRolePayload>),
+}
+
+/// A Defender XDR role definition and its assignments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefenderRolePayload {
+    pub definition: crate::wire::defender_rbac::UnifiedRoleDefinition,
+    pub assignments: Vec<crate::wire::defender_rbac::UnifiedRoleAssignment>,
 }
 
 /// A configuration policy (marker included) and its assignment targets (groups resolved).

@@ -31,6 +31,9 @@ pub enum Category {
     AwaitingApproval,
     /// The app lacks an application permission the tenant's reads or writes need: refused ahead.
     MissingPermission,
+    /// The object names something the tenant does not have (an action its namespace does not list):
+    /// refused before any write.
+    UnknownInTenant,
 }
 
 impl Category {
@@ -47,6 +50,7 @@ impl Category {
             Category::WriteFailed => "WriteFailed",
             Category::AwaitingApproval => "AwaitingApproval",
             Category::MissingPermission => "MissingPermission",
+            Category::UnknownInTenant => "UnknownInTenant",
         }
     }
 
@@ -63,6 +67,7 @@ impl Category {
             Category::WriteFailed => "writeFailed",
             Category::AwaitingApproval => "awaitingApproval",
             Category::MissingPermission => "missingPermission",
+            Category::UnknownInTenant => "unknownInTenant",
         }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::normalize::{comparable, settings_digest};
 use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
 use crate::mapping::{self, MappingError};
+use crate::model::defender_role::DefenderRoleSpec;
 use crate::model::detection::DetectionRuleSpec;
 use crate::model::ownership::description_with_marker;
 use crate::model::profile::{Assignments, Mode};
@@ -46,6 +47,11 @@ pub struct TenantDesired {
     pub roles: Vec<DesiredRole>,
     /// Whether the tenant's roles are read: it receives roles, or it prunes where roles exist.
     pub manages_roles: bool,
+    /// Defender XDR roles, sorted by name.
+    pub defender_roles: Vec<DesiredDefenderRole>,
+    /// Whether the tenant's Defender roles are read: it receives some, or it prunes where they exist
+    /// (then only where the app may read them, as detection rules).
+    pub manages_defender_roles: bool,
     /// Defender custom detection rules, sorted by name.
     pub detection_rules: Vec<DesiredDetectionRule>,
     /// Whether the tenant's detection rules are read: it receives some, or it prunes where rules
@@ -88,6 +94,17 @@ pub struct DesiredRole {
     pub profile: String,
     pub mode: Mode,
     pub spec: Arc<IntuneRoleSpec>,
+}
+
+/// One Defender XDR role one tenant must have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredDefenderRole {
+    /// `DefenderRole/name`.
+    pub object: ObjectRef,
+    /// The profile that delivers it (the first by name when several do).
+    pub profile: String,
+    pub mode: Mode,
+    pub spec: Arc<DefenderRoleSpec>,
 }
 
 /// One custom detection rule one tenant must have.
@@ -285,9 +302,18 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
             })
             .collect();
         let mut roles: BTreeMap<String, DesiredRole> = BTreeMap::new();
+        let mut defender_roles: BTreeMap<String, DesiredDefenderRole> = BTreeMap::new();
         for &pi in selecting {
             let profile = &set.profiles[pi];
             for name in &profile.object.spec.roles {
+                if let Some(role) = set.defender_role(&namespace, name) {
+                    defender_roles.entry(name.clone()).or_insert_with(|| DesiredDefenderRole {
+                        object: ObjectRef::new(Kind::DefenderRole, name.clone()),
+                        profile: profile.name(),
+                        mode: profile.object.spec.mode,
+                        spec: Arc::new(role.object.spec.clone()),
+                    });
+                }
                 let Some(role) = set.role(&namespace, name) else { continue };
                 roles.entry(name.clone()).or_insert_with(|| DesiredRole {
                     object: ObjectRef::new(Kind::IntuneRole, name.clone()),
@@ -313,6 +339,8 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
                 });
             }
         }
+        let manages_defender_roles = !defender_roles.is_empty()
+            || prune_max_delete_percent.is_some() && set.defender_roles.iter().any(|r| r.namespace() == namespace);
         let manages_detection_rules = !rules.is_empty()
             || prune_max_delete_percent.is_some() && set.detection_rules.iter().any(|r| r.namespace() == namespace);
         desired.tenants.push(TenantDesired {
@@ -320,6 +348,8 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
             manages_roles,
             detection_rules: rules.into_values().collect(),
             manages_detection_rules,
+            defender_roles: defender_roles.into_values().collect(),
+            manages_defender_roles,
             name: tenant.name(),
             namespace,
             tenant_id: tenant.object.spec.tenant_id.clone(),

@@ -15,7 +15,8 @@ use super::route::{GraphRequest, Route};
 use super::store::TenantData;
 use super::tokens::{Grant, TokenProblem};
 use super::{
-    absent, approval, batch, catalog, detections, licences, permissions, policies, policy_settings, tenant_api,
+    absent, approval, batch, catalog, defender_rbac, detections, licences, permissions, policies, policy_settings,
+    tenant_api,
 };
 
 /// The caller behind a bearer token, or Graph's 401.
@@ -156,6 +157,11 @@ fn route_call(tenant: &mut TenantData, route: Route, call: &Call) -> Reply {
         Route::Alert(id) => tenant_api::alert(tenant, &id, call),
         Route::HuntingQuery => tenant_api::hunting_query(tenant, call),
         route @ (Route::DetectionRules | Route::DetectionRule(_)) => detections::handle(tenant, &route, call),
+        route @ (Route::DefenderRoleDefinitions
+        | Route::DefenderRoleDefinition(_)
+        | Route::DefenderRoleAssignments
+        | Route::DefenderRoleAssignment(_)
+        | Route::DefenderNamespaces) => defender_rbac::handle(tenant, &route, call),
         Route::Templates | Route::Template(_) | Route::TemplateSettings(_) => catalog::handle(&route, call),
         Route::Count(inner) => count(tenant, &inner, call),
         Route::RoleScopeTags => absent::role_scope_tags(call),
@@ -192,6 +198,8 @@ fn count(tenant: &TenantData, collection: &Route, call: &Call) -> Reply {
         Route::RoleScopeTags => Reply::plain("1".into()),
         Route::ApprovalRequests => call.count(&tenant.approval_requests),
         Route::DetectionRules => call.count(&tenant.detection_rules),
+        Route::DefenderRoleDefinitions => call.count(&tenant.defender_role_definitions),
+        Route::DefenderRoleAssignments => call.count(&tenant.defender_role_assignments),
         Route::Organization => Reply::plain("1".into()),
         _ => call.bad_request("$count is not supported on this resource."),
     }

@@ -18,6 +18,7 @@ mod catalog;
 mod config;
 mod context;
 mod defaults;
+mod defender_rbac;
 mod detections;
 mod dispatch;
 mod error;

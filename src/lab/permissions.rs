@@ -27,6 +27,8 @@ const ORGANIZATION: &[&str] =
 const INCIDENTS: &[&str] = &["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"];
 const ALERTS: &[&str] = &["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"];
 const HUNTING: &[&str] = &["ThreatHunting.Read.All"];
+const DEFENDER_RBAC: &[&str] = &["RoleManagement.Read.Defender", "RoleManagement.ReadWrite.Defender"];
+const DEFENDER_RBAC_WRITE: &[&str] = &["RoleManagement.ReadWrite.Defender"];
 const DETECTIONS: &[&str] = &["CustomDetection.Read.All", "CustomDetection.ReadWrite.All"];
 const DETECTIONS_WRITE: &[&str] = &["CustomDetection.ReadWrite.All"];
 
@@ -64,6 +66,11 @@ fn required(route: &Route, method: &Method) -> Option<(&'static [&'static str], 
         Route::Incidents | Route::Incident(_) => (INCIDENTS, Family::Security),
         Route::Alerts | Route::Alert(_) => (ALERTS, Family::Security),
         Route::HuntingQuery => (HUNTING, Family::Security),
+        Route::DefenderRoleDefinitions
+        | Route::DefenderRoleDefinition(_)
+        | Route::DefenderRoleAssignments
+        | Route::DefenderRoleAssignment(_)
+        | Route::DefenderNamespaces => (if read { DEFENDER_RBAC } else { DEFENDER_RBAC_WRITE }, Family::Security),
         Route::DetectionRules | Route::DetectionRule(_) => {
             (if read { DETECTIONS } else { DETECTIONS_WRITE }, Family::Security)
         }

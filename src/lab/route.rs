@@ -93,6 +93,12 @@ pub enum Route {
     /// `security/rules/detectionRules`: Defender custom detection rules.
     DetectionRules,
     DetectionRule(String),
+    /// `roleManagement/defender`: Defender XDR unified RBAC.
+    DefenderRoleDefinitions,
+    DefenderRoleDefinition(String),
+    DefenderRoleAssignments,
+    DefenderRoleAssignment(String),
+    DefenderNamespaces,
 }
 
 impl Route {
@@ -138,6 +144,12 @@ impl Route {
             ["security", "alerts_v2"] => Ok(Route::Alerts),
             ["security", "alerts_v2", _] => Ok(Route::Alert(id(2))),
             ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
+            ["rolemanagement", "defender", ..] if !beta => Err(segments[1].clone()),
+            ["rolemanagement", "defender", "roledefinitions"] => Ok(Route::DefenderRoleDefinitions),
+            ["rolemanagement", "defender", "roledefinitions", _] => Ok(Route::DefenderRoleDefinition(id(3))),
+            ["rolemanagement", "defender", "roleassignments"] => Ok(Route::DefenderRoleAssignments),
+            ["rolemanagement", "defender", "roleassignments", _] => Ok(Route::DefenderRoleAssignment(id(3))),
+            ["rolemanagement", "defender", "resourcenamespaces"] => Ok(Route::DefenderNamespaces),
             ["security", "rules", "detectionrules"] => Ok(Route::DetectionRules),
             ["security", "rules", "detectionrules", _] => Ok(Route::DetectionRule(id(3))),
             ["$batch"] => Ok(Route::Batch),
@@ -175,6 +187,9 @@ impl Route {
                 | Route::Organization
                 | Route::SubscribedSkus
                 | Route::DetectionRules
+                | Route::DefenderRoleDefinitions
+                | Route::DefenderRoleAssignments
+                | Route::DefenderNamespaces
         ) || matches!(self, Route::Absent(index) if absent::is_collection(*index))
     }
 
@@ -226,6 +241,11 @@ impl Route {
             Route::SubscribedSkus => "/subscribedSkus",
             Route::DetectionRules => "/security/rules/detectionRules",
             Route::DetectionRule(_) => "/security/rules/detectionRules/{id}",
+            Route::DefenderRoleDefinitions => "/roleManagement/defender/roleDefinitions",
+            Route::DefenderRoleDefinition(_) => "/roleManagement/defender/roleDefinitions/{id}",
+            Route::DefenderRoleAssignments => "/roleManagement/defender/roleAssignments",
+            Route::DefenderRoleAssignment(_) => "/roleManagement/defender/roleAssignments/{id}",
+            Route::DefenderNamespaces => "/roleManagement/defender/resourceNamespaces",
         }
     }
 
@@ -255,11 +275,15 @@ impl Route {
             | Route::RoleDefinitions
             | Route::RoleAssignments
             | Route::PolicySettings(_)
-            | Route::DetectionRules => [Method::GET, Method::POST].contains(method),
+            | Route::DetectionRules
+            | Route::DefenderRoleDefinitions
+            | Route::DefenderRoleAssignments => [Method::GET, Method::POST].contains(method),
             Route::PolicySetting(..) => [Method::GET, Method::PATCH, Method::DELETE].contains(method),
-            Route::RoleDefinition(_) | Route::RoleAssignment(_) | Route::DetectionRule(_) => {
-                [Method::GET, Method::PATCH, Method::DELETE].contains(method)
-            }
+            Route::RoleDefinition(_)
+            | Route::RoleAssignment(_)
+            | Route::DetectionRule(_)
+            | Route::DefenderRoleDefinition(_)
+            | Route::DefenderRoleAssignment(_) => [Method::GET, Method::PATCH, Method::DELETE].contains(method),
             Route::Policy(_) => [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method),
             Route::PolicyAssignments(_)
             | Route::Templates
@@ -279,6 +303,7 @@ impl Route {
             | Route::Organization
             | Route::SubscribedSkus
             | Route::Absent(_)
+            | Route::DefenderNamespaces
             | Route::Count(_) => method == Method::GET,
             Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
         }

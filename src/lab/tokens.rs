@@ -31,6 +31,7 @@ pub const DEFAULT_ROLES: &[&str] = &[
     "SecurityAlert.Read.All",
     "ThreatHunting.Read.All",
     "CustomDetection.ReadWrite.All",
+    "RoleManagement.ReadWrite.Defender",
     "Organization.Read.All",
 ];
 /// Graph's audience, as app-only Graph tokens carry it.

@@ -27,6 +27,7 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::NotificationPolicy => NotificationPolicy::crd(),
         Kind::IntuneRole => IntuneRole::crd(),
         Kind::DetectionRule => DetectionRule::crd(),
+        Kind::DefenderRole => DefenderRole::crd(),
     }
 }
 
@@ -72,6 +73,7 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::NotificationPolicy => schema_for::<NotificationPolicySpec>(kind),
         Kind::IntuneRole => schema_for::<IntuneRoleSpec>(kind),
         Kind::DetectionRule => schema_for::<DetectionRuleSpec>(kind),
+        Kind::DefenderRole => schema_for::<DefenderRoleSpec>(kind),
     }
 }
 

@@ -237,6 +237,7 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
         Kind::NotificationPolicy => add(&mut set.notifications, typed(&value, source)),
         Kind::IntuneRole => add(&mut set.roles, typed(&value, source)),
         Kind::DetectionRule => add(&mut set.detection_rules, typed(&value, source)),
+        Kind::DefenderRole => add(&mut set.defender_roles, typed(&value, source)),
     }
 }
 
@@ -315,6 +316,7 @@ has_spec! {
     model::NotificationPolicy => model::NotificationPolicySpec,
     model::IntuneRole => model::IntuneRoleSpec,
     model::DetectionRule => model::DetectionRuleSpec,
+    model::DefenderRole => model::DefenderRoleSpec,
 }
 
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization

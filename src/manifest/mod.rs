@@ -12,7 +12,7 @@ pub mod yaml;
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyKind, PolicyRef,
+    DefenderRole, DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyKind, PolicyRef,
     SettingsCatalogPolicy, Tenant, TypedPolicy,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
@@ -133,6 +133,7 @@ pub struct ManifestSet {
     pub notifications: Vec<Manifest<NotificationPolicy>>,
     pub roles: Vec<Manifest<IntuneRole>>,
     pub detection_rules: Vec<Manifest<DetectionRule>>,
+    pub defender_roles: Vec<Manifest<DefenderRole>>,
     /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
     pub broken: Vec<(Kind, String, String)>,
 }
@@ -153,6 +154,11 @@ impl ManifestSet {
         self.roles.iter().find(|r| r.namespace() == namespace && r.name() == name)
     }
 
+    /// The Defender role named `name` in `namespace`.
+    pub fn defender_role(&self, namespace: &str, name: &str) -> Option<&Manifest<DefenderRole>> {
+        self.defender_roles.iter().find(|r| r.namespace() == namespace && r.name() == name)
+    }
+
     /// The detection rule named `name` in `namespace`.
     pub fn detection_rule(&self, namespace: &str, name: &str) -> Option<&Manifest<DetectionRule>> {
         self.detection_rules.iter().find(|r| r.namespace() == namespace && r.name() == name)
@@ -170,5 +176,6 @@ impl ManifestSet {
             + self.notifications.len()
             + self.roles.len()
             + self.detection_rules.len()
+            + self.defender_roles.len()
     }
 }

@@ -34,6 +34,9 @@ pub fn validate(set: &ManifestSet) -> Vec<Diagnostic> {
     for role in &set.roles {
         check_role(role, &mut out);
     }
+    for role in &set.defender_roles {
+        check_defender_role(role, &mut out);
+    }
     for rule in &set.detection_rules {
         let resource = format!("DetectionRule/{}", rule.name());
         for problem in super::detection_checks::problems(&rule.object.spec) {
@@ -89,6 +92,10 @@ fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
     }
     for r in &set.roles {
         let (kind, labels) = ("IntuneRole".to_string(), r.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: r.namespace(), name: r.name(), labels, source: r.source.as_ref() });
+    }
+    for r in &set.defender_roles {
+        let (kind, labels) = ("DefenderRole".to_string(), r.object.labels().clone());
         all.push(ResourceInfo { kind, namespace: r.namespace(), name: r.name(), labels, source: r.source.as_ref() });
     }
     for r in &set.detection_rules {
@@ -231,17 +238,29 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
         out.warning(profile, resource.clone(), "spec.policies", "delivers no policy".into());
     }
     for (i, name) in spec.roles.iter().enumerate() {
-        if set.role(&namespace, name).is_none() && !set.is_broken(Kind::IntuneRole, &namespace, name) {
-            let path = format!("spec.roles[{i}]");
-            out.error(
-                profile,
-                resource.clone(),
-                &path,
-                format!(
-                    "IntuneRole/{name} not found in namespace `{namespace}`{}",
-                    did_you_mean(name, set.roles.iter().filter(|r| r.namespace() == namespace).map(|r| r.name_str()))
-                ),
-            );
+        let path = format!("spec.roles[{i}]");
+        let intune = set.role(&namespace, name).is_some() || set.is_broken(Kind::IntuneRole, &namespace, name);
+        let defender =
+            set.defender_role(&namespace, name).is_some() || set.is_broken(Kind::DefenderRole, &namespace, name);
+        match (intune, defender) {
+            (false, false) => {
+                let known = set
+                    .roles
+                    .iter()
+                    .filter(|r| r.namespace() == namespace)
+                    .map(|r| r.name_str())
+                    .chain(set.defender_roles.iter().filter(|r| r.namespace() == namespace).map(|r| r.name_str()));
+                let message = format!(
+                    "no IntuneRole or DefenderRole named `{name}` in namespace `{namespace}`{}",
+                    did_you_mean(name, known)
+                );
+                out.error(profile, resource.clone(), &path, message);
+            }
+            (true, true) => {
+                let message = format!("`{name}` names both an IntuneRole and a DefenderRole: rename one of them");
+                out.error(profile, resource.clone(), &path, message);
+            }
+            _ => {}
         }
     }
     for (i, name) in spec.detection_rules.iter().enumerate() {
@@ -485,6 +504,46 @@ fn check_notification(policy: &Manifest<crate::model::NotificationPolicy>, out: 
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A DefenderRole: a name, at least one action, actions that look like Defender XDR actions, and
+/// assignments that are named once each and name members.
+fn check_defender_role(role: &Manifest<crate::model::DefenderRole>, out: &mut Findings) {
+    let resource = format!("DefenderRole/{}", role.name());
+    let spec = &role.object.spec;
+    if spec.display_name.trim().is_empty() {
+        out.error(role, resource.clone(), "spec.displayName", "must not be empty".into());
+    }
+    if spec.actions().is_empty() {
+        let message = "grants nothing: name a permission (securityOperations, securityPosture, authorizationAndSettings) or an action";
+        out.error(role, resource.clone(), "spec", message.into());
+    }
+    for (i, action) in spec.actions.iter().enumerate() {
+        let parts: Vec<&str> = action.split('/').collect();
+        let shaped = action.starts_with("microsoft.xdr/")
+            && parts.len() >= 3
+            && matches!(parts.last(), Some(&("read" | "manage")))
+            && parts.iter().all(|p| !p.is_empty() && !p.contains(char::is_whitespace));
+        if !shaped {
+            let message = format!(
+                "`{action}` is not a Defender XDR action (such as microsoft.xdr/secops/securitydata/alerts/manage)"
+            );
+            out.error(role, resource.clone(), &format!("spec.actions[{i}]"), message);
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, assignment) in spec.assignments.iter().enumerate() {
+        let path = format!("spec.assignments[{i}]");
+        if assignment.display_name.trim().is_empty() {
+            out.error(role, resource.clone(), &format!("{path}.displayName"), "must not be empty".into());
+        } else if !names.insert(assignment.display_name.as_str()) {
+            let message = format!("another assignment of the role is named `{}`", assignment.display_name);
+            out.error(role, resource.clone(), &format!("{path}.displayName"), message);
+        }
+        if assignment.members.is_empty() {
+            out.error(role, resource.clone(), &format!("{path}.members"), "name at least one group".into());
+        }
+    }
 }
 
 /// An IntuneRole: a name, Intune operations that look like Intune operations, and assignments that

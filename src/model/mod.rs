@@ -4,6 +4,7 @@
 //! the description of every field of that type, which says what the field does.
 
 pub mod asr;
+pub mod defender_role;
 pub mod detection;
 pub mod detection_entities;
 pub mod kql;
@@ -23,6 +24,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use defender_role::{DefenderRole, DefenderRoleSpec};
 pub use detection::{DetectionRule, DetectionRuleSpec};
 pub use notification::{NotificationPolicy, NotificationPolicySpec};
 pub use profile::{DistributionProfile, DistributionProfileSpec};
@@ -61,10 +63,11 @@ pub enum Kind {
     NotificationPolicy,
     IntuneRole,
     DetectionRule,
+    DefenderRole,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
@@ -79,6 +82,7 @@ impl Kind {
         Kind::NotificationPolicy,
         Kind::IntuneRole,
         Kind::DetectionRule,
+        Kind::DefenderRole,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +101,7 @@ impl Kind {
             Kind::NotificationPolicy => "NotificationPolicy",
             Kind::IntuneRole => "IntuneRole",
             Kind::DetectionRule => "DetectionRule",
+            Kind::DefenderRole => "DefenderRole",
         }
     }
 
@@ -110,7 +115,7 @@ impl Kind {
 
     /// Whether objects of this kind live in tenants (and carry the ownership marker there).
     pub fn is_managed(self) -> bool {
-        self.is_policy() || matches!(self, Kind::IntuneRole | Kind::DetectionRule)
+        self.is_policy() || matches!(self, Kind::IntuneRole | Kind::DetectionRule | Kind::DefenderRole)
     }
 }
 

@@ -39,7 +39,8 @@ pub struct DistributionProfileSpec {
     /// Policies delivered to every selected tenant.
     #[serde(default)]
     pub policies: Vec<PolicyRef>,
-    /// Intune roles (`IntuneRole` names) delivered to every selected tenant, with their assignments.
+    /// Roles (`IntuneRole` and `DefenderRole` names) delivered to every selected tenant, with their
+    /// assignments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
     /// Defender custom detection rules (`DetectionRule` names) delivered to every selected tenant.

@@ -101,7 +101,9 @@ fn dependencies(set: &ManifestSet) -> HashMap<String, std::collections::BTreeSet
                 {
                     deps.insert(format!("DistributionProfile/{}", profile.name()));
                     deps.extend(spec.policies.iter().map(ToString::to_string));
+                    // A role name is an IntuneRole's or a DefenderRole's.
                     deps.extend(spec.roles.iter().map(|role| format!("IntuneRole/{role}")));
+                    deps.extend(spec.roles.iter().map(|role| format!("DefenderRole/{role}")));
                     deps.extend(spec.detection_rules.iter().map(|rule| format!("DetectionRule/{rule}")));
                 }
             }
@@ -147,6 +149,7 @@ impl Context {
         set.policies.sort_by_key(|p| p.object.reference());
         set.roles.sort_by_key(|r| r.name());
         set.detection_rules.sort_by_key(|r| r.name());
+        set.defender_roles.sort_by_key(|r| r.name());
         set
     }
 

@@ -1,5 +1,5 @@
 //! The kinds whose changes re-plan the Tenants of their namespace — profiles, every policy kind, Intune
-//! roles, detection rules — as one table: each row a cache filled by its watch, how its objects join a namespace's
+//! roles, Defender roles, detection rules — as one table: each row a cache filled by its watch, how its objects join a namespace's
 //! manifest set, and a stream of the namespaces its changes concern. A new kind is one [`InputKind`]
 //! impl and one row in [`watch_inputs`].
 
@@ -17,9 +17,9 @@ use super::names::namespace_of;
 use super::watch::{Watches, significant_changes};
 use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{
-    AntivirusExclusionsPolicy, AntivirusPolicy, AttackSurfaceReductionPolicy, DefenderUpdateControlsPolicy,
-    DetectionRule, DistributionProfile, EndpointDetectionPolicy, FirewallPolicy, FirewallRulesPolicy, IntuneRole,
-    SecurityExperiencePolicy, SettingsCatalogPolicy,
+    AntivirusExclusionsPolicy, AntivirusPolicy, AttackSurfaceReductionPolicy, DefenderRole,
+    DefenderUpdateControlsPolicy, DetectionRule, DistributionProfile, EndpointDetectionPolicy, FirewallPolicy,
+    FirewallRulesPolicy, IntuneRole, SecurityExperiencePolicy, SettingsCatalogPolicy,
 };
 
 /// A kind the Tenant controller reads.
@@ -45,6 +45,12 @@ impl InputKind for DistributionProfile {
 impl InputKind for IntuneRole {
     fn add_to(self, set: &mut ManifestSet) {
         set.roles.push(Manifest::new(self));
+    }
+}
+
+impl InputKind for DefenderRole {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.defender_roles.push(Manifest::new(self));
     }
 }
 
@@ -135,6 +141,7 @@ pub fn watch_inputs(
     row::<SettingsCatalogPolicy>(client, namespace, watches, &mut caches, &mut changes);
     row::<IntuneRole>(client, namespace, watches, &mut caches, &mut changes);
     row::<DetectionRule>(client, namespace, watches, &mut caches, &mut changes);
+    row::<DefenderRole>(client, namespace, watches, &mut caches, &mut changes);
     (caches, Box::pin(futures_util::stream::select_all(changes)))
 }
 

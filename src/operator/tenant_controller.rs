@@ -261,6 +261,8 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         detection_rules: Vec::new(),
         // Read where the app may read them (see `observe`): none of tenantctl's exist elsewhere.
         manages_detection_rules: true,
+        defender_roles: Vec::new(),
+        manages_defender_roles: true,
         prune_max_delete_percent: Some(100),
     };
     let live = observe_tenant(&api, &nothing)

@@ -1,6 +1,7 @@
 //! One pane of glass across tenants: the merged incident queue and hunting results. Pure: the
 //! commands fetch per tenant with the Graph client's fan-out, this merges, filters and sorts.
 
+pub mod access_view;
 pub mod hunting;
 pub mod incidents;
 

@@ -2,6 +2,7 @@
 //! types. Pure data, shared by the client, the lab and the engine.
 
 pub mod common;
+pub mod defender_rbac;
 pub mod detection;
 pub mod organization;
 mod policy;

@@ -3,6 +3,7 @@
 //! and written through the [`TenantApi`]. Diff, plan, apply and prune are written once, generically,
 //! in `diff.rs` and `apply.rs`; the table in [`for_each_family`] is where a new family is added.
 
+pub mod defender_roles;
 pub mod detections;
 pub mod policies;
 pub mod roles;
@@ -18,6 +19,7 @@ use super::resolve::TenantDesired;
 use crate::model::ObjectRef;
 use crate::model::profile::Mode;
 
+pub use defender_roles::{DefenderRoles, LiveDefenderRole};
 pub use detections::DetectionRules;
 pub use policies::Policies;
 pub use roles::{LiveRole, Roles};
@@ -29,6 +31,10 @@ pub struct LiveTenant {
     pub policies: Vec<crate::wire::ConfigurationPolicy>,
     /// Read when the desired state manages roles.
     pub roles: Option<Vec<LiveRole>>,
+    /// Read when the desired state manages Defender roles.
+    pub defender_roles: Option<Vec<LiveDefenderRole>>,
+    /// The Defender XDR actions the tenant has, read when it receives Defender roles.
+    pub defender_actions: Option<std::collections::BTreeSet<String>>,
     /// Read when the desired state manages detection rules.
     pub detection_rules: Option<Vec<crate::wire::detection::DetectionRule>>,
     pub groups: GroupsByName,
@@ -73,6 +79,11 @@ pub trait Managed {
     /// Whether an unmarked live object may be counted as unmanaged and adopted (built-ins may not).
     fn is_adoptable(live: &Self::Live) -> bool;
 
+    /// What the desired object asks of the tenant that the tenant does not have (an unknown action…),
+    /// each in words; empty when nothing stands in the way.
+    fn unknown_in_tenant(_desired: &Self::Desired, _live: &LiveTenant) -> Vec<String> {
+        Vec::new()
+    }
     /// The payload for this tenant, or why it cannot be built here (missing groups…).
     fn payload(desired: &Self::Desired, groups: &GroupsByName) -> Result<Self::Payload, Vec<String>>;
     fn payload_name(payload: &Self::Payload) -> &str;

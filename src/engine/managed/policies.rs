@@ -128,7 +128,7 @@ impl Managed for Policies {
     fn from_write(write: &Write) -> Option<&PolicyPayload> {
         match write {
             Write::ConfigurationPolicy(payload) => Some(payload),
-            Write::IntuneRole(_) | Write::DetectionRule(_) => None,
+            Write::IntuneRole(_) | Write::DetectionRule(_) | Write::DefenderRole(_) => None,
         }
     }
 

@@ -173,7 +173,7 @@ impl Managed for Roles {
     fn from_write(write: &Write) -> Option<&RolePayload> {
         match write {
             Write::IntuneRole(payload) => Some(payload),
-            Write::ConfigurationPolicy(_) | Write::DetectionRule(_) => None,
+            Write::ConfigurationPolicy(_) | Write::DetectionRule(_) | Write::DefenderRole(_) => None,
         }
     }
 

@@ -6,6 +6,7 @@ mod access;
 mod approval;
 pub mod auth;
 pub mod budget;
+mod defender_rbac;
 mod detections;
 pub mod error;
 mod http;

@@ -5,6 +5,7 @@ use super::TenantClient;
 use super::error::GraphError;
 use crate::engine::api::{Access, ApiError, Reply, TenantApi};
 use crate::engine::assignments::GroupsByName;
+use crate::wire::defender_rbac::{UnifiedRoleAssignment, UnifiedRoleDefinition};
 use crate::wire::detection::DetectionRule;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment};
@@ -102,5 +103,44 @@ impl TenantApi for TenantClient {
 
     async fn delete_detection_rule(&self, id: &str) -> Reply<()> {
         Ok(TenantClient::delete_detection_rule(self, id).await?)
+    }
+
+    async fn list_defender_role_definitions(&self) -> Reply<Vec<UnifiedRoleDefinition>> {
+        Ok(TenantClient::list_defender_role_definitions(self).await?)
+    }
+
+    async fn list_defender_role_assignments(&self) -> Reply<Vec<UnifiedRoleAssignment>> {
+        Ok(TenantClient::list_defender_role_assignments(self).await?)
+    }
+
+    async fn create_defender_role_definition(&self, role: &UnifiedRoleDefinition) -> Reply<UnifiedRoleDefinition> {
+        Ok(TenantClient::create_defender_role_definition(self, role).await?)
+    }
+
+    async fn update_defender_role_definition(&self, id: &str, role: &UnifiedRoleDefinition) -> Reply<()> {
+        Ok(TenantClient::update_defender_role_definition(self, id, role).await?)
+    }
+
+    async fn delete_defender_role_definition(&self, id: &str) -> Reply<()> {
+        Ok(TenantClient::delete_defender_role_definition(self, id).await?)
+    }
+
+    async fn create_defender_role_assignment(
+        &self,
+        assignment: &UnifiedRoleAssignment,
+    ) -> Reply<UnifiedRoleAssignment> {
+        Ok(TenantClient::create_defender_role_assignment(self, assignment).await?)
+    }
+
+    async fn update_defender_role_assignment(&self, id: &str, assignment: &UnifiedRoleAssignment) -> Reply<()> {
+        Ok(TenantClient::update_defender_role_assignment(self, id, assignment).await?)
+    }
+
+    async fn delete_defender_role_assignment(&self, id: &str) -> Reply<()> {
+        Ok(TenantClient::delete_defender_role_assignment(self, id).await?)
+    }
+
+    async fn list_defender_actions(&self) -> Reply<Vec<String>> {
+        Ok(TenantClient::list_defender_actions(self).await?)
     }
 }

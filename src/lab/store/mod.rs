@@ -35,6 +35,9 @@ pub const SINGLETONS_DIR: &str = "singletons";
 pub const ALERTS_DIR: &str = "alerts";
 /// Multi Admin Approval requests (`deviceManagement/operationApprovalRequests`).
 pub const APPROVAL_REQUESTS_DIR: &str = "operationApprovalRequests";
+/// Defender XDR role definitions and assignments (`roleManagement/defender`).
+pub const DEFENDER_ROLE_DEFINITIONS_DIR: &str = "defenderRoleDefinitions";
+pub const DEFENDER_ROLE_ASSIGNMENTS_DIR: &str = "defenderRoleAssignments";
 /// Defender custom detection rules (`security/rules/detectionRules`).
 pub const DETECTION_RULES_DIR: &str = "detectionRules";
 /// The advanced hunting response a tenant gives for any query.
@@ -97,6 +100,8 @@ pub struct TenantData {
     pub role_assignments: Collection,
     pub approval_requests: Collection,
     pub detection_rules: Collection,
+    pub defender_role_definitions: Collection,
+    pub defender_role_assignments: Collection,
     /// Singleton resources the tenant has, by name.
     singletons: BTreeMap<String, Value>,
     resident: bool,
@@ -119,6 +124,14 @@ impl TenantData {
             role_assignments: Collection::load(&dir.join(ROLE_ASSIGNMENTS_DIR), &scope(ROLE_ASSIGNMENTS_DIR))?,
             approval_requests: Collection::load(&dir.join(APPROVAL_REQUESTS_DIR), &scope(APPROVAL_REQUESTS_DIR))?,
             detection_rules: Collection::load(&dir.join(DETECTION_RULES_DIR), &scope(DETECTION_RULES_DIR))?,
+            defender_role_definitions: Collection::load(
+                &dir.join(DEFENDER_ROLE_DEFINITIONS_DIR),
+                &scope(DEFENDER_ROLE_DEFINITIONS_DIR),
+            )?,
+            defender_role_assignments: Collection::load(
+                &dir.join(DEFENDER_ROLE_ASSIGNMENTS_DIR),
+                &scope(DEFENDER_ROLE_ASSIGNMENTS_DIR),
+            )?,
             singletons: read_singletons(&dir.join(SINGLETONS_DIR))?,
             resident: true,
         })
