@@ -296,8 +296,10 @@ fn comparable(definition: &UnifiedRoleDefinition, assignments: &[UnifiedRoleAssi
         "description": definition.description.trim_end(),
         "actions": definition.actions(),
     });
-    let by_name: BTreeMap<&str, (Vec<String>, (Vec<String>, Vec<String>))> =
-        assignments.iter().map(|a| (a.display_name.as_str(), (sorted(&a.principal_ids), scopes(a)))).collect();
+    let by_name: BTreeMap<&str, Value> = assignments
+        .iter()
+        .map(|a| (a.display_name.as_str(), json!({"members": sorted(&a.principal_ids), "scopes": scopes(a)})))
+        .collect();
     (role, json!(by_name))
 }
 
