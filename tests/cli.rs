@@ -17,7 +17,7 @@ fn validate_accepts_the_example() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "Valid: 29 documents in 16 files (9 tenants, 6 profiles, 10 policies, 3 detection rules, 1 notification policy).\n"
+        "Valid: 31 documents in 18 files (9 tenants, 6 profiles, 10 policies, 2 roles, 3 detection rules, 1 notification policy).\n"
     );
 }
 
@@ -63,8 +63,8 @@ fn crds_print_every_kind_as_committed() {
         assert!(printed.contains(&text), "{} is printed", path.display());
         expected.push_str(&text);
     }
-    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 14);
-    assert_eq!(names.len(), 14);
+    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 15);
+    assert_eq!(names.len(), 15);
 }
 
 #[test]
@@ -84,6 +84,7 @@ fn schema_writes_one_file_per_kind_and_an_index() {
             "antivirus-exclusions-policy.json",
             "antivirus-policy.json",
             "attack-surface-reduction-policy.json",
+            "defender-role.json",
             "defender-update-controls-policy.json",
             "detection-rule.json",
             "distribution-profile.json",
@@ -240,7 +241,7 @@ fn apply_reports_as_json_for_machines() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
     assert_eq!(report["verdict"], "complete");
-    assert_eq!(report["summary"]["created"], 62, "56 policies and 6 detection rules");
+    assert_eq!(report["summary"]["created"], 66, "56 policies, 6 detection rules and 4 Defender roles");
     assert_eq!(report["summary"]["updated"], 2);
     assert_eq!(report["summary"]["tenants"], 9);
     let fabrikam = report["tenants"].as_array().expect("tenants").iter().find(|t| t["name"] == "fabrikam-emea");

@@ -11,6 +11,8 @@ mod auth;
 mod batch_and_budget;
 #[path = "lab/cli.rs"]
 mod cli;
+#[path = "lab/defender_rbac.rs"]
+mod defender_rbac;
 #[path = "lab/detections.rs"]
 mod detections;
 #[path = "lab/faults.rs"]

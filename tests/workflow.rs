@@ -18,6 +18,8 @@ mod cache;
 mod converge;
 #[path = "workflow/credentials.rs"]
 mod credentials;
+#[path = "workflow/defender_roles.rs"]
+mod defender_roles;
 #[path = "workflow/detections.rs"]
 mod detections;
 #[path = "workflow/faults.rs"]

@@ -14,6 +14,7 @@ use super::EXIT_OK;
 use super::connect::{GraphArgs, connect, tenant_credentials};
 use super::pipeline::{prepare, runtime};
 use crate::engine::assignments::GroupsByName;
+use crate::graph::client::GraphError;
 use crate::manifest::ManifestSet;
 use crate::mapping;
 use crate::model::ownership::split_marker;
@@ -51,7 +52,7 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         }
         None => bail!("--tenant {}: not a tenant of the manifests, nor a tenant ID", args.tenant),
     };
-    let (policies, groups, rules) = runtime()?.block_on(async {
+    let (policies, groups, rules, defender) = runtime()?.block_on(async {
         let connection = connect(&args.graph, &tenant_credentials(&set), seed.as_deref()).await?;
         let graph = connection.client.tenant(&tenant_id);
         let policies = graph.list_policies_in_full().await?;
@@ -70,8 +71,9 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         let groups = if ids.is_empty() { BTreeMap::new() } else { graph.groups_by_id(&ids).await? };
         // Detection rules need a permission of their own: without it the policies are still exported.
         let rules = graph.list_detection_rules().await;
+        let defender = defender_roles(&graph).await;
         connection.close().await;
-        anyhow::Ok((policies, groups, rules))
+        anyhow::Ok((policies, groups, rules, defender))
     })?;
     let rules = match rules {
         Ok(rules) => rules,
@@ -82,6 +84,10 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
     };
     let mut files = manifests(&name, &tenant_id, &display_name, &policies, &groups)?;
     files.extend(rule_manifests(&name, &rules, err)?);
+    match defender {
+        Ok(defender) => files.extend(defender_manifests(&name, &defender)?),
+        Err(error) => writeln!(err, "note: Defender roles not exported: {error}")?,
+    }
     for (relative, text) in &files {
         let path = args.out.join(relative);
         write(&path, text)?;
@@ -149,6 +155,75 @@ pub fn manifests(
     }
     if !text.is_empty() {
         files.push(("profiles.yaml".to_string(), text));
+    }
+    Ok(files)
+}
+
+/// A tenant's own Defender roles with their assignments, and the names of the groups they name.
+type DefenderRoles = (Vec<crate::engine::managed::LiveDefenderRole>, BTreeMap<String, String>);
+
+async fn defender_roles(graph: &crate::graph::client::TenantClient) -> Result<DefenderRoles, GraphError> {
+    let definitions = graph.list_defender_role_definitions().await?;
+    let assignments = graph.list_defender_role_assignments().await?;
+    let mut ids: Vec<String> = assignments.iter().flat_map(|a| a.principal_ids.iter().cloned()).collect();
+    ids.sort();
+    ids.dedup();
+    let groups = if ids.is_empty() { BTreeMap::new() } else { graph.groups_by_id(&ids).await? };
+    let names = groups.into_iter().map(|(id, group)| (id, group.display_name)).collect();
+    let roles = crate::engine::managed::LiveDefenderRole::join(definitions, assignments);
+    Ok((roles.into_iter().filter(|r| !r.definition.is_built_in).collect(), names))
+}
+
+/// A tenant's Defender roles as manifests (`roles/<name>.yaml`) and a profile delivering them.
+fn defender_manifests(tenant: &str, (roles, names): &DefenderRoles) -> anyhow::Result<Vec<(String, String)>> {
+    use crate::model::defender_role::{DataSource, DefenderRoleAssignment, DefenderRoleSpec};
+    let sources = [
+        DataSource::Endpoint,
+        DataSource::Office365,
+        DataSource::Identity,
+        DataSource::CloudApps,
+        DataSource::Cloud,
+        DataSource::SecureScore,
+    ];
+    let mut files = Vec::new();
+    let mut exported = Vec::new();
+    for role in roles {
+        let (description, owner) = split_marker(&role.definition.description);
+        let mut spec = DefenderRoleSpec::from_actions(
+            &role.definition.display_name,
+            description.trim(),
+            &role.definition.actions(),
+        );
+        spec.assignments = role
+            .assignments
+            .iter()
+            .map(|a| DefenderRoleAssignment {
+                display_name: a.display_name.clone(),
+                members: a
+                    .principal_ids
+                    .iter()
+                    .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
+                    .collect(),
+                data_sources: sources
+                    .iter()
+                    .copied()
+                    .filter(|s| a.app_scope_ids.iter().any(|id| id == s.app_scope()))
+                    .collect(),
+            })
+            .collect();
+        let base = owner.map(|o| o.name).unwrap_or_else(|| slug(&role.definition.display_name));
+        let mut name = base.clone();
+        let mut n = 2;
+        while exported.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        files.push((format!("roles/{name}.yaml"), document("DefenderRole", &name, serde_json::to_value(&spec)?)?));
+        exported.push(name);
+    }
+    if !exported.is_empty() {
+        let spec = json!({"tenants": [tenant], "roles": exported});
+        files.push(("role-profile.yaml".into(), document("DistributionProfile", &format!("{tenant}-roles"), spec)?));
     }
     Ok(files)
 }

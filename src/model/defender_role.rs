@@ -312,3 +312,101 @@ securityPosture: {secureScore: read}
         assert!(!covers("microsoft.xdr/secops/*/read", "microsoft.xdr/secops//read"));
     }
 }
+
+impl DefenderRoleSpec {
+    /// The spec whose `actions()` are these: named permissions where the actions make them up, the
+    /// rest as `actions` (for `export`). Assignments are the caller's.
+    pub fn from_actions(display_name: &str, description: &str, actions: &[String]) -> DefenderRoleSpec {
+        let mut left: Vec<String> = actions.to_vec();
+        let mut take = |action: &str| {
+            let full = format!("{XDR}{action}");
+            let found = left.iter().position(|a| *a == full);
+            found.map(|index| left.remove(index)).is_some()
+        };
+        let basics = take("secops/securitydata/basics/read");
+        let alerts = take("secops/securitydata/alerts/manage");
+        let mut spec = DefenderRoleSpec {
+            display_name: display_name.to_string(),
+            description: description.to_string(),
+            security_operations: SecurityOperations::default(),
+            security_posture: SecurityPosture::default(),
+            authorization_and_settings: AuthorizationAndSettings::default(),
+            actions: Vec::new(),
+            assignments: Vec::new(),
+        };
+        let ops = &mut spec.security_operations;
+        // Alerts without the basics are no named level: they stay a raw action.
+        let orphan_alerts = alerts && !basics;
+        ops.security_data = match (basics, alerts) {
+            (true, true) => Some(Access::Manage),
+            (true, false) => Some(Access::Read),
+            _ => None,
+        };
+        ops.response = take("secops/securitydata/response/manage");
+        ops.file_collection = take("secops/securitydata/filecollection/manage");
+        ops.email_quarantine = take("secops/securitydata/emailquarantine/manage");
+        ops.email_advanced_actions = take("secops/securitydata/emailadvancedactions/manage");
+        ops.email_content = take("secops/rawdata/emailcontent/read");
+        let basic = take("secops/securitydata/liveresponse-basic/manage");
+        let advanced = basic && take("secops/securitydata/liveresponse-advanced/manage");
+        ops.live_response = match (basic, advanced) {
+            (true, true) => Some(LiveResponse::Advanced),
+            (true, false) => Some(LiveResponse::Basic),
+            _ => None,
+        };
+        let posture = &mut spec.security_posture;
+        let pm = "securityposture/posturemanagement";
+        posture.vulnerability_management = take(&format!("{pm}/vulnerabilitymanagement/read"));
+        posture.exception_handling = take(&format!("{pm}/exceptionhandling/manage"));
+        posture.remediation_handling = take(&format!("{pm}/remediationhandling/manage"));
+        posture.application_handling = take(&format!("{pm}/applicationhandling/manage"));
+        posture.baseline_assessment = take(&format!("{pm}/baselineassessmentprofiles/manage"));
+        let mut access = |base: &str| -> Option<Access> {
+            let read = take(&format!("{base}/read"));
+            let manage = read && take(&format!("{base}/manage"));
+            match (read, manage) {
+                (true, true) => Some(Access::Manage),
+                (true, false) => Some(Access::Read),
+                _ => None,
+            }
+        };
+        spec.security_posture.secure_score = access(&format!("{pm}/securescore"));
+        let settings = &mut spec.authorization_and_settings;
+        settings.authorization = access("configuration/authorization");
+        settings.security_settings = access("configuration/security/core");
+        settings.system_settings = access("configuration/system");
+        settings.detection_tuning = take("configuration/security/detectiontuning/manage");
+        if orphan_alerts {
+            left.push(format!("{XDR}secops/securitydata/alerts/manage"));
+        }
+        spec.actions = left;
+        spec
+    }
+}
+
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+
+    #[test]
+    fn actions_round_trip_through_the_named_permissions() {
+        let actions: Vec<String> = [
+            "microsoft.xdr/configuration/system/read",
+            "microsoft.xdr/configuration/system/manage",
+            "microsoft.xdr/secops/securitydata/alerts/manage",
+            "microsoft.xdr/secops/securitydata/basics/read",
+            "microsoft.xdr/secops/securitydata/liveresponse-advanced/manage",
+            "microsoft.xdr/secops/securitydata/liveresponse-basic/manage",
+            "microsoft.xdr/securityposture/*/read",
+            "microsoft.xdr/dataops/*/read",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        let spec = DefenderRoleSpec::from_actions("R", "", &actions);
+        assert_eq!(spec.security_operations.live_response, Some(LiveResponse::Advanced));
+        assert_eq!(spec.authorization_and_settings.system_settings, Some(Access::Manage));
+        assert_eq!(spec.actions, ["microsoft.xdr/securityposture/*/read", "microsoft.xdr/dataops/*/read"]);
+        assert_eq!(spec.actions(), without_covered(actions));
+    }
+}

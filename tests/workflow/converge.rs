@@ -17,7 +17,7 @@ fn plan_apply_plan_converges_and_repairs_drift() {
         "the firewall rule opened to any address: {text}"
     );
     assert!(text.contains("-     - '*'") && text.contains("+     - 10.20.0.0/24"), "{text}");
-    assert!(text.contains("Plan: 62 to create, 2 to update, 0 to delete across 9 tenants"), "{text}");
+    assert!(text.contains("Plan: 66 to create, 2 to update, 0 to delete across 9 tenants"), "{text}");
 
     let drift = with_lab(lab, &["drift", "-f", "examples/contoso"]);
     expect_code(&drift, 2);
@@ -25,7 +25,7 @@ fn plan_apply_plan_converges_and_repairs_drift() {
     let apply = with_lab(lab, &["apply", "-f", "examples/contoso", "--auto-approve"]);
     expect_code(&apply, 0);
     assert!(
-        stdout(&apply).contains("Apply complete: 62 created, 2 updated, 0 deleted across 9 tenants."),
+        stdout(&apply).contains("Apply complete: 66 created, 2 updated, 0 deleted across 9 tenants."),
         "{}",
         stdout(&apply)
     );
@@ -45,7 +45,7 @@ fn json_and_markdown_outputs_are_documents() {
     let json = with_lab(state.path(), &["plan", "-f", "examples/contoso", "-o", "json"]);
     expect_code(&json, 0);
     let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON on stdout");
-    assert_eq!(plan["summary"]["create"], 62);
+    assert_eq!(plan["summary"]["create"], 66);
     assert_eq!(plan["summary"]["update"], 2);
     assert_eq!(plan["summary"]["unknownTenants"], 0);
     let markdown = with_lab(state.path(), &["plan", "-f", "examples/contoso", "-o", "markdown"]);

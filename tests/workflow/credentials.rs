@@ -39,7 +39,7 @@ fn a_tenant_with_its_own_credentials_is_written_with_them() {
     let args = ["apply", "-f", "examples/contoso", "--tenant", "woodgrove-emea", "--auto-approve"];
     let apply = with_woodgrove_app(&lab, state.path(), &args);
     expect_code(&apply, 0);
-    assert!(stdout(&apply).contains("woodgrove-emea: 7 created"), "{}", stdout(&apply));
+    assert!(stdout(&apply).contains("woodgrove-emea: 9 created"), "{}", stdout(&apply));
 }
 
 #[test]
@@ -55,5 +55,5 @@ fn a_saved_plan_records_the_credentials_reference_and_is_applied_with_it() {
     assert!(text.contains("WOODGROVE_CLIENT_SECRET") && !text.contains(WOODGROVE_SECRET), "{text}");
     let apply = with_woodgrove_app(&lab, state.path(), &["apply", &saved]);
     expect_code(&apply, 0);
-    assert!(stdout(&apply).contains("woodgrove-emea: 7 created"), "{}", stdout(&apply));
+    assert!(stdout(&apply).contains("woodgrove-emea: 9 created"), "{}", stdout(&apply));
 }
