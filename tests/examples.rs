@@ -79,7 +79,8 @@ fn every_library_policy_is_valid() {
         let relative = file.strip_prefix(root()).expect("under root").to_string_lossy().to_string();
         let (loaded, _, diagnostics) = load(&[&relative]);
         assert!(diagnostics.is_empty(), "{relative}: {diagnostics:#?}");
-        let resources = loaded.set.policies.len() + loaded.set.roles.len()
+        let resources = loaded.set.policies.len()
+            + loaded.set.roles.len()
             + loaded.set.defender_roles.len()
             + loaded.set.detection_rules.len();
         assert_eq!(resources, 1, "{relative}: one policy, role or detection rule per file");

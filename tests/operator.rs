@@ -27,6 +27,8 @@ mod converge;
 mod crds;
 #[path = "operator/credentials.rs"]
 mod credentials;
+#[path = "operator/defender_roles.rs"]
+mod defender_roles;
 #[path = "operator/deletion.rs"]
 mod deletion;
 #[path = "operator/detections.rs"]

@@ -83,4 +83,17 @@ fn export_round_trips_to_manifests_that_plan_no_changes() {
     }
     let replan = with_lab(lab, &["plan", "-f", &fabrikam_dir]);
     assert!(!stdout(&replan).contains("DetectionRule/"), "{}", stdout(&replan));
+
+    // A corporate tenant's Defender roles come back as DefenderRole manifests, planned as they are.
+    let litware = tempfile::tempdir().expect("tempdir");
+    let litware_dir = litware.path().to_string_lossy().to_string();
+    expect_code(
+        &with_lab(lab, &["export", "--tenant", "litware-us", "-f", "examples/contoso", "--out", &litware_dir]),
+        0,
+    );
+    let tier2 = std::fs::read_to_string(litware.path().join("roles/defender-soc-tier2.yaml")).expect("exported role");
+    assert!(tier2.contains("liveResponse: basic") && tier2.contains("SG-SOC-Tier2"), "{tier2}");
+    expect_code(&tenantctl(&["validate", "-f", &litware_dir]), 0);
+    let replan = with_lab(lab, &["plan", "-f", &litware_dir]);
+    assert!(!stdout(&replan).contains("DefenderRole/"), "{}", stdout(&replan));
 }
