@@ -22,6 +22,8 @@ mod credentials;
 mod defender_roles;
 #[path = "workflow/detections.rs"]
 mod detections;
+#[path = "workflow/exceptions.rs"]
+mod exceptions;
 #[path = "workflow/faults.rs"]
 mod faults;
 #[path = "workflow/interrupt.rs"]

@@ -6,6 +6,7 @@ mod apply_report;
 mod cache_dir;
 mod connect;
 mod detections;
+mod exceptions;
 mod export;
 mod fleet;
 mod generate;
@@ -63,6 +64,8 @@ pub enum Command {
     /// Who holds which Intune and Defender XDR role in every tenant: members and scopes by name,
     /// managed or not.
     Access(access::AccessArgs),
+    /// Every PolicyException: tenants, object, owner, reason, days left (from the manifests alone).
+    Exceptions(exceptions::ExceptionsArgs),
     /// Custom detection rules: preview how many alerts new and changed rules would raise.
     Detections(detections::DetectionsArgs),
     /// Onboarding: check each tenant's consent, permissions and licences; add a tenant.
@@ -98,6 +101,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Tenants(args) => tenants::run(&args, out, err),
         Command::Detections(args) => detections::run(&args, out, err),
         Command::Access(args) => access::run(&args, out, err),
+        Command::Exceptions(args) => exceptions::run(&args, out, err),
         Command::Schema(args) => generate::schema(&args, out, err),
         Command::Crds(args) => generate::crds(&args, out, err),
         Command::Lab(args) => lab::run(&args, out, err),

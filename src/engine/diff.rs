@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use ring::digest::{Context, SHA256};
 
 use super::managed::{DefenderRoles, DetectionRules, LiveTenant, Managed, Policies, Roles};
-use super::plan::{Change, Operation, Plan, TenantPlan, TenantState, Update};
+use super::plan::{Action, Change, Excepted, Operation, Plan, TenantPlan, TenantState, Update};
 use super::problem::{Category, Problem};
 use super::resolve::{DesiredState, TenantDesired};
 use crate::model::ObjectRef;
+use crate::model::exception::Allowance;
 use crate::model::profile::Mode;
 use crate::wire::ConfigurationPolicy;
 
@@ -147,10 +148,32 @@ pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOp
     plan_family::<Roles>(desired, live, options, &mut plan);
     plan_family::<DefenderRoles>(desired, live, options, &mut plan);
     plan_family::<DetectionRules>(desired, live, options, &mut plan);
+    hold_back_excepted(desired, &mut plan);
     if !plan.problems.is_empty() {
         plan.state = TenantState::Failed;
     }
     plan
+}
+
+/// Marks the changes an exception in force holds back: any change of an object left alone, the
+/// delete of an object kept on prune.
+fn hold_back_excepted(desired: &TenantDesired, plan: &mut TenantPlan) {
+    for change in &mut plan.changes {
+        let held = desired.exceptions.iter().find(|e| {
+            e.object == change.object
+                && match e.allow {
+                    Allowance::LeaveAlone => true,
+                    Allowance::KeepOnPrune => change.action() == Action::Delete,
+                }
+        });
+        change.excepted = held.map(|e| Excepted {
+            exception: e.name.clone(),
+            owner: e.owner.clone(),
+            reason: e.reason.clone(),
+            ticket: e.ticket.clone(),
+            expires: e.expires.clone(),
+        });
+    }
 }
 
 /// Plans one family of objects of one tenant: creates, updates, adoptions, and (when the tenant
@@ -241,6 +264,7 @@ fn update<M: Managed>(
         display_name: M::payload_name(&payload).to_string(),
         mode,
         reason: audit_reason(mode, "drifted"),
+        excepted: None,
         operation: Operation::Update(Update {
             profile: M::profile(wanted).to_string(),
             id: M::id(current).unwrap_or_default().to_string(),
@@ -270,6 +294,7 @@ fn create_or_adopt<M: Managed>(
         display_name: name.clone(),
         mode,
         reason: None,
+        excepted: None,
         operation: Operation::Create { profile: M::profile(wanted).to_string(), after: after.clone(), write: None },
     };
     match (options.adopt, namesakes.as_slice()) {
@@ -325,6 +350,7 @@ fn plan_deletes<M: Managed>(
         display_name: M::display_name(live).to_string(),
         mode: Mode::Enforce,
         reason: Some(reason),
+        excepted: None,
         operation: Operation::Delete {
             id: M::id(live).unwrap_or_default().to_string(),
             before: M::show_live(object, live, groups),

@@ -25,4 +25,6 @@ mod defender_tests;
 #[cfg(test)]
 mod detection_tests;
 #[cfg(test)]
+mod exception_tests;
+#[cfg(test)]
 mod generic_tests;

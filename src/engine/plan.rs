@@ -34,6 +34,9 @@ pub struct Summary {
     pub delete: usize,
     pub unchanged: usize,
     pub drifted: usize,
+    /// Changes an exception in force holds back: neither written nor drift.
+    #[serde(default)]
+    pub excepted: usize,
     pub unmanaged: usize,
     pub tenants: usize,
     pub unknown_tenants: usize,
@@ -171,8 +174,25 @@ pub struct Change {
     /// Display-only explanation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The exception in force that holds the change back: reported, neither written nor drift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excepted: Option<Excepted>,
     #[serde(flatten)]
     pub operation: Operation,
+}
+
+/// The exception a change is held back by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Excepted {
+    /// `PolicyException/name`.
+    pub exception: String,
+    pub owner: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// The last day it holds.
+    pub expires: String,
 }
 
 /// The change itself, with what each action needs.
@@ -263,7 +283,7 @@ impl Change {
 
     /// Whether `apply` carries this change out.
     pub fn is_write(&self) -> bool {
-        self.mode == Mode::Enforce
+        self.mode == Mode::Enforce && self.excepted.is_none()
     }
 
     /// The profile that delivers the object (none for deletes).
@@ -356,6 +376,7 @@ impl Plan {
             summary.unmanaged += tenant.unmanaged;
             for change in &tenant.changes {
                 match (change.is_write(), change.action()) {
+                    (false, _) if change.excepted.is_some() => summary.excepted += 1,
                     (false, _) => summary.drifted += 1,
                     (true, Action::Create) => summary.create += 1,
                     (true, Action::Update | Action::Adopt) => summary.update += 1,

@@ -13,6 +13,7 @@ use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
 use crate::mapping::{self, MappingError};
 use crate::model::defender_role::DefenderRoleSpec;
 use crate::model::detection::DetectionRuleSpec;
+use crate::model::exception::Allowance;
 use crate::model::ownership::description_with_marker;
 use crate::model::profile::{Assignments, Mode};
 use crate::model::role::IntuneRoleSpec;
@@ -47,6 +48,8 @@ pub struct TenantDesired {
     pub roles: Vec<DesiredRole>,
     /// Whether the tenant's roles are read: it receives roles, or it prunes where roles exist.
     pub manages_roles: bool,
+    /// Exceptions in force for the tenant, by the object they are about.
+    pub exceptions: Vec<ActiveException>,
     /// Defender XDR roles, sorted by name.
     pub defender_roles: Vec<DesiredDefenderRole>,
     /// Whether the tenant's Defender roles are read: it receives some, or it prunes where they exist
@@ -96,6 +99,69 @@ pub struct DesiredRole {
     pub spec: Arc<IntuneRoleSpec>,
 }
 
+/// An exception in force for one tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveException {
+    /// `PolicyException/name`.
+    pub name: String,
+    pub object: ObjectRef,
+    pub allow: Allowance,
+    pub owner: String,
+    pub reason: String,
+    pub ticket: Option<String>,
+    /// The last day it holds.
+    pub expires: String,
+}
+
+/// A warning for each exception that no longer holds: its object is enforced again.
+fn expired_exceptions(set: &ManifestSet, now: jiff::Timestamp) -> Vec<Diagnostic> {
+    set.exceptions
+        .iter()
+        .filter(|e| crate::model::exception::ends_at(&e.object.spec.expires).is_some_and(|end| now >= end))
+        .map(|e| {
+            let spec = &e.object.spec;
+            let message = format!(
+                "expired on {}: {}/{} is enforced again (owner {})",
+                spec.expires, spec.target.kind, spec.target.name, spec.owner
+            );
+            Diagnostic::warning(message)
+                .resource(format!("PolicyException/{}", e.name()))
+                .path("spec.expires")
+                .at(e.value_at("spec.expires"))
+        })
+        .collect()
+}
+
+/// The exceptions of a namespace that cover a tenant and hold at `now`.
+fn active_exceptions(
+    set: &ManifestSet,
+    namespace: &str,
+    tenant: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+    now: jiff::Timestamp,
+) -> Vec<ActiveException> {
+    let mut active: Vec<ActiveException> = set
+        .exceptions
+        .iter()
+        .filter(|e| e.namespace() == namespace && e.object.spec.covers(tenant, labels))
+        .filter(|e| crate::model::exception::ends_at(&e.object.spec.expires).is_some_and(|end| now < end))
+        .filter_map(|e| {
+            let spec = &e.object.spec;
+            Some(ActiveException {
+                name: format!("PolicyException/{}", e.name()),
+                object: spec.object()?,
+                allow: spec.allow,
+                owner: spec.owner.clone(),
+                reason: spec.reason.clone(),
+                ticket: spec.ticket.clone(),
+                expires: spec.expires.clone(),
+            })
+        })
+        .collect();
+    active.sort_by(|a, b| a.name.cmp(&b.name));
+    active
+}
+
 /// One Defender XDR role one tenant must have.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesiredDefenderRole {
@@ -131,8 +197,13 @@ pub struct Resolution {
 /// The pipeline's front half: validate every object, then resolve what validated. Diagnostics of both,
 /// validation's first.
 pub fn validate_and_resolve(set: &ManifestSet) -> (Resolution, Vec<Diagnostic>) {
+    validate_and_resolve_at(set, jiff::Timestamp::now())
+}
+
+/// [`validate_and_resolve`], exceptions judged as of `now` (a clock the caller controls).
+pub fn validate_and_resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> (Resolution, Vec<Diagnostic>) {
     let mut diagnostics = crate::manifest::validate::validate(set);
-    let mut resolution = resolve(set);
+    let mut resolution = resolve_at(set, now);
     diagnostics.append(&mut resolution.diagnostics);
     (resolution, diagnostics)
 }
@@ -177,7 +248,12 @@ struct Conflict<'a> {
 /// Resolves a validated manifest set. Profiles are applied in name order, so the result is the same
 /// whatever the order of the input files.
 pub fn resolve(set: &ManifestSet) -> Resolution {
-    let mut diagnostics = Vec::new();
+    resolve_at(set, jiff::Timestamp::now())
+}
+
+/// [`resolve`], exceptions judged as of `now`.
+pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
+    let mut diagnostics = expired_exceptions(set, now);
     type Forms = (Arc<ConfigurationPolicy>, Arc<Value>, Arc<str>);
     let mut rendered: HashMap<(String, PolicyRef), Forms> = HashMap::new();
     for policy in &set.policies {
@@ -343,7 +419,9 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
             || prune_max_delete_percent.is_some() && set.defender_roles.iter().any(|r| r.namespace() == namespace);
         let manages_detection_rules = !rules.is_empty()
             || prune_max_delete_percent.is_some() && set.detection_rules.iter().any(|r| r.namespace() == namespace);
+        let exceptions = active_exceptions(set, &namespace, &tenant.name(), tenant.object.labels(), now);
         desired.tenants.push(TenantDesired {
+            exceptions,
             roles: roles.into_values().collect(),
             manages_roles,
             detection_rules: rules.into_values().collect(),

@@ -28,6 +28,7 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::IntuneRole => IntuneRole::crd(),
         Kind::DetectionRule => DetectionRule::crd(),
         Kind::DefenderRole => DefenderRole::crd(),
+        Kind::PolicyException => PolicyException::crd(),
     }
 }
 
@@ -74,6 +75,7 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::IntuneRole => schema_for::<IntuneRoleSpec>(kind),
         Kind::DetectionRule => schema_for::<DetectionRuleSpec>(kind),
         Kind::DefenderRole => schema_for::<DefenderRoleSpec>(kind),
+        Kind::PolicyException => schema_for::<PolicyExceptionSpec>(kind),
     }
 }
 

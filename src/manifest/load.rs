@@ -238,6 +238,7 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
         Kind::IntuneRole => add(&mut set.roles, typed(&value, source)),
         Kind::DetectionRule => add(&mut set.detection_rules, typed(&value, source)),
         Kind::DefenderRole => add(&mut set.defender_roles, typed(&value, source)),
+        Kind::PolicyException => add(&mut set.exceptions, typed(&value, source)),
     }
 }
 
@@ -317,6 +318,7 @@ has_spec! {
     model::IntuneRole => model::IntuneRoleSpec,
     model::DetectionRule => model::DetectionRuleSpec,
     model::DefenderRole => model::DefenderRoleSpec,
+    model::PolicyException => model::PolicyExceptionSpec,
 }
 
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization

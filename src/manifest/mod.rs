@@ -12,8 +12,8 @@ pub mod yaml;
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    DefenderRole, DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyKind, PolicyRef,
-    SettingsCatalogPolicy, Tenant, TypedPolicy,
+    DefenderRole, DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyException,
+    PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant, TypedPolicy,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
 use yaml::PositionIndex;
@@ -134,6 +134,7 @@ pub struct ManifestSet {
     pub roles: Vec<Manifest<IntuneRole>>,
     pub detection_rules: Vec<Manifest<DetectionRule>>,
     pub defender_roles: Vec<Manifest<DefenderRole>>,
+    pub exceptions: Vec<Manifest<PolicyException>>,
     /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
     pub broken: Vec<(Kind, String, String)>,
 }
@@ -177,5 +178,6 @@ impl ManifestSet {
             + self.roles.len()
             + self.detection_rules.len()
             + self.defender_roles.len()
+            + self.exceptions.len()
     }
 }

@@ -37,6 +37,9 @@ pub fn validate(set: &ManifestSet) -> Vec<Diagnostic> {
     for role in &set.defender_roles {
         check_defender_role(role, &mut out);
     }
+    for exception in &set.exceptions {
+        check_exception(set, exception, &mut out);
+    }
     for rule in &set.detection_rules {
         let resource = format!("DetectionRule/{}", rule.name());
         for problem in super::detection_checks::problems(&rule.object.spec) {
@@ -93,6 +96,10 @@ fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
     for r in &set.roles {
         let (kind, labels) = ("IntuneRole".to_string(), r.object.labels().clone());
         all.push(ResourceInfo { kind, namespace: r.namespace(), name: r.name(), labels, source: r.source.as_ref() });
+    }
+    for e in &set.exceptions {
+        let (kind, labels) = ("PolicyException".to_string(), e.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: e.namespace(), name: e.name(), labels, source: e.source.as_ref() });
     }
     for r in &set.defender_roles {
         let (kind, labels) = ("DefenderRole".to_string(), r.object.labels().clone());
@@ -504,6 +511,61 @@ fn check_notification(policy: &Manifest<crate::model::NotificationPolicy>, out: 
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A PolicyException: an owner and a reason, a date, an object that exists, tenants that exist.
+fn check_exception(set: &ManifestSet, exception: &Manifest<crate::model::PolicyException>, out: &mut Findings) {
+    let resource = format!("PolicyException/{}", exception.name());
+    let namespace = exception.namespace();
+    let spec = &exception.object.spec;
+    for (path, value) in [("spec.owner", &spec.owner), ("spec.reason", &spec.reason)] {
+        if value.trim().is_empty() {
+            out.error(
+                exception,
+                resource.clone(),
+                path,
+                "must not be empty: an exception answers to someone, for a reason".into(),
+            );
+        }
+    }
+    if crate::model::exception::ends_at(&spec.expires).is_none() {
+        let message = format!("`{}` is not a date (YYYY-MM-DD)", spec.expires);
+        out.error(exception, resource.clone(), "spec.expires", message);
+    }
+    match spec.object() {
+        None => {
+            let message = format!(
+                "`{}` is not a kind tenantctl manages in tenants (a policy kind, IntuneRole, DefenderRole, DetectionRule)",
+                spec.target.kind
+            );
+            out.error(exception, resource.clone(), "spec.target.kind", message);
+        }
+        Some(object) => {
+            let exists = match object.kind {
+                Kind::IntuneRole => set.role(&namespace, &object.name).is_some(),
+                Kind::DefenderRole => set.defender_role(&namespace, &object.name).is_some(),
+                Kind::DetectionRule => set.detection_rule(&namespace, &object.name).is_some(),
+                kind => set.policies.iter().any(|p| {
+                    p.namespace() == namespace && p.object.kind().kind() == kind && p.object.name() == object.name
+                }),
+            };
+            if !exists && !set.is_broken(object.kind, &namespace, &object.name) {
+                let message = format!("{object} not found in namespace `{namespace}`");
+                out.error(exception, resource.clone(), "spec.target.name", message);
+            }
+        }
+    }
+    for (i, name) in spec.tenants.iter().enumerate() {
+        if set.tenant(&namespace, name).is_none() {
+            let message = format!("Tenant/{name} not found in namespace `{namespace}`");
+            out.error(exception, resource.clone(), &format!("spec.tenants[{i}]"), message);
+        }
+    }
+    let covers_any =
+        set.tenants.iter().any(|t| t.namespace() == namespace && spec.covers(&t.name(), t.object.labels()));
+    if !covers_any {
+        out.warning(exception, resource.clone(), "spec", "covers no tenant".into());
+    }
 }
 
 /// A DefenderRole: a name, at least one action, actions that look like Defender XDR actions, and

@@ -7,6 +7,7 @@ pub mod asr;
 pub mod defender_role;
 pub mod detection;
 pub mod detection_entities;
+pub mod exception;
 pub mod kql;
 pub mod notification;
 pub mod ownership;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use defender_role::{DefenderRole, DefenderRoleSpec};
 pub use detection::{DetectionRule, DetectionRuleSpec};
+pub use exception::{PolicyException, PolicyExceptionSpec};
 pub use notification::{NotificationPolicy, NotificationPolicySpec};
 pub use profile::{DistributionProfile, DistributionProfileSpec};
 pub use role::{IntuneRole, IntuneRoleSpec};
@@ -64,10 +66,11 @@ pub enum Kind {
     IntuneRole,
     DetectionRule,
     DefenderRole,
+    PolicyException,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
@@ -83,6 +86,7 @@ impl Kind {
         Kind::IntuneRole,
         Kind::DetectionRule,
         Kind::DefenderRole,
+        Kind::PolicyException,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +106,7 @@ impl Kind {
             Kind::IntuneRole => "IntuneRole",
             Kind::DetectionRule => "DetectionRule",
             Kind::DefenderRole => "DefenderRole",
+            Kind::PolicyException => "PolicyException",
         }
     }
 

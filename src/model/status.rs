@@ -98,6 +98,8 @@ pub enum PolicySyncState {
     Failed,
     /// The tenant could not be read; state unknown.
     Unknown,
+    /// An exception in force holds the difference back (PolicyException).
+    Excepted,
     /// The write waits for an approver (the tenant's Multi Admin Approval); the next sync carries it
     /// out once approved.
     AwaitingApproval,

@@ -94,7 +94,9 @@ impl Findings {
 pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for tenant in &plan.tenants {
-        for change in tenant.changes.iter().filter(|c| all_changes_are_drift || !c.is_write()) {
+        // A change an exception holds back is accepted, not drift.
+        let drift = tenant.changes.iter().filter(|c| c.excepted.is_none());
+        for change in drift.filter(|c| all_changes_are_drift || !c.is_write()) {
             findings.push(Finding {
                 trigger: Trigger::Drift,
                 tenant: tenant.name.clone(),

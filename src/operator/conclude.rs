@@ -167,6 +167,9 @@ pub fn conclude(
     let mut drifted = Vec::new();
     let mut writes = Writes::default();
     for change in &plan.changes {
+        if change.excepted.is_some() {
+            continue;
+        }
         if !change.is_write() {
             drifted.push(change.object.to_string());
             continue;
@@ -315,6 +318,13 @@ fn sync_state(
     let change = plan.changes.iter().find(|c| c.object == *object && c.action() != Action::Delete);
     let (state, message) = match (change, problem) {
         (_, Some(problem)) => (PolicySyncState::Failed, Some(problem.to_string())),
+        (Some(change), None) if let Some(excepted) = &change.excepted => (
+            PolicySyncState::Excepted,
+            Some(format!(
+                "{} until {} ({}: {})",
+                excepted.exception, excepted.expires, excepted.owner, excepted.reason
+            )),
+        ),
         (None, None) => (PolicySyncState::InSync, None),
         (Some(change), None) if change.mode == Mode::Audit => {
             let fields = if change.fields().is_empty() { "missing".to_string() } else { change.fields_text() };

@@ -107,6 +107,13 @@ fn dependencies(set: &ManifestSet) -> HashMap<String, std::collections::BTreeSet
                     deps.extend(spec.detection_rules.iter().map(|rule| format!("DetectionRule/{rule}")));
                 }
             }
+            for exception in &set.exceptions {
+                if exception.namespace() == tenant.namespace()
+                    && exception.object.spec.covers(&name, tenant.object.labels())
+                {
+                    deps.insert(format!("PolicyException/{}", exception.name()));
+                }
+            }
             (name, deps)
         })
         .collect()
@@ -150,6 +157,7 @@ impl Context {
         set.roles.sort_by_key(|r| r.name());
         set.detection_rules.sort_by_key(|r| r.name());
         set.defender_roles.sort_by_key(|r| r.name());
+        set.exceptions.sort_by_key(|e| e.name());
         set
     }
 

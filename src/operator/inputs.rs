@@ -19,7 +19,7 @@ use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{
     AntivirusExclusionsPolicy, AntivirusPolicy, AttackSurfaceReductionPolicy, DefenderRole,
     DefenderUpdateControlsPolicy, DetectionRule, DistributionProfile, EndpointDetectionPolicy, FirewallPolicy,
-    FirewallRulesPolicy, IntuneRole, SecurityExperiencePolicy, SettingsCatalogPolicy,
+    FirewallRulesPolicy, IntuneRole, PolicyException, SecurityExperiencePolicy, SettingsCatalogPolicy,
 };
 
 /// A kind the Tenant controller reads.
@@ -51,6 +51,12 @@ impl InputKind for IntuneRole {
 impl InputKind for DefenderRole {
     fn add_to(self, set: &mut ManifestSet) {
         set.defender_roles.push(Manifest::new(self));
+    }
+}
+
+impl InputKind for PolicyException {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.exceptions.push(Manifest::new(self));
     }
 }
 
@@ -142,6 +148,7 @@ pub fn watch_inputs(
     row::<IntuneRole>(client, namespace, watches, &mut caches, &mut changes);
     row::<DetectionRule>(client, namespace, watches, &mut caches, &mut changes);
     row::<DefenderRole>(client, namespace, watches, &mut caches, &mut changes);
+    row::<PolicyException>(client, namespace, watches, &mut caches, &mut changes);
     (caches, Box::pin(futures_util::stream::select_all(changes)))
 }
 

@@ -263,6 +263,7 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         manages_detection_rules: true,
         defender_roles: Vec::new(),
         manages_defender_roles: true,
+        exceptions: Vec::new(),
         prune_max_delete_percent: Some(100),
     };
     let live = observe_tenant(&api, &nothing)

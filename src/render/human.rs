@@ -22,7 +22,12 @@ pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) 
         writeln!(out)?;
     }
     if !plan.has_changes() && plan.summary.unknown_tenants == 0 && plan.summary.failed_tenants == 0 {
-        writeln!(out, "{}", style.green("No changes. Every tenant matches the manifests."))?;
+        let text = if plan.summary.excepted > 0 {
+            "No changes. Every tenant matches the manifests, but for the exceptions above."
+        } else {
+            "No changes. Every tenant matches the manifests."
+        };
+        writeln!(out, "{}", style.green(text))?;
     } else if in_sync > 0 {
         writeln!(out, "{}", style.dim(&format!("{} in sync.", plural::count(in_sync, "tenant"))))?;
     }
@@ -68,7 +73,10 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
 }
 
 fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let excepted =
+        change.excepted.as_ref().map(|e| format!("excepted until {} ({}: {})", e.expires, e.owner, e.reason));
     let (symbol, verb) = match (change.is_write(), change.action()) {
+        (false, _) if let Some(excepted) = &excepted => (style.dim("="), style.dim(excepted)),
         (false, Action::Create) => (style.magenta("!"), style.magenta("missing (audit mode: not written)")),
         (false, Action::Delete) => (style.magenta("!"), style.magenta("should not exist (audit mode: not written)")),
         (false, _) => (style.magenta("!"), style.magenta("drifted (audit mode: not written)")),

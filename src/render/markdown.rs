@@ -26,7 +26,9 @@ pub fn render(plan: &Plan, heading: Heading, out: &mut dyn Write) -> io::Result<
         writeln!(out, "| Tenant | Object | Action | Profile |")?;
         writeln!(out, "|---|---|---|---|")?;
         for (tenant, change) in changes.iter().take(MAX_ROWS) {
+            let excepted = change.excepted.as_ref().map(|e| format!("⏸️ excepted until {} ({})", e.expires, e.owner));
             let action = match (change.is_write(), change.action()) {
+                (false, _) if let Some(excepted) = &excepted => excepted.as_str(),
                 (false, Action::Create) => "⚠️ missing (audit)",
                 (false, _) => "⚠️ drifted (audit)",
                 (true, Action::Create) => "➕ create",

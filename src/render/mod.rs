@@ -30,6 +30,9 @@ pub fn closing_line(heading: Heading, summary: &Summary) -> String {
 /// `Drift: 3 drifted across 12 tenants (20 in sync, 1 unknown).`
 pub fn drift_line(summary: &Summary) -> String {
     let mut extra = vec![format!("{} in sync", summary.unchanged)];
+    if summary.excepted > 0 {
+        extra.push(format!("{} excepted", summary.excepted));
+    }
     extra.extend(tenant_trouble(summary));
     format!(
         "Drift: {} drifted across {} ({}).",
@@ -44,6 +47,9 @@ pub fn summary_line(summary: &Summary) -> String {
     let mut extra = vec![format!("{} unchanged", summary.unchanged)];
     if summary.drifted > 0 {
         extra.push(format!("{} drifted in audit mode", summary.drifted));
+    }
+    if summary.excepted > 0 {
+        extra.push(format!("{} excepted", summary.excepted));
     }
     extra.extend(tenant_trouble(summary));
     format!(

@@ -5,19 +5,22 @@ use std::collections::BTreeMap;
 use tenantctl::engine::diff::{Observation, PlanOptions, plan};
 use tenantctl::engine::observe::{observe_and_plan, observe_tenant};
 use tenantctl::engine::plan::{Plan, TenantState};
-use tenantctl::engine::resolve::validate_and_resolve;
+use tenantctl::engine::resolve::validate_and_resolve_at;
 use tenantctl::graph::client::{Credential, Credentials, GraphClient, GraphConfig};
 use tenantctl::lab::{InitOptions, init, read_lab_credentials};
 use tenantctl::manifest::load::{Input, load_inputs};
 
 use super::support::Lab;
 
+/// The day the examples' exceptions are judged at, whatever the clock says.
+const TODAY: jiff::Timestamp = jiff::Timestamp::constant(1_796_083_200, 0);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn planning_each_tenant_as_it_is_read_makes_the_same_plan() {
     let dir = tempfile::tempdir().expect("tempdir");
     init(dir.path(), &InitOptions { tenants: 6, policies: 6, seed: 4 }).expect("lab init");
     let loaded = load_inputs(&[Input::Path(dir.path().join("manifests"))], &mut || unreachable!("no stdin"));
-    let mut desired = validate_and_resolve(&loaded.set).0.desired;
+    let mut desired = validate_and_resolve_at(&loaded.set, TODAY).0.desired;
     desired.tenants[1].suspended = true;
     let unreachable = desired.tenants[2].tenant_id.clone();
     let app = read_lab_credentials(dir.path()).expect("lab.json");

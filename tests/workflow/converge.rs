@@ -8,7 +8,10 @@ fn plan_apply_plan_converges_and_repairs_drift() {
     let first = with_lab(lab, &["plan", "-f", "examples/contoso", "--detailed-exitcode"]);
     expect_code(&first, 2);
     let text = stdout(&first);
-    assert!(text.contains("~ AttackSurfaceReductionPolicy/asr-block"), "the drifted ASR policy: {text}");
+    assert!(
+        text.contains("= AttackSurfaceReductionPolicy/asr-block") && text.contains("excepted until 2027-06-30"),
+        "the drifted ASR policy, held back by Contoso's exception: {text}"
+    );
     assert!(text.contains("-     blockCredentialStealingFromLsass: audit"), "{text}");
     assert!(text.contains("+     blockCredentialStealingFromLsass: block"), "{text}");
     assert!(text.contains("· 1 unmanaged object left alone"), "{text}");
@@ -17,7 +20,7 @@ fn plan_apply_plan_converges_and_repairs_drift() {
         "the firewall rule opened to any address: {text}"
     );
     assert!(text.contains("-     - '*'") && text.contains("+     - 10.20.0.0/24"), "{text}");
-    assert!(text.contains("Plan: 66 to create, 2 to update, 0 to delete across 9 tenants"), "{text}");
+    assert!(text.contains("Plan: 66 to create, 1 to update, 0 to delete across 9 tenants"), "{text}");
 
     let drift = with_lab(lab, &["drift", "-f", "examples/contoso"]);
     expect_code(&drift, 2);
@@ -25,7 +28,7 @@ fn plan_apply_plan_converges_and_repairs_drift() {
     let apply = with_lab(lab, &["apply", "-f", "examples/contoso", "--auto-approve"]);
     expect_code(&apply, 0);
     assert!(
-        stdout(&apply).contains("Apply complete: 66 created, 2 updated, 0 deleted across 9 tenants."),
+        stdout(&apply).contains("Apply complete: 66 created, 1 updated, 0 deleted across 9 tenants."),
         "{}",
         stdout(&apply)
     );
@@ -46,7 +49,8 @@ fn json_and_markdown_outputs_are_documents() {
     expect_code(&json, 0);
     let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON on stdout");
     assert_eq!(plan["summary"]["create"], 66);
-    assert_eq!(plan["summary"]["update"], 2);
+    assert_eq!(plan["summary"]["update"], 1);
+    assert_eq!(plan["summary"]["excepted"], 1);
     assert_eq!(plan["summary"]["unknownTenants"], 0);
     let markdown = with_lab(state.path(), &["plan", "-f", "examples/contoso", "-o", "markdown"]);
     assert!(stdout(&markdown).starts_with("### tenantctl plan"));

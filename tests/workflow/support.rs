@@ -41,8 +41,16 @@ fn copy(from: &Path, to: &Path) {
 
 /// `tenantctl ARGS` from the crate root.
 pub fn tenantctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tenantctl")).args(args).current_dir(root()).output().expect("tenantctl runs")
+    Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(args)
+        .current_dir(root())
+        .env("TENANTCTL_NOW", TODAY)
+        .output()
+        .expect("tenantctl runs")
 }
+
+/// The day the tests run on, whatever the clock says: the examples' exceptions hold then.
+pub const TODAY: &str = "2026-12-01";
 
 /// `tenantctl ARGS --lab --lab-state STATE`.
 pub fn with_lab(state: &Path, args: &[&str]) -> Output {
@@ -137,6 +145,7 @@ impl LabProcess {
             serde_json::from_str(&std::fs::read_to_string(state.join("lab.json")).expect("lab.json")).expect("json");
         let mut command = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
         command
+            .env("TENANTCTL_NOW", TODAY)
             .args(args)
             .args(["--graph-url", &self.url, "--login-url", &self.url])
             .env("AZURE_CLIENT_ID", app["apps"][0]["clientId"].as_str().expect("client id"))
