@@ -33,6 +33,8 @@ mod defender_roles;
 mod deletion;
 #[path = "operator/detections.rs"]
 mod detections;
+#[path = "operator/exceptions.rs"]
+mod exceptions;
 #[path = "operator/faults.rs"]
 mod faults;
 #[path = "operator/helm.rs"]

@@ -8,7 +8,7 @@ use kube::ResourceExt;
 use serde::Serialize;
 
 use super::fleet::{TabularFormat, write_rows};
-use super::pipeline::{now, prepare};
+use super::pipeline::prepare;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::model::exception::ends_at;
 use crate::util::plural;
@@ -46,7 +46,7 @@ struct Row {
 
 pub fn run(args: &ExceptionsArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     let Some(prepared) = prepare(&args.paths, err)? else { return Ok(EXIT_ERROR) };
-    let now = now()?;
+    let now = crate::util::clock::now().map_err(anyhow::Error::msg)?;
     let mut rows = Vec::new();
     for exception in &prepared.set.exceptions {
         let spec = &exception.object.spec;

@@ -36,9 +36,9 @@ pub fn load_and_validate(paths: &[String]) -> (Loaded, Resolution, Vec<Diagnosti
     let mut loaded = load_inputs(&inputs, &mut || read_bounded(std::io::stdin().lock()));
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     // Semantic checks run on everything that loaded; structural errors already say what is wrong with the rest.
-    let (now, clock_problem) = match now() {
+    let (now, clock_problem) = match crate::util::clock::now() {
         Ok(now) => (now, None),
-        Err(problem) => (jiff::Timestamp::now(), Some(Diagnostic::error(problem.to_string()))),
+        Err(problem) => (jiff::Timestamp::now(), Some(Diagnostic::error(problem))),
     };
     let (resolution, mut semantic) = validate_and_resolve_at(&loaded.set, now);
     semantic.extend(clock_problem);
@@ -137,16 +137,4 @@ pub fn progress(length: u64, verb: &str) -> ProgressBar {
 /// A runtime for the async commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
-}
-
-/// The time exceptions are judged at: `TENANTCTL_NOW` (RFC 3339, or a date for its start, UTC) when
-/// set, to see what a date will bring; the clock otherwise.
-pub fn now() -> anyhow::Result<jiff::Timestamp> {
-    let Ok(text) = std::env::var("TENANTCTL_NOW") else { return Ok(jiff::Timestamp::now()) };
-    if let Ok(instant) = text.parse::<jiff::Timestamp>() {
-        return Ok(instant);
-    }
-    let date: jiff::civil::Date =
-        text.parse().map_err(|_| anyhow::anyhow!("TENANTCTL_NOW=`{text}` is neither an RFC 3339 time nor a date"))?;
-    Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
 }

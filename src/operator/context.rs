@@ -14,8 +14,8 @@ use super::inputs::{InputCache, VersionPart};
 use super::metrics::Metrics;
 pub use super::names::namespace_of;
 use super::watch::BrokenObjects;
-use crate::engine::resolve::validate_and_resolve;
-use crate::engine::resolve::{TenantDesired, resolve};
+use crate::engine::resolve::validate_and_resolve_at;
+use crate::engine::resolve::{TenantDesired, resolve_at};
 use crate::graph::client::GraphClient;
 use crate::manifest::{Diagnostic, Manifest, ManifestSet};
 use crate::model::notification::Trigger;
@@ -164,20 +164,22 @@ impl Context {
     /// The namespace validated and resolved. Done again only when a spec or labels changed there:
     /// the operator's own status writes do not count.
     pub fn resolved(&self, namespace: &str) -> Arc<Resolved> {
-        let version = self.version_of(namespace);
+        // Exceptions begin and end on UTC day boundaries: a new day is a new resolution.
+        let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
+        let version = self.version_of(namespace) ^ (crate::util::clock::day(now) as u64).rotate_left(17);
         let cached = self.resolutions.lock().unwrap_or_else(PoisonError::into_inner).get(namespace).cloned();
         if let Some((_, resolved)) = cached.filter(|(cached, _)| *cached == version) {
             return resolved;
         }
         let set = self.manifest_set(namespace);
-        let (resolution, diagnostics) = validate_and_resolve(&set);
+        let (resolution, diagnostics) = validate_and_resolve_at(&set, now);
         let mut errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
         // What does not decode is unknown: it holds back what it might concern (a broken Tenant only
         // itself), never anything else.
         for (kind, name, why) in self.stores.broken.in_namespace(namespace) {
             errors.push(Diagnostic::error(format!("cannot be read: {why}")).resource(format!("{kind}/{name}")));
         }
-        let conflicts = if errors.is_empty() { Vec::new() } else { resolve(&set).diagnostics };
+        let conflicts = if errors.is_empty() { Vec::new() } else { resolve_at(&set, now).diagnostics };
         let resolved = Arc::new(Resolved {
             tenants: resolution.desired.tenants.into_iter().map(|t| (t.name.clone(), t)).collect(),
             errors,

@@ -1,5 +1,6 @@
 //! Small pure helpers shared across layers.
 
+pub mod clock;
 pub mod endpoint;
 pub mod fanout;
 pub mod pem;

@@ -40,10 +40,11 @@ impl World {
         World { cluster, admin, namespace: namespace.to_string(), state, lab }
     }
 
-    /// `kubectl apply -f examples/contoso/ -f examples/contoso/policies/` into the namespace.
+    /// The Contoso example (tenants, profiles, exceptions, policies) with kubectl, into the namespace.
     pub async fn apply_contoso(&self) {
         let contoso = root().join("examples/contoso");
-        for path in [contoso.join("tenants.yaml"), contoso.join("profiles.yaml"), contoso.join("policies")] {
+        let files = ["tenants.yaml", "profiles.yaml", "exceptions.yaml", "policies"];
+        for path in files.map(|file| contoso.join(file)) {
             let path = path.to_string_lossy();
             self.cluster
                 .kubectl(&["apply", "-n", &self.namespace, "-f", &path], None)
@@ -162,6 +163,8 @@ impl OperatorProcess {
             // woodgrove-emea names its own credential by environment variable.
             .env("WOODGROVE_CLIENT_SECRET", lab_app["apps"][0]["clientSecret"].as_str().expect("secret"))
             .env("RUST_LOG", "info")
+            // The day the examples' exceptions are judged at, whatever the clock says.
+            .env("TENANTCTL_NOW", super::support::TODAY)
             .env_remove("AZURE_CLIENT_ID")
             .env_remove("AZURE_CLIENT_SECRET")
             .env_remove("KUBECONFIG")
