@@ -194,3 +194,12 @@ pub struct HuntingColumn {
     #[serde(rename = "type", alias = "Type")]
     pub column_type: String,
 }
+
+/// Reads an absent or `null` field as its default: Graph answers `null` for empty lists and texts.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}

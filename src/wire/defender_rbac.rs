@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::common::null_as_default;
+
 /// `@odata.type` of a role definition.
 pub const UNIFIED_ROLE_DEFINITION_TYPE: &str = "#microsoft.graph.unifiedRoleDefinition";
 /// `@odata.type` of a role assignment.
@@ -82,14 +84,6 @@ pub struct ResourceAction {
     pub action_verb: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-}
-
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl UnifiedRoleDefinition {

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::common::null_as_default;
+
 /// `@odata.type` of a detection rule.
 pub const DETECTION_RULE_TYPE: &str = "#microsoft.graph.security.detectionRule";
 
@@ -87,7 +89,7 @@ pub struct AlertTemplate {
     pub severity: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommended_actions: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub tactics: Vec<MitreTactic>,
     /// `entityMappingConfiguration`: lists of entities, each naming query columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,7 +101,7 @@ pub struct AlertTemplate {
     #[serde(default, skip_serializing)]
     pub category: Option<String>,
     /// Older rules' techniques (deprecated; read only).
-    #[serde(default, skip_serializing, deserialize_with = "null_as_empty")]
+    #[serde(default, skip_serializing, deserialize_with = "null_as_default")]
     pub mitre_techniques: Vec<String>,
 }
 
@@ -109,7 +111,7 @@ pub struct AlertTemplate {
 pub struct MitreTactic {
     #[serde(default)]
     pub tactic: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub techniques: Vec<MitreTechnique>,
 }
 
@@ -119,7 +121,7 @@ pub struct MitreTactic {
 pub struct MitreTechnique {
     #[serde(default)]
     pub technique: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub sub_techniques: Vec<String>,
 }
 
@@ -129,14 +131,6 @@ pub struct MitreTechnique {
 pub struct IncidentConfiguration {
     #[serde(default)]
     pub is_excluded_from_incident_correlation: Option<bool>,
-}
-
-fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl DetectionRule {

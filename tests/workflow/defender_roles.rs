@@ -12,19 +12,9 @@ use super::support::*;
 
 const LITWARE_US: &str = "8e0a2c4f-6b93-4d1e-b5a7-3f9b1d5e7a99";
 
-/// The Contoso manifests, the profiles and the tier-1 role's file edited.
+/// The Contoso manifests, the profiles and the `defender-soc-tier1.yaml` file edited.
 fn manifests(dir: &Path, profiles: impl Fn(String) -> String, tier1: impl Fn(String) -> String) {
-    let contoso = root().join("examples/contoso");
-    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
-    std::fs::copy(contoso.join("tenants.yaml"), dir.join("tenants.yaml")).expect("copy");
-    for entry in std::fs::read_dir(contoso.join("policies")).expect("policies") {
-        let entry = entry.expect("entry");
-        let text = std::fs::read_to_string(entry.path()).expect("read");
-        let text = if entry.file_name() == "defender-soc-tier1.yaml" { tier1(text) } else { text };
-        std::fs::write(dir.join("policies").join(entry.file_name()), text).expect("write");
-    }
-    let text = std::fs::read_to_string(contoso.join("profiles.yaml")).expect("profiles");
-    std::fs::write(dir.join("profiles.yaml"), profiles(text)).expect("write");
+    contoso_manifests(dir, profiles, "defender-soc-tier1.yaml", tier1);
 }
 
 fn stored(state: &Path, collection: &str) -> Vec<Value> {

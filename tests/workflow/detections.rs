@@ -13,19 +13,9 @@ use super::support::*;
 const FABRIKAM_US: &str = "7a3e9c51-2d84-4f6b-8e10-3c9d2b7f4e22";
 const TAILSPIN_APAC: &str = "0b6d4e2f-8a13-4c57-b9e2-5f7a1c3d8e33";
 
-/// The Contoso manifests, the profiles and the LSASS rule's file edited.
+/// The Contoso manifests, the profiles and the `detect-lsass-unusual-access.yaml` file edited.
 fn manifests(dir: &Path, profiles: impl Fn(String) -> String, lsass: impl Fn(String) -> String) {
-    let contoso = root().join("examples/contoso");
-    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
-    std::fs::copy(contoso.join("tenants.yaml"), dir.join("tenants.yaml")).expect("copy");
-    for entry in std::fs::read_dir(contoso.join("policies")).expect("policies") {
-        let entry = entry.expect("entry");
-        let text = std::fs::read_to_string(entry.path()).expect("read");
-        let text = if entry.file_name() == "detect-lsass-unusual-access.yaml" { lsass(text) } else { text };
-        std::fs::write(dir.join("policies").join(entry.file_name()), text).expect("write");
-    }
-    let text = std::fs::read_to_string(contoso.join("profiles.yaml")).expect("profiles");
-    std::fs::write(dir.join("profiles.yaml"), profiles(text)).expect("write");
+    contoso_manifests(dir, profiles, "detect-lsass-unusual-access.yaml", lsass);
 }
 
 fn rules(state: &Path, tenant: &str) -> Vec<Value> {

@@ -156,3 +156,18 @@ impl LabProcess {
         command
     }
 }
+
+/// The Contoso manifests copied into `dir`, the profiles and one file of `policies/` edited.
+pub fn contoso_manifests(dir: &Path, profiles: impl Fn(String) -> String, file: &str, edit: impl Fn(String) -> String) {
+    let contoso = root().join("examples/contoso");
+    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
+    std::fs::copy(contoso.join("tenants.yaml"), dir.join("tenants.yaml")).expect("copy");
+    for entry in std::fs::read_dir(contoso.join("policies")).expect("policies") {
+        let entry = entry.expect("entry");
+        let text = std::fs::read_to_string(entry.path()).expect("read");
+        let text = if entry.file_name() == file { edit(text) } else { text };
+        std::fs::write(dir.join("policies").join(entry.file_name()), text).expect("write");
+    }
+    let text = std::fs::read_to_string(contoso.join("profiles.yaml")).expect("profiles");
+    std::fs::write(dir.join("profiles.yaml"), profiles(text)).expect("write");
+}
