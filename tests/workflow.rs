@@ -30,6 +30,8 @@ mod faults;
 mod interrupt;
 #[path = "workflow/onboarding.rs"]
 mod onboarding;
+#[path = "workflow/overrides.rs"]
+mod overrides;
 #[path = "workflow/roles.rs"]
 mod roles;
 #[path = "workflow/safety.rs"]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use kube::ResourceExt;
 use serde_json::{Value, json};
 
 use super::EXIT_OK;
@@ -18,7 +19,7 @@ use crate::graph::client::GraphError;
 use crate::manifest::ManifestSet;
 use crate::mapping;
 use crate::model::ownership::split_marker;
-use crate::model::{API_VERSION, PolicyKind, is_guid};
+use crate::model::{API_VERSION, ObjectRef, PolicyKind, is_guid};
 use crate::wire::common::Group;
 use crate::wire::{AssignmentTarget, ConfigurationPolicy};
 
@@ -82,7 +83,8 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             Vec::new()
         }
     };
-    let mut files = manifests(&name, &tenant_id, &display_name, &policies, &groups)?;
+    let overridden = overrides_of(&set, &name);
+    let mut files = manifests(&name, &tenant_id, &display_name, &policies, &groups, &overridden)?;
     files.extend(rule_manifests(&name, &rules, err)?);
     match defender {
         Ok(defender) => files.extend(defender_manifests(&name, &defender)?),
@@ -111,13 +113,37 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The manifests for one tenant: `(relative path, YAML)`.
+/// For each object the manifests' overrides patch in the tenant, what they do: a comment heading the
+/// exported object, whose live settings include the overrides' edits.
+fn overrides_of(set: &ManifestSet, tenant: &str) -> BTreeMap<ObjectRef, Vec<String>> {
+    let labels = set.tenants.iter().find(|t| t.name() == tenant).map(|t| t.object.labels().clone()).unwrap_or_default();
+    let mut by_object: BTreeMap<ObjectRef, Vec<String>> = BTreeMap::new();
+    for o in set.overrides.iter().filter(|o| o.object.spec.covers(tenant, &labels)) {
+        let Some(object) = o.object.spec.object() else { continue };
+        let edits: Vec<String> = o
+            .object
+            .spec
+            .edits()
+            .into_iter()
+            .map(|(path, _, field)| {
+                let verb = field.strip_prefix("spec.").and_then(|f| f.split('.').next()).unwrap_or("set");
+                format!("{verb} {path}")
+            })
+            .collect();
+        by_object.entry(object).or_default().push(format!("PolicyOverride/{} ({})", o.name(), edits.join(", ")));
+    }
+    by_object
+}
+
+/// The manifests for one tenant: `(relative path, YAML)`. An object that overrides patch is headed
+/// by a comment naming them: its live settings are the shared object's with the overrides applied.
 pub fn manifests(
     tenant: &str,
     tenant_id: &str,
     display_name: &str,
     policies: &[ConfigurationPolicy],
     groups: &BTreeMap<String, Group>,
+    overridden: &BTreeMap<ObjectRef, Vec<String>>,
 ) -> anyhow::Result<Vec<(String, String)>> {
     let mut files = vec![(
         "tenant.yaml".to_string(),
@@ -130,6 +156,10 @@ pub fn manifests(
     for policy in policies {
         let (description, owner) = split_marker(&policy.description);
         let (kind, spec) = typed(policy, &description, owner.as_ref().and_then(|o| PolicyKind::from_kind(o.kind)));
+        let heading = owner
+            .as_ref()
+            .and_then(|o| overridden.get(o))
+            .map(|overrides| format!("# In this tenant the settings below include {}.\n", overrides.join(" and ")));
         let base = owner.map(|o| o.name).unwrap_or_else(|| slug(&policy.name));
         let mut name = base.clone();
         let mut n = 2;
@@ -137,7 +167,8 @@ pub fn manifests(
             name = format!("{base}-{n}");
             n += 1;
         }
-        files.push((format!("policies/{}-{name}.yaml", kind_slug(kind)), document(kind.as_str(), &name, spec)?));
+        let text = format!("{}{}", heading.unwrap_or_default(), document(kind.as_str(), &name, spec)?);
+        files.push((format!("policies/{}-{name}.yaml", kind_slug(kind)), text));
         let targets: Vec<AssignmentTarget> = policy.assignments.iter().flatten().map(|a| a.target.clone()).collect();
         let assignments = crate::engine::assignments::display(&targets, &by_name);
         let key = assignments.to_string();

@@ -36,7 +36,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
     let set = &loaded.set;
     writeln!(
         out,
-        "Valid: {documents} in {files} ({}, {}, {}{}{}{}{}){}.",
+        "Valid: {documents} in {files} ({}, {}, {}{}{}{}{}{}){}.",
         plural(set.tenants.len(), "tenant"),
         plural(set.profiles.len(), "profile"),
         plural(set.policies.len(), "policy"),
@@ -51,6 +51,10 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
         match set.exceptions.len() {
             0 => String::new(),
             n => format!(", {}", plural(n, "exception")),
+        },
+        match set.overrides.len() {
+            0 => String::new(),
+            n => format!(", {}", plural(n, "override")),
         },
         match set.notifications.len() {
             0 => String::new(),

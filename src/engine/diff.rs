@@ -9,9 +9,10 @@ use ring::digest::{Context, SHA256};
 use super::managed::{DefenderRoles, DetectionRules, LiveTenant, Managed, Policies, Roles};
 use super::plan::{Action, Change, Excepted, Operation, Plan, TenantPlan, TenantState, Update};
 use super::problem::{Category, Problem};
-use super::resolve::{DesiredState, TenantDesired};
+use super::resolve::{ActiveException, DesiredState, TenantDesired};
 use crate::model::ObjectRef;
 use crate::model::exception::Allowance;
+use crate::model::patch::{Edit, value_at};
 use crate::model::profile::Mode;
 use crate::wire::ConfigurationPolicy;
 
@@ -159,21 +160,78 @@ pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOp
 /// delete of an object kept on prune.
 fn hold_back_excepted(desired: &TenantDesired, plan: &mut TenantPlan) {
     for change in &mut plan.changes {
+        if change.excepted.is_some() {
+            continue;
+        }
         let held = desired.exceptions.iter().find(|e| {
             e.object == change.object
                 && match e.allow {
                     Allowance::LeaveAlone => true,
                     Allowance::KeepOnPrune => change.action() == Action::Delete,
+                    Allowance::SettingsDiffer => false,
                 }
         });
-        change.excepted = held.map(|e| Excepted {
-            exception: e.name.clone(),
-            owner: e.owner.clone(),
-            reason: e.reason.clone(),
-            ticket: e.ticket.clone(),
-            expires: e.expires.clone(),
-        });
+        change.excepted = held.map(excepted_by);
     }
+}
+
+fn excepted_by(exception: &ActiveException) -> Excepted {
+    Excepted {
+        exception: exception.name.clone(),
+        owner: exception.owner.clone(),
+        reason: exception.reason.clone(),
+        ticket: exception.ticket.clone(),
+        expires: exception.expires.clone(),
+        settings: exception.settings.clone(),
+    }
+}
+
+/// An update that leaves the settings an exception lets differ as the tenant has them: the desired
+/// object is patched with the tenant's values at those paths (removed where the tenant has none).
+/// When only those settings differ, the full update is returned held back by the exception, to be
+/// reported and not written.
+fn update_around<M: Managed>(
+    wanted: &M::Desired,
+    exception: &ActiveException,
+    current: &M::Live,
+    settings_in_sync: bool,
+    groups: &super::assignments::GroupsByName,
+) -> Result<Option<Change>, Problem> {
+    let object = M::object(wanted);
+    let unappliable = |why: Vec<String>| {
+        let message = format!(
+            "{} lets {} differ, but the tenant's values do not fit the spec ({}): nothing is written",
+            exception.name,
+            exception.settings.join(", "),
+            why.join("; ")
+        );
+        Problem::object(Category::ExceptionUnappliable, object, message)
+    };
+    let live = M::show_live(object, current, groups);
+    let edits: Vec<(String, Edit)> = exception
+        .settings
+        .iter()
+        .map(|path| match value_at(&live, path) {
+            Some(value) => (path.clone(), Edit::Set(value.clone())),
+            None => (path.clone(), Edit::Remove),
+        })
+        .collect();
+    let kept = M::patched(wanted, &edits).map_err(unappliable)?;
+    let kept_payload = M::payload(&kept, groups).map_err(unappliable)?;
+    if let Some(mut change) = update::<M>(&kept, kept_payload, current, settings_in_sync, groups) {
+        change.reason = Some(format!(
+            "{} left as the tenant has them ({} until {})",
+            exception.settings.join(", "),
+            exception.name,
+            exception.expires
+        ));
+        return Ok(Some(change));
+    }
+    let full_payload = M::payload(wanted, groups).map_err(unappliable)?;
+    Ok(update::<M>(wanted, full_payload, current, settings_in_sync, groups).map(|mut change| {
+        change.excepted = Some(excepted_by(exception));
+        change
+    }))
 }
 
 /// Plans one family of objects of one tenant: creates, updates, adoptions, and (when the tenant
@@ -218,9 +276,19 @@ pub fn plan_family<M: Managed>(
             }
         };
         let current = owned.get(object).and_then(|copies| copies.first().copied());
-        let change = match current {
-            Some(current) => update::<M>(wanted, payload, current, in_sync(current), groups),
-            None => match create_or_adopt::<M>(wanted, payload, &unmanaged, &in_sync, groups, options) {
+        let differ = desired.exceptions.iter().find(|e| e.allow == Allowance::SettingsDiffer && e.object == *object);
+        let change = match (current, differ) {
+            (Some(current), Some(exception)) => {
+                match update_around::<M>(wanted, exception, current, in_sync(current), groups) {
+                    Ok(change) => change,
+                    Err(problem) => {
+                        plan.problems.push(problem);
+                        continue;
+                    }
+                }
+            }
+            (Some(current), None) => update::<M>(wanted, payload, current, in_sync(current), groups),
+            (None, _) => match create_or_adopt::<M>(wanted, payload, &unmanaged, &in_sync, groups, options) {
                 Ok(change) => {
                     if let Operation::Adopt(update) = &change.operation {
                         adopted.insert(update.id.clone());
@@ -265,6 +333,7 @@ fn update<M: Managed>(
         mode,
         reason: audit_reason(mode, "drifted"),
         excepted: None,
+        overridden: M::overrides(wanted).to_vec(),
         operation: Operation::Update(Update {
             profile: M::profile(wanted).to_string(),
             id: M::id(current).unwrap_or_default().to_string(),
@@ -295,6 +364,7 @@ fn create_or_adopt<M: Managed>(
         mode,
         reason: None,
         excepted: None,
+        overridden: M::overrides(wanted).to_vec(),
         operation: Operation::Create { profile: M::profile(wanted).to_string(), after: after.clone(), write: None },
     };
     match (options.adopt, namesakes.as_slice()) {
@@ -351,6 +421,7 @@ fn plan_deletes<M: Managed>(
         mode: Mode::Enforce,
         reason: Some(reason),
         excepted: None,
+        overridden: Vec::new(),
         operation: Operation::Delete {
             id: M::id(live).unwrap_or_default().to_string(),
             before: M::show_live(object, live, groups),

@@ -7,6 +7,7 @@ pub mod access;
 pub mod api;
 pub mod apply;
 pub mod assignments;
+pub mod desired;
 pub mod diff;
 pub mod managed;
 #[cfg(test)]
@@ -14,11 +15,13 @@ pub mod memory;
 pub mod normalize;
 pub mod observe;
 pub mod once;
+pub mod overrides;
 pub mod plan;
 pub mod policy_cache;
 pub mod preview;
 pub mod problem;
 pub mod resolve;
+pub mod respec;
 
 #[cfg(test)]
 mod defender_tests;

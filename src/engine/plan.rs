@@ -177,6 +177,9 @@ pub struct Change {
     /// The exception in force that holds the change back: reported, neither written nor drift.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excepted: Option<Excepted>,
+    /// The overrides that shaped what the object is made (for this tenant only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<Overridden>,
     #[serde(flatten)]
     pub operation: Operation,
 }
@@ -193,6 +196,19 @@ pub struct Excepted {
     pub ticket: Option<String>,
     /// The last day it holds.
     pub expires: String,
+    /// With `settingsDiffer`: the settings that differ by exception.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<String>,
+}
+
+/// An override that shaped an object in one tenant, and what it did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overridden {
+    /// `PolicyOverride/name`.
+    pub r#override: String,
+    /// Its edits in words (`append exclusions.paths`), in the order they were made.
+    pub edits: Vec<String>,
 }
 
 /// The change itself, with what each action needs.

@@ -34,6 +34,9 @@ pub enum Category {
     /// The object names something the tenant does not have (an action its namespace does not list):
     /// refused before any write.
     UnknownInTenant,
+    /// The values a tenant has for the settings an exception lets differ do not fit the object's
+    /// spec, so what to write around them is unknown: nothing is written.
+    ExceptionUnappliable,
 }
 
 impl Category {
@@ -51,6 +54,7 @@ impl Category {
             Category::AwaitingApproval => "AwaitingApproval",
             Category::MissingPermission => "MissingPermission",
             Category::UnknownInTenant => "UnknownInTenant",
+            Category::ExceptionUnappliable => "ExceptionUnappliable",
         }
     }
 
@@ -68,6 +72,7 @@ impl Category {
             Category::AwaitingApproval => "awaitingApproval",
             Category::MissingPermission => "missingPermission",
             Category::UnknownInTenant => "unknownInTenant",
+            Category::ExceptionUnappliable => "exceptionUnappliable",
         }
     }
 }

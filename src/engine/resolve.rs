@@ -6,112 +6,14 @@ use std::sync::Arc;
 
 use kube::ResourceExt;
 
-use serde_json::Value;
-
-use super::normalize::{comparable, settings_digest};
+pub use super::desired::{
+    ActiveException, DesiredDefenderRole, DesiredDetectionRule, DesiredPolicy, DesiredRole, DesiredState,
+    RenderedForms, TenantDesired, rendered_forms,
+};
 use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
-use crate::mapping::{self, MappingError};
-use crate::model::defender_role::DefenderRoleSpec;
-use crate::model::detection::DetectionRuleSpec;
-use crate::model::exception::Allowance;
-use crate::model::ownership::description_with_marker;
 use crate::model::profile::{Assignments, Mode};
-use crate::model::role::IntuneRoleSpec;
 use crate::model::select::profile_selects;
-use crate::model::tenant::CredentialsRef;
-use crate::model::{Kind, ObjectRef, PolicyKind, PolicyRef};
-use crate::wire::ConfigurationPolicy;
-
-/// What every tenant must have.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DesiredState {
-    /// Sorted by namespace, then name.
-    pub tenants: Vec<TenantDesired>,
-}
-
-/// What one tenant must have.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TenantDesired {
-    pub name: String,
-    pub namespace: String,
-    pub tenant_id: String,
-    pub display_name: String,
-    /// Where its credentials come from, when not the runtime's default.
-    pub credentials: Option<CredentialsRef>,
-    /// Suspended tenants are neither read nor written.
-    pub suspended: bool,
-    /// Profiles that select the tenant, sorted.
-    pub profiles: Vec<String>,
-    /// Sorted by reference.
-    pub policies: Vec<DesiredPolicy>,
-    /// Intune roles, sorted by name.
-    pub roles: Vec<DesiredRole>,
-    /// Whether the tenant's roles are read: it receives roles, or it prunes where roles exist.
-    pub manages_roles: bool,
-    /// Exceptions in force for the tenant, by the object they are about.
-    pub exceptions: Vec<ActiveException>,
-    /// Defender XDR roles, sorted by name.
-    pub defender_roles: Vec<DesiredDefenderRole>,
-    /// Whether the tenant's Defender roles are read: it receives some, or it prunes where they exist
-    /// (then only where the app may read them, as detection rules).
-    pub manages_defender_roles: bool,
-    /// Defender custom detection rules, sorted by name.
-    pub detection_rules: Vec<DesiredDetectionRule>,
-    /// Whether the tenant's detection rules are read: it receives some, or it prunes where rules
-    /// exist. A tenant that only prunes reads them when the app may: one the app may not read has
-    /// none of tenantctl's to prune, and its policies are not held back for a permission it does not
-    /// need.
-    pub manages_detection_rules: bool,
-    /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
-    /// deleted, within this share of the tenant's owned policies.
-    pub prune_max_delete_percent: Option<u32>,
-}
-
-/// One policy one tenant must have.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DesiredPolicy {
-    pub object: ObjectRef,
-    pub kind: PolicyKind,
-    /// The profile that delivers it (the first by name when several deliver it identically).
-    pub profile: String,
-    pub mode: Mode,
-    /// Assignment intent; groups are display names, resolved per tenant when observed.
-    pub assignments: Assignments,
-    /// The policy as Graph will hold it, marker included, without server-owned fields. Shared by
-    /// every tenant that receives the policy: a thousand tenants need one copy, not a thousand.
-    pub payload: Arc<ConfigurationPolicy>,
-    /// `payload` as [`comparable`] puts it: computed once per policy rather than once per tenant
-    /// that is planned.
-    pub comparable: Arc<Value>,
-    /// The digest of `comparable`'s settings ([`settings_digest`]), to tell a live policy whose
-    /// settings were seen equal at its current version without reading them again.
-    pub settings_digest: Arc<str>,
-}
-
-/// One Intune role one tenant must have.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DesiredRole {
-    /// `IntuneRole/name`.
-    pub object: ObjectRef,
-    /// The profile that delivers it (the first by name when several do).
-    pub profile: String,
-    pub mode: Mode,
-    pub spec: Arc<IntuneRoleSpec>,
-}
-
-/// An exception in force for one tenant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ActiveException {
-    /// `PolicyException/name`.
-    pub name: String,
-    pub object: ObjectRef,
-    pub allow: Allowance,
-    pub owner: String,
-    pub reason: String,
-    pub ticket: Option<String>,
-    /// The last day it holds.
-    pub expires: String,
-}
+use crate::model::{Kind, ObjectRef, PolicyRef};
 
 /// A warning for each exception that no longer holds: its object is enforced again.
 fn expired_exceptions(set: &ManifestSet, now: jiff::Timestamp) -> Vec<Diagnostic> {
@@ -151,6 +53,7 @@ fn active_exceptions(
                 name: format!("PolicyException/{}", e.name()),
                 object: spec.object()?,
                 allow: spec.allow,
+                settings: spec.settings.clone(),
                 owner: spec.owner.clone(),
                 reason: spec.reason.clone(),
                 ticket: spec.ticket.clone(),
@@ -160,31 +63,6 @@ fn active_exceptions(
         .collect();
     active.sort_by(|a, b| a.name.cmp(&b.name));
     active
-}
-
-/// One Defender XDR role one tenant must have.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DesiredDefenderRole {
-    /// `DefenderRole/name`.
-    pub object: ObjectRef,
-    /// The profile that delivers it (the first by name when several do).
-    pub profile: String,
-    pub mode: Mode,
-    pub spec: Arc<DefenderRoleSpec>,
-}
-
-/// One custom detection rule one tenant must have.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DesiredDetectionRule {
-    /// `DetectionRule/name`.
-    pub object: ObjectRef,
-    /// The profile that delivers it (the first by name when several do).
-    pub profile: String,
-    pub mode: Mode,
-    /// The id the rule has in this tenant, chosen by tenantctl: the same for every attempt, so a
-    /// create whose answer was lost is found, or refused as a duplicate, never made twice.
-    pub id: String,
-    pub spec: Arc<DetectionRuleSpec>,
 }
 
 /// Desired state plus what stood in the way (conflicts, unrenderable policies).
@@ -218,15 +96,6 @@ pub fn rule_id(tenant_id: &str, namespace: &str, name: &str) -> String {
     format!("tenantctl-{hex}")
 }
 
-/// Renders a policy to its Graph payload, marker included.
-pub fn render_policy(policy: &PolicyResource) -> Result<ConfigurationPolicy, Vec<MappingError>> {
-    let description = description_with_marker(policy.description(), &ObjectRef::from(&policy.reference()));
-    match policy {
-        PolicyResource::Typed(p) => Ok(mapping::template::to_wire(p.table(), &p.spec, &description)),
-        PolicyResource::SettingsCatalog(p) => mapping::settings_catalog::to_wire(&p.spec, &description),
-    }
-}
-
 /// Who delivers a policy to a tenant, and how.
 struct Delivery<'a> {
     profile: &'a str,
@@ -254,17 +123,13 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
 /// [`resolve`], exceptions judged as of `now`.
 pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
     let mut diagnostics = expired_exceptions(set, now);
-    type Forms = (Arc<ConfigurationPolicy>, Arc<Value>, Arc<str>);
-    let mut rendered: HashMap<(String, PolicyRef), Forms> = HashMap::new();
+    let mut overriding = super::overrides::Overriding::new(set);
+    let mut rendered: HashMap<(String, PolicyRef), (RenderedForms, Arc<PolicyResource>)> = HashMap::new();
     for policy in &set.policies {
-        match render_policy(&policy.object) {
-            Ok(payload) => {
-                let compared = comparable(&payload);
-                let digest = Arc::from(settings_digest(&compared));
-                rendered.insert(
-                    (policy.namespace(), policy.object.reference()),
-                    (Arc::new(payload), Arc::new(compared), digest),
-                );
+        match rendered_forms(&policy.object) {
+            Ok(forms) => {
+                rendered
+                    .insert((policy.namespace(), policy.object.reference()), (forms, Arc::new(policy.object.clone())));
             }
             Err(errors) => {
                 for error in errors {
@@ -364,7 +229,8 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
         let policies = chosen
             .into_iter()
             .filter_map(|(reference, delivery)| {
-                let (payload, comparable, digest) = rendered.get(&(namespace.clone(), reference.clone()))?;
+                let ((payload, comparable, digest), resource) =
+                    rendered.get(&(namespace.clone(), reference.clone()))?;
                 Some(DesiredPolicy {
                     object: ObjectRef::from(&reference),
                     kind: reference.kind,
@@ -374,6 +240,8 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                     payload: Arc::clone(payload),
                     comparable: Arc::clone(comparable),
                     settings_digest: Arc::clone(digest),
+                    resource: Arc::clone(resource),
+                    overridden: Vec::new(),
                 })
             })
             .collect();
@@ -388,6 +256,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                         profile: profile.name(),
                         mode: profile.object.spec.mode,
                         spec: Arc::new(role.object.spec.clone()),
+                        overridden: Vec::new(),
                     });
                 }
                 let Some(role) = set.role(&namespace, name) else { continue };
@@ -396,6 +265,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                     profile: profile.name(),
                     mode: profile.object.spec.mode,
                     spec: Arc::new(role.object.spec.clone()),
+                    overridden: Vec::new(),
                 });
             }
         }
@@ -412,6 +282,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                     mode: profile.object.spec.mode,
                     id: rule_id(&tenant.object.spec.tenant_id, &namespace, name),
                     spec: Arc::new(rule.object.spec.clone()),
+                    overridden: Vec::new(),
                 });
             }
         }
@@ -420,7 +291,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
         let manages_detection_rules = !rules.is_empty()
             || prune_max_delete_percent.is_some() && set.detection_rules.iter().any(|r| r.namespace() == namespace);
         let exceptions = active_exceptions(set, &namespace, &tenant.name(), tenant.object.labels(), now);
-        desired.tenants.push(TenantDesired {
+        let mut tenant_desired = TenantDesired {
             exceptions,
             roles: roles.into_values().collect(),
             manages_roles,
@@ -437,8 +308,11 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
             profiles,
             policies,
             prune_max_delete_percent,
-        });
+        };
+        overriding.apply(tenant, &mut tenant_desired);
+        desired.tenants.push(tenant_desired);
     }
+    diagnostics.extend(overriding.diagnostics());
 
     for ((_, _, reference), conflict) in conflicts {
         let second = &set.profiles[conflict.second_profile];
@@ -446,7 +320,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
         diagnostics.push(
             Diagnostic::error(format!(
                 "{reference} reaches {} from profiles `{}` and `{}` with different {}",
-                tenant_list(&conflict.tenants),
+                crate::util::plural::tenant_list(&conflict.tenants),
                 conflict.first.profile,
                 second.name(),
                 conflict.what
@@ -457,16 +331,6 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
         );
     }
     Resolution { desired, diagnostics }
-}
-
-fn tenant_list(tenants: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let names: Vec<String> = tenants.iter().take(SHOWN).map(|t| format!("`{t}`")).collect();
-    let noun = if tenants.len() == 1 { "tenant" } else { "tenants" };
-    match tenants.len().saturating_sub(SHOWN) {
-        0 => format!("{noun} {}", names.join(", ")),
-        more => format!("{noun} {} and {more} more", names.join(", ")),
-    }
 }
 
 #[cfg(test)]

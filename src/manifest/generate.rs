@@ -29,6 +29,7 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::DetectionRule => DetectionRule::crd(),
         Kind::DefenderRole => DefenderRole::crd(),
         Kind::PolicyException => PolicyException::crd(),
+        Kind::PolicyOverride => PolicyOverride::crd(),
     }
 }
 
@@ -76,6 +77,7 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::DetectionRule => schema_for::<DetectionRuleSpec>(kind),
         Kind::DefenderRole => schema_for::<DefenderRoleSpec>(kind),
         Kind::PolicyException => schema_for::<PolicyExceptionSpec>(kind),
+        Kind::PolicyOverride => schema_for::<PolicyOverrideSpec>(kind),
     }
 }
 

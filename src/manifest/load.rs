@@ -239,6 +239,7 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
         Kind::DetectionRule => add(&mut set.detection_rules, typed(&value, source)),
         Kind::DefenderRole => add(&mut set.defender_roles, typed(&value, source)),
         Kind::PolicyException => add(&mut set.exceptions, typed(&value, source)),
+        Kind::PolicyOverride => add(&mut set.overrides, typed(&value, source)),
     }
 }
 
@@ -319,6 +320,7 @@ has_spec! {
     model::DetectionRule => model::DetectionRuleSpec,
     model::DefenderRole => model::DefenderRoleSpec,
     model::PolicyException => model::PolicyExceptionSpec,
+    model::PolicyOverride => model::PolicyOverrideSpec,
 }
 
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization

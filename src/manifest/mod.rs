@@ -5,6 +5,7 @@ pub mod diagnostics;
 pub mod generate;
 pub mod load;
 pub mod metadata;
+pub mod spec_paths;
 pub mod typed_checks;
 pub mod validate;
 pub mod yaml;
@@ -13,7 +14,7 @@ use kube::{Resource, ResourceExt};
 
 use crate::model::{
     DefenderRole, DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyException,
-    PolicyKind, PolicyRef, SettingsCatalogPolicy, Tenant, TypedPolicy,
+    PolicyKind, PolicyOverride, PolicyRef, SettingsCatalogPolicy, Tenant, TypedPolicy,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
 use yaml::PositionIndex;
@@ -68,7 +69,7 @@ impl<T: Resource> Manifest<T> {
 }
 
 /// Any policy kind.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum PolicyResource {
     /// A typed kind (one made from an endpoint-security template).
     Typed(TypedPolicy),
@@ -135,6 +136,7 @@ pub struct ManifestSet {
     pub detection_rules: Vec<Manifest<DetectionRule>>,
     pub defender_roles: Vec<Manifest<DefenderRole>>,
     pub exceptions: Vec<Manifest<PolicyException>>,
+    pub overrides: Vec<Manifest<PolicyOverride>>,
     /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
     pub broken: Vec<(Kind, String, String)>,
 }
@@ -179,5 +181,6 @@ impl ManifestSet {
             + self.detection_rules.len()
             + self.defender_roles.len()
             + self.exceptions.len()
+            + self.overrides.len()
     }
 }

@@ -6,10 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use kube::ResourceExt;
 
 use super::metadata::{label_problem, name_problem};
+use super::spec_paths::check_spec_path;
 use super::{Diagnostic, Location, Manifest, ManifestSet, PolicyResource};
+use crate::model::exception::{Allowance, TargetRef};
+use crate::model::patch::overlaps;
 use crate::model::profile::SelectorOperator;
 use crate::model::select::profile_selects;
-use crate::model::{Kind, is_guid};
+use crate::model::{Kind, ObjectRef, is_guid};
 use crate::util::suggest::did_you_mean;
 
 /// Validates a set, object by object and across objects. What needs the resolution (conflicting
@@ -39,6 +42,9 @@ pub fn validate(set: &ManifestSet) -> Vec<Diagnostic> {
     }
     for exception in &set.exceptions {
         check_exception(set, exception, &mut out);
+    }
+    for manifest in &set.overrides {
+        check_override(set, manifest, &mut out);
     }
     for rule in &set.detection_rules {
         let resource = format!("DetectionRule/{}", rule.name());
@@ -100,6 +106,10 @@ fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
     for e in &set.exceptions {
         let (kind, labels) = ("PolicyException".to_string(), e.object.labels().clone());
         all.push(ResourceInfo { kind, namespace: e.namespace(), name: e.name(), labels, source: e.source.as_ref() });
+    }
+    for o in &set.overrides {
+        let (kind, labels) = ("PolicyOverride".to_string(), o.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: o.namespace(), name: o.name(), labels, source: o.source.as_ref() });
     }
     for r in &set.defender_roles {
         let (kind, labels) = ("DefenderRole".to_string(), r.object.labels().clone());
@@ -516,7 +526,6 @@ fn is_loopback(host: &str) -> bool {
 /// A PolicyException: an owner and a reason, a date, an object that exists, tenants that exist.
 fn check_exception(set: &ManifestSet, exception: &Manifest<crate::model::PolicyException>, out: &mut Findings) {
     let resource = format!("PolicyException/{}", exception.name());
-    let namespace = exception.namespace();
     let spec = &exception.object.spec;
     for (path, value) in [("spec.owner", &spec.owner), ("spec.reason", &spec.reason)] {
         if value.trim().is_empty() {
@@ -532,40 +541,112 @@ fn check_exception(set: &ManifestSet, exception: &Manifest<crate::model::PolicyE
         let message = format!("`{}` is not a date (YYYY-MM-DD)", spec.expires);
         out.error(exception, resource.clone(), "spec.expires", message);
     }
-    match spec.object() {
-        None => {
-            let message = format!(
-                "`{}` is not a kind tenantctl manages in tenants (a policy kind, IntuneRole, DefenderRole, DetectionRule)",
-                spec.target.kind
-            );
-            out.error(exception, resource.clone(), "spec.target.kind", message);
+    let target = check_target(set, exception, &resource, &spec.target, out);
+    match (spec.allow, spec.settings.is_empty()) {
+        (Allowance::SettingsDiffer, true) => {
+            let message = "name the settings that may differ (dotted paths in the target's spec)";
+            out.error(exception, resource.clone(), "spec.settings", message.into());
         }
-        Some(object) => {
-            let exists = match object.kind {
-                Kind::IntuneRole => set.role(&namespace, &object.name).is_some(),
-                Kind::DefenderRole => set.defender_role(&namespace, &object.name).is_some(),
-                Kind::DetectionRule => set.detection_rule(&namespace, &object.name).is_some(),
-                kind => set.policies.iter().any(|p| {
-                    p.namespace() == namespace && p.object.kind().kind() == kind && p.object.name() == object.name
-                }),
-            };
-            if !exists && !set.is_broken(object.kind, &namespace, &object.name) {
-                let message = format!("{object} not found in namespace `{namespace}`");
-                out.error(exception, resource.clone(), "spec.target.name", message);
+        (Allowance::SettingsDiffer, false) => {}
+        (_, false) => {
+            let message = "only `allow: settingsDiffer` names settings";
+            out.error(exception, resource.clone(), "spec.settings", message.into());
+        }
+        (_, true) => {}
+    }
+    if let (Some(object), Allowance::SettingsDiffer) = (target, spec.allow) {
+        for (i, path) in spec.settings.iter().enumerate() {
+            if let Err(message) = check_spec_path(object.kind, path) {
+                out.error(exception, resource.clone(), &format!("spec.settings[{i}]"), message);
             }
         }
     }
-    for (i, name) in spec.tenants.iter().enumerate() {
+    check_covered_tenants(set, exception, &resource, &spec.tenants, |t| spec.covers(&t.name(), t.object.labels()), out);
+}
+
+/// The object an exception or override is about: a managed kind, an object that exists.
+fn check_target<T: kube::Resource>(
+    set: &ManifestSet,
+    manifest: &Manifest<T>,
+    resource: &str,
+    target: &TargetRef,
+    out: &mut Findings,
+) -> Option<ObjectRef> {
+    let namespace = manifest.namespace();
+    let Some(object) = ObjectRef::parse(&format!("{}/{}", target.kind, target.name)).filter(|o| o.kind.is_managed())
+    else {
+        let message = format!(
+            "`{}` is not a kind tenantctl manages in tenants (a policy kind, IntuneRole, DefenderRole, DetectionRule){}",
+            target.kind,
+            did_you_mean(&target.kind, Kind::ALL.iter().filter(|k| k.is_managed()).map(|k| k.as_str()))
+        );
+        out.error(manifest, resource.to_string(), "spec.target.kind", message);
+        return None;
+    };
+    let exists = match object.kind {
+        Kind::IntuneRole => set.role(&namespace, &object.name).is_some(),
+        Kind::DefenderRole => set.defender_role(&namespace, &object.name).is_some(),
+        Kind::DetectionRule => set.detection_rule(&namespace, &object.name).is_some(),
+        kind => set
+            .policies
+            .iter()
+            .any(|p| p.namespace() == namespace && p.object.kind().kind() == kind && p.object.name() == object.name),
+    };
+    if !exists && !set.is_broken(object.kind, &namespace, &object.name) {
+        let message = format!("{object} not found in namespace `{namespace}`");
+        out.error(manifest, resource.to_string(), "spec.target.name", message);
+    }
+    Some(object)
+}
+
+/// Named tenants that exist, and a warning when the object covers no tenant at all.
+fn check_covered_tenants<T: kube::Resource>(
+    set: &ManifestSet,
+    manifest: &Manifest<T>,
+    resource: &str,
+    named: &[String],
+    covers: impl Fn(&Manifest<crate::model::Tenant>) -> bool,
+    out: &mut Findings,
+) {
+    let namespace = manifest.namespace();
+    for (i, name) in named.iter().enumerate() {
         if set.tenant(&namespace, name).is_none() {
             let message = format!("Tenant/{name} not found in namespace `{namespace}`");
-            out.error(exception, resource.clone(), &format!("spec.tenants[{i}]"), message);
+            out.error(manifest, resource.to_string(), &format!("spec.tenants[{i}]"), message);
         }
     }
-    let covers_any =
-        set.tenants.iter().any(|t| t.namespace() == namespace && spec.covers(&t.name(), t.object.labels()));
-    if !covers_any {
-        out.warning(exception, resource.clone(), "spec", "covers no tenant".into());
+    if !set.tenants.iter().any(|t| t.namespace() == namespace && covers(t)) {
+        out.warning(manifest, resource.to_string(), "spec", "covers no tenant".into());
     }
+}
+
+/// A PolicyOverride: a reason, an object that exists, edits at paths of its spec, tenants that
+/// exist. Whether the patched spec is valid is judged per tenant when resolving.
+fn check_override(set: &ManifestSet, manifest: &Manifest<crate::model::PolicyOverride>, out: &mut Findings) {
+    let resource = format!("PolicyOverride/{}", manifest.name());
+    let spec = &manifest.object.spec;
+    if spec.reason.trim().is_empty() {
+        out.error(manifest, resource.clone(), "spec.reason", "must not be empty: say why these tenants differ".into());
+    }
+    let target = check_target(set, manifest, &resource, &spec.target, out);
+    let edits = spec.edits();
+    if edits.is_empty() {
+        out.error(manifest, resource.clone(), "spec", "changes nothing: give `set` or `append`".into());
+    }
+    if let Some(object) = target {
+        for (path, _, field) in &edits {
+            if let Err(message) = check_spec_path(object.kind, path) {
+                out.key_error(manifest, resource.clone(), field, message);
+            }
+        }
+    }
+    for (n, (path, _, field)) in edits.iter().enumerate() {
+        if let Some((other, _, _)) = edits[..n].iter().find(|(other, _, _)| overlaps(path, other)) {
+            let message = format!("`{path}` is also edited by `{other}` of this override: edit each setting once");
+            out.key_error(manifest, resource.clone(), field, message);
+        }
+    }
+    check_covered_tenants(set, manifest, &resource, &spec.tenants, |t| spec.covers(&t.name(), t.object.labels()), out);
 }
 
 /// A DefenderRole: a name, at least one action, actions that look like Defender XDR actions, and

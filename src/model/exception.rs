@@ -31,9 +31,13 @@ pub struct PolicyExceptionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_selector: Option<LabelSelector>,
     /// The object excepted: the kind and `metadata.name` of a policy, role or detection rule.
-    pub target: ExceptionTarget,
+    pub target: TargetRef,
     /// What is allowed until the exception expires.
     pub allow: Allowance,
+    /// With `allow: settingsDiffer`, the settings that may differ: dotted paths in the target's spec
+    /// (`rules.blockCredentialStealingFromLsass`, `exclusions.paths`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<String>,
     /// Who answers for the exception (a person or a team, an email address).
     #[schemars(length(min = 1))]
     pub owner: String,
@@ -47,10 +51,10 @@ pub struct PolicyExceptionSpec {
     pub expires: String,
 }
 
-/// The object an exception is about.
+/// The object an exception or an override is about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ExceptionTarget {
+pub struct TargetRef {
     /// Its kind (`AttackSurfaceReductionPolicy`, `IntuneRole`, `DetectionRule`…).
     pub kind: String,
     /// Its `metadata.name`.
@@ -64,6 +68,9 @@ pub enum Allowance {
     /// The object is neither created, changed nor deleted in the tenant: its difference is reported
     /// as excepted, not as drift.
     LeaveAlone,
+    /// The settings named in `settings` may differ: the tenant keeps its values for them, and the
+    /// object's other settings are enforced.
+    SettingsDiffer,
     /// The object is not deleted when no profile delivers it any more.
     KeepOnPrune,
 }

@@ -11,6 +11,8 @@ pub mod exception;
 pub mod kql;
 pub mod notification;
 pub mod ownership;
+pub mod patch;
+pub mod policy_override;
 pub mod profile;
 pub mod role;
 pub mod select;
@@ -29,6 +31,7 @@ pub use defender_role::{DefenderRole, DefenderRoleSpec};
 pub use detection::{DetectionRule, DetectionRuleSpec};
 pub use exception::{PolicyException, PolicyExceptionSpec};
 pub use notification::{NotificationPolicy, NotificationPolicySpec};
+pub use policy_override::{PolicyOverride, PolicyOverrideSpec};
 pub use profile::{DistributionProfile, DistributionProfileSpec};
 pub use role::{IntuneRole, IntuneRoleSpec};
 pub use settings_catalog::{SettingsCatalogPolicy, SettingsCatalogPolicySpec};
@@ -67,10 +70,11 @@ pub enum Kind {
     DetectionRule,
     DefenderRole,
     PolicyException,
+    PolicyOverride,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
@@ -87,6 +91,7 @@ impl Kind {
         Kind::DetectionRule,
         Kind::DefenderRole,
         Kind::PolicyException,
+        Kind::PolicyOverride,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +112,7 @@ impl Kind {
             Kind::DetectionRule => "DetectionRule",
             Kind::DefenderRole => "DefenderRole",
             Kind::PolicyException => "PolicyException",
+            Kind::PolicyOverride => "PolicyOverride",
         }
     }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
     version = "v1alpha1",
     kind = "SettingsCatalogPolicy",
     doc = "Any Settings Catalog policy, in Graph's own JSON.",
+    derive = "PartialEq",
     namespaced,
     shortname = "scp",
     category = "tenantctl"

@@ -114,6 +114,11 @@ fn dependencies(set: &ManifestSet) -> HashMap<String, std::collections::BTreeSet
                     deps.insert(format!("PolicyException/{}", exception.name()));
                 }
             }
+            for o in &set.overrides {
+                if o.namespace() == tenant.namespace() && o.object.spec.covers(&name, tenant.object.labels()) {
+                    deps.insert(format!("PolicyOverride/{}", o.name()));
+                }
+            }
             (name, deps)
         })
         .collect()
@@ -158,6 +163,7 @@ impl Context {
         set.detection_rules.sort_by_key(|r| r.name());
         set.defender_roles.sort_by_key(|r| r.name());
         set.exceptions.sort_by_key(|e| e.name());
+        set.overrides.sort_by_key(|o| o.name());
         set
     }
 

@@ -19,7 +19,7 @@ use crate::manifest::{Manifest, ManifestSet, PolicyResource};
 use crate::model::{
     AntivirusExclusionsPolicy, AntivirusPolicy, AttackSurfaceReductionPolicy, DefenderRole,
     DefenderUpdateControlsPolicy, DetectionRule, DistributionProfile, EndpointDetectionPolicy, FirewallPolicy,
-    FirewallRulesPolicy, IntuneRole, PolicyException, SecurityExperiencePolicy, SettingsCatalogPolicy,
+    FirewallRulesPolicy, IntuneRole, PolicyException, PolicyOverride, SecurityExperiencePolicy, SettingsCatalogPolicy,
 };
 
 /// A kind the Tenant controller reads.
@@ -57,6 +57,12 @@ impl InputKind for DefenderRole {
 impl InputKind for PolicyException {
     fn add_to(self, set: &mut ManifestSet) {
         set.exceptions.push(Manifest::new(self));
+    }
+}
+
+impl InputKind for PolicyOverride {
+    fn add_to(self, set: &mut ManifestSet) {
+        set.overrides.push(Manifest::new(self));
     }
 }
 
@@ -149,6 +155,7 @@ pub fn watch_inputs(
     row::<DetectionRule>(client, namespace, watches, &mut caches, &mut changes);
     row::<DefenderRole>(client, namespace, watches, &mut caches, &mut changes);
     row::<PolicyException>(client, namespace, watches, &mut caches, &mut changes);
+    row::<PolicyOverride>(client, namespace, watches, &mut caches, &mut changes);
     (caches, Box::pin(futures_util::stream::select_all(changes)))
 }
 

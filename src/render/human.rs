@@ -73,8 +73,11 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
 }
 
 fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let excepted =
-        change.excepted.as_ref().map(|e| format!("excepted until {} ({}: {})", e.expires, e.owner, e.reason));
+    let excepted = change.excepted.as_ref().map(|e| {
+        let settings =
+            if e.settings.is_empty() { String::new() } else { format!(" — {} may differ", e.settings.join(", ")) };
+        format!("excepted until {} ({}: {}){settings}", e.expires, e.owner, e.reason)
+    });
     let (symbol, verb) = match (change.is_write(), change.action()) {
         (false, _) if let Some(excepted) = &excepted => (style.dim("="), style.dim(excepted)),
         (false, Action::Create) => (style.magenta("!"), style.magenta("missing (audit mode: not written)")),
@@ -90,6 +93,11 @@ fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Writ
     writeln!(out, "  {symbol} {object:<width$}  \"{}\"  {verb}{fields}", change.display_name)?;
     if let Some(reason) = &change.reason {
         writeln!(out, "      {}", style.dim(reason))?;
+    }
+    for overridden in &change.overridden {
+        for edit in &overridden.edits {
+            writeln!(out, "      {}", style.cyan(&format!("{edit}  ← {}", overridden.r#override)))?;
+        }
     }
     if let (Some(before), Some(after)) = (change.before(), change.after()) {
         for line in diff(before, after) {

@@ -36,9 +36,15 @@ pub fn render(plan: &Plan, heading: Heading, out: &mut dyn Write) -> io::Result<
                 (true, Action::Adopt) => "✏️ adopt",
                 (true, Action::Delete) => "🗑️ delete",
             };
+            let overridden: Vec<&str> = change.overridden.iter().map(|o| o.r#override.as_str()).collect();
+            let overridden = if overridden.is_empty() {
+                String::new()
+            } else {
+                format!(" (overridden by {})", overridden.join(", "))
+            };
             writeln!(
                 out,
-                "| {} | `{}` {} | {action} | {} |",
+                "| {} | `{}` {}{overridden} | {action} | {} |",
                 tenant.name,
                 change.object,
                 escape(&change.display_name),

@@ -13,6 +13,17 @@ fn plural(one: &str) -> String {
     }
 }
 
+/// "tenant `a`", "tenants `a`, `b`", and past five "… and 7 more".
+pub fn tenant_list(tenants: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let names: Vec<String> = tenants.iter().take(SHOWN).map(|t| format!("`{t}`")).collect();
+    let noun = if tenants.len() == 1 { "tenant" } else { "tenants" };
+    match tenants.len().saturating_sub(SHOWN) {
+        0 => format!("{noun} {}", names.join(", ")),
+        more => format!("{noun} {} and {more} more", names.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,9 @@ use super::{LiveTenant, Managed};
 use crate::engine::api::{Reply, TenantApi};
 use crate::engine::assignments::{GroupsByName, group_id};
 use crate::engine::once::create_once;
-use crate::engine::plan::{DefenderRolePayload, Field, Write};
+use crate::engine::plan::{DefenderRolePayload, Field, Overridden, Write};
 use crate::engine::resolve::{DesiredDefenderRole, TenantDesired};
+use crate::engine::respec::Edits;
 use crate::model::defender_role::covers;
 use crate::model::ownership::{description_with_marker, split_marker};
 use crate::model::profile::Mode;
@@ -81,6 +82,14 @@ impl Managed for DefenderRoles {
 
     fn object(desired: &DesiredDefenderRole) -> &ObjectRef {
         &desired.object
+    }
+
+    fn overrides(desired: &DesiredDefenderRole) -> &[Overridden] {
+        &desired.overridden
+    }
+
+    fn patched(desired: &DesiredDefenderRole, edits: &Edits) -> Result<DesiredDefenderRole, Vec<String>> {
+        desired.patched(edits)
     }
 
     fn profile(desired: &DesiredDefenderRole) -> &str {

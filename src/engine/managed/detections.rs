@@ -8,8 +8,9 @@ use serde_json::Value;
 use super::{LiveTenant, Managed};
 use crate::engine::api::{CONFLICT, Reply, TenantApi};
 use crate::engine::assignments::GroupsByName;
-use crate::engine::plan::{Field, Write};
+use crate::engine::plan::{Field, Overridden, Write};
 use crate::engine::resolve::{DesiredDetectionRule, TenantDesired};
+use crate::engine::respec::Edits;
 use crate::mapping::detection_rule::{comparable, to_wire};
 use crate::model::ownership::{description_with_marker, split_marker};
 use crate::model::profile::Mode;
@@ -43,6 +44,14 @@ impl Managed for DetectionRules {
 
     fn object(desired: &DesiredDetectionRule) -> &ObjectRef {
         &desired.object
+    }
+
+    fn overrides(desired: &DesiredDetectionRule) -> &[Overridden] {
+        &desired.overridden
+    }
+
+    fn patched(desired: &DesiredDetectionRule, edits: &Edits) -> Result<DesiredDetectionRule, Vec<String>> {
+        desired.patched(edits)
     }
 
     fn profile(desired: &DesiredDetectionRule) -> &str {

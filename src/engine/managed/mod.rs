@@ -14,8 +14,9 @@ use serde_json::Value;
 
 use super::api::{Reply, TenantApi};
 use super::assignments::GroupsByName;
-use super::plan::{Field, Write};
+use super::plan::{Field, Overridden, Write};
 use super::resolve::TenantDesired;
+use super::respec::Edits;
 use crate::model::ObjectRef;
 use crate::model::profile::Mode;
 
@@ -67,6 +68,11 @@ pub trait Managed {
     fn group_names(desired: &Self::Desired) -> Vec<String>;
 
     fn object(desired: &Self::Desired) -> &ObjectRef;
+    /// The overrides that shaped the desired object in this tenant.
+    fn overrides(desired: &Self::Desired) -> &[Overridden];
+    /// The desired object with its spec patched (the tenant's values for settings an exception
+    /// lets differ), or why the patched spec is not a valid one.
+    fn patched(desired: &Self::Desired, edits: &Edits) -> Result<Self::Desired, Vec<String>>;
     fn profile(desired: &Self::Desired) -> &str;
     fn mode(desired: &Self::Desired) -> Mode;
 

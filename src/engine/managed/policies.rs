@@ -10,8 +10,9 @@ use super::{LiveTenant, Managed};
 use crate::engine::api::{Reply, TenantApi};
 use crate::engine::assignments::{GroupsByName, display as display_assignments, resolve_targets, same_targets};
 use crate::engine::normalize::{changed_fields, comparable};
-use crate::engine::plan::{Field, PolicyPayload, Write};
+use crate::engine::plan::{Field, Overridden, PolicyPayload, Write};
 use crate::engine::resolve::{DesiredPolicy, TenantDesired};
+use crate::engine::respec::Edits;
 use crate::mapping;
 use crate::model::ownership::split_marker;
 use crate::model::profile::Mode;
@@ -44,6 +45,14 @@ impl Managed for Policies {
 
     fn object(desired: &DesiredPolicy) -> &ObjectRef {
         &desired.object
+    }
+
+    fn overrides(desired: &DesiredPolicy) -> &[Overridden] {
+        &desired.overridden
+    }
+
+    fn patched(desired: &DesiredPolicy, edits: &Edits) -> Result<DesiredPolicy, Vec<String>> {
+        desired.patched(edits)
     }
 
     fn profile(desired: &DesiredPolicy) -> &str {

@@ -9,8 +9,9 @@ use super::{LiveTenant, Managed};
 use crate::engine::api::{Reply, TenantApi};
 use crate::engine::assignments::{GroupsByName, group_id};
 use crate::engine::once::create_once;
-use crate::engine::plan::{Field, RolePayload, Write};
+use crate::engine::plan::{Field, Overridden, RolePayload, Write};
 use crate::engine::resolve::{DesiredRole, TenantDesired};
+use crate::engine::respec::Edits;
 use crate::model::ownership::{description_with_marker, split_marker};
 use crate::model::profile::Mode;
 use crate::model::{Kind, ObjectRef};
@@ -70,6 +71,14 @@ impl Managed for Roles {
 
     fn object(desired: &DesiredRole) -> &ObjectRef {
         &desired.object
+    }
+
+    fn overrides(desired: &DesiredRole) -> &[Overridden] {
+        &desired.overridden
+    }
+
+    fn patched(desired: &DesiredRole, edits: &Edits) -> Result<DesiredRole, Vec<String>> {
+        desired.patched(edits)
     }
 
     fn profile(desired: &DesiredRole) -> &str {

@@ -68,7 +68,8 @@ fn check_object(scope: &Scope<'_>, object: &Map<String, Value>, prefix: &str, ex
     }
 }
 
-fn type_name(value: &Value) -> &'static str {
+/// What a value is, in manifest words ("a list", "a mapping").
+pub fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
