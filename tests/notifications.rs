@@ -94,3 +94,59 @@ fn drift_persisting_over_three_cycles_is_notified_once_per_target() {
     assert_eq!(received.lock().expect("lock").len(), 2);
     assert!(!stderr(&after).contains("webhook-canary"), "secrets never printed");
 }
+
+#[test]
+fn an_exception_is_told_once_as_it_nears_its_end_and_once_more_when_it_has_ended() {
+    let state = contoso_state();
+    let work = tempfile::tempdir().expect("tempdir");
+    let smtp = SmtpServer::start(work.path());
+    let manifests = work.path().join("manifests");
+    std::fs::create_dir_all(manifests.join("policies")).expect("mkdir");
+    for file in ["tenants.yaml", "profiles.yaml", "exceptions.yaml"] {
+        std::fs::copy(root().join("examples/contoso").join(file), manifests.join(file)).expect("copy");
+    }
+    for entry in std::fs::read_dir(root().join("examples/contoso/policies")).expect("policies") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), manifests.join("policies").join(entry.file_name())).expect("copy");
+    }
+    std::fs::write(
+        manifests.join("notifications.yaml"),
+        format!(
+            "apiVersion: tenantctl.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {{name: owners}}\nspec:\n  \
+             triggers: [exceptionExpiring]\n  exceptionWarningDays: 14\n  \
+             email:\n    smtp: {{host: 127.0.0.1, port: {}, security: none}}\n    from: tenantctl@contoso.example\n    \
+             to: [soc-lead@contoso.example]\n",
+            smtp.port
+        ),
+    )
+    .expect("write");
+    let notify_state = work.path().join("notify-state");
+    let drift_on = |day: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+            .args(["drift", "-f"])
+            .arg(&manifests)
+            .args(["--notify", "--notify-state"])
+            .arg(&notify_state)
+            .args(["--lab", "--lab-state"])
+            .arg(state.path())
+            .env("TENANTCTL_NOW", day)
+            .current_dir(root())
+            .output()
+            .expect("drift runs");
+        stderr(&output)
+    };
+
+    // The exception holds through 2027-06-30: on June 17th it has 14 days left, and it enters the window.
+    let days = ["2027-06-01", "2027-06-16", "2027-06-17", "2027-06-18", "2027-06-30", "2027-07-01", "2027-07-02"];
+    let told: Vec<bool> =
+        days.iter().map(|day| drift_on(day).contains("NotificationPolicy/owners: email sent")).collect();
+    assert_eq!(told, [false, false, true, false, false, true, false], "told on {days:?}");
+    // Quoted-printable soft line breaks joined again.
+    let messages: Vec<String> = smtp.messages().iter().map(|m| m.replace("=\r\n", "").replace("=\n", "")).collect();
+    assert_eq!(messages.len(), 2);
+    // A maildir lists messages in no particular order.
+    assert!(messages.iter().all(|m| m.contains("1 exception expiring or expired across 1 tenant")), "{messages:?}");
+    let nearing = "AttackSurfaceReductionPolicy/asr-block is enforced again after 2027-06-30 (14 days left; owner soc-lead@contoso.example)";
+    assert!(messages.iter().any(|m| m.contains(nearing)), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("expired on 2027-06-30")), "{messages:?}");
+}

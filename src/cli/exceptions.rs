@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::fleet::{TabularFormat, write_rows};
 use super::pipeline::prepare;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::model::exception::ends_at;
+use crate::model::exception::{Standing, standing};
 use crate::util::plural;
 
 #[derive(Debug, Args)]
@@ -18,7 +18,7 @@ pub struct ExceptionsArgs {
     /// Manifest files or directories (`-` is standard input). Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
     pub paths: Vec<String>,
-    /// Exceptions that expire within this many days are marked `expiring`.
+    /// Exceptions with at most this many days left are marked `expiring`.
     #[arg(long, default_value_t = 7, value_name = "DAYS")]
     pub warn_days: i64,
     #[arg(short = 'o', long, value_enum, default_value_t = TabularFormat::Table)]
@@ -50,12 +50,11 @@ pub fn run(args: &ExceptionsArgs, out: &mut dyn Write, err: &mut dyn Write) -> a
     let mut rows = Vec::new();
     for exception in &prepared.set.exceptions {
         let spec = &exception.object.spec;
-        let Some(end) = ends_at(&spec.expires) else { continue };
-        let days_left = (end.as_second() - now.as_second()).div_euclid(86_400);
-        let state = match days_left {
-            _ if end <= now => "expired",
-            d if d < args.warn_days => "expiring",
-            _ => "active",
+        let Some((days_left, standing)) = standing(&spec.expires, now, args.warn_days) else { continue };
+        let state = match standing {
+            Standing::Active => "active",
+            Standing::Expiring => "expiring",
+            Standing::Expired => "expired",
         };
         let tenants = prepared
             .set
@@ -66,10 +65,7 @@ pub fn run(args: &ExceptionsArgs, out: &mut dyn Write, err: &mut dyn Write) -> a
             rows.push(Row {
                 tenant: tenant.name(),
                 object: format!("{}/{}", spec.target.kind, spec.target.name),
-                allow: serde_json::to_value(spec.allow)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                allow: spec.allow.as_str().to_string(),
                 owner: spec.owner.clone(),
                 reason: spec.reason.clone(),
                 ticket: spec.ticket.clone(),

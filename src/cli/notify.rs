@@ -9,9 +9,11 @@ use kube::ResourceExt;
 
 use super::pipeline::runtime;
 use crate::manifest::ManifestSet;
+use crate::model::exception::ends_at;
 use crate::model::notification::{NotificationPolicyStatus, SecretValue};
 use crate::model::select::selector_matches;
-use crate::notify::findings::{Finding, Findings};
+use crate::model::status::ExceptionStatus;
+use crate::notify::findings::{Finding, Findings, from_exceptions};
 use crate::notify::send::{notify, secret_from_env};
 use crate::util::secret::Secret;
 
@@ -27,6 +29,32 @@ fn state_file(dir: &Path, namespace: &str, name: &str) -> PathBuf {
     dir.join(namespace).join(format!("{name}.json"))
 }
 
+/// Every tenant's exceptions that near their end or have ended.
+fn exception_findings(set: &ManifestSet, now: jiff::Timestamp, warn_days: u32) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for tenant in &set.tenants {
+        let (namespace, name) = (tenant.namespace(), tenant.name());
+        let statuses: Vec<ExceptionStatus> = set
+            .exceptions
+            .iter()
+            .filter(|e| e.namespace() == namespace && e.object.spec.covers(&name, tenant.object.labels()))
+            .map(|e| {
+                let spec = &e.object.spec;
+                ExceptionStatus {
+                    name: e.name(),
+                    target: format!("{}/{}", spec.target.kind, spec.target.name),
+                    allow: spec.allow.as_str().to_string(),
+                    owner: spec.owner.clone(),
+                    expires: spec.expires.clone(),
+                    in_force: ends_at(&spec.expires).is_some_and(|end| now < end),
+                }
+            })
+            .collect();
+        findings.extend(from_exceptions(&name, &statuses, now, warn_days));
+    }
+    findings
+}
+
 /// Notifies every policy; returns false when a delivery failed (it is retried at the next run).
 pub fn notify_policies(
     set: &ManifestSet,
@@ -38,7 +66,7 @@ pub fn notify_policies(
         writeln!(err, "--notify: the manifests hold no NotificationPolicy; nobody was notified.")?;
         return Ok(true);
     }
-    let all = Findings::new(findings);
+    let now = crate::util::clock::now().map_err(anyhow::Error::msg)?;
     let mut delivered = true;
     let runtime = runtime()?;
     for policy in &set.notifications {
@@ -49,7 +77,9 @@ pub fn notify_policies(
                 spec.tenant_selector.as_ref().is_none_or(|selector| selector_matches(selector, t.object.labels()))
             })
         };
-        let scoped = all.only(&spec.triggers, &selected);
+        let mut covered = findings.clone();
+        covered.extend(exception_findings(set, now, spec.exception_warning_days));
+        let scoped = Findings::new(covered).only(&spec.triggers, &selected);
         let path = state_file(state_dir, &namespace, &name);
         let previous: NotificationPolicyStatus = match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?,

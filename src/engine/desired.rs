@@ -48,6 +48,9 @@ pub struct TenantDesired {
     pub manages_roles: bool,
     /// Exceptions in force for the tenant, by the object they are about.
     pub exceptions: Vec<ActiveException>,
+    /// Exceptions that covered the tenant and expired: their objects are enforced again. Told, not
+    /// acted on.
+    pub expired_exceptions: Vec<ActiveException>,
     /// Defender XDR roles, sorted by name.
     pub defender_roles: Vec<DesiredDefenderRole>,
     /// Whether the tenant's Defender roles are read: it receives some, or it prunes where they exist

@@ -34,19 +34,60 @@ fn expired_exceptions(set: &ManifestSet, now: jiff::Timestamp) -> Vec<Diagnostic
         .collect()
 }
 
-/// The exceptions of a namespace that cover a tenant and hold at `now`.
-fn active_exceptions(
+/// An error for each exception that runs past the horizon (`maxExceptionDays`) of a profile that
+/// delivers its object to a tenant it covers: the strictest such profile is named.
+fn exceptions_beyond_horizon(set: &ManifestSet, now: jiff::Timestamp) -> Vec<Diagnostic> {
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut out = Vec::new();
+    for exception in &set.exceptions {
+        let spec = &exception.object.spec;
+        let (Some(object), Ok(expires)) = (spec.object(), spec.expires.trim().parse::<jiff::civil::Date>()) else {
+            continue;
+        };
+        let namespace = exception.namespace();
+        let namespace = namespace.as_str();
+        let covered =
+            set.tenants.iter().filter(|t| t.namespace() == namespace && spec.covers(&t.name(), t.object.labels()));
+        let strictest = covered
+            .flat_map(|t| {
+                set.profiles.iter().filter(move |p| {
+                    p.namespace() == namespace && profile_selects(&p.object.spec, &t.name(), t.object.labels())
+                })
+            })
+            .filter(|p| p.object.spec.delivers(&object))
+            .filter_map(|p| Some((p.object.spec.max_exception_days?, p.name())))
+            .min();
+        let Some((days, profile)) = strictest else { continue };
+        let Ok(limit) = today.checked_add(jiff::Span::new().days(i64::from(days))) else { continue };
+        if expires > limit {
+            let message = format!(
+                "expires {expires}, past the {days} days profile `{profile}` allows exceptions to what it delivers (until {limit} at the latest)"
+            );
+            out.push(
+                Diagnostic::error(message)
+                    .resource(format!("PolicyException/{}", exception.name()))
+                    .path("spec.expires")
+                    .at(exception.value_at("spec.expires")),
+            );
+        }
+    }
+    out
+}
+
+/// The exceptions of a namespace that cover a tenant: those that hold at `now`, and those that
+/// expired.
+fn covering_exceptions(
     set: &ManifestSet,
     namespace: &str,
     tenant: &str,
     labels: &std::collections::BTreeMap<String, String>,
     now: jiff::Timestamp,
-) -> Vec<ActiveException> {
-    let mut active: Vec<ActiveException> = set
+) -> (Vec<ActiveException>, Vec<ActiveException>) {
+    let mut covering: Vec<ActiveException> = set
         .exceptions
         .iter()
         .filter(|e| e.namespace() == namespace && e.object.spec.covers(tenant, labels))
-        .filter(|e| crate::model::exception::ends_at(&e.object.spec.expires).is_some_and(|end| now < end))
+        .filter(|e| crate::model::exception::ends_at(&e.object.spec.expires).is_some())
         .filter_map(|e| {
             let spec = &e.object.spec;
             Some(ActiveException {
@@ -61,8 +102,8 @@ fn active_exceptions(
             })
         })
         .collect();
-    active.sort_by(|a, b| a.name.cmp(&b.name));
-    active
+    covering.sort_by(|a, b| a.name.cmp(&b.name));
+    covering.into_iter().partition(|e| crate::model::exception::ends_at(&e.expires).is_some_and(|end| now < end))
 }
 
 /// Desired state plus what stood in the way (conflicts, unrenderable policies).
@@ -123,6 +164,7 @@ pub fn resolve(set: &ManifestSet) -> Resolution {
 /// [`resolve`], exceptions judged as of `now`.
 pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
     let mut diagnostics = expired_exceptions(set, now);
+    diagnostics.extend(exceptions_beyond_horizon(set, now));
     let mut overriding = super::overrides::Overriding::new(set);
     let mut rendered: HashMap<(String, PolicyRef), (RenderedForms, Arc<PolicyResource>)> = HashMap::new();
     for policy in &set.policies {
@@ -290,9 +332,11 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
             || prune_max_delete_percent.is_some() && set.defender_roles.iter().any(|r| r.namespace() == namespace);
         let manages_detection_rules = !rules.is_empty()
             || prune_max_delete_percent.is_some() && set.detection_rules.iter().any(|r| r.namespace() == namespace);
-        let exceptions = active_exceptions(set, &namespace, &tenant.name(), tenant.object.labels(), now);
+        let (exceptions, expired_exceptions) =
+            covering_exceptions(set, &namespace, &tenant.name(), tenant.object.labels(), now);
         let mut tenant_desired = TenantDesired {
             exceptions,
+            expired_exceptions,
             roles: roles.into_values().collect(),
             manages_roles,
             detection_rules: rules.into_values().collect(),

@@ -75,6 +75,17 @@ pub enum Allowance {
     KeepOnPrune,
 }
 
+impl Allowance {
+    /// The name manifests use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Allowance::LeaveAlone => "leaveAlone",
+            Allowance::SettingsDiffer => "settingsDiffer",
+            Allowance::KeepOnPrune => "keepOnPrune",
+        }
+    }
+}
+
 impl PolicyExceptionSpec {
     /// Whether the exception covers the tenant of this name and labels.
     pub fn covers(&self, tenant: &str, labels: &std::collections::BTreeMap<String, String>) -> bool {
@@ -95,6 +106,31 @@ pub fn ends_at(expires: &str) -> Option<jiff::Timestamp> {
     next.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|zoned| zoned.timestamp())
 }
 
+/// Where an exception stands at an instant: `Expiring` when at most the warning window's days remain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Standing {
+    /// It holds, and ends later than the warning window.
+    Active,
+    /// It holds, and ends within the warning window.
+    Expiring,
+    /// It no longer holds: the object is enforced again.
+    Expired,
+}
+
+/// Whole days until an exception stops holding (negative once it has), and where it stands, with
+/// `warn_days` as the warning window. `None` when `expires` is not a date.
+pub fn standing(expires: &str, now: jiff::Timestamp, warn_days: i64) -> Option<(i64, Standing)> {
+    let end = ends_at(expires)?;
+    let days_left = (end.as_second() - now.as_second()).div_euclid(86_400);
+    let standing = match days_left {
+        _ if end <= now => Standing::Expired,
+        d if d <= warn_days => Standing::Expiring,
+        _ => Standing::Active,
+    };
+    Some((days_left, standing))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +141,17 @@ mod tests {
         assert_eq!(end.to_string(), "2027-01-16T00:00:00Z");
         assert!(ends_at("15/01/2027").is_none());
         assert!(ends_at("2027-02-30").is_none());
+    }
+
+    #[test]
+    fn standing_counts_whole_days_to_the_end() {
+        let at = |text: &str| text.parse::<jiff::Timestamp>().expect("instant");
+        assert_eq!(standing("2027-01-15", at("2027-01-01T12:00:00Z"), 7), Some((14, Standing::Active)));
+        assert_eq!(standing("2027-01-15", at("2027-01-08T00:00:00Z"), 7), Some((8, Standing::Active)));
+        assert_eq!(standing("2027-01-15", at("2027-01-08T00:00:01Z"), 7), Some((7, Standing::Expiring)));
+        assert_eq!(standing("2027-01-15", at("2027-01-09T00:00:00Z"), 7), Some((7, Standing::Expiring)));
+        assert_eq!(standing("2027-01-15", at("2027-01-15T23:59:59Z"), 7), Some((0, Standing::Expiring)));
+        assert_eq!(standing("2027-01-15", at("2027-01-16T00:00:00Z"), 7), Some((0, Standing::Expired)));
+        assert_eq!(standing("2027-01-15", at("2027-01-17T00:00:00Z"), 7), Some((-1, Standing::Expired)));
     }
 }

@@ -28,6 +28,11 @@ pub struct NotificationPolicySpec {
     /// What to be told about. Default: every trigger.
     #[serde(default = "every_trigger")]
     pub triggers: Vec<Trigger>,
+    /// With the `exceptionExpiring` trigger: an exception is told about this many days before it
+    /// expires (and once more when it has).
+    #[serde(default = "seven_days")]
+    #[schemars(range(min = 1, max = 365))]
+    pub exception_warning_days: u32,
     /// Tenants whose findings count, by label. Absent: every tenant of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_selector: Option<LabelSelector>,
@@ -40,7 +45,11 @@ pub struct NotificationPolicySpec {
 }
 
 fn every_trigger() -> Vec<Trigger> {
-    vec![Trigger::Drift, Trigger::FailedApply, Trigger::HighSeverityIncident]
+    vec![Trigger::Drift, Trigger::FailedApply, Trigger::HighSeverityIncident, Trigger::ExceptionExpiring]
+}
+
+fn seven_days() -> u32 {
+    7
 }
 
 // A kind of finding.
@@ -53,6 +62,9 @@ pub enum Trigger {
     FailedApply,
     /// An active high-severity incident in a tenant.
     HighSeverityIncident,
+    /// A PolicyException that expires within `exceptionWarningDays`, and again once it has expired:
+    /// its owner hears before enforcement resumes.
+    ExceptionExpiring,
 }
 
 /// Email delivery.

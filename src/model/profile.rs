@@ -55,6 +55,22 @@ pub struct DistributionProfileSpec {
     /// Deletion of tenantctl-owned policies that are no longer desired.
     #[serde(default)]
     pub prune: Prune,
+    /// The longest a PolicyException may run, in days from today, for what this profile delivers to
+    /// its tenants: one that expires later is an error. Absent: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_exception_days: Option<u32>,
+}
+
+impl DistributionProfileSpec {
+    /// Whether the profile delivers the object (a policy, a role, a detection rule).
+    pub fn delivers(&self, object: &super::ObjectRef) -> bool {
+        match object.kind {
+            super::Kind::IntuneRole | super::Kind::DefenderRole => self.roles.contains(&object.name),
+            super::Kind::DetectionRule => self.detection_rules.contains(&object.name),
+            kind => self.policies.iter().any(|p| p.kind.kind() == kind && p.name == object.name),
+        }
+    }
 }
 
 /// A Kubernetes label selector. All requirements must hold.

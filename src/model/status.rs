@@ -36,6 +36,26 @@ pub struct TenantStatus {
     /// until then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incidents: Option<Vec<IncidentSummary>>,
+    /// The exceptions that cover the tenant, in force or expired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionStatus>,
+}
+
+/// An exception that covers a tenant: in force, or expired (its object is enforced again).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionStatus {
+    /// `metadata.name` of the PolicyException.
+    pub name: String,
+    /// The excepted object, `Kind/name`.
+    pub target: String,
+    /// What it allows: `leaveAlone`, `settingsDiffer` or `keepOnPrune`.
+    pub allow: String,
+    pub owner: String,
+    /// The last day it holds.
+    pub expires: String,
+    /// Whether it still holds.
+    pub in_force: bool,
 }
 
 /// An incident, as much of it as a notification needs.

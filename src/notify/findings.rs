@@ -1,11 +1,14 @@
 //! Findings and their de-duplication: a notification policy is told when the set of findings it
 //! covers changes (new ones appear, or all are resolved), never again for the same set.
 
+use jiff::Timestamp;
 use ring::digest::{SHA256, digest};
 use serde::Serialize;
 
 use crate::engine::plan::{Plan, TenantState};
+use crate::model::exception::{Standing, standing};
 use crate::model::notification::Trigger;
+use crate::model::status::ExceptionStatus;
 use crate::util::plural;
 
 /// One thing somebody should know about.
@@ -85,6 +88,10 @@ impl Findings {
                 parts.push(format!("{n} {what}"));
             }
         }
+        let exceptions = count(Trigger::ExceptionExpiring);
+        if exceptions > 0 {
+            parts.push(format!("{} expiring or expired", plural::count(exceptions, "exception")));
+        }
         format!("{} across {}", parts.join(", "), plural::count(tenants.len(), "tenant"))
     }
 }
@@ -120,6 +127,36 @@ pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
     findings
 }
 
+/// The exceptions covering a tenant that expire within `warn_days`, or have expired. The subject
+/// says which: an exception is news once when it nears its end and once more when enforcement has
+/// resumed, not at every run in between.
+pub fn from_exceptions(tenant: &str, exceptions: &[ExceptionStatus], now: Timestamp, warn_days: u32) -> Vec<Finding> {
+    exceptions
+        .iter()
+        .filter_map(|e| {
+            let (days_left, standing) = standing(&e.expires, now, i64::from(warn_days))?;
+            let (subject, detail) = match standing {
+                Standing::Active => return None,
+                Standing::Expiring => (
+                    format!("PolicyException/{} expiring", e.name),
+                    format!(
+                        "{} is enforced again after {} ({}; owner {})",
+                        e.target,
+                        e.expires,
+                        plural::count(usize::try_from(days_left).unwrap_or(0), "day") + " left",
+                        e.owner
+                    ),
+                ),
+                Standing::Expired => (
+                    format!("PolicyException/{} expired", e.name),
+                    format!("expired on {}: {} is enforced again (owner {})", e.expires, e.target, e.owner),
+                ),
+            };
+            Some(Finding { trigger: Trigger::ExceptionExpiring, tenant: tenant.to_string(), subject, detail })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +178,31 @@ mod tests {
         assert!(!none.is_news(None), "nothing to say at first");
         assert!(none.is_news(Some(&one.digest())), "everything resolved is news");
         assert_eq!(two.summary(), "2 drifted across 2 tenants");
+    }
+
+    #[test]
+    fn an_exception_is_news_when_it_nears_its_end_and_when_it_has_ended() {
+        let exception = ExceptionStatus {
+            name: "till".into(),
+            target: "AttackSurfaceReductionPolicy/asr-block".into(),
+            allow: "leaveAlone".into(),
+            owner: "soc".into(),
+            expires: "2027-06-30".into(),
+            in_force: true,
+        };
+        let at = |text: &str| text.parse::<Timestamp>().expect("instant");
+        let found =
+            |now: &str| Findings::new(from_exceptions("fabrikam", std::slice::from_ref(&exception), at(now), 7));
+        assert!(found("2027-06-20T00:00:00Z").is_empty(), "ten days ahead: nothing yet");
+        assert!(found("2027-06-23T00:00:00Z").is_empty(), "eight days ahead: nothing yet");
+        let near = found("2027-06-24T00:00:00Z");
+        assert_eq!(
+            near.0[0].detail,
+            "AttackSurfaceReductionPolicy/asr-block is enforced again after 2027-06-30 (7 days left; owner soc)"
+        );
+        assert!(!found("2027-06-29T00:00:00Z").is_news(Some(&near.digest())), "told once while it nears");
+        let ended = found("2027-07-01T00:00:00Z");
+        assert!(ended.is_news(Some(&near.digest())), "told again when enforcement resumes");
+        assert_eq!(ended.summary(), "1 exception expiring or expired across 1 tenant");
     }
 }

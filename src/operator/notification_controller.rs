@@ -22,7 +22,7 @@ use crate::model::notification::{SecretValue, Trigger};
 use crate::model::select::selector_matches;
 use crate::model::status::{PolicySyncState, TenantStatus};
 use crate::model::{NotificationPolicy, Tenant};
-use crate::notify::findings::{Finding, Findings};
+use crate::notify::findings::{Finding, Findings, from_exceptions};
 use crate::notify::send::{notify, secret_from_env};
 use crate::util::secret::Secret;
 
@@ -38,9 +38,10 @@ pub struct NotificationContext {
     pub pending: Mutex<HashMap<String, (String, Instant)>>,
 }
 
-/// What a tenant's status says somebody should know.
-pub fn findings_of(tenant: &str, status: &TenantStatus) -> Vec<Finding> {
-    let mut findings = Vec::new();
+/// What a tenant's status says somebody should know, exceptions judged at `now` with a warning
+/// window of `warn_days`.
+pub fn findings_of(tenant: &str, status: &TenantStatus, now: jiff::Timestamp, warn_days: u32) -> Vec<Finding> {
+    let mut findings = from_exceptions(tenant, &status.exceptions, now, warn_days);
     for policy in &status.policies {
         let trigger = match policy.state {
             PolicySyncState::Drifted => Trigger::Drift,
@@ -97,7 +98,10 @@ pub fn error_policy(policy: Arc<NotificationPolicy>, error: &ReconcileError, ctx
 async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Result<Action, ReconcileError> {
     let namespace = namespace_of(policy);
     let spec = &policy.spec;
+    let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
     let mut findings = Vec::new();
+    // An exception entering its warning window changes no status: the policy looks again then.
+    let mut window_opens: Option<Duration> = None;
     for tenant in ctx.tenants.state() {
         if namespace_of(tenant.as_ref()) != namespace
             || tenant.meta().deletion_timestamp.is_some()
@@ -114,15 +118,21 @@ async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Resu
         if spec.triggers.contains(&Trigger::HighSeverityIncident) && reachable && status.incidents.is_none() {
             return Ok(Action::await_change());
         }
-        findings.extend(findings_of(&tenant.name_any(), status));
+        findings.extend(findings_of(&tenant.name_any(), status, now, spec.exception_warning_days));
+        for exception in status.exceptions.iter().filter(|e| e.in_force) {
+            if let Some(opens) = until_window_opens(&exception.expires, now, spec.exception_warning_days) {
+                window_opens = Some(window_opens.map_or(opens, |earlier| earlier.min(opens)));
+            }
+        }
     }
+    let idle = || window_opens.map_or_else(Action::await_change, Action::requeue);
     let findings = Findings::new(findings).only(&spec.triggers, &|_| true);
     let previous = policy.status.clone().unwrap_or_default();
     let news = |last: &Option<crate::model::notification::DeliveryStatus>| {
         findings.is_news(last.as_ref().and_then(|l| l.findings_digest.as_deref()))
     };
     if !(spec.email.is_some() && news(&previous.email) || spec.webhook.is_some() && news(&previous.webhook)) {
-        return Ok(Action::await_change());
+        return Ok(idle());
     }
     let key = format!("{namespace}/{}", policy.name_any());
     let digest = findings.digest();
@@ -167,7 +177,16 @@ async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Resu
     }
     publish(&ctx.recorder, policy, "Notify", &notes).await;
     // A failed delivery is tried again soon; a delivered one waits for the findings to move.
-    Ok(if failed { Action::requeue(Duration::from_secs(30)) } else { Action::await_change() })
+    Ok(if failed { Action::requeue(Duration::from_secs(30)) } else { idle() })
+}
+
+/// The time until an exception enters a warning window of `warn_days` (a moment past it), when that
+/// is still ahead.
+fn until_window_opens(expires: &str, now: jiff::Timestamp, warn_days: u32) -> Option<Duration> {
+    let end = crate::model::exception::ends_at(expires)?;
+    let opens = end.as_second() - (i64::from(warn_days) + 1) * 86_400;
+    let left = opens.checked_sub(now.as_second()).filter(|s| *s >= 0)?;
+    Some(Duration::from_secs(u64::try_from(left).ok()? + 1))
 }
 
 fn previous_of<'a>(

@@ -19,9 +19,9 @@ use super::writes::{Note, apply_status, publish};
 use crate::engine::apply::apply_tenant;
 use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
 use crate::engine::observe::observe_tenant;
-use crate::engine::resolve::TenantDesired;
+use crate::engine::resolve::{ActiveException, TenantDesired};
 use crate::model::Tenant;
-use crate::model::status::TenantStatus;
+use crate::model::status::{ExceptionStatus, TenantStatus};
 use crate::model::tenant::DeletionPolicy;
 
 /// Finalizer that holds a deleted Tenant until its deletion policy has been carried out.
@@ -115,7 +115,9 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<(Action, bool)
         return Ok((Action::requeue(std::time::Duration::from_secs(1)), true));
     }
     let report = sync(ctx, tenant).await;
-    write_status(ctx, tenant, &report).await?;
+    let desired = ctx.resolved(&namespace_of(tenant)).tenants.get(&tenant.name_any()).cloned();
+    let exceptions = desired.as_ref().map(exception_statuses).unwrap_or_default();
+    write_status(ctx, tenant, &report, exceptions).await?;
     publish(&ctx.recorder, tenant, "Reconcile", &report.events).await;
     ctx.metrics.wrote("create", report.writes.created);
     ctx.metrics.wrote("update", report.writes.updated);
@@ -136,7 +138,9 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<(Action, bool)
     let action = match report.next {
         Next::Resync => {
             ctx.succeeded(&key);
-            Action::requeue(ctx.settings.sync_interval)
+            // Enforcement resumes the instant an exception ends, not at the next sync after it.
+            let until_expiry = desired.as_ref().and_then(until_next_expiry);
+            Action::requeue(until_expiry.map_or(ctx.settings.sync_interval, |d| d.min(ctx.settings.sync_interval)))
         }
         Next::Backoff => Action::requeue(ctx.backoff(&key)),
         Next::AwaitChange => {
@@ -149,7 +153,12 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<(Action, bool)
 
 /// Writes the report as the Tenant's status. Server-side apply with the operator's field manager:
 /// the operator owns `status` and nothing else.
-async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result<(), kube::Error> {
+async fn write_status(
+    ctx: &Context,
+    tenant: &Tenant,
+    report: &Report,
+    exceptions: Vec<ExceptionStatus>,
+) -> Result<(), kube::Error> {
     let now = Time(jiff::Timestamp::now());
     // The status as stored now: it may have moved since the reconcile started (marked stale, or
     // reconciling), and what is written is compared with what is there.
@@ -172,11 +181,35 @@ async fn write_status(ctx: &Context, tenant: &Tenant, report: &Report) -> Result
         last_sync_time: if report.synced { Some(now) } else { previous.last_sync_time.clone() },
         incidents: report.incidents.clone().or(previous.incidents.clone()),
         observed_inputs: if report.synced { report.inputs.clone() } else { previous.observed_inputs.clone() },
+        exceptions,
     };
     if !report.marked_reconciling && !worth_writing(&previous, &status, ctx.settings.sync_interval) {
         return Ok(());
     }
     apply_status(&ctx.kube, tenant, &status).await
+}
+
+/// The exceptions that cover a tenant, for its status: those in force, then those expired.
+fn exception_statuses(desired: &TenantDesired) -> Vec<ExceptionStatus> {
+    let status = |e: &ActiveException, in_force: bool| ExceptionStatus {
+        name: e.name.trim_start_matches("PolicyException/").to_string(),
+        target: e.object.to_string(),
+        allow: e.allow.as_str().to_string(),
+        owner: e.owner.clone(),
+        expires: e.expires.clone(),
+        in_force,
+    };
+    let active = desired.exceptions.iter().map(|e| status(e, true));
+    active.chain(desired.expired_exceptions.iter().map(|e| status(e, false))).collect()
+}
+
+/// The time until the first of the tenant's exceptions ends (a moment past it, so that the clock has
+/// crossed it when the tenant is resolved again).
+fn until_next_expiry(desired: &TenantDesired) -> Option<std::time::Duration> {
+    let now = crate::util::clock::now().ok()?;
+    let end = desired.exceptions.iter().filter_map(|e| crate::model::exception::ends_at(&e.expires)).min()?;
+    let left = end.as_millisecond().saturating_sub(now.as_millisecond()).max(0);
+    Some(std::time::Duration::from_millis(u64::try_from(left).unwrap_or(0) + 250))
 }
 
 /// The conditions a report decides; `AccessReady` stays as it was when the reconcile did not check it.
@@ -264,6 +297,7 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         defender_roles: Vec::new(),
         manages_defender_roles: true,
         exceptions: Vec::new(),
+        expired_exceptions: Vec::new(),
         prune_max_delete_percent: Some(100),
     };
     let live = observe_tenant(&api, &nothing)

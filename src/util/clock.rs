@@ -1,17 +1,31 @@
 //! The time exceptions are judged at: `TENANTCTL_NOW` when set (RFC 3339, or a date for its start,
-//! UTC), to see ahead what a date will bring and to test expiry without sleeping; the clock otherwise.
+//! UTC), a fixed instant, to see ahead what a date will bring and to test expiry without sleeping;
+//! `TENANTCTL_CLOCK_FROM`, a clock that starts at that instant when the process starts and then runs,
+//! to see a long-running process (the operator) cross an expiry; the clock otherwise.
+
+use std::sync::OnceLock;
+use std::time::Instant;
 
 /// Now, as the environment says.
 pub fn now() -> Result<jiff::Timestamp, String> {
-    let Ok(text) = std::env::var("TENANTCTL_NOW") else { return Ok(jiff::Timestamp::now()) };
-    parse(&text)
+    if let Ok(text) = std::env::var("TENANTCTL_NOW") {
+        return parse(&text);
+    }
+    let Ok(text) = std::env::var("TENANTCTL_CLOCK_FROM") else { return Ok(jiff::Timestamp::now()) };
+    static START: OnceLock<(Instant, Result<jiff::Timestamp, String>)> = OnceLock::new();
+    let (started, from) = START.get_or_init(|| (Instant::now(), parse(&text)));
+    let from = from.clone()?;
+    let elapsed = jiff::SignedDuration::try_from(started.elapsed()).map_err(|e| e.to_string())?;
+    from.checked_add(elapsed).map_err(|e| e.to_string())
 }
 
 fn parse(text: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(instant) = text.parse::<jiff::Timestamp>() {
         return Ok(instant);
     }
-    let problem = || format!("TENANTCTL_NOW=`{text}` is neither an RFC 3339 time nor a date (YYYY-MM-DD)");
+    let problem = || {
+        format!("`{text}` (TENANTCTL_NOW or TENANTCTL_CLOCK_FROM) is neither an RFC 3339 time nor a date (YYYY-MM-DD)")
+    };
     let date: jiff::civil::Date = text.parse().map_err(|_| problem())?;
     date.to_zoned(jiff::tz::TimeZone::UTC).map(|zoned| zoned.timestamp()).map_err(|_| problem())
 }
