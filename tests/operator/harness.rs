@@ -68,7 +68,12 @@ impl World {
 
     /// An operator for this namespace, competing for `lease`.
     pub fn operator(&self, identity: &str, lease: &str) -> OperatorProcess {
-        OperatorProcess::start(self, identity, lease)
+        OperatorProcess::start(self, identity, lease, &OperatorOptions::default())
+    }
+
+    /// An operator with its own sync interval and clock.
+    pub fn operator_with(&self, identity: &str, lease: &str, options: &OperatorOptions) -> OperatorProcess {
+        OperatorProcess::start(self, identity, lease, options)
     }
 
     /// Waits until `check` returns `Some`, or fails with `what` and the last state seen.
@@ -130,6 +135,20 @@ impl World {
     }
 }
 
+/// How an operator process runs.
+pub struct OperatorOptions {
+    pub sync_interval: &'static str,
+    /// A running clock that starts at this instant (`TENANTCTL_CLOCK_FROM`); by default the clock
+    /// stands still on the day the examples' exceptions are judged at.
+    pub clock_from: Option<&'static str>,
+}
+
+impl Default for OperatorOptions {
+    fn default() -> OperatorOptions {
+        OperatorOptions { sync_interval: "3s", clock_from: None }
+    }
+}
+
 /// `tenantctl operator` as its own process, as the service account, logging JSON to a file.
 pub struct OperatorProcess {
     child: Child,
@@ -146,25 +165,29 @@ impl Drop for OperatorProcess {
 }
 
 impl OperatorProcess {
-    fn start(world: &World, identity: &str, lease: &str) -> OperatorProcess {
+    fn start(world: &World, identity: &str, lease: &str, options: &OperatorOptions) -> OperatorProcess {
         let log_dir = tempfile::tempdir().expect("tempdir");
         let log = log_dir.path().join("operator.log");
         let lab_app: Value =
             serde_json::from_str(&std::fs::read_to_string(world.lab_state().join("lab.json")).expect("lab.json"))
                 .expect("json");
-        let child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+        match options.clock_from {
+            Some(from) => command.env("TENANTCTL_CLOCK_FROM", from).env_remove("TENANTCTL_NOW"),
+            // The day the examples' exceptions are judged at, whatever the clock says.
+            None => command.env("TENANTCTL_NOW", super::support::TODAY),
+        };
+        let child = command
             .args(["operator", "--kubeconfig"])
             .arg(world.cluster.operator_kubeconfig())
             .args(["--namespace", &world.namespace, "--operator-namespace", OPERATOR_NAMESPACE])
             .args(["--credentials-secret", CREDENTIALS_SECRET, "--lease-name", lease, "--identity", identity])
-            .args(["--sync-interval", "3s", "--lease-duration", "6s", "--health-addr", "127.0.0.1:0"])
+            .args(["--sync-interval", options.sync_interval, "--lease-duration", "6s", "--health-addr", "127.0.0.1:0"])
             .args(["--notification-settle", "4s"])
             .args(["--graph-url", &world.lab.url, "--login-url", &world.lab.url])
             // woodgrove-emea names its own credential by environment variable.
             .env("WOODGROVE_CLIENT_SECRET", lab_app["apps"][0]["clientSecret"].as_str().expect("secret"))
             .env("RUST_LOG", "info")
-            // The day the examples' exceptions are judged at, whatever the clock says.
-            .env("TENANTCTL_NOW", super::support::TODAY)
             .env_remove("AZURE_CLIENT_ID")
             .env_remove("AZURE_CLIENT_SECRET")
             .env_remove("KUBECONFIG")
