@@ -31,3 +31,5 @@ mod detection_tests;
 mod exception_tests;
 #[cfg(test)]
 mod generic_tests;
+#[cfg(test)]
+mod override_tests;
