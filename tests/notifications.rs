@@ -15,6 +15,20 @@ use receivers::{SmtpServer, webhook_receiver};
 use serde_json::Value;
 use support::{LabProcess, contoso_state, expect_code, root, stderr};
 
+/// These files of the Contoso example and its policies, copied into `work/manifests`.
+fn contoso_copy(work: &std::path::Path, files: &[&str]) -> std::path::PathBuf {
+    let manifests = work.join("manifests");
+    std::fs::create_dir_all(manifests.join("policies")).expect("mkdir");
+    for file in files {
+        std::fs::copy(root().join("examples/contoso").join(file), manifests.join(file)).expect("copy");
+    }
+    for entry in std::fs::read_dir(root().join("examples/contoso/policies")).expect("policies") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), manifests.join("policies").join(entry.file_name())).expect("copy");
+    }
+    manifests
+}
+
 #[test]
 fn drift_persisting_over_three_cycles_is_notified_once_per_target() {
     let state = contoso_state();
@@ -23,15 +37,7 @@ fn drift_persisting_over_three_cycles_is_notified_once_per_target() {
     let smtp = SmtpServer::start(work.path());
     let (hook_url, received) = webhook_receiver();
 
-    let manifests = work.path().join("manifests");
-    std::fs::create_dir_all(manifests.join("policies")).expect("mkdir");
-    for file in ["tenants.yaml", "profiles.yaml"] {
-        std::fs::copy(root().join("examples/contoso").join(file), manifests.join(file)).expect("copy");
-    }
-    for entry in std::fs::read_dir(root().join("examples/contoso/policies")).expect("policies") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), manifests.join("policies").join(entry.file_name())).expect("copy");
-    }
+    let manifests = contoso_copy(work.path(), &["tenants.yaml", "profiles.yaml"]);
     std::fs::write(
         manifests.join("notifications.yaml"),
         format!(
@@ -100,15 +106,7 @@ fn an_exception_is_told_once_as_it_nears_its_end_and_once_more_when_it_has_ended
     let state = contoso_state();
     let work = tempfile::tempdir().expect("tempdir");
     let smtp = SmtpServer::start(work.path());
-    let manifests = work.path().join("manifests");
-    std::fs::create_dir_all(manifests.join("policies")).expect("mkdir");
-    for file in ["tenants.yaml", "profiles.yaml", "exceptions.yaml"] {
-        std::fs::copy(root().join("examples/contoso").join(file), manifests.join(file)).expect("copy");
-    }
-    for entry in std::fs::read_dir(root().join("examples/contoso/policies")).expect("policies") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), manifests.join("policies").join(entry.file_name())).expect("copy");
-    }
+    let manifests = contoso_copy(work.path(), &["tenants.yaml", "profiles.yaml", "exceptions.yaml"]);
     std::fs::write(
         manifests.join("notifications.yaml"),
         format!(
