@@ -19,6 +19,8 @@ mod detections;
 mod faults;
 #[path = "lab/generated.rs"]
 mod generated;
+#[path = "lab/incidents.rs"]
+mod incidents;
 #[path = "lab/odata.rs"]
 mod odata;
 #[path = "lab/policies.rs"]

@@ -82,7 +82,7 @@ fn incidents_from_ten_tenants_merge_sorted_with_the_failing_one_unknown() {
     expect_code(&high, 3);
     let text = stdout(&high);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("TENANT,SEVERITY,STATUS,ID,UPDATED,TITLE"));
+    assert_eq!(lines.next(), Some("TENANT,SEVERITY,STATUS,ID,UPDATED,ASSIGNED TO,TITLE"));
     let rows: Vec<&str> = lines.collect();
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|r| r.split(',').nth(1) == Some("high")), "{text}");
@@ -131,4 +131,89 @@ fn hunting_merges_rows_under_a_tenant_column_and_reports_cuts() {
     let missing = support::tenantctl(&["hunt", "-f", &manifests(state.path())]);
     expect_code(&missing, 1);
     assert!(stderr(&missing).contains("--query"), "{}", stderr(&missing));
+}
+
+/// Every stored incident of a lab tenant, as the lab holds it.
+fn incidents_of(state: &Path, tenant_id: &str) -> Vec<Value> {
+    let dir = state.join("tenants").join(tenant_id).join("incidents");
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.expect("entry").path()).expect("read")).expect("json"))
+        .collect()
+}
+
+#[test]
+fn a_bulk_update_writes_every_reachable_tenant_once_and_lists_the_unreachable_one() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let path = state.path().to_string_lossy().to_string();
+    expect_code(&support::tenantctl(&["lab", "init", &path, "--tenants", "3", "--policies", "1"]), 0);
+    let manifests_text = std::fs::read_to_string(state.path().join("manifests/tenants.yaml")).expect("tenants.yaml");
+    let ids: Vec<String> =
+        manifests_text.lines().filter_map(|l| l.trim().strip_prefix("tenantId: ")).map(str::to_string).collect();
+    let (failing, reachable) = (ids[0].clone(), ids[1..].to_vec());
+    let lab = LabProcess::serve(state.path(), &["--failing-tenant", &failing]);
+    let update = [
+        "incidents",
+        "update",
+        "-f",
+        &manifests(state.path()),
+        "--severity",
+        "high",
+        "--set-status",
+        "inProgress",
+        "--assign-to",
+        "soc@contoso.example",
+        "--add-tag",
+        "triaged",
+        "--comment",
+        "Triaged across tenants",
+        "--yes",
+        "-o",
+        "json",
+    ];
+    let first = lab.tenantctl(state.path(), &update);
+    expect_code(&first, 3);
+    assert!(stderr(&first).contains("unknown: lab-tenant-0001"), "{}", stderr(&first));
+    let report: Value = serde_json::from_str(&stdout(&first)).expect("json");
+    let results: Vec<&str> =
+        report["incidents"].as_array().expect("incidents").iter().filter_map(|i| i["result"].as_str()).collect();
+    assert!(!results.is_empty() && results.iter().all(|r| *r == "updated"), "{results:?}");
+    let written_tenants: std::collections::BTreeSet<&str> =
+        report["incidents"].as_array().expect("incidents").iter().filter_map(|i| i["tenant"].as_str()).collect();
+    assert_eq!(written_tenants.len(), 2, "both reachable tenants are written: {written_tenants:?}");
+
+    let check = || {
+        for tenant in &reachable {
+            for incident in incidents_of(state.path(), tenant).iter().filter(|i| i["severity"] == "high") {
+                assert_eq!(incident["status"], "inProgress", "{incident}");
+                assert_eq!(incident["assignedTo"], "soc@contoso.example");
+                assert!(incident["customTags"].as_array().expect("tags").contains(&Value::from("triaged")));
+                let comments = incident["comments"].as_array().expect("comments");
+                let ours = comments.iter().filter(|c| c["comment"] == "Triaged across tenants").count();
+                assert_eq!(ours, 1, "commented once: {incident}");
+            }
+        }
+    };
+    check();
+    let again = lab.tenantctl(state.path(), &update);
+    expect_code(&again, 3);
+    let report: Value = serde_json::from_str(&stdout(&again)).expect("json");
+    assert!(report["incidents"].as_array().expect("incidents").iter().all(|i| i["result"] == "unchanged"));
+    check();
+
+    let missing = lab.tenantctl(
+        state.path(),
+        &[
+            "incidents",
+            "update",
+            "-f",
+            &manifests(state.path()),
+            "lab-tenant-0002/999999",
+            "--set-status",
+            "resolved",
+            "--yes",
+        ],
+    );
+    expect_code(&missing, 1);
+    assert!(stderr(&missing).contains("no such incident"), "{}", stderr(&missing));
 }

@@ -12,6 +12,7 @@ mod fleet;
 mod generate;
 mod hunt;
 mod incidents;
+mod incidents_update;
 mod lab;
 mod notify;
 mod operator;
@@ -58,7 +59,7 @@ pub enum Command {
     /// Write a tenant's live policies as manifests.
     Export(export::ExportArgs),
     /// One incident queue across tenants: severity, status, time filters; a tenant column.
-    Incidents(incidents::IncidentsArgs),
+    Incidents(Box<incidents::IncidentsArgs>),
     /// Run one advanced hunting query (KQL) in every tenant; rows merged with a tenant column.
     Hunt(hunt::HuntArgs),
     /// Who holds which Intune and Defender XDR role in every tenant: members and scopes by name,

@@ -15,8 +15,8 @@ use super::route::{GraphRequest, Route};
 use super::store::TenantData;
 use super::tokens::{Grant, TokenProblem};
 use super::{
-    absent, approval, batch, catalog, defender_rbac, detections, licences, permissions, policies, policy_settings,
-    tenant_api,
+    absent, approval, batch, catalog, defender_rbac, detections, incidents, licences, permissions, policies,
+    policy_settings, tenant_api,
 };
 
 /// The caller behind a bearer token, or Graph's 401.
@@ -152,7 +152,9 @@ fn route_call(tenant: &mut TenantData, route: Route, call: &Call) -> Reply {
         Route::Groups => tenant_api::groups(tenant, call),
         Route::Group(id) => tenant_api::group(tenant, &id, call),
         Route::Incidents => tenant_api::incidents(tenant, call),
+        Route::Incident(id) if call.request.method == axum::http::Method::PATCH => incidents::update(tenant, &id, call),
         Route::Incident(id) => tenant_api::incident(tenant, &id, call),
+        Route::IncidentComments(id) => incidents::comment(tenant, &id, call),
         Route::Alerts => tenant_api::alerts(tenant, call),
         Route::Alert(id) => tenant_api::alert(tenant, &id, call),
         Route::HuntingQuery => tenant_api::hunting_query(tenant, call),

@@ -26,6 +26,7 @@ mod faults;
 mod files;
 mod hunting_tables;
 mod ids;
+mod incidents;
 mod init;
 mod kql;
 mod licences;

@@ -25,6 +25,7 @@ const GROUPS: &[&str] =
 const ORGANIZATION: &[&str] =
     &["Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All"];
 const INCIDENTS: &[&str] = &["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"];
+const INCIDENTS_WRITE: &[&str] = &["SecurityIncident.ReadWrite.All"];
 const ALERTS: &[&str] = &["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"];
 const HUNTING: &[&str] = &["ThreatHunting.Read.All"];
 const DEFENDER_RBAC: &[&str] = &["RoleManagement.Read.Defender", "RoleManagement.ReadWrite.Defender"];
@@ -63,7 +64,9 @@ fn required(route: &Route, method: &Method) -> Option<(&'static [&'static str], 
         Route::ApprovalRequests | Route::ApprovalRequest(_) => (INTUNE_ANY, Family::Intune),
         Route::Groups | Route::Group(_) => (GROUPS, Family::Directory),
         Route::Organization | Route::SubscribedSkus => (ORGANIZATION, Family::Directory),
-        Route::Incidents | Route::Incident(_) => (INCIDENTS, Family::Security),
+        Route::Incidents | Route::Incident(_) | Route::IncidentComments(_) => {
+            (if read { INCIDENTS } else { INCIDENTS_WRITE }, Family::Security)
+        }
         Route::Alerts | Route::Alert(_) => (ALERTS, Family::Security),
         Route::HuntingQuery => (HUNTING, Family::Security),
         Route::DefenderRoleDefinitions

@@ -67,6 +67,7 @@ pub enum Route {
     Group(String),
     Incidents,
     Incident(String),
+    IncidentComments(String),
     Alerts,
     Alert(String),
     HuntingQuery,
@@ -141,6 +142,7 @@ impl Route {
             ["groups", _] => Ok(Route::Group(id(1))),
             ["security", "incidents"] => Ok(Route::Incidents),
             ["security", "incidents", _] => Ok(Route::Incident(id(2))),
+            ["security", "incidents", _, "comments"] => Ok(Route::IncidentComments(id(2))),
             ["security", "alerts_v2"] => Ok(Route::Alerts),
             ["security", "alerts_v2", _] => Ok(Route::Alert(id(2))),
             ["security", "runhuntingquery" | "microsoft.graph.security.runhuntingquery"] => Ok(Route::HuntingQuery),
@@ -216,6 +218,7 @@ impl Route {
             Route::Template(_) => "/deviceManagement/configurationPolicyTemplates/{id}",
             Route::TemplateSettings(_) => "/deviceManagement/configurationPolicyTemplates/{id}/settingTemplates",
             Route::Incident(_) => "/security/incidents/{id}",
+            Route::IncidentComments(_) => "/security/incidents/{id}/comments",
             Route::Alerts => "/security/alerts_v2",
             Route::Alert(_) => "/security/alerts_v2/{id}",
             Route::Count(inner) => inner.count_template(),
@@ -292,7 +295,6 @@ impl Route {
             | Route::Groups
             | Route::Group(_)
             | Route::Incidents
-            | Route::Incident(_)
             | Route::Alerts
             | Route::Alert(_)
             | Route::RoleScopeTags
@@ -305,7 +307,10 @@ impl Route {
             | Route::Absent(_)
             | Route::DefenderNamespaces
             | Route::Count(_) => method == Method::GET,
-            Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch => method == Method::POST,
+            Route::Incident(_) => [Method::GET, Method::PATCH].contains(method),
+            Route::PolicyAssign(_) | Route::HuntingQuery | Route::Batch | Route::IncidentComments(_) => {
+                method == Method::POST
+            }
         }
     }
 

@@ -60,13 +60,31 @@ pub struct IncidentFilter {
     pub statuses: Vec<String>,
     /// Keep incidents updated (or, without an update time, created) at or after this instant.
     pub since: Option<jiff::Timestamp>,
+    /// Keep incidents assigned to this owner (case-insensitive); `none` keeps unassigned ones.
+    pub assigned_to: Option<String>,
+    /// Keep incidents that carry every one of these custom tags.
+    pub tags: Vec<String>,
 }
 
 impl IncidentFilter {
     pub fn keeps(&self, incident: &Incident) -> bool {
         let matches =
             |wanted: &[String], value: &str| wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(value));
-        matches(&self.severities, &incident.severity)
+        let owner = incident.other.get("assignedTo").and_then(Value::as_str).filter(|o| !o.is_empty());
+        let tags: Vec<&str> = incident
+            .other
+            .get("customTags")
+            .and_then(Value::as_array)
+            .map(|tags| tags.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let owner_matches = match self.assigned_to.as_deref() {
+            None => true,
+            Some("none") => owner.is_none(),
+            Some(wanted) => owner.is_some_and(|o| o.eq_ignore_ascii_case(wanted)),
+        };
+        owner_matches
+            && self.tags.iter().all(|t| tags.contains(&t.as_str()))
+            && matches(&self.severities, &incident.severity)
             && matches(&self.statuses, &incident.status)
             && self.since.is_none_or(|since| {
                 let when = incident.last_update_date_time.as_deref().or(incident.created_date_time.as_deref());

@@ -4,6 +4,7 @@
 pub mod access_view;
 pub mod hunting;
 pub mod incidents;
+pub mod triage;
 
 /// What one tenant answered, or why it could not be read.
 #[derive(Clone, Debug)]

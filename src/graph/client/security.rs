@@ -1,6 +1,7 @@
 //! The security API (v1.0): incidents and advanced hunting.
 
 use reqwest::Method;
+use serde_json::{Map, Value, json};
 
 use super::TenantClient;
 use super::error::GraphError;
@@ -8,6 +9,28 @@ use super::http::{CallKind, decode_reply};
 use crate::wire::common::{HuntingQueryRequest, HuntingQueryResponse, Incident};
 
 impl TenantClient {
+    /// Sets properties of an incident (`PATCH`, safe to repeat); the answer is the incident as stored.
+    pub async fn update_incident(&self, id: &str, changes: &Map<String, Value>) -> Result<Incident, GraphError> {
+        let url = self.url("v1.0", &format!("/security/incidents/{}", encode(id)))?;
+        let reply = self.send_json(Method::PATCH, url.clone(), changes, CallKind::Write).await?;
+        decode_reply("PATCH", &url, &reply.body)
+    }
+
+    /// Appends a comment to an incident. Not repeated when its answer is lost: a second copy is
+    /// somebody's noise; the caller looks before commenting again.
+    pub async fn add_incident_comment(&self, id: &str, comment: &str) -> Result<(), GraphError> {
+        let url = self.url("v1.0", &format!("/security/incidents/{}/comments", encode(id)))?;
+        let body = json!({"@odata.type": "microsoft.graph.security.alertComment", "comment": comment});
+        self.send_json(Method::POST, url, &body, CallKind::Create).await.map(|_| ())
+    }
+
+    /// One incident with its alerts.
+    pub async fn incident_with_alerts(&self, id: &str) -> Result<Value, GraphError> {
+        let url = self.url("v1.0", &format!("/security/incidents/{}?$expand=alerts", encode(id)))?;
+        let reply = self.execute(&super::http::Call::new(Method::GET, url.clone(), None, CallKind::Read)).await?;
+        decode_reply("GET", &url, &reply.body)
+    }
+
     /// Every incident (paged), optionally narrowed by an OData `$filter`.
     pub async fn list_incidents(&self, filter: Option<&str>) -> Result<Vec<Incident>, GraphError> {
         let query = match filter {
@@ -32,4 +55,9 @@ impl TenantClient {
         let reply = self.send_json(Method::POST, url.clone(), &body, CallKind::Read).await?;
         decode_reply("POST", &url, &reply.body)
     }
+}
+
+/// An id as one path segment.
+fn encode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
