@@ -217,3 +217,37 @@ fn a_bulk_update_writes_every_reachable_tenant_once_and_lists_the_unreachable_on
     expect_code(&missing, 1);
     assert!(stderr(&missing).contains("no such incident"), "{}", stderr(&missing));
 }
+
+#[test]
+fn devices_and_identities_merge_the_reachable_tenants_with_caps() {
+    let (state, lab, failing, _) = ten_tenants();
+    let devices = lab.tenantctl(
+        state.path(),
+        &["devices", "-f", &manifests(state.path()), "--max-rows-per-tenant", "2", "-o", "json"],
+    );
+    expect_code(&devices, 3);
+    assert!(stderr(&devices).contains(&format!("unknown: {failing}")), "{}", stderr(&devices));
+    assert!(stderr(&devices).contains("cut: lab-tenant-0002 matched"), "{}", stderr(&devices));
+    let view: Value = serde_json::from_str(&stdout(&devices)).expect("json");
+    let rows = view["rows"].as_array().expect("rows");
+    let mut per_tenant: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for row in rows {
+        *per_tenant.entry(row["tenant"].as_str().expect("tenant")).or_default() += 1;
+        assert!(row["deviceName"].is_string() && row["complianceState"].is_string(), "{row}");
+    }
+    assert_eq!(per_tenant.len(), 9, "every reachable tenant: {per_tenant:?}");
+    assert!(per_tenant.values().all(|n| *n == 2), "at most two each: {per_tenant:?}");
+    assert!(view["tenants"].as_array().expect("tenants").iter().all(|t| t["returned"].as_u64() >= Some(4)));
+
+    let risky = lab.tenantctl(
+        state.path(),
+        &["identities", "-f", &manifests(state.path()), "--risk-state", "atRisk", "--max-rows", "5", "-o", "csv"],
+    );
+    expect_code(&risky, 3);
+    let text = stdout(&risky);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("TENANT,USER,NAME,RISK LEVEL,RISK STATE,DETAIL,UPDATED"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty() && rows.len() <= 5, "{text}");
+    assert!(rows.iter().all(|r| r.split(',').nth(4) == Some("atRisk")), "{text}");
+}

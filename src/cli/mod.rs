@@ -21,6 +21,7 @@ mod plan;
 mod tenants;
 mod tenants_add;
 mod validate;
+mod views;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -62,6 +63,10 @@ pub enum Command {
     Incidents(Box<incidents::IncidentsArgs>),
     /// Run one advanced hunting query (KQL) in every tenant; rows merged with a tenant column.
     Hunt(hunt::HuntArgs),
+    /// Every tenant's Intune managed devices in one list: compliance, OS, last sync, owner.
+    Devices(Box<views::DevicesArgs>),
+    /// Every tenant's risky users (Entra ID Protection) in one list: risk level, state, last update.
+    Identities(Box<views::IdentitiesArgs>),
     /// Who holds which Intune and Defender XDR role in every tenant: members and scopes by name,
     /// managed or not.
     Access(access::AccessArgs),
@@ -99,6 +104,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Export(args) => export::run(&args, out, err),
         Command::Incidents(args) => incidents::run(&args, out, err),
         Command::Hunt(args) => hunt::run(&args, out, err),
+        Command::Devices(args) => views::devices(&args, out, err),
+        Command::Identities(args) => views::identities(&args, out, err),
         Command::Tenants(args) => tenants::run(&args, out, err),
         Command::Detections(args) => detections::run(&args, out, err),
         Command::Access(args) => access::run(&args, out, err),

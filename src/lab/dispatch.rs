@@ -156,6 +156,14 @@ fn route_call(tenant: &mut TenantData, route: Route, call: &Call) -> Reply {
         Route::Incident(id) => tenant_api::incident(tenant, &id, call),
         Route::IncidentComments(id) => incidents::comment(tenant, &id, call),
         Route::Alerts => tenant_api::alerts(tenant, call),
+        Route::ManagedDevices => {
+            call.collection_page("deviceManagement/managedDevices", &tenant.managed_devices, |d| {
+                serde_json::Value::Object(d.clone())
+            })
+        }
+        Route::RiskyUsers => call.collection_page("identityProtection/riskyUsers", &tenant.risky_users, |u| {
+            serde_json::Value::Object(u.clone())
+        }),
         Route::Alert(id) => tenant_api::alert(tenant, &id, call),
         Route::HuntingQuery => tenant_api::hunting_query(tenant, call),
         route @ (Route::DetectionRules | Route::DetectionRule(_)) => detections::handle(tenant, &route, call),
@@ -195,6 +203,8 @@ fn count(tenant: &TenantData, collection: &Route, call: &Call) -> Reply {
         Route::Groups => call.count(&tenant.groups),
         Route::Incidents => call.count(&tenant.incidents),
         Route::Alerts => call.count(&tenant.alerts),
+        Route::ManagedDevices => call.count(&tenant.managed_devices),
+        Route::RiskyUsers => call.count(&tenant.risky_users),
         Route::Templates => catalog::count(call),
         Route::Absent(_) => Reply::plain("0".into()),
         Route::RoleScopeTags => Reply::plain("1".into()),

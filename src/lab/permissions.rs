@@ -26,6 +26,9 @@ const ORGANIZATION: &[&str] =
     &["Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All"];
 const INCIDENTS: &[&str] = &["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"];
 const INCIDENTS_WRITE: &[&str] = &["SecurityIncident.ReadWrite.All"];
+const MANAGED_DEVICES: &[&str] =
+    &["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"];
+const RISKY_USERS: &[&str] = &["IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"];
 const ALERTS: &[&str] = &["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"];
 const HUNTING: &[&str] = &["ThreatHunting.Read.All"];
 const DEFENDER_RBAC: &[&str] = &["RoleManagement.Read.Defender", "RoleManagement.ReadWrite.Defender"];
@@ -68,6 +71,8 @@ fn required(route: &Route, method: &Method) -> Option<(&'static [&'static str], 
             (if read { INCIDENTS } else { INCIDENTS_WRITE }, Family::Security)
         }
         Route::Alerts | Route::Alert(_) => (ALERTS, Family::Security),
+        Route::ManagedDevices => (MANAGED_DEVICES, Family::Intune),
+        Route::RiskyUsers => (RISKY_USERS, Family::Directory),
         Route::HuntingQuery => (HUNTING, Family::Security),
         Route::DefenderRoleDefinitions
         | Route::DefenderRoleDefinition(_)

@@ -66,6 +66,8 @@ pub enum Route {
     Groups,
     Group(String),
     Incidents,
+    ManagedDevices,
+    RiskyUsers,
     Incident(String),
     IncidentComments(String),
     Alerts,
@@ -138,6 +140,8 @@ impl Route {
             ["devicemanagement", "roleassignments", _] => Ok(Route::RoleAssignment(id(2))),
             ["devicemanagement", "operationapprovalrequests"] if beta => Ok(Route::ApprovalRequests),
             ["devicemanagement", "operationapprovalrequests", _] if beta => Ok(Route::ApprovalRequest(id(2))),
+            ["devicemanagement", "manageddevices"] => Ok(Route::ManagedDevices),
+            ["identityprotection", "riskyusers"] => Ok(Route::RiskyUsers),
             ["groups"] => Ok(Route::Groups),
             ["groups", _] => Ok(Route::Group(id(1))),
             ["security", "incidents"] => Ok(Route::Incidents),
@@ -180,6 +184,8 @@ impl Route {
                 | Route::TemplateSettings(_)
                 | Route::Groups
                 | Route::Incidents
+                | Route::ManagedDevices
+                | Route::RiskyUsers
                 | Route::Alerts
                 | Route::RoleDefinitions
                 | Route::RoleAssignments
@@ -232,6 +238,8 @@ impl Route {
             Route::Groups => "/groups",
             Route::Group(_) => "/groups/{id}",
             Route::Incidents => "/security/incidents",
+            Route::ManagedDevices => "/deviceManagement/managedDevices",
+            Route::RiskyUsers => "/identityProtection/riskyUsers",
             Route::HuntingQuery => "/security/runHuntingQuery",
             Route::Batch => "/$batch",
             Route::RoleDefinitions => "/deviceManagement/roleDefinitions",
@@ -262,6 +270,8 @@ impl Route {
             Route::TemplateSettings(_) => "/deviceManagement/configurationPolicyTemplates/{id}/settingTemplates/$count",
             Route::Groups => "/groups/$count",
             Route::Incidents => "/security/incidents/$count",
+            Route::ManagedDevices => "/deviceManagement/managedDevices/$count",
+            Route::RiskyUsers => "/identityProtection/riskyUsers/$count",
             Route::Alerts => "/security/alerts_v2/$count",
             Route::RoleDefinitions => "/deviceManagement/roleDefinitions/$count",
             Route::RoleAssignments => "/deviceManagement/roleAssignments/$count",
@@ -295,6 +305,8 @@ impl Route {
             | Route::Groups
             | Route::Group(_)
             | Route::Incidents
+            | Route::ManagedDevices
+            | Route::RiskyUsers
             | Route::Alerts
             | Route::Alert(_)
             | Route::RoleScopeTags

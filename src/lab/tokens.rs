@@ -28,6 +28,8 @@ pub const DEFAULT_ROLES: &[&str] = &[
     "DeviceManagementRBAC.ReadWrite.All",
     "Group.Read.All",
     "SecurityIncident.ReadWrite.All",
+    "DeviceManagementManagedDevices.Read.All",
+    "IdentityRiskyUser.Read.All",
     "SecurityAlert.Read.All",
     "ThreatHunting.Read.All",
     "CustomDetection.ReadWrite.All",

@@ -4,6 +4,7 @@
 pub mod common;
 pub mod defender_rbac;
 pub mod detection;
+pub mod fleet;
 pub mod organization;
 mod policy;
 pub mod rbac;

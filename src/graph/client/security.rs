@@ -1,4 +1,5 @@
-//! The security API (v1.0): incidents and advanced hunting.
+//! The security API (v1.0): incidents and advanced hunting; and the fleet views' reads (managed
+//! devices, risky users).
 
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -7,6 +8,7 @@ use super::TenantClient;
 use super::error::GraphError;
 use super::http::{CallKind, decode_reply};
 use crate::wire::common::{HuntingQueryRequest, HuntingQueryResponse, Incident};
+use crate::wire::fleet::{ManagedDevice, RiskyUser};
 
 impl TenantClient {
     /// Sets properties of an incident (`PATCH`, safe to repeat); the answer is the incident as stored.
@@ -29,6 +31,16 @@ impl TenantClient {
         let url = self.url("v1.0", &format!("/security/incidents/{}?$expand=alerts", encode(id)))?;
         let reply = self.execute(&super::http::Call::new(Method::GET, url.clone(), None, CallKind::Read)).await?;
         decode_reply("GET", &url, &reply.body)
+    }
+
+    /// Every Intune managed device (paged).
+    pub async fn list_managed_devices(&self) -> Result<Vec<ManagedDevice>, GraphError> {
+        self.get_all(self.url("v1.0", "/deviceManagement/managedDevices")?).await
+    }
+
+    /// Every user Entra ID Protection holds at risk, or held (paged).
+    pub async fn list_risky_users(&self) -> Result<Vec<RiskyUser>, GraphError> {
+        self.get_all(self.url("v1.0", "/identityProtection/riskyUsers")?).await
     }
 
     /// Every incident (paged), optionally narrowed by an OData `$filter`.

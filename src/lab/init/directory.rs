@@ -114,3 +114,49 @@ pub fn hunting(seeded: &Seeded, tenant_label: &str, device_prefix: &str) -> Valu
         "results": rows
     })
 }
+
+const OPERATING_SYSTEMS: [(&str, &str); 4] =
+    [("Windows", "10.0.22631.4460"), ("Windows", "10.0.26100.2314"), ("macOS", "15.1.1"), ("iOS", "18.1.1")];
+const COMPLIANCE: [&str; 5] = ["compliant", "compliant", "compliant", "noncompliant", "inGracePeriod"];
+
+/// The `index`-th Intune managed device of a tenant (v1.0 `managedDevice`, the fields a fleet view
+/// shows); compliance, OS and last sync vary.
+pub fn managed_device(seeded: &Seeded, tenant_label: &str, short: &str, index: usize) -> Value {
+    let label = format!("{tenant_label}/device/{index}");
+    let (os, version) = *seeded.pick(&format!("{label}/os"), &OPERATING_SYSTEMS);
+    let user = index % 4 + 1;
+    json!({
+        "id": seeded.guid(&label),
+        "deviceName": format!("{}-{:03}", short.to_ascii_uppercase(), index + 1),
+        "operatingSystem": os,
+        "osVersion": version,
+        "complianceState": seeded.pick(&format!("{label}/compliance"), &COMPLIANCE),
+        "lastSyncDateTime": seeded.timestamp(&format!("{label}/sync")),
+        "enrolledDateTime": seeded.timestamp(&format!("{label}/enrolled")),
+        "userPrincipalName": format!("user{user}@{short}.tenantctl.dev"),
+        "userDisplayName": format!("Lab User {user}"),
+        "managedDeviceOwnerType": "company",
+        "managementAgent": "mdm",
+        "azureADDeviceId": seeded.guid(&format!("{label}/entra")),
+    })
+}
+
+const RISK_LEVELS: [&str; 3] = ["high", "medium", "low"];
+const RISK_STATES: [&str; 3] = ["atRisk", "atRisk", "remediated"];
+
+/// The `index`-th risky user of a tenant (v1.0 `riskyUser`).
+pub fn risky_user(seeded: &Seeded, tenant_label: &str, short: &str, index: usize) -> Value {
+    let label = format!("{tenant_label}/risky/{index}");
+    let state = *seeded.pick(&format!("{label}/state"), &RISK_STATES);
+    json!({
+        "id": seeded.guid(&label),
+        "isDeleted": false,
+        "isProcessing": false,
+        "riskLastUpdatedDateTime": seeded.timestamp(&label),
+        "riskLevel": if state == "remediated" { "none" } else { *seeded.pick(&format!("{label}/level"), &RISK_LEVELS) },
+        "riskState": state,
+        "riskDetail": if state == "remediated" { "userPerformedSecuredPasswordReset" } else { "none" },
+        "userDisplayName": format!("Lab User {}", index + 1),
+        "userPrincipalName": format!("user{}@{short}.tenantctl.dev", index + 1),
+    })
+}

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use super::LabError;
 use super::policy_document::{assigned, created};
 use super::store::{
-    ALERTS_DIR, GROUPS_DIR, HUNTING_FILE, INCIDENTS_DIR, LAB_FILE, POLICIES_DIR, TENANT_FILE, TENANTS_DIR,
+    ALERTS_DIR, GROUPS_DIR, HUNTING_FILE, INCIDENTS_DIR, LAB_FILE, MANAGED_DEVICES_DIR, POLICIES_DIR, RISKY_USERS_DIR,
+    TENANT_FILE, TENANTS_DIR,
 };
 use crate::model::ObjectRef;
 use crate::model::ownership::description_with_marker;
@@ -149,7 +150,16 @@ fn generate_tenant(
         let alert = directory::alert(&incident);
         write_json(&tenant_dir.join(ALERTS_DIR).join(format!("{}.json", id_of(&alert))), &alert)?;
     }
-    write_json(&tenant_dir.join(HUNTING_FILE), &directory::hunting(seeded, &label, &format!("lab{number:04}")))?;
+    let short = format!("lab{number:04}");
+    write_json(&tenant_dir.join(HUNTING_FILE), &directory::hunting(seeded, &label, &short))?;
+    for device_index in 0..4 + seeded.number(&format!("{label}/devices"), 4) as usize {
+        let device = directory::managed_device(seeded, &label, &short, device_index);
+        write_json(&tenant_dir.join(MANAGED_DEVICES_DIR).join(format!("{}.json", id_of(&device))), &device)?;
+    }
+    for user_index in 0..1 + seeded.number(&format!("{label}/risky"), 3) as usize {
+        let user = directory::risky_user(seeded, &label, &short, user_index);
+        write_json(&tenant_dir.join(RISKY_USERS_DIR).join(format!("{}.json", id_of(&user))), &user)?;
+    }
 
     let all_devices = json!({"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"});
     for (policy_index, policy) in owned.iter().enumerate() {

@@ -27,6 +27,10 @@ pub const POLICIES_DIR: &str = "configurationPolicies";
 pub const GROUPS_DIR: &str = "groups";
 pub const ROLE_DEFINITIONS_DIR: &str = "roleDefinitions";
 pub const ROLE_ASSIGNMENTS_DIR: &str = "roleAssignments";
+/// Folder of a tenant's Intune managed devices (`deviceManagement/managedDevices`).
+pub const MANAGED_DEVICES_DIR: &str = "managedDevices";
+/// Folder of a tenant's risky users (`identityProtection/riskyUsers`).
+pub const RISKY_USERS_DIR: &str = "riskyUsers";
 /// Folder of a tenant's Defender incidents.
 pub const INCIDENTS_DIR: &str = "incidents";
 /// Folder of a tenant's singletons (`<name>.json`, e.g. `applePushNotificationCertificate.json`).
@@ -94,6 +98,8 @@ pub struct TenantData {
     pub groups: Collection,
     pub incidents: Collection,
     pub alerts: Collection,
+    pub managed_devices: Collection,
+    pub risky_users: Collection,
     pub hunting: Option<Value>,
     /// Custom Intune role definitions (built-in ones are served from code).
     pub role_definitions: Collection,
@@ -119,6 +125,8 @@ impl TenantData {
             groups: Collection::load(&dir.join(GROUPS_DIR), &scope(GROUPS_DIR))?,
             incidents: Collection::load(&dir.join(INCIDENTS_DIR), &scope(INCIDENTS_DIR))?,
             alerts: Collection::load(&dir.join(ALERTS_DIR), &scope(ALERTS_DIR))?,
+            managed_devices: Collection::load(&dir.join(MANAGED_DEVICES_DIR), &scope(MANAGED_DEVICES_DIR))?,
+            risky_users: Collection::load(&dir.join(RISKY_USERS_DIR), &scope(RISKY_USERS_DIR))?,
             hunting: if hunting_file.is_file() { Some(read_json(&hunting_file)?) } else { None },
             role_definitions: Collection::load(&dir.join(ROLE_DEFINITIONS_DIR), &scope(ROLE_DEFINITIONS_DIR))?,
             role_assignments: Collection::load(&dir.join(ROLE_ASSIGNMENTS_DIR), &scope(ROLE_ASSIGNMENTS_DIR))?,
