@@ -19,7 +19,7 @@ fn validate_accepts_the_example() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "Valid: 33 documents in 20 files (9 tenants, 6 profiles, 10 policies, 2 roles, 3 detection rules, 1 exception, 1 override, 1 notification policy).\n"
+        "Valid: 34 documents in 21 files (9 tenants, 6 profiles, 10 policies, 2 roles, 3 detection rules, 1 exception, 1 override, 1 notification policy, 1 case).\n"
     );
 }
 
@@ -65,8 +65,8 @@ fn crds_print_every_kind_as_committed() {
         assert!(printed.contains(&text), "{} is printed", path.display());
         expected.push_str(&text);
     }
-    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 17);
-    assert_eq!(names.len(), 17);
+    assert_eq!(printed.matches("kind: CustomResourceDefinition").count(), 18);
+    assert_eq!(names.len(), 18);
 }
 
 #[test]
@@ -86,6 +86,7 @@ fn schema_writes_one_file_per_kind_and_an_index() {
             "antivirus-exclusions-policy.json",
             "antivirus-policy.json",
             "attack-surface-reduction-policy.json",
+            "case.json",
             "defender-role.json",
             "defender-update-controls-policy.json",
             "detection-rule.json",

@@ -14,6 +14,8 @@ mod adopt_corpus;
 mod approval;
 #[path = "workflow/cache.rs"]
 mod cache;
+#[path = "workflow/cases.rs"]
+mod cases;
 #[path = "workflow/converge.rs"]
 mod converge;
 #[path = "workflow/credentials.rs"]

@@ -153,32 +153,62 @@ pub fn update(args: &UpdateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         bail!("no such incident (with these filters): {}; nothing was written", missing.join(", "));
     }
     let (todo, unchanged): (Vec<IncidentUpdate>, Vec<IncidentUpdate>) = updates.into_iter().partition(|u| !u.is_noop());
-    let tenants = |updates: &[IncidentUpdate]| {
-        updates.iter().map(|u| u.tenant.as_str()).collect::<std::collections::BTreeSet<_>>().len()
-    };
+    if !confirm_updates(&todo, unchanged.len(), &unknown, args.yes, err)? {
+        return Ok(EXIT_ERROR);
+    }
+    write_and_report(&prepared, &args.graph, todo, unchanged, unknown, args.output, out, err)
+}
+
+/// Says how many incidents of how many tenants change and how, lists them, and asks (unless `yes`);
+/// whether to go on.
+pub fn confirm_updates(
+    todo: &[IncidentUpdate],
+    unchanged: usize,
+    unknown: &[UnknownTenant],
+    yes: bool,
+    err: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let tenants = todo.iter().map(|u| u.tenant.as_str()).collect::<std::collections::BTreeSet<_>>().len();
     writeln!(
         err,
         "{} to update in {}{}{}.",
         plural::count(todo.len(), "incident"),
-        plural::count(tenants(&todo), "tenant"),
-        if unchanged.is_empty() { String::new() } else { format!(" ({} already as asked)", unchanged.len()) },
+        plural::count(tenants, "tenant"),
+        if unchanged == 0 { String::new() } else { format!(" ({unchanged} already as asked)") },
         if unknown.is_empty() {
             String::new()
         } else {
             format!("; {} unknown", plural::count(unknown.len(), "tenant"))
         },
     )?;
-    report_unknown(&unknown, err)?;
-    if !todo.is_empty() {
-        for update in &todo {
-            writeln!(err, "  ~ {}/{}  {}  {}", update.tenant, update.id, update.words(), update.display_name)?;
-        }
-        if !args.yes && !confirm(todo.len(), tenants(&todo), err)? {
-            writeln!(err, "Nothing was written.")?;
-            return Ok(EXIT_ERROR);
-        }
+    report_unknown(unknown, err)?;
+    if todo.is_empty() {
+        return Ok(true);
     }
-    let mut outcomes = write_updates(&prepared.desired.tenants, todo, &args.graph, &prepared)?;
+    for update in todo {
+        writeln!(err, "  ~ {}/{}  {}  {}", update.tenant, update.id, update.words(), update.display_name)?;
+    }
+    if !yes && !confirm(todo.len(), tenants, err)? {
+        writeln!(err, "Nothing was written.")?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Writes the updates, reports every incident (written, unchanged or failed) and gives the exit code:
+/// 1 when a write failed, 3 when a tenant could not be read.
+#[allow(clippy::too_many_arguments)]
+pub fn write_and_report(
+    prepared: &super::pipeline::Prepared,
+    graph: &GraphArgs,
+    todo: Vec<IncidentUpdate>,
+    unchanged: Vec<IncidentUpdate>,
+    unknown: Vec<UnknownTenant>,
+    output: TabularFormat,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let mut outcomes = write_updates(&prepared.desired.tenants, todo, graph, prepared)?;
     outcomes.extend(unchanged.into_iter().map(|update| UpdateOutcome { update, result: "unchanged", error: None }));
     outcomes.sort_by(|a, b| (&a.update.tenant, &a.update.id).cmp(&(&b.update.tenant, &b.update.id)));
     let headers: Vec<String> = ["TENANT", "ID", "RESULT", "CHANGES", "TITLE"].iter().map(|h| h.to_string()).collect();
@@ -190,7 +220,7 @@ pub fn update(args: &UpdateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         })
         .collect();
     let document = serde_json::json!({"incidents": outcomes, "unknownTenants": unknown});
-    write_rows(args.output, &headers, &rows, || serde_json::to_string_pretty(&document), out)?;
+    write_rows(output, &headers, &rows, || serde_json::to_string_pretty(&document), out)?;
     let failed = outcomes.iter().filter(|o| o.result == "failed").count();
     let updated = outcomes.iter().filter(|o| o.result == "updated").count();
     writeln!(err, "Updated {}; {} failed.", plural::count(updated, "incident"), failed)?;

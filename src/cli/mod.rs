@@ -4,6 +4,7 @@ mod access;
 mod apply;
 mod apply_report;
 mod cache_dir;
+mod cases;
 mod connect;
 mod detections;
 mod exceptions;
@@ -63,6 +64,9 @@ pub enum Command {
     Incidents(Box<incidents::IncidentsArgs>),
     /// Run one advanced hunting query (KQL) in every tenant; rows merged with a tenant column.
     Hunt(hunt::HuntArgs),
+    /// Cases as code: incidents of several tenants worked as one; list them with their members'
+    /// live state, write them onto the incidents, close them.
+    Cases(Box<cases::CasesArgs>),
     /// Every tenant's Intune managed devices in one list: compliance, OS, last sync, owner.
     Devices(Box<views::DevicesArgs>),
     /// Every tenant's risky users (Entra ID Protection) in one list: risk level, state, last update.
@@ -105,6 +109,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Incidents(args) => incidents::run(&args, out, err),
         Command::Hunt(args) => hunt::run(&args, out, err),
         Command::Devices(args) => views::devices(&args, out, err),
+        Command::Cases(args) => cases::run(&args, out, err),
         Command::Identities(args) => views::identities(&args, out, err),
         Command::Tenants(args) => tenants::run(&args, out, err),
         Command::Detections(args) => detections::run(&args, out, err),

@@ -36,7 +36,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
     let set = &loaded.set;
     writeln!(
         out,
-        "Valid: {documents} in {files} ({}, {}, {}{}{}{}{}{}){}.",
+        "Valid: {documents} in {files} ({}, {}, {}{}{}{}{}{}{}){}.",
         plural(set.tenants.len(), "tenant"),
         plural(set.profiles.len(), "profile"),
         plural(set.policies.len(), "policy"),
@@ -59,6 +59,10 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
         match set.notifications.len() {
             0 => String::new(),
             n => format!(", {}", plural(n, "notification policy")),
+        },
+        match set.cases.len() {
+            0 => String::new(),
+            n => format!(", {}", plural(n, "case")),
         },
         if warnings > 0 { format!("; {}", plural(warnings, "warning")) } else { String::new() }
     )?;

@@ -30,6 +30,7 @@ pub fn crd(kind: Kind) -> CustomResourceDefinition {
         Kind::DefenderRole => DefenderRole::crd(),
         Kind::PolicyException => PolicyException::crd(),
         Kind::PolicyOverride => PolicyOverride::crd(),
+        Kind::Case => Case::crd(),
     }
 }
 
@@ -78,6 +79,7 @@ pub fn document_schema(kind: Kind) -> Value {
         Kind::DefenderRole => schema_for::<DefenderRoleSpec>(kind),
         Kind::PolicyException => schema_for::<PolicyExceptionSpec>(kind),
         Kind::PolicyOverride => schema_for::<PolicyOverrideSpec>(kind),
+        Kind::Case => schema_for::<CaseSpec>(kind),
     }
 }
 

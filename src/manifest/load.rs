@@ -240,6 +240,7 @@ fn add_typed(set: &mut ManifestSet, kind: Kind, value: Value, source: Source) ->
         Kind::DefenderRole => add(&mut set.defender_roles, typed(&value, source)),
         Kind::PolicyException => add(&mut set.exceptions, typed(&value, source)),
         Kind::PolicyOverride => add(&mut set.overrides, typed(&value, source)),
+        Kind::Case => add(&mut set.cases, typed(&value, source)),
     }
 }
 
@@ -321,6 +322,7 @@ has_spec! {
     model::DefenderRole => model::DefenderRoleSpec,
     model::PolicyException => model::PolicyExceptionSpec,
     model::PolicyOverride => model::PolicyOverrideSpec,
+    model::Case => model::CaseSpec,
 }
 
 /// Deserializes `value`, and on failure keeps going: the offending node is removed and deserialization

@@ -13,7 +13,7 @@ pub mod yaml;
 use kube::{Resource, ResourceExt};
 
 use crate::model::{
-    DefenderRole, DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyException,
+    Case, DefenderRole, DetectionRule, DistributionProfile, IntuneRole, Kind, NotificationPolicy, PolicyException,
     PolicyKind, PolicyOverride, PolicyRef, SettingsCatalogPolicy, Tenant, TypedPolicy,
 };
 pub use diagnostics::{Diagnostic, Location, Severity};
@@ -137,6 +137,7 @@ pub struct ManifestSet {
     pub defender_roles: Vec<Manifest<DefenderRole>>,
     pub exceptions: Vec<Manifest<PolicyException>>,
     pub overrides: Vec<Manifest<PolicyOverride>>,
+    pub cases: Vec<Manifest<Case>>,
     /// Documents that named a kind and a name but failed to load: `(kind, namespace, name)`.
     pub broken: Vec<(Kind, String, String)>,
 }
@@ -182,5 +183,6 @@ impl ManifestSet {
             + self.defender_roles.len()
             + self.exceptions.len()
             + self.overrides.len()
+            + self.cases.len()
     }
 }

@@ -46,6 +46,9 @@ pub fn validate(set: &ManifestSet) -> Vec<Diagnostic> {
     for manifest in &set.overrides {
         check_override(set, manifest, &mut out);
     }
+    for case in &set.cases {
+        check_case(set, case, &mut out);
+    }
     for rule in &set.detection_rules {
         let resource = format!("DetectionRule/{}", rule.name());
         for problem in super::detection_checks::problems(&rule.object.spec) {
@@ -106,6 +109,10 @@ fn every_resource(set: &ManifestSet) -> Vec<ResourceInfo<'_>> {
     for e in &set.exceptions {
         let (kind, labels) = ("PolicyException".to_string(), e.object.labels().clone());
         all.push(ResourceInfo { kind, namespace: e.namespace(), name: e.name(), labels, source: e.source.as_ref() });
+    }
+    for c in &set.cases {
+        let (kind, labels) = ("Case".to_string(), c.object.labels().clone());
+        all.push(ResourceInfo { kind, namespace: c.namespace(), name: c.name(), labels, source: c.source.as_ref() });
     }
     for o in &set.overrides {
         let (kind, labels) = ("PolicyOverride".to_string(), o.object.labels().clone());
@@ -617,6 +624,79 @@ fn check_covered_tenants<T: kube::Resource>(
     }
     if !set.tenants.iter().any(|t| t.namespace() == namespace && covers(t)) {
         out.warning(manifest, resource.to_string(), "spec", "covers no tenant".into());
+    }
+}
+
+/// A Case: a title and an owner, incident references to tenants that exist, a way to find members,
+/// dates it can read, closing values Graph knows.
+fn check_case(set: &ManifestSet, case: &Manifest<crate::model::Case>, out: &mut Findings) {
+    let resource = format!("Case/{}", case.name());
+    let namespace = case.namespace();
+    let spec = &case.object.spec;
+    for (path, value) in [("spec.title", &spec.title), ("spec.owner", &spec.owner)] {
+        if value.trim().is_empty() {
+            out.error(case, resource.clone(), path, "must not be empty".into());
+        }
+    }
+    for (i, reference) in spec.incidents.iter().enumerate() {
+        let path = format!("spec.incidents[{i}]");
+        match reference.split_once('/') {
+            Some((tenant, id)) if !tenant.is_empty() && !id.is_empty() => {
+                if set.tenant(&namespace, tenant).is_none() {
+                    out.error(
+                        case,
+                        resource.clone(),
+                        &path,
+                        format!("Tenant/{tenant} not found in namespace `{namespace}`"),
+                    );
+                }
+            }
+            _ => out.error(
+                case,
+                resource.clone(),
+                &path,
+                format!("`{reference}` is not an incident reference (TENANT/ID)"),
+            ),
+        }
+    }
+    if let Some(selector) = &spec.selector {
+        let empty = selector.tag.is_none() && selector.title_contains.is_none() && selector.created_after.is_none();
+        if empty && selector.created_before.is_none() {
+            out.error(
+                case,
+                resource.clone(),
+                "spec.selector",
+                "matches every incident: give a tag, a title or dates".into(),
+            );
+        }
+        for (path, date) in [
+            ("spec.selector.createdAfter", &selector.created_after),
+            ("spec.selector.createdBefore", &selector.created_before),
+        ] {
+            if let Some(date) = date.as_deref().filter(|d| d.parse::<jiff::civil::Date>().is_err()) {
+                out.error(case, resource.clone(), path, format!("`{date}` is not a date (YYYY-MM-DD)"));
+            }
+        }
+        for (i, tenant) in selector.tenants.iter().enumerate() {
+            if set.tenant(&namespace, tenant).is_none() {
+                let message = format!("Tenant/{tenant} not found in namespace `{namespace}`");
+                out.error(case, resource.clone(), &format!("spec.selector.tenants[{i}]"), message);
+            }
+        }
+    } else if spec.incidents.is_empty() {
+        out.warning(case, resource.clone(), "spec", "has no member incidents: give `incidents` or a `selector`".into());
+    }
+    if let Some(close) = &spec.close {
+        const CLASSIFICATIONS: &[&str] = &["truePositive", "falsePositive", "informationalExpectedActivity", "unknown"];
+        if let Some(value) = close.classification.as_deref().filter(|c| !CLASSIFICATIONS.contains(c)) {
+            let message = format!("unknown classification `{value}`, expected one of {}", quoted_list(CLASSIFICATIONS));
+            out.error(case, resource.clone(), "spec.close.classification", message);
+        }
+    }
+    for (i, task) in spec.tasks.iter().enumerate() {
+        if task.title.trim().is_empty() {
+            out.error(case, resource.clone(), &format!("spec.tasks[{i}].title"), "must not be empty".into());
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! the description of every field of that type, which says what the field does.
 
 pub mod asr;
+pub mod case;
 pub mod defender_role;
 pub mod detection;
 pub mod detection_entities;
@@ -27,6 +28,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use case::{Case, CaseSpec};
 pub use defender_role::{DefenderRole, DefenderRoleSpec};
 pub use detection::{DetectionRule, DetectionRuleSpec};
 pub use exception::{PolicyException, PolicyExceptionSpec};
@@ -71,10 +73,11 @@ pub enum Kind {
     DefenderRole,
     PolicyException,
     PolicyOverride,
+    Case,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Tenant,
         Kind::DistributionProfile,
         Kind::AntivirusPolicy,
@@ -92,6 +95,7 @@ impl Kind {
         Kind::DefenderRole,
         Kind::PolicyException,
         Kind::PolicyOverride,
+        Kind::Case,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +117,7 @@ impl Kind {
             Kind::DefenderRole => "DefenderRole",
             Kind::PolicyException => "PolicyException",
             Kind::PolicyOverride => "PolicyOverride",
+            Kind::Case => "Case",
         }
     }
 

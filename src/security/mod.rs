@@ -2,6 +2,7 @@
 //! commands fetch per tenant with the Graph client's fan-out, this merges, filters and sorts.
 
 pub mod access_view;
+pub mod cases;
 pub mod fleet;
 pub mod hunting;
 pub mod incidents;
