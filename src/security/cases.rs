@@ -44,12 +44,18 @@ fn selects(selector: &IncidentSelector, tenant: &str, incident: &Incident) -> bo
         && day(&selector.created_before).is_none_or(|before| created.is_some_and(|c| c < before))
 }
 
+/// What one tenant answered for its incidents.
+pub type IncidentsAnswer = TenantAnswer<Vec<Incident>>;
+
+/// Member incidents, each with its tenant's answer.
+pub type Members<'a> = Vec<(&'a IncidentsAnswer, &'a Incident)>;
+
 /// The case's members among what the tenants answered, with the tenants that could not be read.
 pub fn members<'a>(
     name: &str,
     spec: &CaseSpec,
-    answers: &'a [TenantAnswer<Vec<Incident>>],
-) -> (Vec<(&'a TenantAnswer<Vec<Incident>>, &'a Incident)>, Vec<&'a TenantAnswer<Vec<Incident>>>) {
+    answers: &'a [IncidentsAnswer],
+) -> (Members<'a>, Vec<&'a IncidentsAnswer>) {
     let mut found = Vec::new();
     let mut unknown = Vec::new();
     for answer in answers {
