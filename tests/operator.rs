@@ -21,6 +21,8 @@ mod access;
 mod admission;
 #[path = "operator/approval.rs"]
 mod approval;
+#[path = "operator/cases.rs"]
+mod cases;
 #[path = "operator/converge.rs"]
 mod converge;
 #[path = "operator/crds.rs"]

@@ -1,4 +1,4 @@
-//! Runs the Tenant and DistributionProfile controllers until shutdown.
+//! Runs the Tenant, DistributionProfile, NotificationPolicy and Case controllers until shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::case_controller;
 use super::context::{Context, Settings, Stores, namespace_of};
 use super::inputs::watch_inputs;
 use super::metrics::Metrics;
@@ -16,7 +17,7 @@ use super::profile_controller::{self, ProfileContext};
 use super::tenant_controller;
 use super::watch::{Watches, shared, significant, significant_changes};
 use crate::graph::client::GraphClient;
-use crate::model::{DistributionProfile, NotificationPolicy, Tenant};
+use crate::model::{Case, DistributionProfile, NotificationPolicy, Tenant};
 
 /// What the controllers need.
 pub struct Wiring {
@@ -68,9 +69,13 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     tokio::spawn(tenant_watch.driver.for_each(|()| std::future::ready(())));
     let (notifications, notification_changes, notifications_listed) =
         significant_changes::<NotificationPolicy>(client, namespace, &watches);
+    let (cases, case_changes, cases_listed) = significant_changes::<Case>(client, namespace, &watches);
     let (inputs, input_changes) = watch_inputs(client, namespace, &watches);
-    let mut listed =
-        vec![("Tenant".to_string(), tenants_listed), ("NotificationPolicy".to_string(), notifications_listed)];
+    let mut listed = vec![
+        ("Tenant".to_string(), tenants_listed),
+        ("NotificationPolicy".to_string(), notifications_listed),
+        ("Case".to_string(), cases_listed),
+    ];
     listed.extend(inputs.iter().map(|input| (input.kind.clone(), input.listed.clone())));
     let stores = Stores {
         tenants: tenants.clone(),
@@ -128,7 +133,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         ready.store(true, Ordering::Relaxed);
     });
 
-    let (shutdown_tenants, shutdown_profiles, shutdown_notifications) = {
+    let (shutdown_tenants, shutdown_profiles, shutdown_notifications, shutdown_cases) = {
         let (sender, receiver) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
@@ -137,7 +142,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         let stop = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
             let _ = receiver.wait_for(|stop| *stop).await;
         };
-        (stop(receiver.clone()), stop(receiver.clone()), stop(receiver))
+        (stop(receiver.clone()), stop(receiver.clone()), stop(receiver.clone()), stop(receiver))
     };
 
     // A change to a profile, policy or role re-plans every Tenant of its namespace — once the caches
@@ -197,5 +202,13 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
                 tracing::debug!(%error, "notification controller");
             }
         });
-    tokio::join!(tenant_controller, profile_controller, notification_controller);
+    let case_controller = Controller::for_stream(case_changes, cases)
+        .graceful_shutdown_on(shutdown_cases)
+        .run(case_controller::reconcile, case_controller::error_policy, context.clone())
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "case controller");
+            }
+        });
+    tokio::join!(tenant_controller, profile_controller, notification_controller, case_controller);
 }

@@ -3,6 +3,7 @@
 //! unit of reconciliation, profiles get an aggregated status.
 
 mod access;
+mod case_controller;
 mod conclude;
 mod conditions;
 mod context;

@@ -43,7 +43,7 @@ impl World {
     /// The Contoso example (tenants, profiles, exceptions, policies) with kubectl, into the namespace.
     pub async fn apply_contoso(&self) {
         let contoso = root().join("examples/contoso");
-        let files = ["tenants.yaml", "profiles.yaml", "exceptions.yaml", "overrides.yaml", "policies"];
+        let files = ["tenants.yaml", "profiles.yaml", "exceptions.yaml", "overrides.yaml", "cases.yaml", "policies"];
         for path in files.map(|file| contoso.join(file)) {
             let path = path.to_string_lossy();
             self.cluster
