@@ -148,3 +148,56 @@ fn an_exception_is_told_once_as_it_nears_its_end_and_once_more_when_it_has_ended
     assert!(messages.iter().any(|m| m.contains(nearing)), "{messages:?}");
     assert!(messages.iter().any(|m| m.contains("expired on 2027-06-30")), "{messages:?}");
 }
+
+#[test]
+fn a_new_medium_incident_is_told_once_and_case_tasks_with_it() {
+    let state = contoso_state();
+    let work = tempfile::tempdir().expect("tempdir");
+    let smtp = SmtpServer::start(work.path());
+    let manifests = contoso_copy(work.path(), &["tenants.yaml", "profiles.yaml", "cases.yaml"]);
+    std::fs::write(
+        manifests.join("notifications.yaml"),
+        format!(
+            "apiVersion: tenantctl.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {{name: soc}}\nspec:\n  \
+             triggers: [incident, caseTask]\n  incidentSeverities: [medium]\n  \
+             email:\n    smtp: {{host: 127.0.0.1, port: {}, security: none}}\n    from: tenantctl@contoso.example\n    \
+             to: [soc@contoso.example]\n",
+            smtp.port
+        ),
+    )
+    .expect("write");
+    let notify_state = work.path().join("notify-state");
+    let drift = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+            .args(["drift", "-f"])
+            .arg(&manifests)
+            .args(["--notify", "--notify-state"])
+            .arg(&notify_state)
+            .args(["--lab", "--lab-state"])
+            .arg(state.path())
+            .env("TENANTCTL_NOW", "2026-12-01")
+            .current_dir(root())
+            .output()
+            .expect("drift runs");
+        stderr(&output).contains("NotificationPolicy/soc: email sent")
+    };
+    assert!(drift(), "the first run tells what there is");
+    assert!(!drift(), "nothing new");
+    let before = smtp.messages().len();
+    assert!(smtp.messages()[0].contains("case task"), "{}", smtp.messages()[0]);
+
+    // A new medium-severity incident in Fabrikam EMEA.
+    let dir = state.path().join("tenants/4f1c2a0e-6b7d-4c3e-9a21-1d5e8f0b7a11/incidents");
+    let incident = serde_json::json!({
+        "id": "2999", "displayName": "Suspicious inbox forwarding rule", "severity": "medium", "status": "active",
+        "createdDateTime": "2026-11-30T10:00:00.0000000Z", "lastUpdateDateTime": "2026-11-30T10:00:00.0000000Z",
+        "assignedTo": null, "classification": "unknown", "determination": "unknown", "customTags": [],
+        "systemTags": [], "comments": [], "tenantId": "4f1c2a0e-6b7d-4c3e-9a21-1d5e8f0b7a11"
+    });
+    std::fs::write(dir.join("2999.json"), incident.to_string()).expect("write");
+    assert!(drift(), "the new incident is news");
+    assert!(!drift(), "and only once");
+    let messages: Vec<String> = smtp.messages().iter().map(|m| m.replace("=\r\n", "").replace("=\n", "")).collect();
+    assert_eq!(messages.len(), before + 1, "exactly one more email");
+    assert!(messages.iter().any(|m| m.contains("incident 2999")), "{messages:?}");
+}

@@ -7,13 +7,17 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use kube::ResourceExt;
 
+use super::connect::GraphArgs;
+use super::fleet::{ask_each, selected};
 use super::pipeline::runtime;
+use super::plan::Selection;
 use crate::manifest::ManifestSet;
 use crate::model::exception::ends_at;
+use crate::model::notification::Trigger;
 use crate::model::notification::{NotificationPolicyStatus, SecretValue};
 use crate::model::select::selector_matches;
-use crate::model::status::ExceptionStatus;
-use crate::notify::findings::{Finding, Findings, from_exceptions};
+use crate::model::status::{ExceptionStatus, IncidentSummary};
+use crate::notify::findings::{Finding, Findings, from_case_tasks, from_exceptions, from_incidents};
 use crate::notify::send::{notify, secret_from_env};
 use crate::util::secret::Secret;
 
@@ -55,10 +59,49 @@ fn exception_findings(set: &ManifestSet, now: jiff::Timestamp, warn_days: u32) -
     findings
 }
 
+/// Each tenant's active incidents, by tenant name.
+pub type TenantIncidents = Vec<(String, Vec<IncidentSummary>)>;
+
+/// Whether a policy of the manifests asks to hear of incidents.
+pub fn wants_incidents(set: &ManifestSet) -> bool {
+    set.notifications
+        .iter()
+        .any(|n| n.object.spec.triggers.iter().any(|t| matches!(t, Trigger::HighSeverityIncident | Trigger::Incident)))
+}
+
+/// The selected tenants' active incidents (a tenant that cannot be read has none to tell).
+pub fn read_incidents(
+    selection: &Selection,
+    graph: &GraphArgs,
+    err: &mut dyn Write,
+) -> anyhow::Result<TenantIncidents> {
+    let Some(prepared) = selected(selection, err)? else { return Ok(Vec::new()) };
+    let answers =
+        ask_each(&prepared, graph, "Reading incidents", |graph| async move { graph.list_incidents(None).await })?;
+    Ok(answers
+        .into_iter()
+        .filter_map(|answer| {
+            let incidents = answer.answer.ok()?;
+            let active = incidents
+                .into_iter()
+                .filter(|i| !matches!(i.status.as_str(), "resolved" | "redirected"))
+                .map(|i| IncidentSummary {
+                    id: i.id,
+                    display_name: i.display_name,
+                    severity: i.severity,
+                    status: i.status,
+                })
+                .collect();
+            Some((answer.tenant, active))
+        })
+        .collect())
+}
+
 /// Notifies every policy; returns false when a delivery failed (it is retried at the next run).
 pub fn notify_policies(
     set: &ManifestSet,
     findings: Vec<Finding>,
+    incidents: &TenantIncidents,
     state_dir: &Path,
     err: &mut dyn Write,
 ) -> anyhow::Result<bool> {
@@ -79,7 +122,21 @@ pub fn notify_policies(
         };
         let mut covered = findings.clone();
         covered.extend(exception_findings(set, now, spec.exception_warning_days));
-        let scoped = Findings::new(covered).only(&spec.triggers, &selected);
+        for (tenant, active) in incidents {
+            covered.extend(from_incidents(tenant, active, &spec.incident_severities));
+            let high = active.iter().filter(|i| i.severity.eq_ignore_ascii_case("high"));
+            covered.extend(high.map(|i| Finding {
+                trigger: Trigger::HighSeverityIncident,
+                tenant: tenant.clone(),
+                subject: format!("incident {}", i.id),
+                detail: format!("{} ({})", i.display_name, i.status),
+            }));
+        }
+        for case in set.cases.iter().filter(|c| c.namespace() == namespace) {
+            covered.extend(from_case_tasks(&case.name(), &case.object.spec));
+        }
+        // A case's task is about no one tenant: it is told to every policy of the namespace.
+        let scoped = Findings::new(covered).only(&spec.triggers, &|tenant: &str| tenant.is_empty() || selected(tenant));
         let path = state_file(state_dir, &namespace, &name);
         let previous: NotificationPolicyStatus = match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?,

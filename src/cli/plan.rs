@@ -121,7 +121,12 @@ pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
     render_as(&plan, Heading::Drift, args.output, out)?;
     if args.notify {
         let findings = crate::notify::findings::from_plan(&plan, true);
-        if !super::notify::notify_policies(&set, findings, &args.notify_state, err)? {
+        let incidents = if super::notify::wants_incidents(&set) {
+            super::notify::read_incidents(&args.selection, &args.graph, err)?
+        } else {
+            Vec::new()
+        };
+        if !super::notify::notify_policies(&set, findings, &incidents, &args.notify_state, err)? {
             return Ok(EXIT_ERROR);
         }
     }

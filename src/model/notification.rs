@@ -28,6 +28,9 @@ pub struct NotificationPolicySpec {
     /// What to be told about. Default: every trigger.
     #[serde(default = "every_trigger")]
     pub triggers: Vec<Trigger>,
+    /// With the `incident` trigger: the severities of the active incidents told about.
+    #[serde(default = "high_and_medium")]
+    pub incident_severities: Vec<IncidentSeverity>,
     /// With the `exceptionExpiring` trigger: an exception is told about this many days before it
     /// expires (and once more when it has).
     #[serde(default = "seven_days")]
@@ -48,6 +51,33 @@ fn every_trigger() -> Vec<Trigger> {
     vec![Trigger::Drift, Trigger::FailedApply, Trigger::HighSeverityIncident, Trigger::ExceptionExpiring]
 }
 
+fn high_and_medium() -> Vec<IncidentSeverity> {
+    vec![IncidentSeverity::High, IncidentSeverity::Medium]
+}
+
+// The severity of a Defender incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum IncidentSeverity {
+    High,
+    Medium,
+    Low,
+    Informational,
+}
+
+impl IncidentSeverity {
+    /// Whether an incident of this Graph severity (`high`, `medium`…) is of this one.
+    pub fn is(self, severity: &str) -> bool {
+        let name = match self {
+            IncidentSeverity::High => "high",
+            IncidentSeverity::Medium => "medium",
+            IncidentSeverity::Low => "low",
+            IncidentSeverity::Informational => "informational",
+        };
+        name.eq_ignore_ascii_case(severity)
+    }
+}
+
 fn seven_days() -> u32 {
     7
 }
@@ -65,6 +95,10 @@ pub enum Trigger {
     /// A PolicyException that expires within `exceptionWarningDays`, and again once it has expired:
     /// its owner hears before enforcement resumes.
     ExceptionExpiring,
+    /// An active incident of `incidentSeverities` in a tenant: each one is news once.
+    Incident,
+    /// An open task of a Case assigned to someone: each assignment is news once.
+    CaseTask,
 }
 
 /// Email delivery.

@@ -6,9 +6,11 @@ use ring::digest::{SHA256, digest};
 use serde::Serialize;
 
 use crate::engine::plan::{Plan, TenantState};
+use crate::model::case::CaseSpec;
 use crate::model::exception::{Standing, standing};
+use crate::model::notification::IncidentSeverity;
 use crate::model::notification::Trigger;
-use crate::model::status::ExceptionStatus;
+use crate::model::status::{ExceptionStatus, IncidentSummary};
 use crate::util::plural;
 
 /// One thing somebody should know about.
@@ -76,7 +78,9 @@ impl Findings {
             return "all findings resolved".into();
         }
         let count = |trigger: Trigger| self.0.iter().filter(|f| f.trigger == trigger).count();
-        let tenants: std::collections::BTreeSet<&str> = self.0.iter().map(|f| f.tenant.as_str()).collect();
+        // Findings about no one tenant (a case's tasks) count for none.
+        let tenants: std::collections::BTreeSet<&str> =
+            self.0.iter().map(|f| f.tenant.as_str()).filter(|t| !t.is_empty()).collect();
         let mut parts = Vec::new();
         for (trigger, what) in [
             (Trigger::Drift, "drifted"),
@@ -87,6 +91,14 @@ impl Findings {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
             }
+        }
+        let incidents = count(Trigger::Incident);
+        if incidents > 0 {
+            parts.push(plural::count(incidents, "incident"));
+        }
+        let tasks = count(Trigger::CaseTask);
+        if tasks > 0 {
+            parts.push(format!("{} assigned", plural::count(tasks, "case task")));
         }
         let exceptions = count(Trigger::ExceptionExpiring);
         if exceptions > 0 {
@@ -125,6 +137,38 @@ pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// A tenant's active incidents of the given severities: each is news once (its key is its id).
+pub fn from_incidents(tenant: &str, incidents: &[IncidentSummary], severities: &[IncidentSeverity]) -> Vec<Finding> {
+    incidents
+        .iter()
+        .filter(|i| severities.iter().any(|s| s.is(&i.severity)))
+        .map(|i| Finding {
+            trigger: Trigger::Incident,
+            tenant: tenant.to_string(),
+            subject: format!("incident {}", i.id),
+            detail: format!("{} ({} severity, {})", i.display_name, i.severity, i.status),
+        })
+        .collect()
+}
+
+/// A case's open tasks that are assigned: each assignment is news once (its key names the task and
+/// the assignee). About no one tenant.
+pub fn from_case_tasks(name: &str, spec: &CaseSpec) -> Vec<Finding> {
+    spec.tasks
+        .iter()
+        .filter(|t| !t.done)
+        .filter_map(|task| {
+            let assignee = task.assignee.as_ref()?;
+            Some(Finding {
+                trigger: Trigger::CaseTask,
+                tenant: String::new(),
+                subject: format!("Case/{name} task \"{}\" → {assignee}", task.title),
+                detail: format!("{} (case owner {})", spec.title, spec.owner),
+            })
+        })
+        .collect()
 }
 
 /// The exceptions covering a tenant that expire within `warn_days`, or have expired. The subject

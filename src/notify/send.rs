@@ -68,10 +68,8 @@ fn delivered(last: DeliveryStatus, findings: &Findings, result: Result<(), Strin
 fn body_text(name: &str, findings: &Findings) -> String {
     let mut text = format!("tenantctl notification policy {name}: {}.\n\n", findings.summary());
     for finding in &findings.0 {
-        text.push_str(&format!(
-            "- [{:?}] {}: {} — {}\n",
-            finding.trigger, finding.tenant, finding.subject, finding.detail
-        ));
+        let tenant = if finding.tenant.is_empty() { String::new() } else { format!("{}: ", finding.tenant) };
+        text.push_str(&format!("- [{:?}] {tenant}{} — {}\n", finding.trigger, finding.subject, finding.detail));
     }
     text
 }

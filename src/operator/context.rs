@@ -18,7 +18,7 @@ use crate::engine::resolve::validate_and_resolve_at;
 use crate::engine::resolve::{TenantDesired, resolve_at};
 use crate::graph::client::GraphClient;
 use crate::manifest::{Diagnostic, Manifest, ManifestSet};
-use crate::model::notification::Trigger;
+use crate::model::notification::{IncidentSeverity, Trigger};
 use crate::model::select::selector_matches;
 use crate::model::{NotificationPolicy, Tenant};
 
@@ -259,14 +259,28 @@ impl Context {
         self.synced.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Whether a NotificationPolicy of the tenant's namespace wants to hear of its high-severity incidents.
-    pub fn wants_incidents(&self, tenant: &Tenant) -> bool {
+    /// The severities of the tenant's incidents that a NotificationPolicy of its namespace wants to
+    /// hear of (none: its incidents are not read).
+    pub fn incident_severities(&self, tenant: &Tenant) -> Vec<IncidentSeverity> {
         let namespace = namespace_of(tenant);
-        self.stores.notifications.state().iter().any(|policy| {
-            namespace_of(policy.as_ref()) == namespace
-                && policy.spec.triggers.contains(&Trigger::HighSeverityIncident)
-                && policy.spec.tenant_selector.as_ref().is_none_or(|s| selector_matches(s, tenant.labels()))
-        })
+        let mut severities: Vec<IncidentSeverity> = Vec::new();
+        for policy in self.stores.notifications.state() {
+            let spec = &policy.spec;
+            if namespace_of(policy.as_ref()) != namespace
+                || spec.tenant_selector.as_ref().is_some_and(|s| !selector_matches(s, tenant.labels()))
+            {
+                continue;
+            }
+            if spec.triggers.contains(&Trigger::HighSeverityIncident) {
+                severities.push(IncidentSeverity::High);
+            }
+            if spec.triggers.contains(&Trigger::Incident) {
+                severities.extend(spec.incident_severities.iter().copied());
+            }
+        }
+        severities.sort();
+        severities.dedup();
+        severities
     }
 
     /// Counts a failure of `key` and returns how long to wait before the next attempt: 5 s doubling

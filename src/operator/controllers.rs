@@ -185,6 +185,8 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     let notification_context = Arc::new(NotificationContext {
         kube: wiring.kube.clone(),
         tenants: tenants.clone(),
+        cases: cases.clone(),
+        recheck: wiring.settings.sync_interval,
         metrics: wiring.metrics.clone(),
         recorder: wiring.recorder.clone(),
         settle: wiring.notification_settle,

@@ -18,17 +18,20 @@ use super::context::namespace_of;
 use super::metrics::Metrics;
 use super::tenant_controller::ReconcileError;
 use super::writes::{Note, apply_status, publish};
-use crate::model::notification::{SecretValue, Trigger};
+use crate::model::notification::{NotificationPolicySpec, SecretValue, Trigger};
 use crate::model::select::selector_matches;
 use crate::model::status::{PolicySyncState, TenantStatus};
 use crate::model::{NotificationPolicy, Tenant};
-use crate::notify::findings::{Finding, Findings, from_exceptions};
+use crate::notify::findings::{Finding, Findings, from_case_tasks, from_exceptions, from_incidents};
 use crate::notify::send::{notify, secret_from_env};
 use crate::util::secret::Secret;
 
 pub struct NotificationContext {
     pub kube: kube::Client,
     pub tenants: Store<Tenant>,
+    pub cases: Store<crate::model::Case>,
+    /// How often what no watch brings here (cases' tasks) is looked at again.
+    pub recheck: Duration,
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
     /// New findings are held this long, and sent only if unchanged meanwhile: tenants reconcile one
@@ -40,8 +43,14 @@ pub struct NotificationContext {
 
 /// What a tenant's status says somebody should know, exceptions judged at `now` with a warning
 /// window of `warn_days`.
-pub fn findings_of(tenant: &str, status: &TenantStatus, now: jiff::Timestamp, warn_days: u32) -> Vec<Finding> {
-    let mut findings = from_exceptions(tenant, &status.exceptions, now, warn_days);
+pub fn findings_of(
+    tenant: &str,
+    status: &TenantStatus,
+    now: jiff::Timestamp,
+    spec: &NotificationPolicySpec,
+) -> Vec<Finding> {
+    let mut findings = from_exceptions(tenant, &status.exceptions, now, spec.exception_warning_days);
+    findings.extend(from_incidents(tenant, status.incidents.as_deref().unwrap_or_default(), &spec.incident_severities));
     for policy in &status.policies {
         let trigger = match policy.state {
             PolicySyncState::Drifted => Trigger::Drift,
@@ -68,7 +77,7 @@ pub fn findings_of(tenant: &str, status: &TenantStatus, now: jiff::Timestamp, wa
             detail: ready.message.clone(),
         });
     }
-    for incident in status.incidents.iter().flatten() {
+    for incident in status.incidents.iter().flatten().filter(|i| i.severity.eq_ignore_ascii_case("high")) {
         findings.push(Finding {
             trigger: Trigger::HighSeverityIncident,
             tenant: tenant.to_string(),
@@ -115,15 +124,23 @@ async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Resu
             return Ok(Action::await_change());
         };
         let reachable = status.conditions.iter().any(|c| c.type_ == READY && c.status == "True");
-        if spec.triggers.contains(&Trigger::HighSeverityIncident) && reachable && status.incidents.is_none() {
+        let incidents = spec.triggers.iter().any(|t| matches!(t, Trigger::HighSeverityIncident | Trigger::Incident));
+        if incidents && reachable && status.incidents.is_none() {
             return Ok(Action::await_change());
         }
-        findings.extend(findings_of(&tenant.name_any(), status, now, spec.exception_warning_days));
+        findings.extend(findings_of(&tenant.name_any(), status, now, spec));
         for exception in status.exceptions.iter().filter(|e| e.in_force) {
             if let Some(opens) = until_window_opens(&exception.expires, now, spec.exception_warning_days) {
                 window_opens = Some(window_opens.map_or(opens, |earlier| earlier.min(opens)));
             }
         }
+    }
+    if spec.triggers.contains(&Trigger::CaseTask) {
+        for case in ctx.cases.state().iter().filter(|c| namespace_of(c.as_ref()) == namespace) {
+            findings.extend(from_case_tasks(&case.name_any(), &case.spec));
+        }
+        // Cases are not watched here: their tasks are looked at again each sync interval.
+        window_opens = Some(window_opens.map_or(ctx.recheck, |w| w.min(ctx.recheck)));
     }
     let idle = || window_opens.map_or_else(Action::await_change, Action::requeue);
     let findings = Findings::new(findings).only(&spec.triggers, &|_| true);

@@ -133,20 +133,25 @@ async fn sync_accessible(
     };
     let mut report = conclude(&desired, &live, &plan, outcome.as_ref());
     report.marked_reconciling = writes > 0;
-    if ctx.wants_incidents(tenant) {
-        report.incidents = active_high_severity(ctx, &desired.tenant_id).await;
+    let severities = ctx.incident_severities(tenant);
+    if !severities.is_empty() {
+        report.incidents = active_incidents(ctx, &desired.tenant_id, &severities).await;
     }
     report
 }
 
-/// The tenant's active high-severity incidents; `None` when they cannot be read (the last known
-/// list stays).
-async fn active_high_severity(ctx: &Context, tenant_id: &str) -> Option<Vec<IncidentSummary>> {
+/// The tenant's active incidents of these severities; `None` when they cannot be read (the last
+/// known list stays).
+async fn active_incidents(
+    ctx: &Context,
+    tenant_id: &str,
+    severities: &[crate::model::notification::IncidentSeverity],
+) -> Option<Vec<IncidentSummary>> {
     match ctx.graph.tenant(tenant_id).list_incidents(None).await {
         Ok(incidents) => Some(
             incidents
                 .into_iter()
-                .filter(|i| i.severity.eq_ignore_ascii_case("high"))
+                .filter(|i| severities.iter().any(|s| s.is(&i.severity)))
                 .filter(|i| !matches!(i.status.as_str(), "resolved" | "redirected"))
                 .map(|i| IncidentSummary {
                     id: i.id,
