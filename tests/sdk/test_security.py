@@ -1,11 +1,14 @@
-"""msgraph-sdk (v1.0) on Microsoft Defender XDR: incidents, an incident with `$expand=alerts`,
-alerts_v2, and advanced hunting (`security/runHuntingQuery`)."""
+"""msgraph-sdk (v1.0) on Microsoft Defender XDR: incidents, an incident with `$expand=alerts`, an
+incident's update (triage), alerts_v2, advanced hunting (`security/runHuntingQuery`); and the fleet
+views' reads: Intune managed devices and Entra ID Protection risky users."""
 
 from __future__ import annotations
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.models.security.hunting_query_results import HuntingQueryResults
 from msgraph.generated.models.security.incident import Incident
+from msgraph.generated.models.security.incident_status import IncidentStatus
+from msgraph.generated.models.security.alert_classification import AlertClassification
 from msgraph.generated.security.incidents.item.incident_item_request_builder import IncidentItemRequestBuilder
 from msgraph.generated.security.microsoft_graph_security_run_hunting_query.run_hunting_query_post_request_body import (
     RunHuntingQueryPostRequestBody,
@@ -58,3 +61,31 @@ def test_advanced_hunting(run, v1, tenant):
     columns = {column.name for column in results.schema}
     for row in results.results:
         assert set(row.additional_data) <= columns
+
+
+def test_incident_update(run, v1, tenant):
+    stored = sorted(tenant.objects("incidents"), key=lambda i: i["id"])[0]
+    changes = Incident(
+        status=IncidentStatus.InProgress,
+        classification=AlertClassification.TruePositive,
+        assigned_to="soc@contoso.example",
+        custom_tags=["triaged-by-sdk"],
+    )
+    updated = run(v1.security.incidents.by_incident_id(stored["id"]).patch(changes))
+    assert updated.id == stored["id"]
+    assert updated.status == IncidentStatus.InProgress and updated.assigned_to == "soc@contoso.example"
+    assert updated.custom_tags == ["triaged-by-sdk"]
+    again = next(i for i in tenant.objects("incidents") if i["id"] == stored["id"])
+    assert (again["status"], again["classification"]) == ("inProgress", "truePositive"), "the lab stored it"
+
+
+def test_managed_devices(run, v1, tenant):
+    devices = run(every(v1, run(v1.device_management.managed_devices.get())))
+    assert sorted(d.id for d in devices) == sorted(d["id"] for d in tenant.objects("managedDevices"))
+    assert all(d.device_name and d.compliance_state is not None and d.last_sync_date_time for d in devices)
+
+
+def test_risky_users(run, v1, tenant):
+    users = run(every(v1, run(v1.identity_protection.risky_users.get())))
+    assert sorted(u.id for u in users) == sorted(u["id"] for u in tenant.objects("riskyUsers"))
+    assert all(u.user_principal_name and u.risk_level is not None and u.risk_state is not None for u in users)
