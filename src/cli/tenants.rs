@@ -60,6 +60,12 @@ pub enum Use {
     Incidents,
     /// Advanced hunting.
     Hunt,
+    /// Incident triage (`incidents update`, `cases apply`).
+    Triage,
+    /// The managed devices view.
+    Devices,
+    /// The risky users view.
+    Identities,
 }
 
 impl From<Use> for Purpose {
@@ -69,6 +75,9 @@ impl From<Use> for Purpose {
             Use::Apply => Purpose::Apply,
             Use::Incidents => Purpose::Incidents,
             Use::Hunt => Purpose::Hunt,
+            Use::Triage => Purpose::Triage,
+            Use::Devices => Purpose::Devices,
+            Use::Identities => Purpose::Identities,
         }
     }
 }

@@ -51,6 +51,14 @@ pub const READ_INCIDENTS: Need = Need {
     purpose: "read security incidents",
     accepted: &["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"],
 };
+pub const WRITE_INCIDENTS: Need =
+    Need { purpose: "update security incidents", accepted: &["SecurityIncident.ReadWrite.All"] };
+pub const READ_MANAGED_DEVICES: Need = Need {
+    purpose: "read Intune managed devices",
+    accepted: &["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"],
+};
+pub const READ_RISKY_USERS: Need =
+    Need { purpose: "read risky users", accepted: &["IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"] };
 pub const RUN_HUNTING: Need = Need { purpose: "run advanced hunting queries", accepted: &["ThreatHunting.Read.All"] };
 pub const READ_ORGANIZATION: Need = Need {
     purpose: "read the tenant's organization and licences",
@@ -79,6 +87,12 @@ pub enum Purpose {
     Incidents,
     /// `hunt`: advanced hunting.
     Hunt,
+    /// `incidents update`, `cases apply`: incident triage.
+    Triage,
+    /// `devices`: Intune managed devices.
+    Devices,
+    /// `identities`: Entra ID Protection risky users.
+    Identities,
 }
 
 /// The permissions reading a tenant needs (what observation reads for its manifests).
@@ -144,7 +158,10 @@ pub fn needs_for(purpose: Purpose, tenant: &TenantDesired) -> Vec<Need> {
         Purpose::Plan => read_needs(tenant),
         Purpose::Apply => read_needs(tenant).into_iter().chain(write_needs(tenant)).collect(),
         Purpose::Incidents => vec![READ_INCIDENTS],
+        Purpose::Triage => vec![WRITE_INCIDENTS],
         Purpose::Hunt => vec![RUN_HUNTING],
+        Purpose::Devices => vec![READ_MANAGED_DEVICES],
+        Purpose::Identities => vec![READ_RISKY_USERS],
     }
 }
 
@@ -234,7 +251,7 @@ pub fn licensed_features(purposes: &[Purpose], tenant: &TenantDesired) -> Vec<Li
             features.insert(LicensedFeature { feature: role.object.to_string(), licence: DEFENDER_P2 });
         }
     }
-    if purposes.contains(&Purpose::Incidents) {
+    if purposes.contains(&Purpose::Incidents) || purposes.contains(&Purpose::Triage) {
         features.insert(LicensedFeature { feature: "incidents".into(), licence: DEFENDER_P2 });
     }
     if purposes.contains(&Purpose::Hunt) {
