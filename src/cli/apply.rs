@@ -1,6 +1,6 @@
 //! `tenantctl apply -f PATH…` and `tenantctl apply plan.json`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -189,25 +189,11 @@ fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
     Ok(plan)
 }
 
-/// Asks on standard error (so that `| tee` does not hide it) and reads the answer from standard
-/// input, typed or piped (`echo yes | tenantctl apply …`); no answer is a no.
 fn confirm(plan: &Plan, err: &mut dyn Write) -> anyhow::Result<bool> {
     let writes = plan.summary.create + plan.summary.update + plan.summary.delete;
     let tenants = plan.tenants.iter().filter(|t| t.writes().next().is_some()).count();
-    write!(
-        err,
-        "\nApply {} to {}? Only 'yes' will be accepted: ",
-        plural::count(writes, "change"),
-        plural::count(tenants, "tenant")
-    )?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.is_empty() && !std::io::stdin().is_terminal() {
-        writeln!(err)?;
-        bail!("no answer on standard input; pass --auto-approve to apply without confirmation");
-    }
-    Ok(answer.trim() == "yes")
+    let question = format!("\nApply {} to {}?", plural::count(writes, "change"), plural::count(tenants, "tenant"));
+    super::pipeline::ask_yes(&question, "--auto-approve", err)
 }
 
 fn report(applied: &Applied, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<u8> {

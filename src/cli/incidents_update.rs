@@ -5,7 +5,7 @@
 //! make the exit code 3; a failed write makes it 1.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 
 use anyhow::bail;
 use clap::Args;
@@ -19,29 +19,11 @@ use super::pipeline::{progress, runtime};
 use super::plan::Selection;
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::resolve::TenantDesired;
-use crate::security::incidents::{STATUSES, UnknownTenant};
+use crate::security::incidents::UnknownTenant;
 use crate::security::triage::{IncidentUpdate, Triage, UpdateOutcome, update_of};
 use crate::util::fanout::for_each_tenant;
 use crate::util::plural;
-
-const CLASSIFICATIONS: &[&str] = &["unknown", "falsePositive", "truePositive", "informationalExpectedActivity"];
-const DETERMINATIONS: &[&str] = &[
-    "unknown",
-    "apt",
-    "malware",
-    "securityPersonnel",
-    "securityTesting",
-    "unwantedSoftware",
-    "other",
-    "multiStagedAttack",
-    "compromisedAccount",
-    "phishing",
-    "maliciousUserActivity",
-    "notMalicious",
-    "notEnoughDataToValidate",
-    "confirmedUserActivity",
-    "lineOfBusinessApplication",
-];
+use crate::wire::common::{INCIDENT_CLASSIFICATIONS, INCIDENT_DETERMINATIONS, INCIDENT_STATUSES};
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
@@ -51,13 +33,13 @@ pub struct UpdateArgs {
     #[arg(value_name = "TENANT/ID")]
     pub incidents: Vec<String>,
     /// New status.
-    #[arg(long, value_parser = PossibleValuesParser::new(STATUSES))]
+    #[arg(long, value_parser = PossibleValuesParser::new(INCIDENT_STATUSES))]
     pub set_status: Option<String>,
     /// New classification.
-    #[arg(long, value_parser = PossibleValuesParser::new(CLASSIFICATIONS))]
+    #[arg(long, value_parser = PossibleValuesParser::new(INCIDENT_CLASSIFICATIONS))]
     pub classification: Option<String>,
     /// New determination.
-    #[arg(long, value_parser = PossibleValuesParser::new(DETERMINATIONS))]
+    #[arg(long, value_parser = PossibleValuesParser::new(INCIDENT_DETERMINATIONS))]
     pub determination: Option<String>,
     /// New owner (a user principal name).
     #[arg(long, value_name = "OWNER")]
@@ -188,7 +170,8 @@ pub fn confirm_updates(
     for update in todo {
         writeln!(err, "  ~ {}/{}  {}  {}", update.tenant, update.id, update.words(), update.display_name)?;
     }
-    if !yes && !confirm(todo.len(), tenants, err)? {
+    let question = format!("Update {} in {}?", plural::count(todo.len(), "incident"), plural::count(tenants, "tenant"));
+    if !yes && !super::pipeline::ask_yes(&question, "--yes", err)? {
         writeln!(err, "Nothing was written.")?;
         return Ok(false);
     }
@@ -231,23 +214,6 @@ pub fn write_and_report(
     } else {
         EXIT_PARTIAL
     })
-}
-
-fn confirm(incidents: usize, tenants: usize, err: &mut dyn Write) -> anyhow::Result<bool> {
-    write!(
-        err,
-        "\nUpdate {} in {}? Only 'yes' will be accepted: ",
-        plural::count(incidents, "incident"),
-        plural::count(tenants, "tenant")
-    )?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.is_empty() && !std::io::stdin().is_terminal() {
-        writeln!(err)?;
-        bail!("no answer on standard input; pass --yes to update without confirmation");
-    }
-    Ok(answer.trim() == "yes")
 }
 
 /// Writes the updates, tenant by tenant with bounded concurrency, incident after incident within a

@@ -19,6 +19,7 @@ use crate::model::select::selector_matches;
 use crate::model::status::{ExceptionStatus, IncidentSummary};
 use crate::notify::findings::{Finding, Findings, from_case_tasks, from_exceptions, from_incidents};
 use crate::notify::send::{notify, secret_from_env};
+use crate::security::incidents::active_summaries;
 use crate::util::secret::Secret;
 
 /// The CLI reads secrets from environment variables only.
@@ -81,17 +82,7 @@ pub fn read_incidents(
     Ok(answers
         .into_iter()
         .filter_map(|answer| {
-            let incidents = answer.answer.ok()?;
-            let active = incidents
-                .into_iter()
-                .filter(|i| !matches!(i.status.as_str(), "resolved" | "redirected"))
-                .map(|i| IncidentSummary {
-                    id: i.id,
-                    display_name: i.display_name,
-                    severity: i.severity,
-                    status: i.status,
-                })
-                .collect();
+            let active = active_summaries(answer.answer.ok()?, |_| true);
             Some((answer.tenant, active))
         })
         .collect())

@@ -138,3 +138,18 @@ pub fn progress(length: u64, verb: &str) -> ProgressBar {
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
+
+/// Asks on standard error (so that `| tee` does not hide it) and reads the answer from standard
+/// input, typed or piped (`echo yes | tenantctl apply …`); only `yes` is a yes, no answer is a no.
+pub fn ask_yes(question: &str, skip_flag: &str, err: &mut dyn Write) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal};
+    write!(err, "{question} Only 'yes' will be accepted: ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.is_empty() && !std::io::stdin().is_terminal() {
+        writeln!(err)?;
+        anyhow::bail!("no answer on standard input; pass {skip_flag} to go on without confirmation");
+    }
+    Ok(answer.trim() == "yes")
+}

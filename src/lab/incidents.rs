@@ -10,32 +10,12 @@ use super::call::Call;
 use super::policies::{persistence_failed, timestamp};
 use super::reply::Reply;
 use super::store::TenantData;
+use crate::wire::common::{INCIDENT_CLASSIFICATIONS, INCIDENT_DETERMINATIONS, INCIDENT_STATUSES};
 
 const COLLECTION: &str = "security/incidents";
 /// Who the lab says wrote a comment: the app's service principal.
 const AUTHOR: &str = "tenantctl";
 
-const STATUSES: &[&str] = &["active", "resolved", "inProgress", "redirected", "awaitingAction", "unknownFutureValue"];
-const CLASSIFICATIONS: &[&str] =
-    &["unknown", "falsePositive", "truePositive", "informationalExpectedActivity", "unknownFutureValue"];
-const DETERMINATIONS: &[&str] = &[
-    "unknown",
-    "apt",
-    "malware",
-    "securityPersonnel",
-    "securityTesting",
-    "unwantedSoftware",
-    "other",
-    "multiStagedAttack",
-    "compromisedAccount",
-    "phishing",
-    "maliciousUserActivity",
-    "notMalicious",
-    "notEnoughDataToValidate",
-    "confirmedUserActivity",
-    "lineOfBusinessApplication",
-    "unknownFutureValue",
-];
 /// Properties an update may set.
 const WRITABLE: &[&str] = &[
     "assignedTo",
@@ -110,9 +90,9 @@ fn check(changes: &Map<String, Value>) -> Result<(), String> {
         ));
     }
     for (key, allowed, type_name) in [
-        ("status", STATUSES, "microsoft.graph.security.incidentStatus"),
-        ("classification", CLASSIFICATIONS, "microsoft.graph.security.alertClassification"),
-        ("determination", DETERMINATIONS, "microsoft.graph.security.alertDetermination"),
+        ("status", INCIDENT_STATUSES, "microsoft.graph.security.incidentStatus"),
+        ("classification", INCIDENT_CLASSIFICATIONS, "microsoft.graph.security.alertClassification"),
+        ("determination", INCIDENT_DETERMINATIONS, "microsoft.graph.security.alertDetermination"),
     ] {
         match changes.get(key) {
             None => {}

@@ -148,19 +148,9 @@ async fn active_incidents(
     severities: &[crate::model::notification::IncidentSeverity],
 ) -> Option<Vec<IncidentSummary>> {
     match ctx.graph.tenant(tenant_id).list_incidents(None).await {
-        Ok(incidents) => Some(
-            incidents
-                .into_iter()
-                .filter(|i| severities.iter().any(|s| s.is(&i.severity)))
-                .filter(|i| !matches!(i.status.as_str(), "resolved" | "redirected"))
-                .map(|i| IncidentSummary {
-                    id: i.id,
-                    display_name: i.display_name,
-                    severity: i.severity,
-                    status: i.status,
-                })
-                .collect(),
-        ),
+        Ok(incidents) => Some(crate::security::incidents::active_summaries(incidents, |i| {
+            severities.iter().any(|s| s.is(&i.severity))
+        })),
         Err(error) => {
             tracing::warn!(tenant = %tenant_id, %error, "cannot read incidents");
             None

@@ -5,13 +5,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::TenantAnswer;
+use crate::model::status::IncidentSummary;
 use crate::wire::common::Incident;
 
 /// Severities from most to least severe, as Graph names them.
 pub const SEVERITIES: &[&str] = &["high", "medium", "low", "informational", "unknownFutureValue"];
 /// Statuses as Graph names them.
-pub const STATUSES: &[&str] =
-    &["active", "resolved", "inProgress", "redirected", "awaitingAction", "unknownFutureValue"];
+pub use crate::wire::common::INCIDENT_STATUSES as STATUSES;
 
 /// One row of the queue.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -92,6 +92,16 @@ impl IncidentFilter {
                 when.and_then(|w| w.parse::<jiff::Timestamp>().ok()).is_none_or(|when| when >= since)
             })
     }
+}
+
+/// The incidents still being worked (not resolved nor redirected), as much of each as a notification
+/// needs.
+pub fn active_summaries(incidents: Vec<Incident>, keep: impl Fn(&Incident) -> bool) -> Vec<IncidentSummary> {
+    incidents
+        .into_iter()
+        .filter(|i| !matches!(i.status.as_str(), "resolved" | "redirected") && keep(i))
+        .map(|i| IncidentSummary { id: i.id, display_name: i.display_name, severity: i.severity, status: i.status })
+        .collect()
 }
 
 fn severity_rank(severity: &str) -> usize {

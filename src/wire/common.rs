@@ -169,6 +169,32 @@ pub struct Incident {
     pub other: Map<String, Value>,
 }
 
+/// `microsoft.graph.security.incidentStatus` values.
+pub const INCIDENT_STATUSES: &[&str] =
+    &["active", "resolved", "inProgress", "redirected", "awaitingAction", "unknownFutureValue"];
+/// `microsoft.graph.security.alertClassification` values.
+pub const INCIDENT_CLASSIFICATIONS: &[&str] =
+    &["unknown", "falsePositive", "truePositive", "informationalExpectedActivity", "unknownFutureValue"];
+/// `microsoft.graph.security.alertDetermination` values.
+pub const INCIDENT_DETERMINATIONS: &[&str] = &[
+    "unknown",
+    "apt",
+    "malware",
+    "securityPersonnel",
+    "securityTesting",
+    "unwantedSoftware",
+    "other",
+    "multiStagedAttack",
+    "compromisedAccount",
+    "phishing",
+    "maliciousUserActivity",
+    "notMalicious",
+    "notEnoughDataToValidate",
+    "confirmedUserActivity",
+    "lineOfBusinessApplication",
+    "unknownFutureValue",
+];
+
 /// `POST security/runHuntingQuery` body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HuntingQueryRequest {
