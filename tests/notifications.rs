@@ -9,6 +9,7 @@ mod support;
 #[path = "smtp/receivers.rs"]
 mod receivers;
 
+use std::path::Path;
 use std::process::Command;
 
 use receivers::{SmtpServer, webhook_receiver};
@@ -16,7 +17,7 @@ use serde_json::Value;
 use support::{LabProcess, contoso_state, expect_code, root, stderr};
 
 /// These files of the Contoso example and its policies, copied into `work/manifests`.
-fn contoso_copy(work: &std::path::Path, files: &[&str]) -> std::path::PathBuf {
+fn contoso_copy(work: &Path, files: &[&str]) -> std::path::PathBuf {
     let manifests = work.join("manifests");
     std::fs::create_dir_all(manifests.join("policies")).expect("mkdir");
     for file in files {
@@ -27,6 +28,21 @@ fn contoso_copy(work: &std::path::Path, files: &[&str]) -> std::path::PathBuf {
         std::fs::copy(entry.path(), manifests.join("policies").join(entry.file_name())).expect("copy");
     }
     manifests
+}
+
+/// `drift --notify` on the embedded lab, on the given day.
+fn drift_on_lab(manifests: &Path, notify_state: &Path, lab_state: &Path, day: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["drift", "-f"])
+        .arg(manifests)
+        .args(["--notify", "--notify-state"])
+        .arg(notify_state)
+        .args(["--lab", "--lab-state"])
+        .arg(lab_state)
+        .env("TENANTCTL_NOW", day)
+        .current_dir(root())
+        .output()
+        .expect("drift runs")
 }
 
 #[test]
@@ -119,20 +135,7 @@ fn an_exception_is_told_once_as_it_nears_its_end_and_once_more_when_it_has_ended
     )
     .expect("write");
     let notify_state = work.path().join("notify-state");
-    let drift_on = |day: &str| {
-        let output = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-            .args(["drift", "-f"])
-            .arg(&manifests)
-            .args(["--notify", "--notify-state"])
-            .arg(&notify_state)
-            .args(["--lab", "--lab-state"])
-            .arg(state.path())
-            .env("TENANTCTL_NOW", day)
-            .current_dir(root())
-            .output()
-            .expect("drift runs");
-        stderr(&output)
-    };
+    let drift_on = |day: &str| stderr(&drift_on_lab(&manifests, &notify_state, state.path(), day));
 
     // The exception holds through 2027-06-30: on June 17th it has 14 days left, and it enters the window.
     let days = ["2027-06-01", "2027-06-16", "2027-06-17", "2027-06-18", "2027-06-30", "2027-07-01", "2027-07-02"];
@@ -168,18 +171,8 @@ fn a_new_medium_incident_is_told_once_and_case_tasks_with_it() {
     .expect("write");
     let notify_state = work.path().join("notify-state");
     let drift = || {
-        let output = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-            .args(["drift", "-f"])
-            .arg(&manifests)
-            .args(["--notify", "--notify-state"])
-            .arg(&notify_state)
-            .args(["--lab", "--lab-state"])
-            .arg(state.path())
-            .env("TENANTCTL_NOW", "2026-12-01")
-            .current_dir(root())
-            .output()
-            .expect("drift runs");
-        stderr(&output).contains("NotificationPolicy/soc: email sent")
+        stderr(&drift_on_lab(&manifests, &notify_state, state.path(), "2026-12-01"))
+            .contains("NotificationPolicy/soc: email sent")
     };
     assert!(drift(), "the first run tells what there is");
     assert!(!drift(), "nothing new");

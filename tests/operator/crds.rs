@@ -27,7 +27,7 @@ async fn every_crd_is_accepted_established_and_structural() {
         assert!(!is("NonStructuralSchema"), "{} is not structural: {conditions:?}", crd.name_any());
         let has_status = crd.spec.versions[0].subresources.as_ref().and_then(|s| s.status.as_ref()).is_some();
         let writes_status =
-            ["Tenant", "DistributionProfile", "NotificationPolicy"].contains(&crd.spec.names.kind.as_str());
+            ["Tenant", "DistributionProfile", "NotificationPolicy", "Case"].contains(&crd.spec.names.kind.as_str());
         assert_eq!(has_status, writes_status, "{}: status subresource", crd.name_any());
     }
 }
