@@ -219,7 +219,12 @@ pub const INTUNE: Licence = Licence { name: "Microsoft Intune Plan 1", service_p
 pub const DEFENDER_P2: Licence =
     Licence { name: "Microsoft Defender for Endpoint Plan 2", service_plans: &[WINDEFATP] };
 
+/// Microsoft Entra ID P2 (`AAD_PREMIUM_P2`), in Microsoft 365 E5, EMS E5 and Entra ID P2's own: what ID
+/// Protection's risky users rest on.
+pub const ENTRA_P2: Licence = Licence { name: "Microsoft Entra ID P2", service_plans: &[AAD_PREMIUM_P2] };
+
 pub const INTUNE_A: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
+pub const AAD_PREMIUM_P2: &str = "eec0eb4f-6444-4f95-aba0-50c24d67f998";
 pub const WINDEFATP: &str = "871d91ec-ec1a-452b-a83f-bd76c7d770ef";
 
 /// A feature of the manifests or of a command, and the licence it needs.
@@ -256,6 +261,12 @@ pub fn licensed_features(purposes: &[Purpose], tenant: &TenantDesired) -> Vec<Li
     }
     if purposes.contains(&Purpose::Hunt) {
         features.insert(LicensedFeature { feature: "advanced hunting".into(), licence: DEFENDER_P2 });
+    }
+    if purposes.contains(&Purpose::Devices) {
+        features.insert(LicensedFeature { feature: "managed devices".into(), licence: INTUNE });
+    }
+    if purposes.contains(&Purpose::Identities) {
+        features.insert(LicensedFeature { feature: "risky users".into(), licence: ENTRA_P2 });
     }
     features.into_iter().collect()
 }
@@ -314,6 +325,17 @@ spec:
                 ("endpoint security policies and roles", INTUNE.name),
             ]
         );
+    }
+
+    #[test]
+    fn the_views_and_triage_need_their_own_permissions_and_licences() {
+        let tenant = first_tenant_desired(MANIFESTS);
+        assert_eq!(needs_for(Purpose::Triage, &tenant), vec![WRITE_INCIDENTS]);
+        assert_eq!(needs_for(Purpose::Devices, &tenant), vec![READ_MANAGED_DEVICES]);
+        assert_eq!(needs_for(Purpose::Identities, &tenant), vec![READ_RISKY_USERS]);
+        let features = licensed_features(&[Purpose::Identities, Purpose::Triage], &tenant);
+        let named: Vec<(&str, &str)> = features.iter().map(|f| (f.feature.as_str(), f.licence.name)).collect();
+        assert_eq!(named, vec![("incidents", DEFENDER_P2.name), ("risky users", ENTRA_P2.name)]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ const WINDEFATP: (&str, &str) = ("WINDEFATP", "871d91ec-ec1a-452b-a83f-bd76c7d77
 const MDE_LITE: (&str, &str) = ("MDE_LITE", "292cc034-7b7c-4950-aaf5-943befd3f1d4");
 const MDE_SMB: (&str, &str) = ("MDE_SMB", "bfc1bbd9-981b-4f71-9b82-17c35fd0e2a4");
 const MTP: (&str, &str) = ("MTP", "bf28f719-7844-4079-9c78-c1307898e192");
+const AAD_PREMIUM_P2: (&str, &str) = ("AAD_PREMIUM_P2", "eec0eb4f-6444-4f95-aba0-50c24d67f998");
 
 /// A product: part number, `skuId`, service plans (name, id).
 struct Sku {
@@ -21,7 +22,11 @@ struct Sku {
 }
 
 const SKUS: &[Sku] = &[
-    Sku { part_number: "SPE_E5", sku_id: "06ebc4ee-1bb5-47dd-8120-11324bc54e06", plans: &[INTUNE_A, WINDEFATP, MTP] },
+    Sku {
+        part_number: "SPE_E5",
+        sku_id: "06ebc4ee-1bb5-47dd-8120-11324bc54e06",
+        plans: &[INTUNE_A, WINDEFATP, MTP, AAD_PREMIUM_P2],
+    },
     Sku { part_number: "SPE_E3", sku_id: "05e9a617-0261-4cee-bb44-138d3ef5d965", plans: &[INTUNE_A, MDE_LITE] },
     Sku { part_number: "SPB", sku_id: "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", plans: &[INTUNE_A, MDE_SMB] },
     Sku { part_number: "WIN_DEF_ATP", sku_id: "111046dd-295b-4d6d-9724-d52ac90bd1f2", plans: &[WINDEFATP] },
