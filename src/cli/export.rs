@@ -120,17 +120,8 @@ fn overrides_of(set: &ManifestSet, tenant: &str) -> BTreeMap<ObjectRef, Vec<Stri
     let mut by_object: BTreeMap<ObjectRef, Vec<String>> = BTreeMap::new();
     for o in set.overrides.iter().filter(|o| o.object.spec.covers(tenant, &labels)) {
         let Some(object) = o.object.spec.object() else { continue };
-        let edits: Vec<String> = o
-            .object
-            .spec
-            .edits()
-            .into_iter()
-            .map(|(path, _, field)| {
-                let verb = field.strip_prefix("spec.").and_then(|f| f.split('.').next()).unwrap_or("set");
-                format!("{verb} {path}")
-            })
-            .collect();
-        by_object.entry(object).or_default().push(format!("PolicyOverride/{} ({})", o.name(), edits.join(", ")));
+        let shaped = crate::engine::overrides::overridden(o);
+        by_object.entry(object).or_default().push(format!("{} ({})", shaped.r#override, shaped.edits.join(", ")));
     }
     by_object
 }

@@ -205,8 +205,8 @@ impl<'a> Overriding<'a> {
     }
 }
 
-/// What an override did, for plans.
-fn overridden(o: &Manifest<PolicyOverride>) -> Overridden {
+/// What an override does, in words: for plans and exports.
+pub fn overridden(o: &Manifest<PolicyOverride>) -> Overridden {
     let edits = o
         .object
         .spec
