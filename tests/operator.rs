@@ -53,3 +53,5 @@ mod rbac;
 mod replicas;
 #[path = "operator/roles.rs"]
 mod roles;
+#[path = "operator/rollout.rs"]
+mod rollout;

@@ -36,5 +36,7 @@ mod onboarding;
 mod overrides;
 #[path = "workflow/roles.rs"]
 mod roles;
+#[path = "workflow/rollout.rs"]
+mod rollout;
 #[path = "workflow/safety.rs"]
 mod safety;

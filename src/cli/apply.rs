@@ -113,7 +113,7 @@ fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Re
 
 /// The exit code when the plan writes nothing: a tenant whose plan failed (a refused mass delete, a
 /// missing group) is an error even when nothing else is to be written.
-fn nothing_to_apply(plan: &Plan, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<Option<u8>> {
+pub(super) fn nothing_to_apply(plan: &Plan, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<Option<u8>> {
     if plan.summary.create + plan.summary.update + plan.summary.delete > 0 {
         return Ok(None);
     }
@@ -133,7 +133,7 @@ fn nothing_to_apply(plan: &Plan, output: ApplyOutput, out: &mut dyn Write) -> an
     }))
 }
 
-async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved: bool) -> Applied {
+pub(super) async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved: bool) -> Applied {
     let bar = progress(plan.tenants.len() as u64, "Applying");
     let interrupt = Arc::new(Interrupt::default());
     let signals = tokio::spawn(interrupt_on_signals(interrupt.clone(), bar.clone()));
@@ -149,7 +149,7 @@ async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved
 }
 
 /// What an apply did, and whether it was interrupted.
-struct Applied {
+pub(super) struct Applied {
     outcomes: Vec<TenantOutcome>,
     interrupted: bool,
 }
@@ -189,14 +189,14 @@ fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
     Ok(plan)
 }
 
-fn confirm(plan: &Plan, err: &mut dyn Write) -> anyhow::Result<bool> {
+pub(super) fn confirm(plan: &Plan, err: &mut dyn Write) -> anyhow::Result<bool> {
     let writes = plan.summary.create + plan.summary.update + plan.summary.delete;
     let tenants = plan.tenants.iter().filter(|t| t.writes().next().is_some()).count();
     let question = format!("\nApply {} to {}?", plural::count(writes, "change"), plural::count(tenants, "tenant"));
     super::pipeline::ask_yes(&question, "--auto-approve", err)
 }
 
-fn report(applied: &Applied, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(super) fn report(applied: &Applied, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<u8> {
     let report = ApplyReport::new(&applied.outcomes, applied.interrupted);
     match output {
         ApplyOutput::Human => report.render_human(out)?,

@@ -19,6 +19,7 @@ mod notify;
 mod operator;
 mod pipeline;
 mod plan;
+mod rollback;
 mod tenants;
 mod tenants_add;
 mod validate;
@@ -56,6 +57,9 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the tenants match the manifests (or carry out a saved plan).
     Apply(apply::ApplyArgs),
+    /// Return a profile's tenants (all, one wave, or named ones) to the revision of a git ref; held
+    /// there until the manifests change.
+    Rollback(Box<rollback::RollbackArgs>),
     /// Report drift: a plan in audit mode for every profile; exit 2 when any tenant drifted.
     Drift(plan::DriftArgs),
     /// Write a tenant's live policies as manifests.
@@ -104,6 +108,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Validate(args) => validate::run(&args, out, err),
         Command::Plan(args) => plan::plan(&args, out, err),
         Command::Apply(args) => apply::run(&args, out, err),
+        Command::Rollback(args) => rollback::run(&args, out, err),
         Command::Drift(args) => plan::drift(&args, out, err),
         Command::Export(args) => export::run(&args, out, err),
         Command::Incidents(args) => incidents::run(&args, out, err),

@@ -11,7 +11,10 @@ use super::pipeline::{Prepared, narrow, observe_and_plan, prepare, runtime};
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::diff::PlanOptions;
 use crate::engine::plan::Plan;
+use crate::engine::resolve::DesiredState;
+use crate::engine::rollout::{self, HealthCheck};
 use crate::graph::client::GraphClient;
+use crate::graph::health::read_health;
 use crate::manifest::ManifestSet;
 use crate::model::profile::Mode;
 use crate::render::{self, Heading, Style};
@@ -51,11 +54,14 @@ pub struct PlanChoices {
     /// Allow deletes beyond a profile's `prune.maxDeletePercent`.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Write revisions that `rollback` moved tenants off (they wait otherwise).
+    #[arg(long)]
+    pub roll_forward: bool,
 }
 
 impl PlanChoices {
     pub fn options(&self) -> PlanOptions {
-        PlanOptions { adopt: self.adopt, allow_mass_delete: self.allow_mass_delete }
+        PlanOptions { adopt: self.adopt, allow_mass_delete: self.allow_mass_delete, roll_forward: self.roll_forward }
     }
 }
 
@@ -117,7 +123,8 @@ pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
     for change in plan.tenants.iter_mut().flat_map(|t| t.changes.iter_mut()) {
         change.mode = Mode::Audit;
     }
-    let plan = Plan::new(plan.tenants);
+    let rollouts = std::mem::take(&mut plan.rollouts);
+    let plan = Plan { rollouts, ..Plan::new(plan.tenants) };
     render_as(&plan, Heading::Drift, args.output, out)?;
     if args.notify {
         let findings = crate::notify::findings::from_plan(&plan, true);
@@ -183,6 +190,7 @@ pub async fn plan_connected(
     let cache = graph.cache.as_deref();
     match observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, cache, err).await {
         Ok(mut plan) => {
+            decide_rollouts(&connection.client, &prepared.desired, &mut plan, graph.concurrency).await?;
             note_approval_requests(&connection.client, &mut plan, graph.concurrency).await;
             Ok(Planned { plan, set: prepared.set, connection })
         }
@@ -191,6 +199,27 @@ pub async fn plan_connected(
             Err(error)
         }
     }
+}
+
+/// Decides how far each rollout goes in this run: reads the health of the tenants that got the
+/// revision (only when a wave waits on them), then holds the changes of the waves that do not move.
+pub async fn decide_rollouts(
+    client: &GraphClient,
+    desired: &DesiredState,
+    plan: &mut Plan,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let staged = rollout::stage(desired, plan);
+    if staged.is_empty() {
+        return Ok(());
+    }
+    let now = crate::util::clock::now().map_err(anyhow::Error::msg)?;
+    let checks: Vec<HealthCheck> = staged.iter().flat_map(|s| s.health_checks()).collect();
+    let ids = desired.tenants.iter().map(|t| (t.name.clone(), t.tenant_id.clone())).collect();
+    let health = read_health(client, checks, &ids, concurrency).await;
+    let reports: Vec<_> = staged.iter().map(|s| s.decide(&health, now)).collect();
+    rollout::hold(plan, &reports, desired);
+    Ok(())
 }
 
 /// Reads, for every tenant the plan writes to, the approval requests tenantctl filed there and has
@@ -265,6 +294,7 @@ mod tests {
             unchanged: Vec::new(),
             unmanaged: 0,
             approval_requests: Vec::new(),
+            rollouts: Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! What each tenant must have, as resolved from the manifests: the objects of every family, each
 //! in the form apply writes and in the form users write, with the overrides that shaped it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -8,6 +9,7 @@ use serde_json::Value;
 use super::normalize::{comparable, settings_digest};
 use super::plan::Overridden;
 use super::respec::{Edits, patch_policy, patch_spec};
+use super::revision::revision_of;
 use crate::manifest::PolicyResource;
 use crate::mapping::{self, MappingError};
 use crate::model::defender_role::DefenderRoleSpec;
@@ -25,6 +27,8 @@ use crate::wire::ConfigurationPolicy;
 pub struct DesiredState {
     /// Sorted by namespace, then name.
     pub tenants: Vec<TenantDesired>,
+    /// The rollouts of the profiles that roll out in waves, by namespace and profile name.
+    pub rollouts: BTreeMap<(String, String), Arc<crate::model::rollout::Rollout>>,
 }
 
 /// What one tenant must have.
@@ -66,6 +70,23 @@ pub struct TenantDesired {
     /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
     /// deleted, within this share of the tenant's owned policies.
     pub prune_max_delete_percent: Option<u32>,
+    /// When the desired state was resolved (RFC 3339, whole seconds): the `since` of the revision
+    /// stamps this run writes.
+    pub stamped_at: String,
+    /// For a rollback: the revision each object is rolled back from, written into its stamp so that
+    /// the rollout does not bring it back.
+    pub rolled_back_from: BTreeMap<ObjectRef, String>,
+    /// The rollout wave of the tenant in each selecting profile that rolls out in waves.
+    pub waves: Vec<WaveSeat>,
+}
+
+/// A tenant's place in a profile's rollout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaveSeat {
+    pub profile: String,
+    /// 0-based position of the wave.
+    pub index: usize,
+    pub name: String,
 }
 
 /// One policy one tenant must have.
@@ -90,6 +111,8 @@ pub struct DesiredPolicy {
     /// The manifest the payload is rendered from (with the tenant's overrides applied), to render
     /// it again with a patch.
     pub resource: Arc<PolicyResource>,
+    /// The content hash of what is written: the rendered policy and its assignments.
+    pub revision: Arc<str>,
     pub overridden: Vec<Overridden>,
 }
 
@@ -102,6 +125,8 @@ pub struct DesiredRole {
     pub profile: String,
     pub mode: Mode,
     pub spec: Arc<IntuneRoleSpec>,
+    /// The content hash of `spec`.
+    pub revision: Arc<str>,
     pub overridden: Vec<Overridden>,
 }
 
@@ -130,6 +155,8 @@ pub struct DesiredDefenderRole {
     pub profile: String,
     pub mode: Mode,
     pub spec: Arc<DefenderRoleSpec>,
+    /// The content hash of `spec`.
+    pub revision: Arc<str>,
     pub overridden: Vec<Overridden>,
 }
 
@@ -145,6 +172,8 @@ pub struct DesiredDetectionRule {
     /// create whose answer was lost is found, or refused as a duplicate, never made twice.
     pub id: String,
     pub spec: Arc<DetectionRuleSpec>,
+    /// The content hash of `spec`.
+    pub revision: Arc<str>,
     pub overridden: Vec<Overridden>,
 }
 
@@ -155,21 +184,31 @@ impl DesiredPolicy {
         let (payload, comparable, settings_digest) = rendered_forms(&resource).map_err(|errors| {
             errors.into_iter().map(|e| format!("spec.{}: {}", e.setting, e.message)).collect::<Vec<_>>()
         })?;
-        Ok(DesiredPolicy { resource: Arc::new(resource), payload, comparable, settings_digest, ..self.clone() })
+        let revision = policy_revision(&comparable, &self.assignments);
+        Ok(DesiredPolicy {
+            resource: Arc::new(resource),
+            payload,
+            comparable,
+            settings_digest,
+            revision,
+            ..self.clone()
+        })
     }
 }
 
 impl DesiredRole {
     /// The role with its spec patched.
     pub fn patched(&self, edits: &Edits) -> Result<DesiredRole, Vec<String>> {
-        Ok(DesiredRole { spec: Arc::new(patch_spec(&*self.spec, edits)?), ..self.clone() })
+        let spec: IntuneRoleSpec = patch_spec(&*self.spec, edits)?;
+        Ok(DesiredRole { revision: revision_of(&spec), spec: Arc::new(spec), ..self.clone() })
     }
 }
 
 impl DesiredDefenderRole {
     /// The role with its spec patched.
     pub fn patched(&self, edits: &Edits) -> Result<DesiredDefenderRole, Vec<String>> {
-        Ok(DesiredDefenderRole { spec: Arc::new(patch_spec(&*self.spec, edits)?), ..self.clone() })
+        let spec: DefenderRoleSpec = patch_spec(&*self.spec, edits)?;
+        Ok(DesiredDefenderRole { revision: revision_of(&spec), spec: Arc::new(spec), ..self.clone() })
     }
 }
 
@@ -185,8 +224,14 @@ impl DesiredDetectionRule {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(DesiredDetectionRule { spec: Arc::new(spec), ..self.clone() })
+        Ok(DesiredDetectionRule { revision: revision_of(&spec), spec: Arc::new(spec), ..self.clone() })
     }
+}
+
+/// A policy's revision: its rendered form as compared (settings, names, description) and its
+/// assignment intent.
+pub fn policy_revision(comparable: &Value, assignments: &Assignments) -> Arc<str> {
+    revision_of(&(comparable, assignments))
 }
 
 /// A policy's payload as Graph will hold it (marker included), that payload as compared, and the
@@ -239,8 +284,8 @@ macro_rules! patchable {
 }
 
 patchable! {
-    DesiredPolicy => payload, comparable, settings_digest, resource;
-    DesiredRole => spec;
-    DesiredDefenderRole => spec;
-    DesiredDetectionRule => spec;
+    DesiredPolicy => payload, comparable, settings_digest, resource, revision;
+    DesiredRole => spec, revision;
+    DesiredDefenderRole => spec, revision;
+    DesiredDetectionRule => spec, revision;
 }

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use ring::digest::{Context, SHA256};
 
 use super::managed::{DefenderRoles, DetectionRules, LiveTenant, Managed, Policies, Roles};
-use super::plan::{Action, Change, Excepted, Operation, Plan, TenantPlan, TenantState, Update};
+use super::plan::{Action, Change, Excepted, Field, Operation, Plan, Revised, TenantPlan, TenantState, Update};
 use super::problem::{Category, Problem};
 use super::resolve::{ActiveException, DesiredState, TenantDesired};
 use crate::model::ObjectRef;
 use crate::model::exception::Allowance;
+use crate::model::ownership::{Stamp, stamp_of, with_stamp};
 use crate::model::patch::{Edit, value_at};
 use crate::model::profile::Mode;
 use crate::wire::ConfigurationPolicy;
@@ -31,6 +32,8 @@ pub struct PlanOptions {
     pub adopt: bool,
     /// Lift the blast-radius guard on deletes.
     pub allow_mass_delete: bool,
+    /// Write revisions a rollback holds tenants off.
+    pub roll_forward: bool,
 }
 
 /// Digest of a tenant's live policies as Graph lists them — each one's identity, version
@@ -117,6 +120,7 @@ fn empty_plan(desired: &TenantDesired, state: TenantState, problems: Vec<Problem
         unchanged: Vec::new(),
         unmanaged: 0,
         approval_requests: Vec::new(),
+        rollouts: Vec::new(),
     }
 }
 
@@ -150,6 +154,7 @@ pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOp
     plan_family::<DefenderRoles>(desired, live, options, &mut plan);
     plan_family::<DetectionRules>(desired, live, options, &mut plan);
     hold_back_excepted(desired, &mut plan);
+    plan.rollouts = super::standing::tenant_rollouts(desired, live, &plan);
     if !plan.problems.is_empty() {
         plan.state = TenantState::Failed;
     }
@@ -302,12 +307,62 @@ pub fn plan_family<M: Managed>(
             },
         };
         match change {
-            Some(change) => plan.changes.push(change),
+            Some(mut change) => {
+                stamp::<M>(desired, wanted, current, options, &mut change);
+                plan.changes.push(change);
+            }
             None => plan.unchanged.push(object.clone()),
         }
     }
     plan.unmanaged += unmanaged.iter().filter(|o| !M::id(o).is_some_and(|id| adopted.contains(id))).count();
     plan_deletes::<M>(desired, &owned, groups, options, plan);
+}
+
+/// Stamps what a change writes with the revision the object will run: the tenant's own stamp for
+/// a repair at the revision it runs, else the desired revision since now. A change back to a
+/// revision a rollback moved the tenant off waits, unless the user rolls forward.
+fn stamp<M: Managed>(
+    desired: &TenantDesired,
+    wanted: &M::Desired,
+    current: Option<&M::Live>,
+    options: PlanOptions,
+    change: &mut Change,
+) {
+    if change.action() == Action::Delete {
+        return;
+    }
+    let live = current.and_then(|c| stamp_of(M::described(c)));
+    let revision = M::revision(wanted);
+    let rolled_back_from = desired.rolled_back_from.get(M::object(wanted)).cloned();
+    let next = match &live {
+        Some(live) if live.revision == revision && rolled_back_from.is_none() => live.clone(),
+        _ => Stamp {
+            revision: revision.to_string(),
+            since: Some(desired.stamped_at.clone()).filter(|s| !s.is_empty()),
+            rolled_back_from,
+        },
+    };
+    if let Some(description) = change.written_description_mut() {
+        *description = with_stamp(description, &next);
+    }
+    if live.as_ref().is_some_and(|l| l.revision == next.revision && l.rolled_back_from == next.rolled_back_from) {
+        return;
+    }
+    // An object written before revisions gets its stamp with its next content write, not a write of
+    // its own.
+    if let Some(fields) = change.fields_mut().filter(|fields| live.is_some() && !M::writes_description(fields)) {
+        fields.push(Field::Revision);
+    }
+    let held = live.as_ref().filter(|l| l.rolled_back_from.as_deref() == Some(revision));
+    if let Some(live) = held.filter(|_| !options.roll_forward && desired.rolled_back_from.is_empty()) {
+        change.waiting = Some(format!(
+            "rolled back from {revision} ({}); the tenant keeps {} until the manifests change \
+             (--roll-forward writes {revision} again)",
+            live.since.as_deref().unwrap_or("at an unknown time"),
+            live.revision
+        ));
+    }
+    change.revision = Some(Revised { from: live.map(|l| l.revision), to: next.revision });
 }
 
 fn audit_reason(mode: Mode, what: &str) -> Option<String> {
@@ -334,6 +389,8 @@ fn update<M: Managed>(
         reason: audit_reason(mode, "drifted"),
         excepted: None,
         overridden: M::overrides(wanted).to_vec(),
+        revision: None,
+        waiting: None,
         operation: Operation::Update(Update {
             profile: M::profile(wanted).to_string(),
             id: M::id(current).unwrap_or_default().to_string(),
@@ -365,6 +422,8 @@ fn create_or_adopt<M: Managed>(
         reason: None,
         excepted: None,
         overridden: M::overrides(wanted).to_vec(),
+        revision: None,
+        waiting: None,
         operation: Operation::Create { profile: M::profile(wanted).to_string(), after: after.clone(), write: None },
     };
     match (options.adopt, namesakes.as_slice()) {
@@ -422,6 +481,8 @@ fn plan_deletes<M: Managed>(
         reason: Some(reason),
         excepted: None,
         overridden: Vec::new(),
+        revision: None,
+        waiting: None,
         operation: Operation::Delete {
             id: M::id(live).unwrap_or_default().to_string(),
             before: M::show_live(object, live, groups),

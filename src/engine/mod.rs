@@ -22,6 +22,9 @@ pub mod preview;
 pub mod problem;
 pub mod resolve;
 pub mod respec;
+pub mod revision;
+pub mod rollout;
+pub mod standing;
 
 #[cfg(test)]
 mod defender_tests;

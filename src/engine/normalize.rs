@@ -15,7 +15,7 @@ pub fn comparable(policy: &ConfigurationPolicy) -> Value {
     sort_values(&mut settings);
     json!({
         "name": policy.name,
-        "description": policy.description.trim_end(),
+        "description": crate::model::ownership::without_stamp(&policy.description),
         "platforms": policy.platforms.to_ascii_lowercase(),
         "technologies": technologies,
         "templateId": policy.template_reference.as_ref().map(|t| t.template_id.to_ascii_lowercase()),

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::problem::Problem;
 use crate::model::ObjectRef;
 use crate::model::profile::Mode;
+pub use crate::model::rollout::TenantRollout;
 use crate::model::tenant::CredentialsRef;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
 use crate::wire::{AssignmentTarget, ConfigurationPolicy};
@@ -22,6 +23,9 @@ pub struct Plan {
     pub format_version: u32,
     pub summary: Summary,
     pub tenants: Vec<TenantPlan>,
+    /// The rollouts of profiles that roll out in waves: where each stands after this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<super::rollout::RolloutReport>,
 }
 
 /// Totals across tenants. `create`/`update`/`delete` are what `apply` will do; differences in
@@ -37,6 +41,9 @@ pub struct Summary {
     /// Changes an exception in force holds back: neither written nor drift.
     #[serde(default)]
     pub excepted: usize,
+    /// Changes a rollout holds for a later run: neither written nor drift.
+    #[serde(default)]
+    pub waiting: usize,
     pub unmanaged: usize,
     pub tenants: usize,
     pub unknown_tenants: usize,
@@ -86,6 +93,10 @@ pub struct TenantPlan {
     /// carried out (read for tenants with writes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approval_requests: Vec<ApprovalRequestNote>,
+    /// For each selecting profile that rolls out in waves: the tenant's wave, the revision it runs
+    /// and the one it gets, and why its changes wait.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<TenantRollout>,
 }
 
 /// An approval request tenantctl filed, as the tenant reports it.
@@ -134,6 +145,8 @@ pub enum Field {
     Alert,
     /// A detection rule's automated actions and incident settings.
     Actions,
+    /// The revision stamp before the ownership marker, when nothing else written carries it.
+    Revision,
 }
 
 impl Field {
@@ -158,6 +171,7 @@ impl Field {
             Field::Schedule => "schedule",
             Field::Alert => "alert",
             Field::Actions => "actions",
+            Field::Revision => "revision",
         }
     }
 }
@@ -180,8 +194,26 @@ pub struct Change {
     /// The overrides that shaped what the object is made (for this tenant only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<Overridden>,
+    /// The revision the change moves the object to, when it is a new one (a repair of drift keeps
+    /// the revision the tenant runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revised>,
+    /// Why the change waits (its rollout wave has not started, the rollout halted, a rollback holds
+    /// the tenant): reported, not written, not drift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
     #[serde(flatten)]
     pub operation: Operation,
+}
+
+/// A move from one revision to another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revised {
+    /// The revision the tenant runs; none for a create or an object without a stamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub to: String,
 }
 
 /// The exception a change is held back by.
@@ -299,7 +331,7 @@ impl Change {
 
     /// Whether `apply` carries this change out.
     pub fn is_write(&self) -> bool {
-        self.mode == Mode::Enforce && self.excepted.is_none()
+        self.mode == Mode::Enforce && self.excepted.is_none() && self.waiting.is_none()
     }
 
     /// The profile that delivers the object (none for deletes).
@@ -357,6 +389,29 @@ impl Change {
         }
     }
 
+    /// The description the change writes (marker and stamp in it).
+    pub fn written_description_mut(&mut self) -> Option<&mut String> {
+        let write = match &mut self.operation {
+            Operation::Create { write, .. } => write.as_mut(),
+            Operation::Update(update) | Operation::Adopt(update) => update.write.as_mut(),
+            Operation::Delete { .. } => None,
+        }?;
+        Some(match write {
+            Write::ConfigurationPolicy(payload) => &mut Arc::make_mut(&mut payload.policy).description,
+            Write::IntuneRole(role) => &mut role.definition.description,
+            Write::DetectionRule(rule) => rule.description.get_or_insert_with(String::new),
+            Write::DefenderRole(role) => &mut role.definition.description,
+        })
+    }
+
+    /// The fields of an update or adoption, to add to.
+    pub fn fields_mut(&mut self) -> Option<&mut Vec<Field>> {
+        match &mut self.operation {
+            Operation::Update(update) | Operation::Adopt(update) => Some(&mut update.fields),
+            Operation::Create { .. } | Operation::Delete { .. } => None,
+        }
+    }
+
     fn drop_write(&mut self) {
         match &mut self.operation {
             Operation::Create { write, .. } => *write = None,
@@ -393,6 +448,7 @@ impl Plan {
             for change in &tenant.changes {
                 match (change.is_write(), change.action()) {
                     (false, _) if change.excepted.is_some() => summary.excepted += 1,
+                    (false, _) if change.waiting.is_some() => summary.waiting += 1,
                     (false, _) => summary.drifted += 1,
                     (true, Action::Create) => summary.create += 1,
                     (true, Action::Update | Action::Adopt) => summary.update += 1,
@@ -400,7 +456,7 @@ impl Plan {
                 }
             }
         }
-        Plan { format_version: FORMAT_VERSION, summary, tenants }
+        Plan { format_version: FORMAT_VERSION, summary, tenants, rollouts: Vec::new() }
     }
 
     /// Whether tenants were to be read and none could be: an error, not a partial result.

@@ -8,10 +8,12 @@ use kube::ResourceExt;
 
 pub use super::desired::{
     ActiveException, DesiredDefenderRole, DesiredDetectionRule, DesiredPolicy, DesiredRole, DesiredState,
-    RenderedForms, TenantDesired, rendered_forms,
+    RenderedForms, TenantDesired, WaveSeat, policy_revision, rendered_forms,
 };
-use crate::manifest::{Diagnostic, ManifestSet, PolicyResource};
+use super::revision::revision_of;
+use crate::manifest::{Diagnostic, Manifest, ManifestSet, PolicyResource};
 use crate::model::profile::{Assignments, Mode};
+use crate::model::rollout::{Candidate, assign_waves};
 use crate::model::select::profile_selects;
 use crate::model::{Kind, ObjectRef, PolicyRef};
 
@@ -155,6 +157,34 @@ struct Conflict<'a> {
     tenants: Vec<String>,
 }
 
+/// For each profile that rolls out in waves (by index), the wave of each tenant it selects (by name).
+fn rollout_waves(
+    set: &ManifestSet,
+    tenant_order: &[usize],
+    selecting: &[Vec<usize>],
+) -> HashMap<usize, BTreeMap<String, usize>> {
+    let mut waves = HashMap::new();
+    for (pi, profile) in set.profiles.iter().enumerate() {
+        let Some(rollout) = &profile.object.spec.rollout else { continue };
+        let names: Vec<(String, &Manifest<crate::model::Tenant>)> = tenant_order
+            .iter()
+            .zip(selecting)
+            .filter(|(_, profiles)| profiles.contains(&pi))
+            .map(|(&ti, _)| (set.tenants[ti].name(), &set.tenants[ti]))
+            .collect();
+        let candidates: Vec<Candidate<'_>> = names
+            .iter()
+            .map(|(name, tenant)| Candidate {
+                name,
+                tenant_id: &tenant.object.spec.tenant_id,
+                labels: tenant.object.labels(),
+            })
+            .collect();
+        waves.insert(pi, assign_waves(rollout, &profile.name(), &candidates));
+    }
+    waves
+}
+
 /// Resolves a validated manifest set. Profiles are applied in name order, so the result is the same
 /// whatever the order of the input files.
 pub fn resolve(set: &ManifestSet) -> Resolution {
@@ -229,6 +259,16 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
         })
         .collect();
 
+    let waves = rollout_waves(set, &tenant_order, &selecting);
+    for profile in &set.profiles {
+        if let Some(rollout) = &profile.object.spec.rollout {
+            desired.rollouts.insert((profile.namespace(), profile.name()), Arc::new(rollout.clone()));
+        }
+    }
+    // A policy's revision depends on its rendering and its profile's assignments: computed once for
+    // every tenant that receives it alike.
+    let mut policy_revisions: HashMap<(usize, PolicyRef), Arc<str>> = HashMap::new();
+    let stamped_at = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now).to_string();
     for ((&ti, deliveries), selecting) in tenant_order.iter().zip(&deliveries_store).zip(&selecting) {
         let tenant = &set.tenants[ti];
         let namespace = tenant.namespace();
@@ -273,6 +313,10 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
             .filter_map(|(reference, delivery)| {
                 let ((payload, comparable, digest), resource) =
                     rendered.get(&(namespace.clone(), reference.clone()))?;
+                let revision = policy_revisions
+                    .entry((delivery.profile_index, reference.clone()))
+                    .or_insert_with(|| policy_revision(comparable, delivery.assignments))
+                    .clone();
                 Some(DesiredPolicy {
                     object: ObjectRef::from(&reference),
                     kind: reference.kind,
@@ -283,6 +327,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                     comparable: Arc::clone(comparable),
                     settings_digest: Arc::clone(digest),
                     resource: Arc::clone(resource),
+                    revision,
                     overridden: Vec::new(),
                 })
             })
@@ -298,6 +343,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                         profile: profile.name(),
                         mode: profile.object.spec.mode,
                         spec: Arc::new(role.object.spec.clone()),
+                        revision: revision_of(&role.object.spec),
                         overridden: Vec::new(),
                     });
                 }
@@ -307,6 +353,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                     profile: profile.name(),
                     mode: profile.object.spec.mode,
                     spec: Arc::new(role.object.spec.clone()),
+                    revision: revision_of(&role.object.spec),
                     overridden: Vec::new(),
                 });
             }
@@ -324,6 +371,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                     mode: profile.object.spec.mode,
                     id: rule_id(&tenant.object.spec.tenant_id, &namespace, name),
                     spec: Arc::new(rule.object.spec.clone()),
+                    revision: revision_of(&rule.object.spec),
                     overridden: Vec::new(),
                 });
             }
@@ -352,6 +400,17 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
             profiles,
             policies,
             prune_max_delete_percent,
+            stamped_at: stamped_at.clone(),
+            rolled_back_from: BTreeMap::new(),
+            waves: selecting
+                .iter()
+                .filter_map(|&pi| {
+                    let rollout = set.profiles[pi].object.spec.rollout.as_ref()?;
+                    let index = *waves.get(&pi)?.get(&tenant.name())?;
+                    let name = rollout.waves.get(index)?.name.clone();
+                    Some(WaveSeat { profile: set.profiles[pi].name(), index, name })
+                })
+                .collect(),
         };
         overriding.apply(tenant, &mut tenant_desired);
         desired.tenants.push(tenant_desired);

@@ -2,4 +2,5 @@
 //! engine's tenant API. Wire types live in `crate::wire`, the kind ↔ payload mapping in `crate::mapping`.
 
 pub mod client;
+pub mod health;
 pub mod readiness;

@@ -253,6 +253,53 @@ fn check_unique_tenant_ids(set: &ManifestSet, out: &mut Findings) {
     }
 }
 
+/// A rollout's waves: named once each, with readable soak times and shares, naming tenants the
+/// profile selects.
+fn check_rollout(
+    set: &ManifestSet,
+    profile: &Manifest<crate::model::DistributionProfile>,
+    resource: &str,
+    rollout: &crate::model::rollout::Rollout,
+    out: &mut Findings,
+) {
+    let namespace = profile.namespace();
+    if rollout.waves.is_empty() {
+        out.error(profile, resource.to_string(), "spec.rollout.waves", "a rollout needs at least one wave".into());
+    }
+    for (i, wave) in rollout.waves.iter().enumerate() {
+        let path = format!("spec.rollout.waves[{i}]");
+        if wave.name.trim().is_empty() {
+            out.error(profile, resource.to_string(), &format!("{path}.name"), "a wave needs a name".into());
+        } else if rollout.waves[..i].iter().any(|w| w.name == wave.name) {
+            let message = format!("wave `{}` is named twice", wave.name);
+            out.error(profile, resource.to_string(), &format!("{path}.name"), message);
+        }
+        if let Err(message) = wave.soak() {
+            out.error(profile, resource.to_string(), &format!("{path}.soak"), message);
+        }
+        if let Some(percent) = wave.percent.filter(|p| !(1..=100).contains(p)) {
+            let message = format!("{percent} is out of range 1–100");
+            out.error(profile, resource.to_string(), &format!("{path}.percent"), message);
+        }
+        if let Some(selector) = &wave.tenant_selector {
+            check_selector(profile, resource, selector, out);
+        }
+        for (j, name) in wave.tenants.iter().enumerate() {
+            let selected = set
+                .tenant(&namespace, name)
+                .is_some_and(|t| profile_selects(&profile.object.spec, name, t.object.labels()));
+            if !selected && !set.is_broken(Kind::Tenant, &namespace, name) {
+                let message = format!("Tenant `{name}` is not one of the tenants this profile selects");
+                out.error(profile, resource.to_string(), &format!("{path}.tenants[{j}]"), message);
+            }
+        }
+    }
+    if rollout.gates.hunting_query.as_deref().is_some_and(|q| q.trim().is_empty()) {
+        let message = "an empty hunting query gates nothing: remove it or write one".to_string();
+        out.error(profile, resource.to_string(), "spec.rollout.gates.huntingQuery", message);
+    }
+}
+
 fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::DistributionProfile>, out: &mut Findings) {
     let resource = format!("DistributionProfile/{}", profile.name());
     let namespace = profile.namespace();
@@ -343,6 +390,9 @@ fn check_profile(set: &ManifestSet, profile: &Manifest<crate::model::Distributio
     let some_tenant_broken = set.broken.iter().any(|(kind, _, _)| *kind == Kind::Tenant);
     if !selects_any && !some_tenant_broken {
         out.warning(profile, resource.clone(), "spec", "selects no tenant".into());
+    }
+    if let Some(rollout) = &spec.rollout {
+        check_rollout(set, profile, &resource, rollout, out);
     }
     if spec.prune.max_delete_percent > 100 {
         let message = format!("{} is out of range 0–100", spec.prune.max_delete_percent);

@@ -16,6 +16,7 @@ pub mod patch;
 pub mod policy_override;
 pub mod profile;
 pub mod role;
+pub mod rollout;
 pub mod select;
 pub mod settings_catalog;
 pub mod status;

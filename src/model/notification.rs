@@ -48,7 +48,13 @@ pub struct NotificationPolicySpec {
 }
 
 fn every_trigger() -> Vec<Trigger> {
-    vec![Trigger::Drift, Trigger::FailedApply, Trigger::HighSeverityIncident, Trigger::ExceptionExpiring]
+    vec![
+        Trigger::Drift,
+        Trigger::FailedApply,
+        Trigger::HighSeverityIncident,
+        Trigger::ExceptionExpiring,
+        Trigger::RolloutHalted,
+    ]
 }
 
 fn high_and_medium() -> Vec<IncidentSeverity> {
@@ -99,6 +105,8 @@ pub enum Trigger {
     Incident,
     /// An open task of a Case assigned to someone: each assignment is news once.
     CaseTask,
+    /// A profile's rollout halted: a health gate failed in a tenant that got the new revision.
+    RolloutHalted,
 }
 
 /// Email delivery.

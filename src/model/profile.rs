@@ -22,7 +22,10 @@ use super::status::DistributionProfileStatus;
     category = "tenantctl",
     printcolumn = r#"{"name":"Mode","type":"string","jsonPath":".spec.mode"}"#,
     printcolumn = r#"{"name":"Tenants","type":"integer","jsonPath":".status.tenantsMatched"}"#,
-    printcolumn = r#"{"name":"In sync","type":"integer","jsonPath":".status.tenantsInSync"}"#
+    printcolumn = r#"{"name":"In sync","type":"integer","jsonPath":".status.tenantsInSync"}"#,
+    printcolumn = r#"{"name":"Wave","type":"integer","jsonPath":".status.rollout.wave"}"#,
+    printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".status.rollout.revision"}"#,
+    printcolumn = r#"{"name":"Rollout","type":"string","jsonPath":".status.rollout.state"}"#
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DistributionProfileSpec {
@@ -60,6 +63,10 @@ pub struct DistributionProfileSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_exception_days: Option<u32>,
+    /// Stages what the profile delivers across its tenants in waves, gated on health. Absent: every
+    /// tenant gets a change at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<super::rollout::Rollout>,
 }
 
 impl DistributionProfileSpec {

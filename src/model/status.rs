@@ -39,6 +39,10 @@ pub struct TenantStatus {
     /// The exceptions that cover the tenant, in force or expired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<ExceptionStatus>,
+    /// Where the tenant stands in the rollouts of its profiles: wave, the revision it runs and the
+    /// one it gets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<super::rollout::TenantRollout>,
 }
 
 /// An exception that covers a tenant: in force, or expired (its object is enforced again).
@@ -123,6 +127,8 @@ pub enum PolicySyncState {
     /// The write waits for an approver (the tenant's Multi Admin Approval); the next sync carries it
     /// out once approved.
     AwaitingApproval,
+    /// A new revision waits for the tenant's rollout wave (or a rollback holds the tenant off it).
+    Waiting,
 }
 
 /// Aggregated state of a DistributionProfile across the tenants it selects.
@@ -148,4 +154,8 @@ pub struct DistributionProfileStatus {
     /// Selected tenants whose last reconcile failed or that are unreachable.
     #[serde(default)]
     pub tenants_failed: u32,
+    /// The rollout in waves, when the profile has one: the wave it is at, the revision, and why it
+    /// waits or halted. Tenants write a new revision only as this says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<super::rollout::RolloutReport>,
 }

@@ -6,6 +6,7 @@ use ring::digest::{SHA256, digest};
 use serde::Serialize;
 
 use crate::engine::plan::{Plan, TenantState};
+use crate::engine::rollout::RolloutState;
 use crate::model::case::CaseSpec;
 use crate::model::exception::{Standing, standing};
 use crate::model::notification::IncidentSeverity;
@@ -100,6 +101,10 @@ impl Findings {
         if tasks > 0 {
             parts.push(format!("{} assigned", plural::count(tasks, "case task")));
         }
+        let halted = count(Trigger::RolloutHalted);
+        if halted > 0 {
+            parts.push(format!("{} halted", plural::count(halted, "rollout")));
+        }
         let exceptions = count(Trigger::ExceptionExpiring);
         if exceptions > 0 {
             parts.push(format!("{} expiring or expired", plural::count(exceptions, "exception")));
@@ -113,8 +118,9 @@ impl Findings {
 pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for tenant in &plan.tenants {
-        // A change an exception holds back is accepted, not drift.
-        let drift = tenant.changes.iter().filter(|c| c.excepted.is_none());
+        // A change an exception holds back is accepted, and one waiting for its rollout wave is
+        // planned: neither is drift.
+        let drift = tenant.changes.iter().filter(|c| c.excepted.is_none() && c.waiting.is_none());
         for change in drift.filter(|c| all_changes_are_drift || !c.is_write()) {
             findings.push(Finding {
                 trigger: Trigger::Drift,
@@ -135,6 +141,14 @@ pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
                 detail: tenant.problems_text(),
             });
         }
+    }
+    for rollout in plan.rollouts.iter().filter(|r| r.state == RolloutState::Halted) {
+        findings.push(Finding {
+            trigger: Trigger::RolloutHalted,
+            tenant: rollout.blocked_by.clone().unwrap_or_default(),
+            subject: format!("rollout of DistributionProfile/{} to {}", rollout.profile, rollout.revision),
+            detail: format!("halted at wave {}: {}", rollout.wave, rollout.reason.as_deref().unwrap_or_default()),
+        });
     }
     findings
 }

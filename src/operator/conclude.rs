@@ -92,11 +92,15 @@ pub struct Report {
     pub marked_reconciling: bool,
     /// `AccessReady`, when the reconcile got as far as checking it (else the last one stands).
     pub access: Option<Verdict>,
+    /// Where the tenant stands in its profiles' rollouts, when it was read.
+    pub rollouts: Vec<crate::model::rollout::TenantRollout>,
 }
 
 /// Digest of what a tenant is planned from: every desired object with its payload, assignments, mode
 /// and profile, pruning, credentials reference.
 pub fn inputs_digest(desired: &TenantDesired) -> String {
+    // When the resources were resolved is not what they say.
+    let desired = TenantDesired { stamped_at: String::new(), ..desired.clone() };
     let digest = ring::digest::digest(&ring::digest::SHA256, format!("{desired:?}").as_bytes());
     digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
@@ -130,6 +134,7 @@ impl Report {
             inputs: None,
             marked_reconciling: false,
             access: None,
+            rollouts: Vec::new(),
         }
     }
 
@@ -167,7 +172,7 @@ pub fn conclude(
     let mut drifted = Vec::new();
     let mut writes = Writes::default();
     for change in &plan.changes {
-        if change.excepted.is_some() {
+        if change.excepted.is_some() || change.waiting.is_some() {
             continue;
         }
         if !change.is_write() {
@@ -266,6 +271,7 @@ pub fn conclude(
         inputs: Some(inputs_digest(desired)),
         marked_reconciling: false,
         access: None,
+        rollouts: plan.rollouts.clone(),
     }
 }
 
@@ -326,6 +332,9 @@ fn sync_state(
             )),
         ),
         (None, None) => (PolicySyncState::InSync, None),
+        (Some(change), None) if let Some(waiting) = &change.waiting => {
+            (PolicySyncState::Waiting, Some(waiting.clone()))
+        }
         (Some(change), None) if change.mode == Mode::Audit => {
             let fields = if change.fields().is_empty() { "missing".to_string() } else { change.fields_text() };
             (

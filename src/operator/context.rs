@@ -20,7 +20,7 @@ use crate::graph::client::GraphClient;
 use crate::manifest::{Diagnostic, Manifest, ManifestSet};
 use crate::model::notification::{IncidentSeverity, Trigger};
 use crate::model::select::selector_matches;
-use crate::model::{NotificationPolicy, Tenant};
+use crate::model::{DistributionProfile, NotificationPolicy, Tenant};
 
 /// Caches of every watched kind, filled by reflectors.
 #[derive(Clone)]
@@ -29,6 +29,8 @@ pub struct Stores {
     pub notifications: Store<NotificationPolicy>,
     /// Profiles, policies and roles: what Tenants are planned from.
     pub inputs: Vec<InputCache>,
+    /// Profiles with their status: the rollout decisions Tenants write by.
+    pub profiles: Store<DistributionProfile>,
     /// Objects of any watched kind that do not decode.
     pub broken: BrokenObjects,
 }

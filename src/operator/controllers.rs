@@ -71,6 +71,13 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         significant_changes::<NotificationPolicy>(client, namespace, &watches);
     let (cases, case_changes, cases_listed) = significant_changes::<Case>(client, namespace, &watches);
     let (inputs, input_changes) = watch_inputs(client, namespace, &watches);
+    let (profiles_for_status, profile_status_changes, _) =
+        significant_changes::<DistributionProfile>(client, namespace, &watches);
+    // A rollout decision that moves re-plans the Tenants of its namespace at once.
+    let (rollout_moved, rollout_moves) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let rollout_moves =
+        futures_util::stream::unfold(rollout_moves, |mut moves| async move { moves.recv().await.map(|n| (n, moves)) });
+    let input_changes = futures_util::stream::select(input_changes, rollout_moves);
     let mut listed = vec![
         ("Tenant".to_string(), tenants_listed),
         ("NotificationPolicy".to_string(), notifications_listed),
@@ -81,6 +88,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         tenants: tenants.clone(),
         notifications: notifications.clone(),
         inputs,
+        profiles: profiles_for_status.clone(),
         broken: watches.broken.clone(),
     };
     let context = Arc::new(Context {
@@ -164,13 +172,12 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
             }
         });
 
-    let (profiles_for_status, profile_status_changes, _) =
-        significant_changes::<DistributionProfile>(client, namespace, &watches);
     let profile_context = Arc::new(ProfileContext {
         kube: wiring.kube.clone(),
         tenants: tenants.clone(),
         metrics: wiring.metrics.clone(),
         resolver: context.clone(),
+        rollout_moved,
     });
     let profile_store = profiles_for_status.clone();
     let profile_controller = Controller::for_stream(profile_status_changes, profiles_for_status)

@@ -1,6 +1,7 @@
 //! The DistributionProfile controller: aggregates the status of the tenants a profile selects
 //! (matched, in sync, drifted, failed) from their Tenant statuses. It never talks to Graph.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -14,6 +15,9 @@ use super::context::{Context, namespace_of};
 use super::metrics::Metrics;
 use super::tenant_controller::ReconcileError;
 use super::writes::apply_status;
+use crate::engine::rollout::{RolloutReport, RolloutState, Staged};
+use crate::graph::health::read_health;
+use crate::model::rollout::{Rollout, TenantRollout};
 use crate::model::select::profile_selects;
 use crate::model::status::{DistributionProfileStatus, PolicySyncState, TenantStatus};
 use crate::model::{DistributionProfile, Tenant};
@@ -24,6 +28,8 @@ pub struct ProfileContext {
     pub metrics: Arc<Metrics>,
     /// The Tenant controller's context: what is wrong with a profile is found where it is resolved.
     pub resolver: Arc<Context>,
+    /// Told the namespace when a rollout decision moves, so that its Tenants write by it at once.
+    pub rollout_moved: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
 /// How one selected tenant stands with respect to one profile.
@@ -59,7 +65,7 @@ pub async fn reconcile(profile: Arc<DistributionProfile>, ctx: Arc<ProfileContex
     let mut timer = ctx.metrics.timer("profile");
     let result = aggregate(&profile, &ctx).await;
     timer.succeeded(result.is_ok());
-    result.map(|()| Action::await_change())
+    result
 }
 
 pub fn error_policy(profile: Arc<DistributionProfile>, error: &ReconcileError, ctx: Arc<ProfileContext>) -> Action {
@@ -68,11 +74,12 @@ pub fn error_policy(profile: Arc<DistributionProfile>, error: &ReconcileError, c
     Action::requeue(std::time::Duration::from_secs(10))
 }
 
-async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Result<(), ReconcileError> {
+async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Result<Action, ReconcileError> {
     let namespace = namespace_of(profile);
     let name = profile.name_any();
     let mut status = DistributionProfileStatus { observed_generation: profile.meta().generation, ..Default::default() };
     let mut pending = 0;
+    let mut selected = Vec::new();
     for tenant in ctx.tenants.state() {
         if namespace_of(tenant.as_ref()) != namespace
             || tenant.meta().deletion_timestamp.is_some()
@@ -81,6 +88,7 @@ async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Resul
             continue;
         }
         status.tenants_matched += 1;
+        selected.push(tenant.clone());
         match standing(tenant.status.as_ref(), &name) {
             Standing::InSync => status.tenants_in_sync += 1,
             Standing::Drifted => status.tenants_drifted += 1,
@@ -113,12 +121,77 @@ async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Resul
     };
     let previous = profile.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     status.conditions = merge(&previous, vec![verdict], profile.meta().generation, &Time(jiff::Timestamp::now()));
+    let mut next = Action::await_change();
+    if let Some(rollout) = &profile.spec.rollout
+        && ctx.resolver.caches_synced()
+    {
+        let report = decide(ctx, &namespace, &name, rollout, &selected).await;
+        next = recheck(&report, ctx.resolver.settings.sync_interval);
+        let before = profile.status.as_ref().and_then(|s| s.rollout.as_ref());
+        if before.is_none_or(|b| (b.state, b.wave, &b.revisions) != (report.state, report.wave, &report.revisions)) {
+            tracing::info!(profile = %name, state = report.state.as_str(), wave = report.wave, "rollout decided");
+            let _ = ctx.rollout_moved.send(namespace.clone());
+        }
+        status.rollout = Some(report);
+    }
     if profile.status.as_ref() == Some(&status) {
         // Nothing moved: no write, no new resourceVersion.
-        return Ok(());
+        return Ok(next);
     }
     apply_status(&ctx.kube, profile, &status).await?;
-    Ok(())
+    Ok(next)
+}
+
+/// The rollout's decision, from the Tenants' statuses (the wave each is in, the revision it runs)
+/// and the health of those that got the revision, read through Graph.
+async fn decide(
+    ctx: &ProfileContext,
+    namespace: &str,
+    profile: &str,
+    rollout: &Rollout,
+    selected: &[Arc<Tenant>],
+) -> RolloutReport {
+    let resolved = ctx.resolver.resolved(namespace);
+    let mut waves: Vec<Vec<(String, Option<TenantRollout>)>> = vec![Vec::new(); rollout.waves.len()];
+    let mut ids = BTreeMap::new();
+    for tenant in selected.iter().filter(|t| !t.spec.suspend) {
+        let name = tenant.name_any();
+        let Some(seat) =
+            resolved.tenants.get(&name).and_then(|d| d.waves.iter().find(|s| s.profile == profile).cloned())
+        else {
+            continue;
+        };
+        // A tenant whose last sync failed has not shown what it runs.
+        let known = matches!(standing(tenant.status.as_ref(), profile), Standing::InSync | Standing::Drifted);
+        let rollouts = tenant.status.as_ref().map(|s| s.rollouts.as_slice()).unwrap_or_default();
+        let stands = rollouts.iter().find(|r| r.profile == profile).filter(|_| known).cloned();
+        ids.insert(name.clone(), tenant.spec.tenant_id.clone());
+        if let Some(wave) = waves.get_mut(seat.index) {
+            wave.push((name, stands));
+        }
+    }
+    let staged = Staged::new(namespace, profile, Arc::new(rollout.clone()), waves);
+    let health = read_health(&ctx.resolver.graph, staged.health_checks(), &ids, HEALTH_CONCURRENCY).await;
+    let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
+    staged.decide(&health, now)
+}
+
+/// Tenants whose health is read at once.
+const HEALTH_CONCURRENCY: usize = 8;
+
+/// When to look at a rollout again by itself: as its wave's soak time ends, and at every sync
+/// interval while it is not complete (health changes without any Kubernetes event).
+fn recheck(report: &RolloutReport, sync_interval: std::time::Duration) -> Action {
+    if report.state == RolloutState::Complete {
+        return Action::await_change();
+    }
+    let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
+    let soaked = report.soaks_until.as_deref().and_then(|u| u.parse::<jiff::Timestamp>().ok()).and_then(|until| {
+        let left = until.duration_since(now);
+        std::time::Duration::try_from(left).ok()
+    });
+    let after = soaked.map_or(sync_interval, |left| (left + std::time::Duration::from_secs(1)).min(sync_interval));
+    Action::requeue(after)
 }
 
 #[cfg(test)]

@@ -182,6 +182,7 @@ async fn write_status(
         incidents: report.incidents.clone().or(previous.incidents.clone()),
         observed_inputs: if report.synced { report.inputs.clone() } else { previous.observed_inputs.clone() },
         exceptions,
+        rollouts: if report.synced { report.rollouts.clone() } else { previous.rollouts.clone() },
     };
     if !report.marked_reconciling && !worth_writing(&previous, &status, ctx.settings.sync_interval) {
         return Ok(());
@@ -298,12 +299,15 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         manages_defender_roles: true,
         exceptions: Vec::new(),
         expired_exceptions: Vec::new(),
+        stamped_at: String::new(),
+        rolled_back_from: Default::default(),
+        waves: Vec::new(),
         prune_max_delete_percent: Some(100),
     };
     let live = observe_tenant(&api, &nothing)
         .await
         .map_err(|e| ReconcileError::Cleanup(format!("cannot read the tenant to delete its policies: {e}")))?;
-    let options = PlanOptions { adopt: false, allow_mass_delete: true };
+    let options = PlanOptions { adopt: false, allow_mass_delete: true, roll_forward: false };
     let plan = plan_tenant(&nothing, Some(&Observation::Observed(live)), options);
     let outcome = apply_tenant(&api, &plan, false).await;
     ctx.metrics.wrote("delete", outcome.deleted);

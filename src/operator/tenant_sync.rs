@@ -15,6 +15,7 @@ use crate::engine::diff::PlanOptions;
 use crate::engine::observe::observe_and_plan_tenant;
 use crate::engine::policy_cache::CacheStore;
 use crate::engine::resolve::TenantDesired;
+use crate::engine::rollout::{RolloutReport, hold_tenant, undecided};
 use crate::graph::client::TenantClient;
 use crate::graph::readiness::{self, Readiness};
 use crate::model::Tenant;
@@ -107,8 +108,14 @@ async fn sync_accessible(
         return Report::unreachable(desired, readiness.message.as_deref().unwrap_or(readiness.reason));
     }
     let desired = desired.clone();
+    // A revision written now is stamped now, not when the resources were resolved.
+    let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
+    let planning = TenantDesired {
+        stamped_at: jiff::Timestamp::from_second(now.as_second()).unwrap_or(now).to_string(),
+        ..desired.clone()
+    };
     let mut cache = ctx.observations.load(&desired.tenant_id);
-    let (live, plan) = match observe_and_plan_tenant(api, &desired, &mut cache, PlanOptions::default()).await {
+    let (live, mut plan) = match observe_and_plan_tenant(api, &planning, &mut cache, PlanOptions::default()).await {
         Ok(observed) => {
             ctx.read_succeeded(&format!("{}/{name}", namespace_of(tenant)));
             observed
@@ -124,6 +131,7 @@ async fn sync_accessible(
     };
     // What the writes change is read again at the next sync: its cached settings are of the old version.
     ctx.observations.save(&desired.tenant_id, cache);
+    hold_for_rollouts(ctx, &namespace_of(tenant), &mut plan);
     let writes = plan.writes().count();
     let outcome = if writes > 0 {
         super::tenant_controller::mark_writing(ctx, tenant, writes).await;
@@ -138,6 +146,26 @@ async fn sync_accessible(
         report.incidents = active_incidents(ctx, &desired.tenant_id, &severities).await;
     }
     report
+}
+
+/// Holds the changes to a new revision that the rollouts of the tenant's profiles do not let through
+/// yet, as each profile's status says (the DistributionProfile controller decides).
+fn hold_for_rollouts(ctx: &Context, namespace: &str, plan: &mut crate::engine::plan::TenantPlan) {
+    let reports: Vec<RolloutReport> = plan
+        .rollouts
+        .iter()
+        .map(|standing| {
+            let profile = ctx
+                .stores
+                .profiles
+                .state()
+                .into_iter()
+                .find(|p| namespace_of(p.as_ref()) == namespace && p.name_any() == standing.profile);
+            let decided = profile.and_then(|p| p.status.as_ref().and_then(|s| s.rollout.clone()));
+            decided.unwrap_or_else(|| undecided(namespace, &standing.profile))
+        })
+        .collect();
+    hold_tenant(plan, namespace, &reports);
 }
 
 /// The tenant's active incidents of these severities; `None` when they cannot be read (the last

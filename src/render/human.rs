@@ -7,7 +7,8 @@ use similar::ChangeTag;
 
 use super::yaml_diff::diff;
 use super::{Heading, Style, closing_line};
-use crate::engine::plan::{Action, Change, Plan, TenantPlan, TenantState};
+use crate::engine::plan::{Action, Change, Plan, Revised, TenantPlan, TenantState};
+use crate::engine::rollout::{RolloutReport, RolloutState};
 use crate::util::plural;
 
 pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -22,7 +23,9 @@ pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) 
         writeln!(out)?;
     }
     if !plan.has_changes() && plan.summary.unknown_tenants == 0 && plan.summary.failed_tenants == 0 {
-        let text = if plan.summary.excepted > 0 {
+        let text = if plan.summary.waiting > 0 {
+            "No changes this run. The changes above wait for their rollout wave."
+        } else if plan.summary.excepted > 0 {
             "No changes. Every tenant matches the manifests, but for the exceptions above."
         } else {
             "No changes. Every tenant matches the manifests."
@@ -31,7 +34,32 @@ pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) 
     } else if in_sync > 0 {
         writeln!(out, "{}", style.dim(&format!("{} in sync.", plural::count(in_sync, "tenant"))))?;
     }
+    for rollout in &plan.rollouts {
+        render_rollout(rollout, style, out)?;
+    }
     writeln!(out, "{}", style.bold(&closing_line(heading, &plan.summary)))
+}
+
+/// `Rollout of retail-hardening (revision 7b1e0c44): wave 2 of 3 (early) waiting — …`, then each
+/// wave with how many of its tenants run the revision.
+fn render_rollout(rollout: &RolloutReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let name = rollout.waves.get(rollout.wave.saturating_sub(1)).map_or("", |w| w.name.as_str());
+    let state = match rollout.state {
+        RolloutState::Complete => style.green("complete"),
+        RolloutState::Advancing => {
+            style.green(&format!("wave {} of {} ({name}) advancing", rollout.wave, rollout.waves.len()))
+        }
+        RolloutState::Waiting => {
+            style.yellow(&format!("wave {} of {} ({name}) waiting", rollout.wave, rollout.waves.len()))
+        }
+        RolloutState::Halted => {
+            style.red(&format!("halted at wave {} of {} ({name})", rollout.wave, rollout.waves.len()))
+        }
+    };
+    let reason = rollout.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
+    writeln!(out, "Rollout of {} (revision {}): {state}{reason}", rollout.profile, rollout.revision)?;
+    let waves: Vec<String> = rollout.waves.iter().map(|w| format!("{} {}/{}", w.name, w.current, w.tenants)).collect();
+    writeln!(out, "  {}", style.dim(&format!("runs the revision: {}", waves.join(", "))))
 }
 
 fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -49,6 +77,18 @@ fn render_tenant(tenant: &TenantPlan, style: Style, out: &mut dyn Write) -> io::
         many => format!("  (profiles {})", many.join(", ")),
     };
     writeln!(out, "{title}{}", style.dim(&profiles))?;
+    for standing in &tenant.rollouts {
+        let runs = match (&standing.runs, standing.present) {
+            (_, 0) => "new to the profile".to_string(),
+            (Some(runs), _) => format!("runs {runs}"),
+            (None, _) => "runs an unknown revision".to_string(),
+        };
+        let line = format!(
+            "rollout {}: wave {} ({}), {runs}, gets {}",
+            standing.profile, standing.wave_number, standing.wave, standing.gets
+        );
+        writeln!(out, "  {}", style.cyan(&line))?;
+    }
     let width = tenant.changes.iter().map(|c| c.object.to_string().len()).max().unwrap_or(0);
     for change in &tenant.changes {
         render_change(change, width, style, out)?;
@@ -80,6 +120,7 @@ fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Writ
     });
     let (symbol, verb) = match (change.is_write(), change.action()) {
         (false, _) if let Some(excepted) = &excepted => (style.dim("="), style.dim(excepted)),
+        (false, _) if change.waiting.is_some() => (style.cyan("⏸"), style.cyan("waiting")),
         (false, Action::Create) => (style.magenta("!"), style.magenta("missing (audit mode: not written)")),
         (false, Action::Delete) => (style.magenta("!"), style.magenta("should not exist (audit mode: not written)")),
         (false, _) => (style.magenta("!"), style.magenta("drifted (audit mode: not written)")),
@@ -89,10 +130,17 @@ fn render_change(change: &Change, width: usize, style: Style, out: &mut dyn Writ
         (true, Action::Delete) => (style.red("-"), style.red("delete")),
     };
     let fields = if change.fields().is_empty() { String::new() } else { format!(" ({})", change.fields_text()) };
+    let revision = match &change.revision {
+        Some(Revised { from: Some(from), to }) => style.dim(&format!("  revision {from} → {to}")),
+        _ => String::new(),
+    };
     let object = change.object.to_string();
-    writeln!(out, "  {symbol} {object:<width$}  \"{}\"  {verb}{fields}", change.display_name)?;
+    writeln!(out, "  {symbol} {object:<width$}  \"{}\"  {verb}{fields}{revision}", change.display_name)?;
     if let Some(reason) = &change.reason {
         writeln!(out, "      {}", style.dim(reason))?;
+    }
+    if let Some(waiting) = &change.waiting {
+        writeln!(out, "      {}", style.cyan(waiting))?;
     }
     for overridden in &change.overridden {
         for edit in &overridden.edits {

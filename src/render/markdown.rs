@@ -29,6 +29,7 @@ pub fn render(plan: &Plan, heading: Heading, out: &mut dyn Write) -> io::Result<
             let excepted = change.excepted.as_ref().map(|e| format!("⏸️ excepted until {} ({})", e.expires, e.owner));
             let action = match (change.is_write(), change.action()) {
                 (false, _) if let Some(excepted) = &excepted => excepted.as_str(),
+                (false, _) if change.waiting.is_some() => "⏸️ waits for its rollout wave",
                 (false, Action::Create) => "⚠️ missing (audit)",
                 (false, _) => "⚠️ drifted (audit)",
                 (true, Action::Create) => "➕ create",
@@ -76,6 +77,18 @@ pub fn render(plan: &Plan, heading: Heading, out: &mut dyn Write) -> io::Result<
         };
         writeln!(out, "<details><summary>{}: <code>{}</code></summary>\n", tenant.name, change.object)?;
         writeln!(out, "```diff\n{body}\n```\n</details>\n")?;
+    }
+    for rollout in &plan.rollouts {
+        let reason = rollout.reason.as_deref().map(|r| format!(" — {}", escape(r))).unwrap_or_default();
+        writeln!(
+            out,
+            "**Rollout of {}** (revision `{}`): {} at wave {} of {}{reason}\n",
+            rollout.profile,
+            rollout.revision,
+            rollout.state.as_str(),
+            rollout.wave,
+            rollout.waves.len()
+        )?;
     }
     let attention: Vec<_> =
         plan.tenants.iter().filter(|t| matches!(t.state, TenantState::Unknown | TenantState::Failed)).collect();

@@ -33,6 +33,9 @@ pub fn drift_line(summary: &Summary) -> String {
     if summary.excepted > 0 {
         extra.push(format!("{} excepted", summary.excepted));
     }
+    if summary.waiting > 0 {
+        extra.push(format!("{} waiting for their rollout wave", summary.waiting));
+    }
     extra.extend(tenant_trouble(summary));
     format!(
         "Drift: {} drifted across {} ({}).",
@@ -50,6 +53,9 @@ pub fn summary_line(summary: &Summary) -> String {
     }
     if summary.excepted > 0 {
         extra.push(format!("{} excepted", summary.excepted));
+    }
+    if summary.waiting > 0 {
+        extra.push(format!("{} waiting for their rollout wave", summary.waiting));
     }
     extra.extend(tenant_trouble(summary));
     format!(

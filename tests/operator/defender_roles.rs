@@ -8,11 +8,7 @@ use super::harness::World;
 const LITWARE_US: &str = "8e0a2c4f-6b93-4d1e-b5a7-3f9b1d5e7a99";
 
 fn stored(world: &World, collection: &str) -> Vec<serde_json::Value> {
-    let dir = world.lab_state().join("tenants").join(LITWARE_US).join(collection);
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut all: Vec<serde_json::Value> = entries
-        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.expect("entry").path()).expect("read")).expect("json"))
-        .collect();
+    let mut all = world.stored(LITWARE_US, collection);
     all.sort_by(|a, b| a["displayName"].as_str().cmp(&b["displayName"].as_str()));
     all
 }

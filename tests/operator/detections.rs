@@ -7,11 +7,7 @@ use super::harness::World;
 use super::support::FABRIKAM_EMEA;
 
 fn rules(world: &World) -> Vec<serde_json::Value> {
-    let dir = world.lab_state().join("tenants").join(FABRIKAM_EMEA).join("detectionRules");
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut rules: Vec<serde_json::Value> = entries
-        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.expect("entry").path()).expect("read")).expect("json"))
-        .collect();
+    let mut rules = world.stored(FABRIKAM_EMEA, "detectionRules");
     rules.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     rules
 }

@@ -126,6 +126,18 @@ impl World {
         self.state.path()
     }
 
+    /// The objects of one collection of a tenant (`detectionRules`…), one file each, as the lab
+    /// stores them. The lab writes through temporary files (`.name.json.….tmp`): only stored ones count.
+    pub fn stored(&self, tenant: &str, collection: &str) -> Vec<serde_json::Value> {
+        let dir = self.lab_state().join("tenants").join(tenant).join(collection);
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        entries
+            .map(|e| e.expect("entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .map(|path| serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json"))
+            .collect()
+    }
+
     /// The description of the tenant's policy that carries `marker`, as the lab stores it.
     pub fn description_of(&self, tenant: &str, marker: &str) -> Option<String> {
         super::support::stored_policies(self.lab_state(), tenant)

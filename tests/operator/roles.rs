@@ -28,11 +28,7 @@ spec:
 "#;
 
 fn stored(world: &World, collection: &str) -> Vec<serde_json::Value> {
-    let dir = world.lab_state().join("tenants").join(FABRIKAM_EMEA).join(collection);
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    entries
-        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.expect("entry").path()).expect("read")).expect("json"))
-        .collect()
+    world.stored(FABRIKAM_EMEA, collection)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -100,6 +100,14 @@ impl Managed for DefenderRoles {
         desired.mode
     }
 
+    fn revision(desired: &DesiredDefenderRole) -> &str {
+        &desired.revision
+    }
+
+    fn described(live: &LiveDefenderRole) -> &str {
+        &live.definition.description
+    }
+
     fn owner(live: &LiveDefenderRole) -> Option<ObjectRef> {
         if live.definition.is_built_in {
             return None;
@@ -302,7 +310,7 @@ fn scopes(a: &UnifiedRoleAssignment) -> (Vec<String>, Vec<String>) {
 fn comparable(definition: &UnifiedRoleDefinition, assignments: &[UnifiedRoleAssignment]) -> (Value, Value) {
     let role = json!({
         "displayName": definition.display_name,
-        "description": definition.description.trim_end(),
+        "description": crate::model::ownership::without_stamp(&definition.description),
         "actions": definition.actions(),
     });
     let by_name: BTreeMap<&str, Value> = assignments

@@ -62,6 +62,19 @@ impl Managed for DetectionRules {
         desired.mode
     }
 
+    fn revision(desired: &DesiredDetectionRule) -> &str {
+        &desired.revision
+    }
+
+    fn described(live: &DetectionRule) -> &str {
+        live.description.as_deref().unwrap_or_default()
+    }
+
+    fn writes_description(_: &[Field]) -> bool {
+        // An update sends the whole rule.
+        true
+    }
+
     fn owner(live: &DetectionRule) -> Option<ObjectRef> {
         split_marker(live.description.as_deref().unwrap_or_default()).1.filter(|o| o.kind == Kind::DetectionRule)
     }

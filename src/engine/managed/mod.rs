@@ -76,6 +76,15 @@ pub trait Managed {
     fn profile(desired: &Self::Desired) -> &str;
     fn mode(desired: &Self::Desired) -> Mode;
 
+    /// The desired object's revision in this tenant.
+    fn revision(desired: &Self::Desired) -> &str;
+    /// The live description: the marker and the revision stamp are in it.
+    fn described(live: &Self::Live) -> &str;
+    /// Whether an update of these fields writes the description (and so the stamp).
+    fn writes_description(fields: &[Field]) -> bool {
+        fields.iter().any(|f| *f != Field::Assignments)
+    }
+
     /// The object whose marker the live object carries, when it is of this family.
     fn owner(live: &Self::Live) -> Option<ObjectRef>;
     fn id(live: &Self::Live) -> Option<&str>;

@@ -63,6 +63,14 @@ impl Managed for Policies {
         desired.mode
     }
 
+    fn revision(desired: &DesiredPolicy) -> &str {
+        &desired.revision
+    }
+
+    fn described(live: &ConfigurationPolicy) -> &str {
+        &live.description
+    }
+
     fn owner(live: &ConfigurationPolicy) -> Option<ObjectRef> {
         split_marker(&live.description).1.filter(|owner| owner.kind.is_policy())
     }

@@ -89,6 +89,14 @@ impl Managed for Roles {
         desired.mode
     }
 
+    fn revision(desired: &DesiredRole) -> &str {
+        &desired.revision
+    }
+
+    fn described(live: &LiveRole) -> &str {
+        &live.definition.description
+    }
+
     fn owner(live: &LiveRole) -> Option<ObjectRef> {
         if live.definition.is_built_in {
             return None;
@@ -282,7 +290,7 @@ fn comparable(definition: &RoleDefinition, assignments: &[RoleAssignment]) -> (V
     };
     let role = json!({
         "displayName": definition.display_name,
-        "description": definition.description.trim_end(),
+        "description": crate::model::ownership::without_stamp(&definition.description),
         "allowedResourceActions": actions(|a| &a.allowed_resource_actions),
         "notAllowedResourceActions": actions(|a| &a.not_allowed_resource_actions),
     });
