@@ -281,21 +281,7 @@ mod tests {
     use crate::engine::plan::{TenantPlan, TenantState};
 
     fn tenant(name: &str, state: TenantState) -> TenantPlan {
-        TenantPlan {
-            name: name.into(),
-            tenant_id: format!("id-{name}"),
-            display_name: name.into(),
-            profiles: Vec::new(),
-            state,
-            credentials: None,
-            problems: Vec::new(),
-            fingerprint: None,
-            changes: Vec::new(),
-            unchanged: Vec::new(),
-            unmanaged: 0,
-            approval_requests: Vec::new(),
-            rollouts: Vec::new(),
-        }
+        TenantPlan::empty(name, &format!("id-{name}"), state)
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::engine::diff::PlanOptions;
 use crate::engine::plan::Plan;
 use crate::engine::resolve::{DesiredState, TenantDesired};
+use crate::engine::rollback::{Rollback, rollback_state};
 use crate::model::ObjectRef;
 use crate::util::suggest::did_you_mean;
 
@@ -57,7 +58,11 @@ pub fn run(args: &RollbackArgs, out: &mut dyn Write, err: &mut dyn Write) -> any
         return Ok(EXIT_ERROR);
     };
     let scope = scope(&current.desired, args)?;
-    let (desired, objects) = rollback_state(&current.desired, &previous.desired, &args.profile, &scope, err)?;
+    let Rollback { desired, objects, left_out } =
+        rollback_state(&current.desired, &previous.desired, &args.profile, &scope);
+    for name in left_out {
+        writeln!(err, "{name}: not a tenant of {} at {}; left as it is.", args.profile, args.from_git)?;
+    }
     if desired.tenants.is_empty() {
         writeln!(
             out,
@@ -135,67 +140,6 @@ fn scope(desired: &DesiredState, args: &RollbackArgs) -> anyhow::Result<Vec<Stri
         .filter(|t| args.tenant.is_empty() || args.tenant.contains(&t.name))
         .map(|t| t.name.clone())
         .collect())
-}
-
-/// What each tenant in scope must have again: the profile's objects as the previous manifests
-/// resolve them there, stamped with the revision they replace; and the objects the rollback may
-/// touch (the profile's, then and now), by tenant.
-fn rollback_state(
-    current: &DesiredState,
-    previous: &DesiredState,
-    profile: &str,
-    scope: &[String],
-    err: &mut dyn Write,
-) -> anyhow::Result<(DesiredState, BTreeMap<String, BTreeSet<ObjectRef>>)> {
-    let mut desired = DesiredState::default();
-    let mut objects = BTreeMap::new();
-    for name in scope {
-        let Some(now) = current.tenants.iter().find(|t| &t.name == name) else { continue };
-        let Some(then) = previous.tenants.iter().find(|t| &t.name == name && t.profiles.iter().any(|p| p == profile))
-        else {
-            writeln!(err, "{name}: not a tenant of {profile} in that revision; left as it is.")?;
-            continue;
-        };
-        let mut tenant = only_profile(then, profile);
-        let current_objects = only_profile(now, profile);
-        let revisions_now = revisions(&current_objects);
-        for (object, revision) in revisions(&tenant) {
-            if let Some(now) = revisions_now.get(&object).filter(|now| **now != revision) {
-                tenant.rolled_back_from.insert(object, now.clone());
-            }
-        }
-        let touched: BTreeSet<ObjectRef> = revisions(&tenant).into_keys().chain(revisions_now.into_keys()).collect();
-        objects.insert(name.clone(), touched);
-        // Objects the profile delivers now and did not then are deleted; the prune is narrowed to them.
-        tenant.prune_max_delete_percent = Some(100);
-        tenant.stamped_at.clone_from(&now.stamped_at);
-        tenant.credentials.clone_from(&now.credentials);
-        tenant.manages_roles = now.manages_roles || tenant.manages_roles;
-        tenant.manages_defender_roles = now.manages_defender_roles || tenant.manages_defender_roles;
-        tenant.manages_detection_rules = now.manages_detection_rules || tenant.manages_detection_rules;
-        desired.tenants.push(tenant);
-    }
-    Ok((desired, objects))
-}
-
-/// A tenant's desired state with only the objects one profile delivers, and no rollout.
-fn only_profile(tenant: &TenantDesired, profile: &str) -> TenantDesired {
-    let mut only = tenant.clone();
-    only.policies.retain(|o| o.profile == profile);
-    only.roles.retain(|o| o.profile == profile);
-    only.defender_roles.retain(|o| o.profile == profile);
-    only.detection_rules.retain(|o| o.profile == profile);
-    only.waves.clear();
-    only
-}
-
-/// Each object's revision.
-fn revisions(tenant: &TenantDesired) -> BTreeMap<ObjectRef, String> {
-    let policies = tenant.policies.iter().map(|o| (o.object.clone(), o.revision.to_string()));
-    let roles = tenant.roles.iter().map(|o| (o.object.clone(), o.revision.to_string()));
-    let defender = tenant.defender_roles.iter().map(|o| (o.object.clone(), o.revision.to_string()));
-    let rules = tenant.detection_rules.iter().map(|o| (o.object.clone(), o.revision.to_string()));
-    policies.chain(roles).chain(defender).chain(rules).collect()
 }
 
 /// The plan with only the changes to the objects in scope: the profile's, then and now. Deletes

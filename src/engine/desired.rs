@@ -70,9 +70,6 @@ pub struct TenantDesired {
     /// Set when a selecting profile in enforce mode prunes: owned policies no longer desired are
     /// deleted, within this share of the tenant's owned policies.
     pub prune_max_delete_percent: Option<u32>,
-    /// When the desired state was resolved (RFC 3339, whole seconds): the `since` of the revision
-    /// stamps this run writes.
-    pub stamped_at: String,
     /// For a rollback: the revision each object is rolled back from, written into its stamp so that
     /// the rollout does not bring it back.
     pub rolled_back_from: BTreeMap<ObjectRef, String>,

@@ -10,6 +10,7 @@ use super::managed::{DefenderRoles, DetectionRules, LiveTenant, Managed, Policie
 use super::plan::{Action, Change, Excepted, Field, Operation, Plan, Revised, TenantPlan, TenantState, Update};
 use super::problem::{Category, Problem};
 use super::resolve::{ActiveException, DesiredState, TenantDesired};
+use super::standing::{ProfilesRunning, profiles_running};
 use crate::model::ObjectRef;
 use crate::model::exception::Allowance;
 use crate::model::ownership::{Stamp, stamp_of, with_stamp};
@@ -108,19 +109,11 @@ pub fn plan(desired: &DesiredState, observations: &BTreeMap<String, Observation>
 
 fn empty_plan(desired: &TenantDesired, state: TenantState, problems: Vec<Problem>) -> TenantPlan {
     TenantPlan {
-        name: desired.name.clone(),
-        tenant_id: desired.tenant_id.clone(),
         display_name: desired.display_name.clone(),
         profiles: desired.profiles.clone(),
         credentials: desired.credentials.clone(),
-        state,
         problems,
-        fingerprint: None,
-        changes: Vec::new(),
-        unchanged: Vec::new(),
-        unmanaged: 0,
-        approval_requests: Vec::new(),
-        rollouts: Vec::new(),
+        ..TenantPlan::empty(&desired.name, &desired.tenant_id, state)
     }
 }
 
@@ -149,10 +142,11 @@ pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOp
     }
     let mut plan = empty_plan(desired, TenantState::Planned, Vec::new());
     plan.fingerprint = Some(fingerprint(&live.policies));
-    plan_family::<Policies>(desired, live, options, &mut plan);
-    plan_family::<Roles>(desired, live, options, &mut plan);
-    plan_family::<DefenderRoles>(desired, live, options, &mut plan);
-    plan_family::<DetectionRules>(desired, live, options, &mut plan);
+    let running = profiles_running(desired, live);
+    plan_family::<Policies>(desired, live, &running, options, &mut plan);
+    plan_family::<Roles>(desired, live, &running, options, &mut plan);
+    plan_family::<DefenderRoles>(desired, live, &running, options, &mut plan);
+    plan_family::<DetectionRules>(desired, live, &running, options, &mut plan);
     hold_back_excepted(desired, &mut plan);
     plan.rollouts = super::standing::tenant_rollouts(desired, live, &plan);
     if !plan.problems.is_empty() {
@@ -245,6 +239,7 @@ fn update_around<M: Managed>(
 pub fn plan_family<M: Managed>(
     desired: &TenantDesired,
     live: &LiveTenant,
+    running: &ProfilesRunning,
     options: PlanOptions,
     plan: &mut TenantPlan,
 ) {
@@ -308,7 +303,7 @@ pub fn plan_family<M: Managed>(
         };
         match change {
             Some(mut change) => {
-                stamp::<M>(desired, wanted, current, options, &mut change);
+                stamp::<M>(desired, wanted, current, running, options, &mut change);
                 plan.changes.push(change);
             }
             None => plan.unchanged.push(object.clone()),
@@ -319,12 +314,15 @@ pub fn plan_family<M: Managed>(
 }
 
 /// Stamps what a change writes with the revision the object will run: the tenant's own stamp for
-/// a repair at the revision it runs, else the desired revision since now. A change back to a
-/// revision a rollback moved the tenant off waits, unless the user rolls forward.
+/// a repair at the revision it runs, else the desired revision (and, in a profile that rolls out in
+/// waves, the profile's). A change back to a revision a rollback moved the tenant off waits, unless
+/// the user rolls forward. A change to a new revision says so (`revision`): rollouts stage those. The
+/// create of an object missing from a tenant that already runs its profile's revision is a repair.
 fn stamp<M: Managed>(
     desired: &TenantDesired,
     wanted: &M::Desired,
     current: Option<&M::Live>,
+    running: &ProfilesRunning,
     options: PlanOptions,
     change: &mut Change,
 ) {
@@ -334,18 +332,18 @@ fn stamp<M: Managed>(
     let live = current.and_then(|c| stamp_of(M::described(c)));
     let revision = M::revision(wanted);
     let rolled_back_from = desired.rolled_back_from.get(M::object(wanted)).cloned();
+    let profile = running.get(M::profile(wanted));
     let next = match &live {
         Some(live) if live.revision == revision && rolled_back_from.is_none() => live.clone(),
-        _ => Stamp {
-            revision: revision.to_string(),
-            since: Some(desired.stamped_at.clone()).filter(|s| !s.is_empty()),
-            rolled_back_from,
-        },
+        _ => Stamp { revision: revision.to_string(), profile: profile.map(|p| p.revision.clone()), rolled_back_from },
     };
     if let Some(description) = change.written_description_mut() {
         *description = with_stamp(description, &next);
     }
     if live.as_ref().is_some_and(|l| l.revision == next.revision && l.rolled_back_from == next.rolled_back_from) {
+        return;
+    }
+    if current.is_none() && change.action() == Action::Create && profile.is_some_and(|p| p.started) {
         return;
     }
     // An object written before revisions gets its stamp with its next content write, not a write of
@@ -356,9 +354,8 @@ fn stamp<M: Managed>(
     let held = live.as_ref().filter(|l| l.rolled_back_from.as_deref() == Some(revision));
     if let Some(live) = held.filter(|_| !options.roll_forward && desired.rolled_back_from.is_empty()) {
         change.waiting = Some(format!(
-            "rolled back from {revision} ({}); the tenant keeps {} until the manifests change \
-             (--roll-forward writes {revision} again)",
-            live.since.as_deref().unwrap_or("at an unknown time"),
+            "rolled back from {revision}; the tenant keeps {} until the manifests change (--roll-forward \
+             writes {revision} again)",
             live.revision
         ));
     }

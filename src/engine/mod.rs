@@ -23,6 +23,7 @@ pub mod problem;
 pub mod resolve;
 pub mod respec;
 pub mod revision;
+pub mod rollback;
 pub mod rollout;
 pub mod standing;
 
@@ -36,3 +37,5 @@ mod exception_tests;
 mod generic_tests;
 #[cfg(test)]
 mod override_tests;
+#[cfg(test)]
+mod rollout_tests;

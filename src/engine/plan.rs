@@ -422,6 +422,25 @@ impl Change {
 }
 
 impl TenantPlan {
+    /// A tenant with nothing planned yet (no changes, no problems).
+    pub fn empty(name: &str, tenant_id: &str, state: TenantState) -> TenantPlan {
+        TenantPlan {
+            name: name.into(),
+            tenant_id: tenant_id.into(),
+            display_name: name.into(),
+            profiles: Vec::new(),
+            state,
+            credentials: None,
+            problems: Vec::new(),
+            fingerprint: None,
+            changes: Vec::new(),
+            unchanged: Vec::new(),
+            unmanaged: 0,
+            approval_requests: Vec::new(),
+            rollouts: Vec::new(),
+        }
+    }
+
     /// The changes `apply` carries out.
     pub fn writes(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.is_write())

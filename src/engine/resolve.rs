@@ -268,7 +268,6 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
     // A policy's revision depends on its rendering and its profile's assignments: computed once for
     // every tenant that receives it alike.
     let mut policy_revisions: HashMap<(usize, PolicyRef), Arc<str>> = HashMap::new();
-    let stamped_at = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now).to_string();
     for ((&ti, deliveries), selecting) in tenant_order.iter().zip(&deliveries_store).zip(&selecting) {
         let tenant = &set.tenants[ti];
         let namespace = tenant.namespace();
@@ -400,7 +399,6 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
             profiles,
             policies,
             prune_max_delete_percent,
-            stamped_at: stamped_at.clone(),
             rolled_back_from: BTreeMap::new(),
             waves: selecting
                 .iter()

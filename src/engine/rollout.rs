@@ -242,7 +242,10 @@ impl Staged {
             .iter()
             .filter_map(|(_, s)| s.as_ref()?.since.as_deref()?.parse::<jiff::Timestamp>().ok())
             .max()?;
-        Some(got.checked_add(soak).unwrap_or(got))
+        let until = got.checked_add(soak).unwrap_or(got);
+        // Whole seconds, rounded up: what people read, and never earlier than the soak.
+        let ceiling = until.as_second() + i64::from(until.subsec_nanosecond() > 0);
+        Some(jiff::Timestamp::from_second(ceiling).unwrap_or(until))
     }
 }
 

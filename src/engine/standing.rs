@@ -63,7 +63,8 @@ fn collect<M: Managed>(desired: &TenantDesired, live: &LiveTenant, plan: &Tenant
             (Some(stamp), _) => Some(stamp.revision.clone()),
             (None, _) => None,
         };
-        let since = stamp.as_ref().filter(|s| s.revision == gets).and_then(|s| s.since.clone());
+        // When the object was last written: when it got the revision it runs, or later.
+        let since = current.filter(|_| !pending).and_then(|c| M::modified(c)).map(str::to_string);
         let rolled_back_from =
             stamp.and_then(|s| s.rolled_back_from).filter(|from| *from == gets).map(|from| format!("{object} {from}"));
         out.push(ObjectState {
@@ -109,4 +110,58 @@ fn fold(seat: &WaveSeat, objects: &[ObjectState], plan: &TenantPlan) -> TenantRo
         rolled_back_from: mine.iter().find_map(|o| o.rolled_back_from.clone()),
         waiting: None,
     }
+}
+
+/// The revision of a profile in a tenant, as the manifests ask for it: one hash over the revisions of
+/// the objects the profile delivers there (what a tenant's rollout `gets`).
+pub fn profile_revision(desired: &TenantDesired, profile: &str) -> String {
+    let mut objects: Vec<(ObjectRef, String)> = Vec::new();
+    wanted::<Policies>(desired, profile, &mut objects);
+    wanted::<Roles>(desired, profile, &mut objects);
+    wanted::<DefenderRoles>(desired, profile, &mut objects);
+    wanted::<DetectionRules>(desired, profile, &mut objects);
+    combined(objects.iter().map(|(object, revision)| (object, revision.as_str())))
+}
+
+fn wanted<M: Managed>(desired: &TenantDesired, profile: &str, out: &mut Vec<(ObjectRef, String)>) {
+    for wanted in M::desired(desired).iter().filter(|w| M::profile(w) == profile) {
+        out.push((M::object(wanted).clone(), M::revision(wanted).to_string()));
+    }
+}
+
+/// For each profile of the tenant that rolls out in waves, the revision the manifests ask for there.
+pub type ProfilesRunning = BTreeMap<String, ProfileRunning>;
+
+/// A profile's revision in a tenant, and whether the tenant has begun running it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileRunning {
+    pub revision: String,
+    /// Some object of the profile in the tenant was written with this revision: the tenant runs it,
+    /// and a missing object is a repair, not part of a rollout.
+    pub started: bool,
+}
+
+/// [`ProfilesRunning`] of a tenant, from its desired state and the stamps of its live objects.
+pub fn profiles_running(desired: &TenantDesired, live: &LiveTenant) -> ProfilesRunning {
+    let mut running = ProfilesRunning::new();
+    for seat in &desired.waves {
+        let revision = profile_revision(desired, &seat.profile);
+        let mut started = false;
+        started |= started_in::<Policies>(desired, live, &seat.profile, &revision);
+        started |= started_in::<Roles>(desired, live, &seat.profile, &revision);
+        started |= started_in::<DefenderRoles>(desired, live, &seat.profile, &revision);
+        started |= started_in::<DetectionRules>(desired, live, &seat.profile, &revision);
+        running.insert(seat.profile.clone(), ProfileRunning { revision, started });
+    }
+    running
+}
+
+fn started_in<M: Managed>(desired: &TenantDesired, live: &LiveTenant, profile: &str, revision: &str) -> bool {
+    let Some(objects) = M::live(live) else { return false };
+    let mine: Vec<&ObjectRef> =
+        M::desired(desired).iter().filter(|w| M::profile(w) == profile).map(|w| M::object(w)).collect();
+    objects.iter().any(|object| {
+        M::owner(object).is_some_and(|owner| mine.contains(&&owner))
+            && stamp_of(M::described(object)).and_then(|s| s.profile).as_deref() == Some(revision)
+    })
 }

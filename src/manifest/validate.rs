@@ -294,6 +294,17 @@ fn check_rollout(
             }
         }
     }
+    if let Some(pin) = &rollout.pin {
+        if let Some(wave) = pin.wave.as_ref().filter(|w| !rollout.waves.iter().any(|x| &x.name == *w)) {
+            let names = rollout.waves.iter().map(|w| w.name.as_str());
+            let message = format!("no wave named `{wave}`{}", did_you_mean(wave, names));
+            out.error(profile, resource.to_string(), "spec.rollout.pin.wave", message);
+        }
+        let message = "is carried out by the operator, from the revisions it recorded; the CLI returns tenants \
+                       to a revision with `tenantctl rollback --from-git`"
+            .to_string();
+        out.warning(profile, resource.to_string(), "spec.rollout.pin", message);
+    }
     if rollout.gates.hunting_query.as_deref().is_some_and(|q| q.trim().is_empty()) {
         let message = "an empty hunting query gates nothing: remove it or write one".to_string();
         out.error(profile, resource.to_string(), "spec.rollout.gates.huntingQuery", message);

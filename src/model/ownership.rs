@@ -1,11 +1,13 @@
 //! The ownership marker: tenantctl owns a tenant object when its description ends with
 //! `[managed-by tenantctl: Kind/name]`. The marker, not the display name, is the object's identity.
 //!
-//! Before the marker, tenantctl writes a revision stamp:
-//! `[tenantctl revision 3f2a9c1d since 2026-12-01T10:00:00Z]` — which revision of the object the tenant
-//! runs and since when (and, after a rollback, `rolled back from REV`). The live state itself says what
-//! each tenant runs, with no other store. The stamp is never compared as content: a description that
-//! differs only by its stamp is in sync.
+//! Before the marker, tenantctl writes a revision stamp: `[tenantctl revision 3f2a9c1d]` — which
+//! revision of the object the tenant runs; for a profile that rolls out in waves, the profile's
+//! revision it was written with (`, profile 7b1e0c44`); after a rollback, `, rolled back from REV`. The
+//! live state itself says what each tenant runs, with no other store. The stamp holds no time, so that
+//! the same write is the same body on every run (a write held for approval is carried out as it was
+//! approved); when a revision was written is the object's own modification time. The stamp is never
+//! compared as content: a description that differs only by its stamp is in sync.
 
 use super::ObjectRef;
 
@@ -17,9 +19,9 @@ const STAMP_OPEN: &str = "[tenantctl revision ";
 #[serde(rename_all = "camelCase")]
 pub struct Stamp {
     pub revision: String,
-    /// When the revision was written (RFC 3339).
+    /// The revision of the profile (rolling out in waves) the object was written with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
+    pub profile: Option<String>,
     /// The revision a rollback replaced: the tenant is held off it until the manifests change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolled_back_from: Option<String>,
@@ -28,8 +30,8 @@ pub struct Stamp {
 impl std::fmt::Display for Stamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{STAMP_OPEN}{}", self.revision)?;
-        if let Some(since) = &self.since {
-            write!(f, " since {since}")?;
+        if let Some(profile) = &self.profile {
+            write!(f, ", profile {profile}")?;
         }
         if let Some(from) = &self.rolled_back_from {
             write!(f, ", rolled back from {from}")?;
@@ -41,19 +43,22 @@ impl std::fmt::Display for Stamp {
 impl Stamp {
     fn parse(text: &str) -> Option<Stamp> {
         let body = text.strip_prefix(STAMP_OPEN)?.strip_suffix(']')?;
-        let (head, rolled_back_from) = match body.split_once(", rolled back from ") {
-            Some((head, from)) => (head, Some(from.to_string())),
-            None => (body, None),
-        };
-        let (revision, since) = match head.split_once(" since ") {
-            Some((revision, since)) => (revision, Some(since.to_string())),
-            None => (head, None),
-        };
-        let hex = |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_hexdigit());
-        if !hex(revision) || rolled_back_from.as_deref().is_some_and(|r| !hex(r)) {
-            return None;
+        let mut parts = body.split(", ");
+        let revision = parts.next()?;
+        let mut stamp = Stamp { revision: revision.to_string(), ..Stamp::default() };
+        for part in parts {
+            if let Some(profile) = part.strip_prefix("profile ") {
+                stamp.profile = Some(profile.to_string());
+            } else if let Some(from) = part.strip_prefix("rolled back from ") {
+                stamp.rolled_back_from = Some(from.to_string());
+            } else {
+                return None;
+            }
         }
-        Some(Stamp { revision: revision.to_string(), since, rolled_back_from })
+        let hex = |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+        let revisions = [Some(&stamp.revision), stamp.profile.as_ref(), stamp.rolled_back_from.as_ref()];
+        let valid = revisions.into_iter().flatten().all(|r| hex(r));
+        valid.then_some(stamp)
     }
 }
 
@@ -168,17 +173,14 @@ mod tests {
     fn stamps_sit_before_the_marker_and_are_not_content() {
         let stamp = Stamp {
             revision: "3f2a9c1d".into(),
-            since: Some("2026-12-01T10:00:00Z".into()),
+            profile: Some("0c1d2e3f".into()),
             rolled_back_from: Some("7b1e0c44".into()),
         };
         for description in ["", "Standard AV"] {
             let plain = description_with_marker(description, &av("a"));
             let stamped = with_stamp(&plain, &stamp);
             assert!(stamped.ends_with("[managed-by tenantctl: AntivirusPolicy/a]"), "{stamped}");
-            assert!(
-                stamped
-                    .contains("[tenantctl revision 3f2a9c1d since 2026-12-01T10:00:00Z, rolled back from 7b1e0c44] ")
-            );
+            assert!(stamped.contains("[tenantctl revision 3f2a9c1d, profile 0c1d2e3f, rolled back from 7b1e0c44] "));
             assert_eq!(split_marker(&stamped), (description.to_string(), Some(av("a"))));
             assert_eq!(stamp_of(&stamped), Some(stamp.clone()));
             assert_eq!(without_stamp(&stamped), plain);

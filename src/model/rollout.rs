@@ -20,6 +20,27 @@ pub struct Rollout {
     /// What must hold in every tenant of the waves that got a revision before the next wave gets it.
     #[serde(default)]
     pub gates: Gates,
+    /// Operator: returns the profile's tenants (all, one wave, or named ones) to a previous revision,
+    /// as the operator recorded it when it rolled it out. The CLI rolls back with `tenantctl rollback
+    /// --from-git`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Pin>,
+}
+
+/// A pin to a previous revision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pin {
+    /// The profile's revision to return to, as `status.rollout.revision` showed it (the operator keeps
+    /// each as a ControllerRevision named `<profile>-<revision>`).
+    #[schemars(length(min = 1, max = 64))]
+    pub revision: String,
+    /// Only the tenants of this wave (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<String>,
+    /// Only these tenants (by `metadata.name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<String>,
 }
 
 /// One wave: the tenants it takes, and how long they run a new revision before the next wave.
@@ -257,6 +278,7 @@ mod tests {
                 Wave { tenants: vec!["t0".into()], ..wave("broad") },
             ],
             gates: Gates::default(),
+            pin: None,
         };
         let seats = assign_waves(&rollout, "p", &tenants);
         assert_eq!(seats.len(), 10);

@@ -99,8 +99,6 @@ pub struct Report {
 /// Digest of what a tenant is planned from: every desired object with its payload, assignments, mode
 /// and profile, pruning, credentials reference.
 pub fn inputs_digest(desired: &TenantDesired) -> String {
-    // When the resources were resolved is not what they say.
-    let desired = TenantDesired { stamped_at: String::new(), ..desired.clone() };
     let digest = ring::digest::digest(&ring::digest::SHA256, format!("{desired:?}").as_bytes());
     digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }

@@ -16,9 +16,11 @@ mod metrics;
 mod names;
 mod notification_controller;
 mod observations;
+mod pin;
 
 pub use observations::DEFAULT_CACHED_TENANTS;
 mod profile_controller;
+mod revisions;
 mod staleness;
 mod tenant_controller;
 mod tenant_sync;

@@ -13,9 +13,11 @@ use super::conclude::READY;
 use super::conditions::{Verdict, merge};
 use super::context::{Context, namespace_of};
 use super::metrics::Metrics;
+use super::revisions;
 use super::tenant_controller::ReconcileError;
 use super::writes::apply_status;
 use crate::engine::rollout::{RolloutReport, RolloutState, Staged};
+use crate::engine::standing::profile_revision;
 use crate::graph::health::read_health;
 use crate::model::rollout::{Rollout, TenantRollout};
 use crate::model::select::profile_selects;
@@ -127,6 +129,7 @@ async fn aggregate(profile: &DistributionProfile, ctx: &ProfileContext) -> Resul
     {
         let report = decide(ctx, &namespace, &name, rollout, &selected).await;
         next = recheck(&report, ctx.resolver.settings.sync_interval);
+        record_current(ctx, profile, &namespace, &selected).await?;
         let before = profile.status.as_ref().and_then(|s| s.rollout.as_ref());
         if before.is_none_or(|b| (b.state, b.wave, &b.revisions) != (report.state, report.wave, &report.revisions)) {
             tracing::info!(profile = %name, state = report.state.as_str(), wave = report.wave, "rollout decided");
@@ -174,6 +177,26 @@ async fn decide(
     let health = read_health(&ctx.resolver.graph, staged.health_checks(), &ids, HEALTH_CONCURRENCY).await;
     let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
     staged.decide(&health, now)
+}
+
+/// Records the revision the manifests ask for now (the most common among the profile's tenants), so
+/// that a pin can return to it later.
+async fn record_current(
+    ctx: &ProfileContext,
+    profile: &DistributionProfile,
+    namespace: &str,
+    selected: &[Arc<Tenant>],
+) -> Result<(), ReconcileError> {
+    let name = profile.name_any();
+    let resolved = ctx.resolver.resolved(namespace);
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for tenant in selected.iter().filter_map(|t| resolved.tenants.get(&t.name_any())) {
+        *counts.entry(profile_revision(tenant, &name)).or_default() += 1;
+    }
+    let Some((revision, _)) = counts.into_iter().max_by_key(|(_, n)| *n) else { return Ok(()) };
+    let documents = revisions::delivered(&ctx.resolver.manifest_set(namespace), namespace, &profile.spec);
+    revisions::record(&ctx.kube, profile, &revision, documents).await?;
+    Ok(())
 }
 
 /// Tenants whose health is read at once.

@@ -299,7 +299,6 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         manages_defender_roles: true,
         exceptions: Vec::new(),
         expired_exceptions: Vec::new(),
-        stamped_at: String::new(),
         rolled_back_from: Default::default(),
         waves: Vec::new(),
         prune_max_delete_percent: Some(100),

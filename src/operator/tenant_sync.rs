@@ -107,15 +107,12 @@ async fn sync_accessible(
         // No token: reading would only ask for one again.
         return Report::unreachable(desired, readiness.message.as_deref().unwrap_or(readiness.reason));
     }
-    let desired = desired.clone();
-    // A revision written now is stamped now, not when the resources were resolved.
-    let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
-    let planning = TenantDesired {
-        stamped_at: jiff::Timestamp::from_second(now.as_second()).unwrap_or(now).to_string(),
-        ..desired.clone()
+    let desired = match super::pin::pinned(ctx, desired.clone()).await {
+        Ok(desired) => desired,
+        Err(problem) => return Report::blocked("PinUnavailable", problem, Next::Resync, "pin"),
     };
     let mut cache = ctx.observations.load(&desired.tenant_id);
-    let (live, mut plan) = match observe_and_plan_tenant(api, &planning, &mut cache, PlanOptions::default()).await {
+    let (live, mut plan) = match observe_and_plan_tenant(api, &desired, &mut cache, PlanOptions::default()).await {
         Ok(observed) => {
             ctx.read_succeeded(&format!("{}/{name}", namespace_of(tenant)));
             observed
@@ -132,6 +129,10 @@ async fn sync_accessible(
     // What the writes change is read again at the next sync: its cached settings are of the old version.
     ctx.observations.save(&desired.tenant_id, cache);
     hold_for_rollouts(ctx, &namespace_of(tenant), &mut plan);
+    // A pin is a rollback: it is written whatever the rollout says.
+    for change in plan.changes.iter_mut().filter(|c| desired.rolled_back_from.contains_key(&c.object)) {
+        change.waiting = None;
+    }
     let writes = plan.writes().count();
     let outcome = if writes > 0 {
         super::tenant_controller::mark_writing(ctx, tenant, writes).await;

@@ -1,6 +1,7 @@
 //! Contoso's baseline rollout run by the operator against the real API server: a changed firewall
 //! baseline reaches the pilot, then (after its soak time) the EMEA wave, and halts before the last
-//! wave on a high-severity incident in an EMEA tenant. The profile's status shows each step, and
+//! wave on a high-severity incident in an EMEA tenant; a pin in the profile's spec returns the EMEA
+//! wave to the revision before, as the operator recorded it. The profile's status shows each step, and
 //! `kubectl get distributionprofiles` its WAVE and REVISION.
 
 use kube::api::ListParams;
@@ -28,10 +29,14 @@ async fn rollout(world: &World) -> Result<RolloutReport, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollout_advances_wave_by_wave_in_the_profile_status_and_halts_on_an_incident() {
     let mut world = World::new("op-rollout").await;
-    // An incident the EMEA tenant will have after it gets the change (the clock starts at midnight).
+    // The lab dates what it stores with the real clock: the operator's runs from now too.
+    let now = jiff::Timestamp::now();
+    let clock_from: &'static str = Box::leak(now.to_string().into_boxed_str());
+    // An incident the EMEA tenant will have after it gets the change.
+    let later = now.checked_add(jiff::SignedDuration::from_hours(1)).expect("an hour later").to_string();
     let incident = serde_json::json!({
         "id": "9001", "tenantId": NORTHWIND_EMEA, "displayName": "Ransomware behaviour on FILESRV01",
-        "createdDateTime": "2026-12-01T23:00:00Z", "lastUpdateDateTime": "2026-12-01T23:00:00Z",
+        "createdDateTime": later, "lastUpdateDateTime": later,
         "status": "active", "severity": "high", "classification": "unknown", "determination": "unknown",
         "customTags": [], "systemTags": [], "comments": []
     });
@@ -51,7 +56,7 @@ async fn a_rollout_advances_wave_by_wave_in_the_profile_status_and_halts_on_an_i
     assert_eq!(quick.matches("soak: 12s").count(), 2);
     assert!(quick.contains("excludeTenants: [woodgrove-emea]"));
     world.apply(&quick).await;
-    let options = OperatorOptions { sync_interval: "3s", clock_from: Some("2026-12-01T00:00:00Z") };
+    let options = OperatorOptions { sync_interval: "3s", clock_from: Some(clock_from) };
     let _operator = world.operator_with("rollout-0", "rollout", &options);
 
     let first = world
@@ -104,4 +109,22 @@ async fn a_rollout_advances_wave_by_wave_in_the_profile_status_and_halts_on_an_i
     let litware = tenants.items.iter().find(|t| t.metadata.name.as_deref() == Some("litware-us")).expect("litware");
     let standing = litware.status.as_ref().and_then(|s| s.rollouts.iter().find(|r| r.profile == "baseline"));
     assert!(standing.and_then(|s| s.waiting.as_deref()).is_some_and(|w| w.contains("halted")), "{standing:?}");
+
+    // The operator recorded the revision before the change; a pin returns the EMEA wave to it.
+    let recorded = world
+        .cluster
+        .kubectl(&["get", "controllerrevisions", "-n", &world.namespace, "-o", "name"], None)
+        .expect("kubectl get controllerrevisions");
+    assert!(recorded.contains(&format!("baseline-{}", first.revision)), "{recorded}");
+    let pin = format!("  rollout:\n    pin: {{revision: {}, wave: emea}}\n", first.revision);
+    world.apply(&quick.replacen("  rollout:\n", &pin, 1)).await;
+    world
+        .eventually("the EMEA wave back on the previous revision", 60, || async {
+            let emea = runs_the_change(&world, NORTHWIND_EMEA);
+            let stamp = world.description_of(NORTHWIND_EMEA, FIREWALL).unwrap_or_default();
+            if !emea && stamp.contains("rolled back from") { Ok(()) } else { Err(stamp) }
+        })
+        .await;
+    assert!(runs_the_change(&world, NORTHWIND_US), "the pilot keeps the new revision");
+    assert!(!runs_the_change(&world, LITWARE_US), "the last wave is not touched");
 }

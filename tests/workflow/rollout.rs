@@ -132,6 +132,9 @@ fn every_policy(lab: &Path) -> BTreeMap<String, BTreeMap<String, Value>> {
 /// Contoso applied on the first of December from a git repository, then its firewall baseline
 /// changed and committed; a webhook receiver for the notifications.
 struct Scene {
+    /// When the scene starts: the lab dates what it stores with the real clock, so the runs' clock
+    /// (`TENANTCTL_NOW`) starts there too, and moves hours and days ahead between runs.
+    base: jiff::Timestamp,
     work: tempfile::TempDir,
     repo: std::path::PathBuf,
     lab: tempfile::TempDir,
@@ -143,10 +146,17 @@ impl Scene {
         let (hook_url, received) = receivers::webhook_receiver();
         let work = tempfile::tempdir().expect("tempdir");
         let (repo, lab) = (work.path().join("repo"), contoso_state());
+        let now = jiff::Timestamp::now();
+        let base = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
         repository(&repo, &hook_url);
-        expect_code(&at("2026-12-01T00:00:00Z", lab.path(), &repo, &["apply", "--auto-approve"]), 0);
+        expect_code(&at(&base.to_string(), lab.path(), &repo, &["apply", "--auto-approve"]), 0);
         change_the_baseline(&repo);
-        Scene { work, repo, lab, received }
+        Scene { base, work, repo, lab, received }
+    }
+
+    /// The instant `hours` after the scene starts.
+    fn after(&self, hours: i64) -> String {
+        self.base.checked_add(jiff::SignedDuration::from_hours(hours)).unwrap_or(self.base).to_string()
     }
 }
 
@@ -156,50 +166,46 @@ fn a_change_rolls_out_in_waves_halts_on_an_incident_and_rolls_back_one_wave() {
     let (work, repo, lab, received) = (scene.work.path(), &scene.repo, scene.lab.path(), &scene.received);
 
     // Wave 1 gets it; the others wait, and say why.
-    let plan = plan_json("2026-12-01T06:00:00Z", lab, repo);
+    let plan = plan_json(&scene.after(6), lab, repo);
     assert_eq!(rollout(&plan)["state"], "advancing", "{:#}", rollout(&plan));
     let fabrikam = &tenant(&plan, "fabrikam-emea")["rollouts"][0];
     assert_eq!((fabrikam["wave"].as_str(), fabrikam["waveNumber"].as_u64()), (Some("emea"), Some(2)));
     assert_ne!(fabrikam["runs"], fabrikam["gets"], "{fabrikam:#}");
     assert!(fabrikam["waiting"].as_str().is_some_and(|w| w.contains("waits for wave 1 (pilot)")), "{fabrikam:#}");
-    expect_code(&at("2026-12-01T06:00:00Z", lab, repo, &["apply", "--auto-approve"]), 0);
+    expect_code(&at(&scene.after(6), lab, repo, &["apply", "--auto-approve"]), 0);
     assert_eq!(running_the_change(lab), PILOT);
 
     // Wave 2 waits for the pilot's soak time: nothing is written.
-    let plan = plan_json("2026-12-01T12:00:00Z", lab, repo);
+    let plan = plan_json(&scene.after(12), lab, repo);
     assert_eq!(rollout(&plan)["state"], "waiting");
-    assert!(rollout(&plan)["reason"].as_str().is_some_and(|r| r.contains("soaks until 2026-12-02T06:00:00Z")));
-    let early = at("2026-12-01T12:00:00Z", lab, repo, &["apply", "--auto-approve"]);
+    assert!(rollout(&plan)["reason"].as_str().is_some_and(|r| r.contains("wave 1 (pilot) soaks until")));
+    let early = at(&scene.after(12), lab, repo, &["apply", "--auto-approve"]);
     expect_code(&early, 0);
     assert!(stdout(&early).contains("Nothing to apply."), "{}", stdout(&early));
     assert_eq!(running_the_change(lab), PILOT);
 
     // Soaked: wave 2 gets it, wave 3 does not in the same run.
-    expect_code(&at("2026-12-02T07:00:00Z", lab, repo, &["apply", "--auto-approve"]), 0);
+    expect_code(&at(&scene.after(25), lab, repo, &["apply", "--auto-approve"]), 0);
     assert_eq!(running_the_change(lab), sorted(&[PILOT, EMEA]));
 
     // A high-severity incident in a wave-2 tenant after it got the change halts the rollout.
     let incident = serde_json::json!({
         "id": "9001", "tenantId": NORTHWIND_EMEA, "displayName": "Ransomware behaviour on FILESRV01",
-        "createdDateTime": "2026-12-02T09:00:00Z", "lastUpdateDateTime": "2026-12-02T09:00:00Z",
+        "createdDateTime": scene.after(26), "lastUpdateDateTime": scene.after(26),
         "status": "active", "severity": "high", "classification": "unknown", "determination": "unknown",
         "customTags": [], "systemTags": [], "comments": []
     });
     let incidents = lab.join("tenants").join(NORTHWIND_EMEA).join("incidents");
     std::fs::write(incidents.join("9001.json"), incident.to_string()).expect("write incident");
-    let plan = plan_json("2026-12-05T00:00:00Z", lab, repo);
+    let plan = plan_json(&scene.after(72), lab, repo);
     assert_eq!(rollout(&plan)["state"], "halted", "{:#}", rollout(&plan));
     assert_eq!(rollout(&plan)["blockedBy"], "northwind-emea");
     assert!(rollout(&plan)["reason"].as_str().is_some_and(|r| r.contains("9001")), "{:#}", rollout(&plan));
-    expect_code(&at("2026-12-05T00:00:00Z", lab, repo, &["apply", "--auto-approve"]), 0);
+    expect_code(&at(&scene.after(72), lab, repo, &["apply", "--auto-approve"]), 0);
     assert_eq!(running_the_change(lab), sorted(&[PILOT, EMEA]), "the last wave keeps its revision");
     let notify_state = work.join("notify-state");
-    let drift = at(
-        "2026-12-05T00:00:00Z",
-        lab,
-        repo,
-        &["drift", "--notify", "--notify-state", &notify_state.to_string_lossy()],
-    );
+    let drift =
+        at(&scene.after(72), lab, repo, &["drift", "--notify", "--notify-state", &notify_state.to_string_lossy()]);
     expect_code(&drift, 0);
     let posts = received.lock().expect("lock").clone();
     assert_eq!(posts.len(), 1, "one notification: {posts:#?}");
@@ -209,7 +215,7 @@ fn a_change_rolls_out_in_waves_halts_on_an_incident_and_rolls_back_one_wave() {
     // Rollback of wave 2 to the previous commit: its firewall baselines only.
     let before = every_policy(lab);
     let rollback = at(
-        "2026-12-05T01:00:00Z",
+        &scene.after(73),
         lab,
         repo,
         &["rollback", "--profile", "baseline", "--from-git", "HEAD~1", "--wave", "emea", "--auto-approve"],
@@ -235,10 +241,10 @@ fn a_change_rolls_out_in_waves_halts_on_an_incident_and_rolls_back_one_wave() {
     }
 
     // The rollout stays halted on the rollback: the next apply does not bring the revision back.
-    let plan = plan_json("2026-12-06T00:00:00Z", lab, repo);
+    let plan = plan_json(&scene.after(96), lab, repo);
     assert_eq!(rollout(&plan)["state"], "halted");
     assert!(rollout(&plan)["reason"].as_str().is_some_and(|r| r.contains("rolled back")), "{:#}", rollout(&plan));
-    let held = at("2026-12-06T00:00:00Z", lab, repo, &["apply", "--auto-approve"]);
+    let held = at(&scene.after(96), lab, repo, &["apply", "--auto-approve"]);
     expect_code(&held, 0);
     assert!(stdout(&held).contains("Nothing to apply."), "{}", stdout(&held));
     assert_eq!(running_the_change(lab), PILOT);
@@ -250,16 +256,16 @@ fn a_clean_rollout_promotes_through_every_wave_one_per_run() {
     let (work, repo, lab, received) = (scene.work.path(), &scene.repo, scene.lab.path(), &scene.received);
 
     let runs = [
-        ("2026-12-01T06:00:00Z", sorted(&[PILOT])),
-        ("2026-12-02T07:00:00Z", sorted(&[PILOT, EMEA])),
-        ("2026-12-03T06:00:00Z", sorted(&[PILOT, EMEA])),
-        ("2026-12-04T08:00:00Z", sorted(&[PILOT, EMEA, EVERYONE])),
+        (6, sorted(&[PILOT])),
+        (25, sorted(&[PILOT, EMEA])),
+        (26, sorted(&[PILOT, EMEA])),
+        (50, sorted(&[PILOT, EMEA, EVERYONE])),
     ];
-    for (now, running) in runs {
-        expect_code(&at(now, lab, repo, &["apply", "--auto-approve"]), 0);
-        assert_eq!(running_the_change(lab), running, "after the apply at {now}");
+    for (hours, running) in runs {
+        expect_code(&at(&scene.after(hours), lab, repo, &["apply", "--auto-approve"]), 0);
+        assert_eq!(running_the_change(lab), running, "after the apply {hours} h in");
     }
-    let plan = plan_json("2026-12-04T09:00:00Z", lab, repo);
+    let plan = plan_json(&scene.after(51), lab, repo);
     assert_eq!(rollout(&plan)["state"], "complete", "{:#}", rollout(&plan));
     let waves: Vec<(u64, u64)> = rollout(&plan)["waves"]
         .as_array()
@@ -269,12 +275,8 @@ fn a_clean_rollout_promotes_through_every_wave_one_per_run() {
         .collect();
     assert_eq!(waves, vec![(1, 1), (3, 3), (4, 4)]);
     let notify_state = work.join("notify-state");
-    let drift = at(
-        "2026-12-04T09:00:00Z",
-        lab,
-        repo,
-        &["drift", "--notify", "--notify-state", &notify_state.to_string_lossy()],
-    );
+    let drift =
+        at(&scene.after(51), lab, repo, &["drift", "--notify", "--notify-state", &notify_state.to_string_lossy()]);
     expect_code(&drift, 0);
     assert!(received.lock().expect("lock").is_empty(), "a clean rollout notifies nothing");
 }

@@ -83,6 +83,10 @@ impl Managed for DetectionRules {
         live.id.as_deref()
     }
 
+    fn modified(live: &DetectionRule) -> Option<&str> {
+        live.last_modified_date_time.as_deref()
+    }
+
     fn created(live: &DetectionRule) -> Option<&str> {
         live.created_date_time.as_deref()
     }

@@ -88,6 +88,11 @@ pub trait Managed {
     /// The object whose marker the live object carries, when it is of this family.
     fn owner(live: &Self::Live) -> Option<ObjectRef>;
     fn id(live: &Self::Live) -> Option<&str>;
+    /// When it was last written, as the tenant says (the families Graph dates): when a tenant got the
+    /// revision it runs, or later.
+    fn modified(_: &Self::Live) -> Option<&str> {
+        None
+    }
     /// When it was created, to tell the original from leftover copies.
     fn created(live: &Self::Live) -> Option<&str>;
     fn display_name(live: &Self::Live) -> &str;

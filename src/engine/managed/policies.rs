@@ -79,6 +79,10 @@ impl Managed for Policies {
         live.id.as_deref()
     }
 
+    fn modified(live: &ConfigurationPolicy) -> Option<&str> {
+        live.last_modified_date_time.as_deref()
+    }
+
     fn created(live: &ConfigurationPolicy) -> Option<&str> {
         live.created_date_time.as_deref()
     }
