@@ -250,6 +250,8 @@ async fn owners_of<A: TenantApi>(api: &A, roles: bool, defender: bool, rules: bo
 }
 
 async fn apply_change<M: Managed, A: TenantApi>(api: &A, change: &Change) -> Reply<()> {
+    let change = change.stamped();
+    let change = change.as_ref();
     let payload = || {
         change.write().and_then(M::from_write).ok_or_else(|| {
             ApiError::new("plan", format!("the plan has no payload for {} (was it saved without one?)", change.object))

@@ -28,7 +28,16 @@ pub struct DesiredState {
     /// Sorted by namespace, then name.
     pub tenants: Vec<TenantDesired>,
     /// The rollouts of the profiles that roll out in waves, by namespace and profile name.
-    pub rollouts: BTreeMap<(String, String), Arc<crate::model::rollout::Rollout>>,
+    pub rollouts: BTreeMap<(String, String), ProfileRollout>,
+}
+
+/// A profile's rollout and every tenant in it, whether or not this run reads them (`--tenant`
+/// narrows what is read, not what a wave waits for).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileRollout {
+    pub rollout: Arc<crate::model::rollout::Rollout>,
+    /// Each tenant (not suspended) the profile selects, by name, with its wave (0-based).
+    pub members: BTreeMap<String, usize>,
 }
 
 /// What one tenant must have.

@@ -13,7 +13,7 @@ use super::resolve::{ActiveException, DesiredState, TenantDesired};
 use super::standing::{ProfilesRunning, profiles_running};
 use crate::model::ObjectRef;
 use crate::model::exception::Allowance;
-use crate::model::ownership::{Stamp, stamp_of, with_stamp};
+use crate::model::ownership::{Stamp, stamp_of};
 use crate::model::patch::{Edit, value_at};
 use crate::model::profile::Mode;
 use crate::wire::ConfigurationPolicy;
@@ -337,9 +337,7 @@ fn stamp<M: Managed>(
         Some(live) if live.revision == revision && rolled_back_from.is_none() => live.clone(),
         _ => Stamp { revision: revision.to_string(), profile: profile.map(|p| p.revision.clone()), rolled_back_from },
     };
-    if let Some(description) = change.written_description_mut() {
-        *description = with_stamp(description, &next);
-    }
+    change.stamp = Some(next.clone());
     if live.as_ref().is_some_and(|l| l.revision == next.revision && l.rolled_back_from == next.rolled_back_from) {
         return;
     }
@@ -388,6 +386,7 @@ fn update<M: Managed>(
         overridden: M::overrides(wanted).to_vec(),
         revision: None,
         waiting: None,
+        stamp: None,
         operation: Operation::Update(Update {
             profile: M::profile(wanted).to_string(),
             id: M::id(current).unwrap_or_default().to_string(),
@@ -421,6 +420,7 @@ fn create_or_adopt<M: Managed>(
         overridden: M::overrides(wanted).to_vec(),
         revision: None,
         waiting: None,
+        stamp: None,
         operation: Operation::Create { profile: M::profile(wanted).to_string(), after: after.clone(), write: None },
     };
     match (options.adopt, namesakes.as_slice()) {
@@ -480,6 +480,7 @@ fn plan_deletes<M: Managed>(
         overridden: Vec::new(),
         revision: None,
         waiting: None,
+        stamp: None,
         operation: Operation::Delete {
             id: M::id(live).unwrap_or_default().to_string(),
             before: M::show_live(object, live, groups),

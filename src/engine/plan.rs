@@ -202,6 +202,10 @@ pub struct Change {
     /// the tenant): reported, not written, not drift.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<String>,
+    /// The revision stamp the write puts before the ownership marker. It is added to the payload as
+    /// it is sent, so that the payload stays shared by every tenant that receives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<crate::model::ownership::Stamp>,
     #[serde(flatten)]
     pub operation: Operation,
 }
@@ -389,8 +393,19 @@ impl Change {
         }
     }
 
+    /// The change as it is sent: its payload's description with the stamp (a copy of the payload,
+    /// for the time of the write).
+    pub fn stamped(&self) -> std::borrow::Cow<'_, Change> {
+        let Some(stamp) = &self.stamp else { return std::borrow::Cow::Borrowed(self) };
+        let mut change = self.clone();
+        if let Some(description) = change.written_description_mut() {
+            *description = crate::model::ownership::with_stamp(description, stamp);
+        }
+        std::borrow::Cow::Owned(change)
+    }
+
     /// The description the change writes (marker and stamp in it).
-    pub fn written_description_mut(&mut self) -> Option<&mut String> {
+    fn written_description_mut(&mut self) -> Option<&mut String> {
         let write = match &mut self.operation {
             Operation::Create { write, .. } => write.as_mut(),
             Operation::Update(update) | Operation::Adopt(update) => update.write.as_mut(),

@@ -8,7 +8,7 @@ use kube::ResourceExt;
 
 pub use super::desired::{
     ActiveException, DesiredDefenderRole, DesiredDetectionRule, DesiredPolicy, DesiredRole, DesiredState,
-    RenderedForms, TenantDesired, WaveSeat, policy_revision, rendered_forms,
+    ProfileRollout, RenderedForms, TenantDesired, WaveSeat, policy_revision, rendered_forms,
 };
 use super::revision::revision_of;
 use crate::manifest::{Diagnostic, Manifest, ManifestSet, PolicyResource};
@@ -260,10 +260,15 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
         .collect();
 
     let waves = rollout_waves(set, &tenant_order, &selecting);
-    for profile in &set.profiles {
-        if let Some(rollout) = &profile.object.spec.rollout {
-            desired.rollouts.insert((profile.namespace(), profile.name()), Arc::new(rollout.clone()));
-        }
+    for (pi, profile) in set.profiles.iter().enumerate() {
+        let Some(rollout) = &profile.object.spec.rollout else { continue };
+        let suspended = |name: &str| set.tenant(&profile.namespace(), name).is_some_and(|t| t.object.spec.suspend);
+        let members = waves.get(&pi).into_iter().flatten().filter(|(name, _)| !suspended(name));
+        let rollout = ProfileRollout {
+            rollout: Arc::new(rollout.clone()),
+            members: members.map(|(name, index)| (name.clone(), *index)).collect(),
+        };
+        desired.rollouts.insert((profile.namespace(), profile.name()), rollout);
     }
     // A policy's revision depends on its rendering and its profile's assignments: computed once for
     // every tenant that receives it alike.

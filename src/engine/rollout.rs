@@ -17,7 +17,8 @@ pub use crate::model::rollout::{RolloutReport, RolloutState, WaveReport};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HealthCheck {
     pub tenant: String,
-    /// When the tenant got the revision; none when its stamps do not say.
+    /// When the tenant got the revision (its objects' latest modification time); none when Graph
+    /// dates none of them.
     pub since: Option<jiff::Timestamp>,
     pub severities: Vec<IncidentSeverity>,
     pub hunting_query: Option<String>,
@@ -46,29 +47,21 @@ pub struct Staged {
     revisions: Vec<String>,
 }
 
-/// Stages every rollout of the plan's tenants.
+/// Stages every rollout of the plan's tenants. A tenant of a rollout that the plan did not read (it
+/// was narrowed away, or could not be read) counts as unknown: a wave after it waits.
 pub fn stage(desired: &DesiredState, plan: &Plan) -> Vec<Staged> {
-    let namespaces: BTreeMap<&str, &str> =
-        desired.tenants.iter().map(|t| (t.name.as_str(), t.namespace.as_str())).collect();
     let mut staged = Vec::new();
     for ((namespace, profile), rollout) in &desired.rollouts {
-        let mut waves: Vec<Vec<(String, Option<TenantRollout>)>> = vec![Vec::new(); rollout.waves.len()];
-        let seats = desired
-            .tenants
-            .iter()
-            .filter(|t| &t.namespace == namespace && !t.suspended)
-            .filter_map(|t| t.waves.iter().find(|s| &s.profile == profile).map(|seat| (t, seat)));
-        for (tenant, seat) in seats {
-            let planned = plan
-                .tenants
-                .iter()
-                .find(|p| p.name == tenant.name && namespaces.get(p.name.as_str()) == Some(&namespace.as_str()));
+        let mut waves: Vec<Vec<(String, Option<TenantRollout>)>> = vec![Vec::new(); rollout.rollout.waves.len()];
+        for (tenant, &index) in &rollout.members {
+            let in_namespace = desired.tenants.iter().any(|t| &t.name == tenant && &t.namespace == namespace);
+            let planned = plan.tenants.iter().find(|p| &p.name == tenant).filter(|_| in_namespace);
             let standing = planned.and_then(|p| standing(p, profile));
-            if let Some(wave) = waves.get_mut(seat.index) {
-                wave.push((tenant.name.clone(), standing.cloned()));
+            if let Some(wave) = waves.get_mut(index) {
+                wave.push((tenant.clone(), standing.cloned()));
             }
         }
-        staged.push(Staged::new(namespace, profile, rollout.clone(), waves));
+        staged.push(Staged::new(namespace, profile, rollout.rollout.clone(), waves));
     }
     staged
 }
@@ -193,7 +186,9 @@ impl Staged {
         let earlier = self.waves[..open].iter().flatten();
         for (tenant, standing) in earlier.clone() {
             let Some(standing) = standing else {
-                let reason = format!("{tenant} could not be read or planned: whether it runs the revision is unknown");
+                let reason = format!(
+                    "{tenant} was not read in this run, or could not be planned: whether it runs the revision is unknown"
+                );
                 return Err((RolloutState::Waiting, reason, tenant));
             };
             if standing.drifted > 0 {

@@ -76,6 +76,10 @@ fn an_incident_halts_an_unread_tenant_waits_and_a_rollback_holds() {
     let unreadable = Health { incidents: Some(Err("timeout".into())), hunting_rows: None };
     let waiting = staged(tenants()).decide(&BTreeMap::from([("a".into(), unreadable)]), at("2026-12-02T00:00:00Z"));
     assert_eq!(waiting.state, RolloutState::Waiting, "an unknown health is no reason to go on");
+    let rows = Health { incidents: Some(Ok(Vec::new())), hunting_rows: Some(Ok(2)) };
+    let hunted = staged(tenants()).decide(&BTreeMap::from([("a".into(), rows)]), at("2026-12-02T00:00:00Z"));
+    assert_eq!(hunted.state, RolloutState::Halted);
+    assert!(hunted.reason.as_deref().is_some_and(|r| r.contains("hunting query returned 2 rows in a")), "{hunted:?}");
     let unknown = staged(vec![(0, "a", None), (1, "b", Some(standing(1, 1, "")))]);
     assert_eq!(unknown.decide(&BTreeMap::new(), at("2026-12-02T00:00:00Z")).wave, 1);
 

@@ -122,7 +122,8 @@ pub struct TenantRollout {
     pub runs: Option<String>,
     /// The profile's revision the manifests ask for.
     pub gets: String,
-    /// When the tenant got the revision it runs, when it runs the one it gets.
+    /// When the tenant got the revision it gets, once it runs it: the latest modification time Graph
+    /// gives its objects of the profile (policies and detection rules are dated, roles are not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
     /// How many of the profile's objects the tenant has: none for a tenant joining the profile,

@@ -6,7 +6,7 @@ use ring::digest::{SHA256, digest};
 use serde::Serialize;
 
 use crate::engine::plan::{Plan, TenantState};
-use crate::engine::rollout::RolloutState;
+use crate::engine::rollout::{RolloutReport, RolloutState};
 use crate::model::case::CaseSpec;
 use crate::model::exception::{Standing, standing};
 use crate::model::notification::IncidentSeverity;
@@ -142,15 +142,18 @@ pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
             });
         }
     }
-    for rollout in plan.rollouts.iter().filter(|r| r.state == RolloutState::Halted) {
-        findings.push(Finding {
-            trigger: Trigger::RolloutHalted,
-            tenant: rollout.blocked_by.clone().unwrap_or_default(),
-            subject: format!("rollout of DistributionProfile/{} to {}", rollout.profile, rollout.revision),
-            detail: format!("halted at wave {}: {}", rollout.wave, rollout.reason.as_deref().unwrap_or_default()),
-        });
-    }
+    findings.extend(plan.rollouts.iter().filter_map(from_rollout));
     findings
+}
+
+/// A rollout that halted, about the tenant whose gate failed: news once per profile and revision.
+pub fn from_rollout(rollout: &RolloutReport) -> Option<Finding> {
+    (rollout.state == RolloutState::Halted).then(|| Finding {
+        trigger: Trigger::RolloutHalted,
+        tenant: rollout.blocked_by.clone().unwrap_or_default(),
+        subject: format!("rollout of DistributionProfile/{} to {}", rollout.profile, rollout.revision),
+        detail: format!("halted at wave {}: {}", rollout.wave, rollout.reason.as_deref().unwrap_or_default()),
+    })
 }
 
 /// A tenant's active incidents of the given severities: each is news once (its key is its id).

@@ -180,7 +180,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         rollout_moved,
     });
     let profile_store = profiles_for_status.clone();
-    let profile_controller = Controller::for_stream(profile_status_changes, profiles_for_status)
+    let profile_controller = Controller::for_stream(profile_status_changes, profiles_for_status.clone())
         .watches_shared_stream(for_profiles, move |t: Arc<Tenant>| refs_in(&profile_store, &namespace_of(t.as_ref())))
         .graceful_shutdown_on(shutdown_profiles)
         .run(profile_controller::reconcile, profile_controller::error_policy, profile_context)
@@ -193,6 +193,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         kube: wiring.kube.clone(),
         tenants: tenants.clone(),
         cases: cases.clone(),
+        profiles: profiles_for_status.clone(),
         recheck: wiring.settings.sync_interval,
         metrics: wiring.metrics.clone(),
         recorder: wiring.recorder.clone(),

@@ -22,7 +22,7 @@ use crate::model::notification::{NotificationPolicySpec, SecretValue, Trigger};
 use crate::model::select::selector_matches;
 use crate::model::status::{PolicySyncState, TenantStatus};
 use crate::model::{NotificationPolicy, Tenant};
-use crate::notify::findings::{Finding, Findings, from_case_tasks, from_exceptions, from_incidents};
+use crate::notify::findings::{Finding, Findings, from_case_tasks, from_exceptions, from_incidents, from_rollout};
 use crate::notify::send::{notify, secret_from_env};
 use crate::util::secret::Secret;
 
@@ -30,6 +30,8 @@ pub struct NotificationContext {
     pub kube: kube::Client,
     pub tenants: Store<Tenant>,
     pub cases: Store<crate::model::Case>,
+    /// Profiles with their status: halted rollouts are told.
+    pub profiles: Store<crate::model::DistributionProfile>,
     /// How often what no watch brings here (cases' tasks) is looked at again.
     pub recheck: Duration,
     pub metrics: Arc<Metrics>,
@@ -135,6 +137,19 @@ async fn deliver(policy: &NotificationPolicy, ctx: &NotificationContext) -> Resu
             }
         }
     }
+    let halted = ctx.profiles.state().into_iter().filter(|p| namespace_of(p.as_ref()) == namespace).filter_map(|p| {
+        let finding = p.status.as_ref().and_then(|s| s.rollout.as_ref()).and_then(from_rollout)?;
+        let tenant = ctx
+            .tenants
+            .state()
+            .into_iter()
+            .find(|t| t.name_any() == finding.tenant && namespace_of(t.as_ref()) == namespace);
+        // Told where the policy covers the tenant whose gate failed.
+        let covered =
+            tenant.is_some_and(|t| spec.tenant_selector.as_ref().is_none_or(|s| selector_matches(s, t.labels())));
+        covered.then_some(finding)
+    });
+    findings.extend(halted);
     if spec.triggers.contains(&Trigger::CaseTask) {
         for case in ctx.cases.state().iter().filter(|c| namespace_of(c.as_ref()) == namespace) {
             findings.extend(from_case_tasks(&case.name_any(), &case.spec));

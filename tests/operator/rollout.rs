@@ -45,6 +45,14 @@ async fn a_rollout_advances_wave_by_wave_in_the_profile_status_and_halts_on_an_i
     world.lab.stop();
     world.lab.restart();
     world.apply_contoso().await;
+    // A webhook told about halted rollouts.
+    let (hook_url, received) = super::receivers::webhook_receiver();
+    world
+        .apply(&format!(
+            "apiVersion: tenantctl.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {{name: rollouts}}\nspec:\n  \
+             triggers: [rolloutHalted]\n  webhook: {{url: \"{hook_url}\"}}\n"
+        ))
+        .await;
     // Contoso's rollout, with soak times short enough to watch. Woodgrove names an app the lab has
     // not consented: unreadable, it would hold its wave open for good, so it is left out here.
     let profiles = std::fs::read_to_string(root().join("examples/contoso/profiles.yaml")).expect("profiles");
@@ -101,6 +109,15 @@ async fn a_rollout_advances_wave_by_wave_in_the_profile_status_and_halts_on_an_i
     assert_eq!((halted.wave, halted.blocked_by.as_deref()), (3, Some("northwind-emea")), "{halted:?}");
     assert!(halted.reason.as_deref().is_some_and(|r| r.contains("9001")), "{halted:?}");
     assert!(runs_the_change(&world, NORTHWIND_EMEA));
+    world
+        .eventually("the halt notified once", 30, || async {
+            let posts = received.lock().map_err(|e| e.to_string())?.clone();
+            match posts.as_slice() {
+                [(_, body)] if body.to_string().contains("rollout of DistributionProfile/baseline") => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
     // Several sync intervals later the last wave still runs the previous revision.
     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
     assert!(!runs_the_change(&world, LITWARE_US), "the last wave keeps its revision");
@@ -109,6 +126,7 @@ async fn a_rollout_advances_wave_by_wave_in_the_profile_status_and_halts_on_an_i
     let litware = tenants.items.iter().find(|t| t.metadata.name.as_deref() == Some("litware-us")).expect("litware");
     let standing = litware.status.as_ref().and_then(|s| s.rollouts.iter().find(|r| r.profile == "baseline"));
     assert!(standing.and_then(|s| s.waiting.as_deref()).is_some_and(|w| w.contains("halted")), "{standing:?}");
+    assert_eq!(received.lock().expect("lock").len(), 1, "told once");
 
     // The operator recorded the revision before the change; a pin returns the EMEA wave to it.
     let recorded = world

@@ -172,6 +172,11 @@ fn a_change_rolls_out_in_waves_halts_on_an_incident_and_rolls_back_one_wave() {
     assert_eq!((fabrikam["wave"].as_str(), fabrikam["waveNumber"].as_u64()), (Some("emea"), Some(2)));
     assert_ne!(fabrikam["runs"], fabrikam["gets"], "{fabrikam:#}");
     assert!(fabrikam["waiting"].as_str().is_some_and(|w| w.contains("waits for wave 1 (pilot)")), "{fabrikam:#}");
+    // Narrowing a run to a later wave's tenant does not skip the waves before it.
+    let narrowed = at(&scene.after(6), lab, repo, &["apply", "--auto-approve", "--tenant", "litware-us"]);
+    expect_code(&narrowed, 0);
+    assert!(stdout(&narrowed).contains("Nothing to apply."), "{}", stdout(&narrowed));
+    assert!(stdout(&narrowed).contains("wave 3 (everyone) waits for wave 1 (pilot)"), "{}", stdout(&narrowed));
     expect_code(&at(&scene.after(6), lab, repo, &["apply", "--auto-approve"]), 0);
     assert_eq!(running_the_change(lab), PILOT);
 
