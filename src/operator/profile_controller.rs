@@ -16,7 +16,7 @@ use super::metrics::Metrics;
 use super::revisions;
 use super::tenant_controller::ReconcileError;
 use super::writes::apply_status;
-use crate::engine::rollout::{RolloutReport, RolloutState, Staged};
+use crate::engine::rollout::{Health, HealthCheck, RolloutReport, RolloutState, Staged};
 use crate::engine::standing::profile_revision;
 use crate::graph::health::read_health;
 use crate::model::rollout::{Rollout, TenantRollout};
@@ -32,6 +32,8 @@ pub struct ProfileContext {
     pub resolver: Arc<Context>,
     /// Told the namespace when a rollout decision moves, so that its Tenants write by it at once.
     pub rollout_moved: tokio::sync::mpsc::UnboundedSender<String>,
+    /// Health read for rollout gates, by tenant and check, with when.
+    pub health: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Health)>>,
 }
 
 /// How one selected tenant stands with respect to one profile.
@@ -174,9 +176,46 @@ async fn decide(
         }
     }
     let staged = Staged::new(namespace, profile, Arc::new(rollout.clone()), waves);
-    let health = read_health(&ctx.resolver.graph, staged.health_checks(), &ids, HEALTH_CONCURRENCY).await;
+    let health = health_of(ctx, namespace, staged.health_checks(), &ids).await;
     let now = crate::util::clock::now().unwrap_or_else(|_| jiff::Timestamp::now());
     staged.decide(&health, now)
+}
+
+/// The health of the checked tenants: read through Graph, or as read less than a sync interval ago
+/// for the same check (every Tenant status that moves during a rollout reconciles its profiles,
+/// and the tenants of the earlier waves need not be asked each time).
+async fn health_of(
+    ctx: &ProfileContext,
+    namespace: &str,
+    checks: Vec<HealthCheck>,
+    ids: &BTreeMap<String, String>,
+) -> BTreeMap<String, Health> {
+    let fresh = ctx.resolver.settings.sync_interval;
+    let key = |check: &HealthCheck| format!("{namespace}/{}|{:?}|{:?}", check.tenant, check.since, check.hunting_query);
+    let mut known = BTreeMap::new();
+    let mut unread = Vec::new();
+    {
+        let cache = ctx.health.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for check in checks {
+            match cache.get(&key(&check)).filter(|(read, _)| read.elapsed() < fresh) {
+                Some((_, health)) => {
+                    known.insert(check.tenant.clone(), health.clone());
+                }
+                None => unread.push(check),
+            }
+        }
+    }
+    let keys: BTreeMap<String, String> = unread.iter().map(|c| (c.tenant.clone(), key(c))).collect();
+    let read = read_health(&ctx.resolver.graph, unread, ids, HEALTH_CONCURRENCY).await;
+    let mut cache = ctx.health.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache.retain(|_, (read, _)| read.elapsed() < fresh);
+    for (tenant, health) in read {
+        if let Some(key) = keys.get(&tenant) {
+            cache.insert(key.clone(), (std::time::Instant::now(), health.clone()));
+        }
+        known.insert(tenant, health);
+    }
+    known
 }
 
 /// Records the revision the manifests ask for now (the most common among the profile's tenants), so
