@@ -83,23 +83,14 @@ pub fn devices(args: &DevicesArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         ask_each(&prepared, &args.graph, "Reading devices", |graph| async move { graph.list_managed_devices().await })?;
     let merged = merge(answers, |d| filter.keeps(d), device_order, args.caps.limits());
     let headers = ["TENANT", "DEVICE", "OS", "VERSION", "COMPLIANCE", "LAST SYNC", "USER"];
-    let rows: Vec<Vec<String>> = merged
-        .rows
-        .iter()
-        .map(|r| {
-            let d = &r.item;
-            vec![
-                r.tenant.clone(),
-                d.device_name.clone(),
-                d.operating_system.clone(),
-                d.os_version.clone(),
-                d.compliance_state.clone(),
-                d.last_sync_date_time.clone(),
-                d.user_principal_name.clone(),
-            ]
-        })
-        .collect();
-    finish(&merged, &headers, &rows, "device", &args.caps, args.output, out, err)
+    let cells = |d: &crate::wire::fleet::ManagedDevice| {
+        let (name, os, version, compliance) = (&d.device_name, &d.operating_system, &d.os_version, &d.compliance_state);
+        vec![name, os, version, compliance, &d.last_sync_date_time, &d.user_principal_name]
+            .into_iter()
+            .cloned()
+            .collect()
+    };
+    finish(&merged, &headers, cells, "device", &args.caps, args.output, out, err)
 }
 
 pub fn identities(args: &IdentitiesArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
@@ -112,32 +103,21 @@ pub fn identities(args: &IdentitiesArgs, out: &mut dyn Write, err: &mut dyn Writ
     };
     let merged = merge(answers, keeps, risk_order, args.caps.limits());
     let headers = ["TENANT", "USER", "NAME", "RISK LEVEL", "RISK STATE", "DETAIL", "UPDATED"];
-    let rows: Vec<Vec<String>> = merged
-        .rows
-        .iter()
-        .map(|r| {
-            let u = &r.item;
-            vec![
-                r.tenant.clone(),
-                u.user_principal_name.clone(),
-                u.user_display_name.clone(),
-                u.risk_level.clone(),
-                u.risk_state.clone(),
-                u.risk_detail.clone(),
-                u.risk_last_updated_date_time.clone(),
-            ]
-        })
-        .collect();
-    finish(&merged, &headers, &rows, "risky user", &args.caps, args.output, out, err)
+    let cells = |u: &crate::wire::fleet::RiskyUser| {
+        let (user, name, level, state) = (&u.user_principal_name, &u.user_display_name, &u.risk_level, &u.risk_state);
+        vec![user, name, level, state, &u.risk_detail, &u.risk_last_updated_date_time].into_iter().cloned().collect()
+    };
+    finish(&merged, &headers, cells, "risky user", &args.caps, args.output, out, err)
 }
 
 /// Writes the rows, then on standard error how many from how many tenants, what the caps cut and
-/// which tenants could not be read; exit 3 when any could not.
+/// which tenants could not be read; exit 3 when any could not. Each row is the tenant, then `cells`
+/// of its item.
 #[allow(clippy::too_many_arguments)]
 fn finish<T: Serialize>(
     merged: &Merged<T>,
     headers: &[&str],
-    rows: &[Vec<String>],
+    cells: impl Fn(&T) -> Vec<String>,
     noun: &str,
     caps: &Caps,
     output: TabularFormat,
@@ -145,7 +125,9 @@ fn finish<T: Serialize>(
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    write_rows(output, &headers, rows, || serde_json::to_string_pretty(merged), out)?;
+    let rows: Vec<Vec<String>> =
+        merged.rows.iter().map(|r| std::iter::once(r.tenant.clone()).chain(cells(&r.item)).collect()).collect();
+    write_rows(output, &headers, &rows, || serde_json::to_string_pretty(merged), out)?;
     writeln!(
         err,
         "{} from {}{}.",

@@ -148,7 +148,7 @@ pub fn plan_observed(desired: &TenantDesired, live: &LiveTenant, options: PlanOp
     plan_family::<DefenderRoles>(desired, live, &running, options, &mut plan);
     plan_family::<DetectionRules>(desired, live, &running, options, &mut plan);
     hold_back_excepted(desired, &mut plan);
-    plan.rollouts = super::standing::tenant_rollouts(desired, live, &plan);
+    plan.rollouts = super::standing::tenant_rollouts(desired, live, &running, &plan);
     if !plan.problems.is_empty() {
         plan.state = TenantState::Failed;
     }

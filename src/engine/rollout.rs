@@ -50,12 +50,14 @@ pub struct Staged {
 /// Stages every rollout of the plan's tenants. A tenant of a rollout that the plan did not read (it
 /// was narrowed away, or could not be read) counts as unknown: a wave after it waits.
 pub fn stage(desired: &DesiredState, plan: &Plan) -> Vec<Staged> {
+    let namespaces = namespaces(desired);
+    let planned: BTreeMap<&str, &TenantPlan> = plan.tenants.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut staged = Vec::new();
     for ((namespace, profile), rollout) in &desired.rollouts {
         let mut waves: Vec<Vec<(String, Option<TenantRollout>)>> = vec![Vec::new(); rollout.rollout.waves.len()];
         for (tenant, &index) in &rollout.members {
-            let in_namespace = desired.tenants.iter().any(|t| &t.name == tenant && &t.namespace == namespace);
-            let planned = plan.tenants.iter().find(|p| &p.name == tenant).filter(|_| in_namespace);
+            let in_namespace = namespaces.get(tenant.as_str()) == Some(&namespace.as_str());
+            let planned = planned.get(tenant.as_str()).filter(|_| in_namespace);
             let standing = planned.and_then(|p| standing(p, profile));
             if let Some(wave) = waves.get_mut(index) {
                 wave.push((tenant.clone(), standing.cloned()));
@@ -64,6 +66,11 @@ pub fn stage(desired: &DesiredState, plan: &Plan) -> Vec<Staged> {
         staged.push(Staged::new(namespace, profile, rollout.rollout.clone(), waves));
     }
     staged
+}
+
+/// The namespace of each tenant of the desired state, by name.
+fn namespaces(desired: &DesiredState) -> BTreeMap<&str, &str> {
+    desired.tenants.iter().map(|t| (t.name.as_str(), t.namespace.as_str())).collect()
 }
 
 fn standing<'a>(plan: &'a TenantPlan, profile: &str) -> Option<&'a TenantRollout> {
@@ -247,9 +254,10 @@ impl Staged {
 /// Carries the decisions into the plan: the changes to a new revision of tenants whose wave is not
 /// written this run wait, with why; the tenant's rollout says so too.
 pub fn hold(plan: &mut Plan, reports: &[RolloutReport], desired: &DesiredState) {
+    let namespaces = namespaces(desired);
     for tenant in &mut plan.tenants {
-        let Some(tenant_desired) = desired.tenants.iter().find(|t| t.name == tenant.name) else { continue };
-        hold_tenant(tenant, &tenant_desired.namespace, reports);
+        let Some(namespace) = namespaces.get(tenant.name.as_str()) else { continue };
+        hold_tenant(tenant, namespace, reports);
     }
     *plan = Plan::new(std::mem::take(&mut plan.tenants));
     plan.rollouts = reports.to_vec();

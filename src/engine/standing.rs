@@ -13,7 +13,12 @@ use crate::model::ownership::stamp_of;
 
 /// Where each tenant stands in the rollouts of its profiles: the revision each profile runs there
 /// and the one it gets, from the stamps the live objects carry and the plan just made.
-pub fn tenant_rollouts(desired: &TenantDesired, live: &LiveTenant, plan: &TenantPlan) -> Vec<TenantRollout> {
+pub fn tenant_rollouts(
+    desired: &TenantDesired,
+    live: &LiveTenant,
+    running: &ProfilesRunning,
+    plan: &TenantPlan,
+) -> Vec<TenantRollout> {
     if desired.waves.is_empty() {
         return Vec::new();
     }
@@ -22,14 +27,13 @@ pub fn tenant_rollouts(desired: &TenantDesired, live: &LiveTenant, plan: &Tenant
     collect::<Roles>(desired, live, plan, &mut objects);
     collect::<DefenderRoles>(desired, live, plan, &mut objects);
     collect::<DetectionRules>(desired, live, plan, &mut objects);
-    desired.waves.iter().map(|seat| fold(seat, &objects, plan)).collect()
+    desired.waves.iter().map(|seat| fold(seat, &objects, running, plan)).collect()
 }
 
 /// One desired object as the tenant runs it.
 struct ObjectState {
     profile: String,
     object: ObjectRef,
-    gets: String,
     /// Whether the tenant has the object.
     present: bool,
     /// The revision it runs, when known.
@@ -70,7 +74,6 @@ fn collect<M: Managed>(desired: &TenantDesired, live: &LiveTenant, plan: &Tenant
         out.push(ObjectState {
             profile: M::profile(wanted).to_string(),
             object: object.clone(),
-            gets,
             present: current.is_some(),
             runs,
             since,
@@ -79,7 +82,7 @@ fn collect<M: Managed>(desired: &TenantDesired, live: &LiveTenant, plan: &Tenant
     }
 }
 
-fn fold(seat: &WaveSeat, objects: &[ObjectState], plan: &TenantPlan) -> TenantRollout {
+fn fold(seat: &WaveSeat, objects: &[ObjectState], running: &ProfilesRunning, plan: &TenantPlan) -> TenantRollout {
     let mine: Vec<&ObjectState> = objects.iter().filter(|o| o.profile == seat.profile).collect();
     let present: Vec<&&ObjectState> = mine.iter().filter(|o| o.present).collect();
     let runs = if present.is_empty() {
@@ -102,7 +105,7 @@ fn fold(seat: &WaveSeat, objects: &[ObjectState], plan: &TenantPlan) -> TenantRo
         wave: seat.name.clone(),
         wave_number: seat.index + 1,
         runs,
-        gets: combined(mine.iter().map(|o| (&o.object, o.gets.as_str()))),
+        gets: running.get(&seat.profile).map(|p| p.revision.clone()).unwrap_or_default(),
         since: mine.iter().filter_map(|o| o.since.clone()).max(),
         present: present.len(),
         pending,
