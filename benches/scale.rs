@@ -2,8 +2,10 @@
 //! serve` process) with latency, printing one JSON object per scenario.
 //!
 //! `cargo bench --bench scale -- [--tenants N] [--policies M] [--latency-ms L] [--concurrency C]
-//! [--only-validate]` (`--only-validate` stops after `validate-resolve`, for document counts the lab
-//! scenarios would take long to serve, such as 10,000 tenants).
+//! [--scenario NAME,…] [--only-validate]`. `--scenario` runs only the named scenarios (the others'
+//! work that a named one needs, such as the apply that converges the lab before `plan-no-changes`,
+//! is done unmeasured); `--only-validate` is `--scenario validate-resolve`, for document counts the
+//! lab scenarios would take long to serve, such as 10,000 tenants.
 
 #[path = "../tests/support/lab_process.rs"]
 mod lab_process;
@@ -28,6 +30,10 @@ use tenantctl::util::fanout::for_each_tenant;
 
 use lab_process::LabChild;
 
+/// The allocator the tenantctl binary uses, so that the engine's figures here are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Settings {
     tenants: usize,
     policies: usize,
@@ -37,12 +43,46 @@ struct Settings {
     expanded_page_size: Option<usize>,
     /// Tenants the lab keeps in memory (its default: 256; the others are read from its folder).
     lab_resident_tenants: Option<usize>,
-    only_validate: bool,
+    /// The scenarios to measure.
+    scenarios: Vec<String>,
+}
+
+/// Every scenario, in the order they run.
+const SCENARIOS: &[&str] = &[
+    "validate-resolve",
+    "plan-changes",
+    "plan-no-changes",
+    "plan-cold-cache",
+    "plan-incremental",
+    "per-resource-baseline",
+    "apply-creates",
+];
+
+impl Settings {
+    fn runs(&self, scenario: &str) -> bool {
+        self.scenarios.iter().any(|s| s == scenario)
+    }
+
+    /// Whether any of these scenarios runs.
+    fn runs_any(&self, scenarios: &[&str]) -> bool {
+        scenarios.iter().any(|s| self.runs(s))
+    }
 }
 
 fn settings() -> Settings {
     let args: Vec<String> = std::env::args().collect();
-    let only_validate = args.iter().any(|a| a == "--only-validate");
+    let named = args.iter().position(|a| a == "--scenario").and_then(|i| args.get(i + 1));
+    let mut scenarios: Vec<String> = match named {
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        None => SCENARIOS.iter().map(|s| s.to_string()).collect(),
+    };
+    if args.iter().any(|a| a == "--only-validate") {
+        scenarios = vec!["validate-resolve".to_string()];
+    }
+    if let Some(unknown) = scenarios.iter().find(|s| !SCENARIOS.contains(&s.as_str())) {
+        eprintln!("unknown scenario {unknown:?}; scenarios: {}", SCENARIOS.join(", "));
+        std::process::exit(2);
+    }
     let mut settings = Settings {
         tenants: 200,
         policies: 30,
@@ -50,7 +90,7 @@ fn settings() -> Settings {
         concurrency: 64,
         expanded_page_size: None,
         lab_resident_tenants: None,
-        only_validate,
+        scenarios,
     };
     let value =
         |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
@@ -155,7 +195,11 @@ mod reqwest {
 
 /// Starts a new peak: each scenario reports the memory it needed, not the largest before it.
 /// The lab's process, whose memory is reported beside tenantctl's.
-static LAB_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+static LAB_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn lab_pid() -> Option<u32> {
+    Some(LAB_PID.load(std::sync::atomic::Ordering::Relaxed)).filter(|pid| *pid != 0)
+}
 
 /// CPU seconds of this process and of the lab when the scenario started.
 static CPU_AT_START: std::sync::Mutex<(f64, f64)> = std::sync::Mutex::new((0.0, 0.0));
@@ -172,14 +216,14 @@ fn cpu_seconds(process: &str) -> f64 {
 }
 
 fn lab_cpu_seconds() -> f64 {
-    LAB_PID.get().map_or(0.0, |pid| cpu_seconds(&pid.to_string()))
+    lab_pid().map_or(0.0, |pid| cpu_seconds(&pid.to_string()))
 }
 
 fn reset_peak_rss() {
     *CPU_AT_START.lock().expect("cpu") = (cpu_seconds("self"), lab_cpu_seconds());
     // Writing 5 to clear_refs resets VmHWM (Linux 4.0 and later); elsewhere peaks accumulate.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    if let Some(pid) = LAB_PID.get() {
+    if let Some(pid) = lab_pid() {
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
     }
 }
@@ -189,7 +233,7 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn lab_peak_rss_mb() -> f64 {
-    LAB_PID.get().map_or(0.0, |pid| peak_rss_mb_of(&pid.to_string()))
+    lab_pid().map_or(0.0, |pid| peak_rss_mb_of(&pid.to_string()))
 }
 
 fn peak_rss_mb_of(process: &str) -> f64 {
@@ -214,6 +258,10 @@ fn desired(state: &Path) -> (DesiredState, f64, usize) {
 
 fn report(scenario: &str, s: &Settings, calls: Calls, wall: f64, extra: Value) {
     let lower_bound = calls.requests as f64 / s.concurrency as f64 * s.latency_ms as f64 / 1000.0;
+    let cpu_s = cpu_seconds("self") - CPU_AT_START.lock().expect("cpu").0;
+    // Policies the scenario observed: every tenant's, for the scenarios that read tenants.
+    let reads = scenario.starts_with("plan-") || scenario == "per-resource-baseline";
+    let observed = if reads { s.tenants * s.policies } else { 0 };
     let mut line = json!({
         "scenario": scenario,
         "tenants": s.tenants,
@@ -228,7 +276,8 @@ fn report(scenario: &str, s: &Settings, calls: Calls, wall: f64, extra: Value) {
         "wall_s": (wall * 1000.0).round() / 1000.0,
         "lower_bound_s": (lower_bound * 1000.0).round() / 1000.0,
         "ratio": if lower_bound > 0.0 { (wall / lower_bound * 100.0).round() / 100.0 } else { 0.0 },
-        "cpu_s": ((cpu_seconds("self") - CPU_AT_START.lock().expect("cpu").0) * 100.0).round() / 100.0,
+        "cpu_s": (cpu_s * 100.0).round() / 100.0,
+        "cpu_us_per_policy": (observed > 0).then(|| (cpu_s * 1e6 / observed as f64 * 10.0).round() / 10.0),
         "lab_cpu_s": ((lab_cpu_seconds() - CPU_AT_START.lock().expect("cpu").1) * 100.0).round() / 100.0,
         "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
         "lab_peak_rss_mb": (lab_peak_rss_mb() * 10.0).round() / 10.0,
@@ -246,89 +295,112 @@ fn main() {
     let state = dir.path().join("lab");
     lab_init(&state, &s);
     let (desired, validate_s, documents) = desired(&state);
-    report("validate-resolve", &s, Calls::default(), validate_s, json!({"documents": documents}));
-    if s.only_validate {
-        return;
+    if s.runs("validate-resolve") {
+        report("validate-resolve", &s, Calls::default(), validate_s, json!({"documents": documents}));
     }
+    let plans = ["plan-changes", "plan-no-changes", "plan-cold-cache", "plan-incremental", "per-resource-baseline"];
+    if s.runs_any(&plans) {
+        plan_scenarios(&runtime, &s, &state, &desired);
+    }
+    if s.runs("apply-creates") {
+        apply_creates(&runtime, &s, &dir.path().join("empty"), &desired);
+    }
+}
 
-    let lab = serve(&state, &s);
-    let _ = LAB_PID.set(lab.id());
-    let graph = client(&lab, &state);
+/// The plan scenarios, on the generated state (which has drift) and then on the converged one.
+fn plan_scenarios(runtime: &tokio::runtime::Runtime, s: &Settings, state: &Path, desired: &DesiredState) {
+    let lab = serve(state, s);
+    LAB_PID.store(lab.id(), std::sync::atomic::Ordering::Relaxed);
+    let graph = client(&lab, state);
     runtime.block_on(async {
         // plan with changes (the generated state has drift)
         reset_peak_rss();
         let before = graph_calls(&lab, &graph);
         let started = Instant::now();
-        let changes = plan_all(&graph, &desired, s.concurrency).await;
+        let changes = plan_all(&graph, desired, s.concurrency).await;
         let wall = started.elapsed().as_secs_f64();
         let calls = graph_calls(&lab, &graph) - before;
-        report(
-            "plan-changes",
-            &s,
-            calls,
-            wall,
-            json!({"updates": changes.summary.update, "creates": changes.summary.create}),
-        );
-
+        if s.runs("plan-changes") {
+            let extra = json!({"updates": changes.summary.update, "creates": changes.summary.create});
+            report("plan-changes", s, calls, wall, extra);
+        }
+        if !s.runs_any(&["plan-no-changes", "plan-cold-cache", "plan-incremental", "per-resource-baseline"]) {
+            return;
+        }
         let outcomes = apply_all(&graph, &changes, s.concurrency).await;
         assert!(outcomes.iter().all(|o| o.errors.is_empty()), "apply errors");
         drop(changes);
 
-        reset_peak_rss();
-        let before = graph_calls(&lab, &graph);
-        let started = Instant::now();
-        let converged = plan_all(&graph, &desired, s.concurrency).await;
-        let wall = started.elapsed().as_secs_f64();
-        assert!(!converged.has_changes(), "converged after apply");
-        report("plan-no-changes", &s, graph_calls(&lab, &graph) - before, wall, json!({}));
+        if s.runs("plan-no-changes") {
+            reset_peak_rss();
+            let before = graph_calls(&lab, &graph);
+            let started = Instant::now();
+            let converged = plan_all(&graph, desired, s.concurrency).await;
+            let wall = started.elapsed().as_secs_f64();
+            assert!(!converged.has_changes(), "converged after apply");
+            report("plan-no-changes", s, graph_calls(&lab, &graph) - before, wall, json!({}));
+        }
 
         // Incremental: a first plan fills the caches, the next re-reads only what moved.
-        let caches = MemoryCaches::default();
-        reset_peak_rss();
-        let before = graph_calls(&lab, &graph);
-        let started = Instant::now();
-        plan_cached(&graph, &desired, s.concurrency, Some(&caches)).await;
-        report("plan-cold-cache", &s, graph_calls(&lab, &graph) - before, started.elapsed().as_secs_f64(), json!({}));
-        reset_peak_rss();
-        let before = graph_calls(&lab, &graph);
-        let started = Instant::now();
-        let warm = plan_cached(&graph, &desired, s.concurrency, Some(&caches)).await;
-        assert!(!warm.has_changes(), "still converged");
-        report("plan-incremental", &s, graph_calls(&lab, &graph) - before, started.elapsed().as_secs_f64(), json!({}));
+        if s.runs_any(&["plan-cold-cache", "plan-incremental"]) {
+            let caches = MemoryCaches::default();
+            reset_peak_rss();
+            let before = graph_calls(&lab, &graph);
+            let started = Instant::now();
+            plan_cached(&graph, desired, s.concurrency, Some(&caches)).await;
+            let wall = started.elapsed().as_secs_f64();
+            if s.runs("plan-cold-cache") {
+                report("plan-cold-cache", s, graph_calls(&lab, &graph) - before, wall, json!({}));
+            }
+            if s.runs("plan-incremental") {
+                reset_peak_rss();
+                let before = graph_calls(&lab, &graph);
+                let started = Instant::now();
+                let warm = plan_cached(&graph, desired, s.concurrency, Some(&caches)).await;
+                let wall = started.elapsed().as_secs_f64();
+                assert!(!warm.has_changes(), "still converged");
+                report("plan-incremental", s, graph_calls(&lab, &graph) - before, wall, json!({}));
+            }
+        }
 
         // The same reads done per resource: list ids, then one GET per policy (Terraform's refresh).
-        reset_peak_rss();
-        let before = graph_calls(&lab, &graph);
-        let started = Instant::now();
-        let tenants: Vec<String> =
-            desired.tenants.iter().filter(|t| !t.suspended).map(|t| t.tenant_id.clone()).collect();
-        let graph_ref = &graph;
-        for_each_tenant(tenants, s.concurrency, |tenant| async move {
-            let client = graph_ref.tenant(&tenant);
-            let ids: Vec<String> =
-                client.list_policies().await.expect("list").into_iter().filter_map(|p| p.id).collect();
-            for id in ids {
-                client.get_policy(&id).await.expect("get");
-            }
-        })
-        .await;
-        let wall = started.elapsed().as_secs_f64();
-        report("per-resource-baseline", &s, graph_calls(&lab, &graph) - before, wall, json!({}));
+        if s.runs("per-resource-baseline") {
+            reset_peak_rss();
+            let before = graph_calls(&lab, &graph);
+            let started = Instant::now();
+            per_resource_reads(&graph, desired, s.concurrency).await;
+            let wall = started.elapsed().as_secs_f64();
+            report("per-resource-baseline", s, graph_calls(&lab, &graph) - before, wall, json!({}));
+        }
     });
-    drop(lab);
+}
 
-    // Every desired policy missing: apply creates them under the write budget.
-    let empty = dir.path().join("empty");
-    lab_init(&empty, &s);
+/// Every policy read on its own after a list of ids, as a refresh-per-resource design reads.
+async fn per_resource_reads(graph: &GraphClient, desired: &DesiredState, concurrency: usize) {
+    let tenants: Vec<String> = desired.tenants.iter().filter(|t| !t.suspended).map(|t| t.tenant_id.clone()).collect();
+    for_each_tenant(tenants, concurrency, |tenant| async move {
+        let client = graph.tenant(&tenant);
+        let ids: Vec<String> = client.list_policies().await.expect("list").into_iter().filter_map(|p| p.id).collect();
+        for id in ids {
+            client.get_policy(&id).await.expect("get");
+        }
+    })
+    .await;
+}
+
+/// Every desired policy missing: apply creates them under the write budget.
+fn apply_creates(runtime: &tokio::runtime::Runtime, s: &Settings, empty: &Path, desired: &DesiredState) {
+    lab_init(empty, s);
     for tenant in std::fs::read_dir(empty.join("tenants")).expect("tenants") {
         let policies = tenant.expect("entry").path().join("configurationPolicies");
         let _ = std::fs::remove_dir_all(&policies);
         std::fs::create_dir_all(&policies).expect("mkdir");
     }
-    let lab = serve(&empty, &s);
-    let graph = client(&lab, &empty);
+    let lab = serve(empty, s);
+    LAB_PID.store(lab.id(), std::sync::atomic::Ordering::Relaxed);
+    let graph = client(&lab, empty);
     runtime.block_on(async {
-        let creates = plan_all(&graph, &desired, s.concurrency).await;
+        let creates = plan_all(&graph, desired, s.concurrency).await;
         reset_peak_rss();
         let before = graph_calls(&lab, &graph);
         let counts = graph.counts();
@@ -341,7 +413,7 @@ fn main() {
         let most = per_tenant.values().copied().max().unwrap_or(0);
         report(
             "apply-creates",
-            &s,
+            s,
             graph_calls(&lab, &graph) - before,
             wall,
             json!({"created": created, "throttled_replies": throttled, "writes_per_tenant": most * 2}),

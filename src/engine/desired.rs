@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::normalize::{comparable, settings_digest};
+use super::normalize::{Compared, comparable};
 use super::plan::Overridden;
 use super::respec::{Edits, patch_policy, patch_spec};
 use super::revision::revision_of;
@@ -111,7 +111,9 @@ pub struct DesiredPolicy {
     /// `payload` as [`comparable`] puts it: computed once per policy rather than once per tenant
     /// that is planned.
     pub comparable: Arc<Value>,
-    /// The digest of `comparable`'s settings ([`settings_digest`]), to tell a live policy whose
+    /// `payload` in the form a live policy is compared with ([`Compared`]), computed once.
+    pub compared: Arc<Compared>,
+    /// The digest of its settings ([`Compared::settings_digest`]), to tell a live policy whose
     /// settings were seen equal at its current version without reading them again.
     pub settings_digest: Arc<str>,
     /// The manifest the payload is rendered from (with the tenant's overrides applied), to render
@@ -187,7 +189,7 @@ impl DesiredPolicy {
     /// The policy with its spec patched and rendered again; everything else as it is.
     pub fn patched(&self, edits: &Edits) -> Result<DesiredPolicy, Vec<String>> {
         let resource = patch_policy(&self.resource, edits)?;
-        let (payload, comparable, settings_digest) = rendered_forms(&resource).map_err(|errors| {
+        let (payload, comparable, compared, settings_digest) = rendered_forms(&resource).map_err(|errors| {
             errors.into_iter().map(|e| format!("spec.{}: {}", e.setting, e.message)).collect::<Vec<_>>()
         })?;
         let revision = policy_revision(&comparable, &self.assignments);
@@ -195,6 +197,7 @@ impl DesiredPolicy {
             resource: Arc::new(resource),
             payload,
             comparable,
+            compared,
             settings_digest,
             revision,
             ..self.clone()
@@ -240,9 +243,9 @@ pub fn policy_revision(comparable: &Value, assignments: &Assignments) -> Arc<str
     revision_of(&(comparable, assignments))
 }
 
-/// A policy's payload as Graph will hold it (marker included), that payload as compared, and the
-/// digest of its settings.
-pub type RenderedForms = (Arc<ConfigurationPolicy>, Arc<Value>, Arc<str>);
+/// A policy's payload as Graph will hold it (marker included), that payload as a revision hashes it
+/// and as planning compares it, and the digest of its settings.
+pub type RenderedForms = (Arc<ConfigurationPolicy>, Arc<Value>, Arc<Compared>, Arc<str>);
 
 /// Renders a policy to the forms planning compares.
 pub fn rendered_forms(resource: &PolicyResource) -> Result<RenderedForms, Vec<MappingError>> {
@@ -251,9 +254,10 @@ pub fn rendered_forms(resource: &PolicyResource) -> Result<RenderedForms, Vec<Ma
         PolicyResource::Typed(p) => mapping::template::to_wire(p.table(), &p.spec, &description),
         PolicyResource::SettingsCatalog(p) => mapping::settings_catalog::to_wire(&p.spec, &description)?,
     };
-    let compared = comparable(&payload);
-    let digest = Arc::from(settings_digest(&compared));
-    Ok((Arc::new(payload), Arc::new(compared), digest))
+    let compared = Compared::of(&payload);
+    let digest = Arc::from(compared.settings_digest());
+    let revised = Arc::new(comparable(&payload));
+    Ok((Arc::new(payload), revised, Arc::new(compared), digest))
 }
 
 /// A desired object that an override can patch: each family's desired type.
@@ -290,7 +294,7 @@ macro_rules! patchable {
 }
 
 patchable! {
-    DesiredPolicy => payload, comparable, settings_digest, resource, revision;
+    DesiredPolicy => payload, comparable, compared, settings_digest, resource, revision;
     DesiredRole => spec, revision;
     DesiredDefenderRole => spec, revision;
     DesiredDetectionRule => spec, revision;

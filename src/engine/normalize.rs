@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::wire::{ChoiceValue, ConfigurationPolicy, GroupValue, SettingInstance, SimpleValue};
 
-/// The parts of a policy tenantctl manages, in a form where equal means "no change".
+/// The parts of a policy tenantctl manages, in a form where equal means "no change", as a JSON value:
+/// what a policy's revision is a hash of. Planning compares the cheaper [`Compared`] form.
 pub fn comparable(policy: &ConfigurationPolicy) -> Value {
     let mut technologies: Vec<String> = policy.technologies.split(',').map(|t| t.trim().to_ascii_lowercase()).collect();
     technologies.sort();
@@ -76,17 +77,132 @@ fn sort_values(values: &mut [Value]) {
     values.sort_by_cached_key(|v| v.to_string());
 }
 
-/// A digest of a comparable form's settings: equal digests, settings that compare equal.
-pub fn settings_digest(comparable: &Value) -> String {
-    let bytes = serde_json::to_vec(&comparable["settings"]).unwrap_or_default();
-    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+/// The parts of a policy tenantctl manages, each as canonical text, so that equal means "no change".
+/// The same normalization as [`comparable`], built straight into text: planning compares every live
+/// policy of every tenant, and a tree of JSON values per policy was most of a plan's CPU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compared {
+    name: String,
+    description: String,
+    platforms: String,
+    technologies: String,
+    template_id: Option<String>,
+    /// Every setting as canonical JSON text, children and collections sorted.
+    settings: String,
+}
+
+impl Compared {
+    pub fn of(policy: &ConfigurationPolicy) -> Compared {
+        let mut technologies: Vec<String> =
+            policy.technologies.split(',').map(|t| t.trim().to_ascii_lowercase()).collect();
+        technologies.sort();
+        Compared {
+            name: policy.name.clone(),
+            description: crate::model::ownership::without_stamp(&policy.description).to_string(),
+            platforms: policy.platforms.to_ascii_lowercase(),
+            technologies: technologies.join(","),
+            template_id: policy.template_reference.as_ref().map(|t| t.template_id.to_ascii_lowercase()),
+            settings: settings_text(policy),
+        }
+    }
+
+    /// The top-level fields (named as in a policy: `name`, `settings`, …) in which `live` differs.
+    pub fn changed_fields(&self, live: &Compared) -> Vec<&'static str> {
+        let differs = [
+            ("name", self.name != live.name),
+            ("description", self.description != live.description),
+            ("platforms", self.platforms != live.platforms),
+            ("technologies", self.technologies != live.technologies),
+            ("templateId", self.template_id != live.template_id),
+            ("settings", self.settings != live.settings),
+        ];
+        differs.into_iter().filter(|(_, differs)| *differs).map(|(field, _)| field).collect()
+    }
+
+    /// A digest of the settings: equal digests, settings that compare equal.
+    pub fn settings_digest(&self) -> String {
+        text_digest(&self.settings)
+    }
+}
+
+/// [`Compared::settings_digest`] of a policy, without the rest of its compared form.
+pub fn settings_digest(policy: &ConfigurationPolicy) -> String {
+    text_digest(&settings_text(policy))
+}
+
+fn text_digest(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
     digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The top-level fields in which two comparable forms differ.
-pub fn changed_fields(desired: &Value, live: &Value) -> Vec<String> {
-    let (Some(desired), Some(live)) = (desired.as_object(), live.as_object()) else { return vec!["policy".into()] };
-    desired.iter().filter(|(key, value)| live.get(*key) != Some(value)).map(|(key, _)| key.clone()).collect()
+fn settings_text(policy: &ConfigurationPolicy) -> String {
+    sorted_list(policy.settings.iter().map(|s| instance_text(&s.setting_instance)).collect())
+}
+
+fn instance_text(instance: &SettingInstance) -> String {
+    let id = quoted(&instance.definition_id().to_ascii_lowercase());
+    match instance {
+        SettingInstance::Choice { choice_setting_value, .. } => {
+            format!(r#"{{"id":{id},"choice":{}}}"#, choice_text(choice_setting_value))
+        }
+        SettingInstance::ChoiceCollection { choice_setting_collection_value, .. } => {
+            let values = sorted_list(choice_setting_collection_value.iter().map(choice_text).collect());
+            format!(r#"{{"id":{id},"choices":{values}}}"#)
+        }
+        SettingInstance::Simple { simple_setting_value, .. } => {
+            format!(r#"{{"id":{id},"value":{}}}"#, simple_text(simple_setting_value))
+        }
+        SettingInstance::SimpleCollection { simple_setting_collection_value, .. } => {
+            let values = sorted_list(simple_setting_collection_value.iter().map(simple_text).collect());
+            format!(r#"{{"id":{id},"values":{values}}}"#)
+        }
+        SettingInstance::Group { group_setting_value, .. } => {
+            format!(r#"{{"id":{id},"group":{}}}"#, group_text(group_setting_value))
+        }
+        SettingInstance::GroupCollection { group_setting_collection_value, .. } => {
+            let groups = sorted_list(group_setting_collection_value.iter().map(group_text).collect());
+            format!(r#"{{"id":{id},"groups":{groups}}}"#)
+        }
+    }
+}
+
+fn choice_text(value: &ChoiceValue) -> String {
+    let children = sorted_list(value.children.iter().map(instance_text).collect());
+    format!(r#"{{"value":{},"children":{children}}}"#, quoted(&value.value.to_ascii_lowercase()))
+}
+
+fn group_text(value: &GroupValue) -> String {
+    let children = sorted_list(value.children.iter().map(instance_text).collect());
+    format!(r#"{{"children":{children}}}"#)
+}
+
+fn simple_text(value: &SimpleValue) -> String {
+    match value {
+        SimpleValue::Integer { value, .. } => value.to_string(),
+        SimpleValue::String { value, .. } => quoted(value),
+        // Graph reads secrets back as tokens: their values can never be compared.
+        SimpleValue::Secret { .. } => quoted("<secret>"),
+    }
+}
+
+/// A JSON array of these texts in sorted order: children and collections compare as sets.
+fn sorted_list(mut items: Vec<String>) -> String {
+    items.sort_unstable();
+    let mut text = String::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    text.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(item);
+    }
+    text.push(']');
+    text
+}
+
+/// A JSON string literal.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -135,16 +251,17 @@ mod tests {
         }
         b.settings[0].id = Some("0".into());
         assert_eq!(comparable(&a), comparable(&b));
+        assert_eq!(Compared::of(&a), Compared::of(&b));
     }
 
     #[test]
     fn a_changed_option_or_description_is_a_change() {
         let a = policy(vec![choice("x", "x_1", vec![])]);
         let mut b = policy(vec![choice("x", "x_0", vec![])]);
-        assert_eq!(changed_fields(&comparable(&a), &comparable(&b)), vec!["settings"]);
+        assert_eq!(Compared::of(&a).changed_fields(&Compared::of(&b)), vec!["settings"]);
         b = a.clone();
         b.description = "other".into();
-        assert_eq!(changed_fields(&comparable(&a), &comparable(&b)), vec!["description"]);
+        assert_eq!(Compared::of(&a).changed_fields(&Compared::of(&b)), vec!["description"]);
     }
 
     #[test]
@@ -161,5 +278,6 @@ mod tests {
         let desired = policy(vec![secret("plain-text", "notEncrypted")]);
         let live = policy(vec![secret("token-guid", "encryptedValueToken")]);
         assert_eq!(comparable(&desired), comparable(&live));
+        assert_eq!(Compared::of(&desired), Compared::of(&live));
     }
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::assignments::GroupsByName;
-use super::normalize::{comparable, settings_digest};
+use super::normalize::settings_digest;
 use crate::wire::ConfigurationPolicy;
 
 /// Where tenants' caches are kept between observations (a folder, the operator's memory).
@@ -92,7 +92,7 @@ impl PolicyCache {
             last_modified: modified.to_string(),
             setting_count: read.settings.len() as i64,
             uses: 0,
-            settings_digest: settings_digest(&comparable(read)),
+            settings_digest: settings_digest(read),
         };
         self.entries.insert(id.to_string(), entry);
     }
@@ -144,7 +144,7 @@ mod tests {
     fn a_digest_serves_only_the_version_it_was_read_at() {
         let mut cache = PolicyCache::default();
         cache.store(&policy("2026-01-01T00:00:00Z"));
-        let expected = settings_digest(&comparable(&policy("x")));
+        let expected = settings_digest(&policy("x"));
         assert_eq!(cache.settings_digest_for(&policy("2026-01-01T00:00:00Z")), Some(expected.as_str()));
         assert!(cache.settings_digest_for(&policy("2026-01-02T00:00:00Z")).is_none(), "modified since");
         let mut other_count = policy("2026-01-01T00:00:00Z");

@@ -315,7 +315,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
         let policies = chosen
             .into_iter()
             .filter_map(|(reference, delivery)| {
-                let ((payload, comparable, digest), resource) =
+                let ((payload, comparable, compared, digest), resource) =
                     rendered.get(&(namespace.clone(), reference.clone()))?;
                 let revision = policy_revisions
                     .entry((delivery.profile_index, reference.clone()))
@@ -329,6 +329,7 @@ pub fn resolve_at(set: &ManifestSet, now: jiff::Timestamp) -> Resolution {
                     assignments: delivery.assignments.clone(),
                     payload: Arc::clone(payload),
                     comparable: Arc::clone(comparable),
+                    compared: Arc::clone(compared),
                     settings_digest: Arc::clone(digest),
                     resource: Arc::clone(resource),
                     revision,

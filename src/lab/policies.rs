@@ -23,16 +23,21 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
     match route {
         Route::Policies if method == Method::POST => create(tenant, call),
         Route::Policies => list(tenant, call, expansion),
+        // Reads borrow the stored policy: a copy of every policy read was a fifth of the lab's work.
+        Route::Policy(id) if method == Method::GET => match tenant.policies.get(id) {
+            Some(policy) => entity(call, policy, expansion),
+            None => not_found(id, call),
+        },
+        Route::PolicyAssignments(id) => match tenant.policies.get(id) {
+            Some(policy) => assignments(call, id, policy),
+            None => not_found(id, call),
+        },
         Route::Policy(id) => match policy_or_not_found(tenant, id, call) {
             Err(reply) => reply,
-            Ok(existing) if method == Method::GET => entity(call, &existing, expansion),
             Ok(existing) if method == Method::PUT => replace(tenant, id, &existing, call),
             Ok(existing) if method == Method::PATCH => patch(tenant, id, &existing, call),
             Ok(_) => delete(tenant, id, call),
         },
-        Route::PolicyAssignments(id) => {
-            policy_or_not_found(tenant, id, call).map_or_else(|r| r, |p| assignments(call, id, &p))
-        }
         Route::PolicyAssign(id) => {
             policy_or_not_found(tenant, id, call).map_or_else(|r| r, |p| assign(tenant, id, &p, call))
         }
@@ -125,10 +130,12 @@ fn assign(tenant: &mut TenantData, id: &str, existing: &Map<String, Value>, call
 }
 
 pub(super) fn policy_or_not_found(tenant: &TenantData, id: &str, call: &Call) -> Result<Map<String, Value>, Reply> {
-    tenant.policies.get(id).cloned().ok_or_else(|| {
-        let path = format!("/DeviceConfigV2/DCV2GraphService/deviceManagement/configurationPolicies('{id}')");
-        Reply::intune_error(call.context, StatusCode::NOT_FOUND, "ResourceNotFound", "An error has occurred", &path)
-    })
+    tenant.policies.get(id).cloned().ok_or_else(|| not_found(id, call))
+}
+
+fn not_found(id: &str, call: &Call) -> Reply {
+    let path = format!("/DeviceConfigV2/DCV2GraphService/deviceManagement/configurationPolicies('{id}')");
+    Reply::intune_error(call.context, StatusCode::NOT_FOUND, "ResourceNotFound", "An error has occurred", &path)
 }
 
 pub(super) fn invalid(call: &Call, message: &str) -> Reply {

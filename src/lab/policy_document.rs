@@ -187,24 +187,25 @@ pub fn rendered(policy: &Map<String, Value>, expansion: Expansion, select: Optio
             out.insert(key.clone(), value.clone());
         }
     }
-    let settings = policy.get("settings").cloned().unwrap_or_else(|| Value::Array(Vec::new()));
-    let assignments = policy.get("assignments").cloned().unwrap_or_else(|| Value::Array(Vec::new()));
+    let settings = policy.get("settings").and_then(Value::as_array);
+    let assignments = policy.get("assignments").and_then(Value::as_array);
     // Computed properties: in the default set, or when `$select` names them.
     let wanted = |name: &str| select.is_none_or(|s| s.iter().any(|n| n.eq_ignore_ascii_case(name)));
     if wanted("settingCount") {
-        out.entry("settingCount").or_insert_with(|| settings.as_array().map_or(0, Vec::len).into());
+        out.entry("settingCount").or_insert_with(|| settings.map_or(0, Vec::len).into());
     }
     if wanted("isAssigned") {
-        out.entry("isAssigned").or_insert_with(|| assignments.as_array().is_some_and(|a| !a.is_empty()).into());
+        out.entry("isAssigned").or_insert_with(|| assignments.is_some_and(|a| !a.is_empty()).into());
     }
     if wanted("disableEntraGroupPolicyAssignment") {
         out.entry("disableEntraGroupPolicyAssignment").or_insert(Value::Bool(false));
     }
+    // Navigation properties are copied only when expanded: they are most of a policy.
     if expansion.settings {
-        out.insert("settings".into(), settings);
+        out.insert("settings".into(), Value::Array(settings.cloned().unwrap_or_default()));
     }
     if expansion.assignments {
-        out.insert("assignments".into(), assignments);
+        out.insert("assignments".into(), Value::Array(assignments.cloned().unwrap_or_default()));
     }
     out
 }

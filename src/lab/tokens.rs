@@ -71,11 +71,18 @@ pub struct Authorized {
 #[derive(Debug)]
 pub struct TokenIssuer {
     key: SigningKey,
+    /// Tokens whose signature was checked, with their grant and expiry: a client sends the same
+    /// token with each of its requests, and an RSA verification per request was a tenth of the
+    /// lab's CPU under load. Bounded: emptied when full.
+    verified: std::sync::Mutex<std::collections::HashMap<String, (Grant, u64)>>,
 }
+
+/// Verified tokens remembered at most.
+const VERIFIED_TOKENS: usize = 16_384;
 
 impl TokenIssuer {
     pub fn new(key: SigningKey) -> Self {
-        TokenIssuer { key }
+        TokenIssuer { key, verified: Default::default() }
     }
 
     pub fn key(&self) -> &SigningKey {
@@ -112,6 +119,28 @@ impl TokenIssuer {
 
     /// The grant behind a token this lab issued and that is still valid at `now`.
     pub fn check(&self, token: &str, now: SystemTime) -> Result<Grant, TokenProblem> {
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let remembered = self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(token).cloned();
+        let (grant, expires) = match remembered {
+            Some(verified) => verified,
+            None => {
+                let verified = self.verify(token)?;
+                let mut remembered = self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if remembered.len() >= VERIFIED_TOKENS {
+                    remembered.clear();
+                }
+                remembered.insert(token.to_string(), verified.clone());
+                verified
+            }
+        };
+        if expires <= now {
+            return Err(TokenProblem::Expired);
+        }
+        Ok(grant)
+    }
+
+    /// The grant of a token this lab signed for Graph, and when it expires.
+    fn verify(&self, token: &str) -> Result<(Grant, u64), TokenProblem> {
         let claims = self.key.verify(token).map_err(|_| TokenProblem::Unknown)?;
         let (Some(tenant), Some(client_id), Some(expires)) =
             (claims["tid"].as_str(), claims["appid"].as_str(), claims["exp"].as_u64())
@@ -121,13 +150,9 @@ impl TokenIssuer {
         if claims["aud"] != GRAPH_AUDIENCE {
             return Err(TokenProblem::Unknown);
         }
-        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        if expires <= now {
-            return Err(TokenProblem::Expired);
-        }
         let roles = claims["roles"].as_array().map(Vec::as_slice).unwrap_or_default();
         let roles = roles.iter().filter_map(|r| r.as_str()).map(str::to_string).collect();
-        Ok(Grant { tenant: tenant.to_string(), client_id: client_id.to_string(), roles })
+        Ok((Grant { tenant: tenant.to_string(), client_id: client_id.to_string(), roles }, expires))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod detection;
 pub mod fleet;
 pub mod organization;
 mod policy;
+mod policy_decode;
 pub mod rbac;
 
 pub use policy::*;

@@ -141,9 +141,9 @@ pub struct ValueTemplateReference {
     pub use_template_default: Option<bool>,
 }
 
-/// A setting instance, discriminated by `@odata.type`.
+/// A setting instance, discriminated by `@odata.type` (read through [`super::policy_decode`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "@odata.type")]
+#[serde(tag = "@odata.type", try_from = "super::policy_decode::FlatSettingInstance")]
 pub enum SettingInstance {
     #[serde(rename = "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance", rename_all = "camelCase")]
     Choice {
@@ -237,7 +237,12 @@ pub struct ChoiceValue {
 }
 
 fn choice_value_odata_type() -> String {
-    format!("{ODATA_PREFIX}ChoiceSettingValue")
+    odata_type("ChoiceSettingValue")
+}
+
+/// The full `@odata.type` of a Settings Catalog type (`ChoiceSettingValue`, …).
+pub(super) fn odata_type(short: &str) -> String {
+    format!("{ODATA_PREFIX}{short}")
 }
 
 impl ChoiceValue {
@@ -268,9 +273,10 @@ impl GroupValue {
     }
 }
 
-/// A simple (scalar) setting value, discriminated by `@odata.type`.
+/// A simple (scalar) setting value, discriminated by `@odata.type` (read through
+/// [`super::policy_decode`]).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "@odata.type")]
+#[serde(tag = "@odata.type", try_from = "super::policy_decode::FlatSimpleValue")]
 pub enum SimpleValue {
     #[serde(rename = "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", rename_all = "camelCase")]
     Integer {

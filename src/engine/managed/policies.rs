@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{LiveTenant, Managed};
 use crate::engine::api::{Reply, TenantApi};
 use crate::engine::assignments::{GroupsByName, display as display_assignments, resolve_targets, same_targets};
-use crate::engine::normalize::{changed_fields, comparable};
+use crate::engine::normalize::Compared;
 use crate::engine::plan::{Field, Overridden, PolicyPayload, Write};
 use crate::engine::resolve::{DesiredPolicy, TenantDesired};
 use crate::engine::respec::Edits;
@@ -121,7 +121,9 @@ impl Managed for Policies {
         live: &ConfigurationPolicy,
         settings_in_sync: bool,
     ) -> Vec<Field> {
-        let mut fields: Vec<Field> = changed_fields(&desired.comparable, &comparable(live))
+        let mut fields: Vec<Field> = desired
+            .compared
+            .changed_fields(&Compared::of(live))
             .iter()
             .filter_map(|key| Field::parse(key))
             .filter(|field| !(settings_in_sync && *field == Field::Settings))
