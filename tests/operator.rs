@@ -55,3 +55,5 @@ mod replicas;
 mod roles;
 #[path = "operator/rollout.rs"]
 mod rollout;
+#[path = "operator/sharding.rs"]
+mod sharding;

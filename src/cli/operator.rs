@@ -53,6 +53,11 @@ pub struct OperatorArgs {
     /// How long the lease lasts without renewal; a standby takes over after it.
     #[arg(long, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
     pub lease_duration: Duration,
+    /// Split the tenants into this many shards, each owned by one replica through a Lease of its own;
+    /// replicas share the shards evenly and take over those of a replica that dies (1: the leader
+    /// reconciles every tenant, other replicas wait).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024), value_name = "N")]
+    pub shards: u16,
     /// Tenants reconciled at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: u16,
@@ -105,6 +110,7 @@ pub fn run(args: &OperatorArgs) -> anyhow::Result<u8> {
         concurrency: args.concurrency.max(1),
         notification_settle: args.notification_settle,
         cached_tenants: args.cached_tenants,
+        shards: usize::from(args.shards),
     };
     config.lease.check()?;
     let runtime = super::pipeline::runtime()?;

@@ -43,6 +43,9 @@ pub struct TenantStatus {
     /// one it gets.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rollouts: Vec<super::rollout::TenantRollout>,
+    /// The operator replica that reconciled the tenant last (its identity, the pod name in a cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciled_by: Option<String>,
 }
 
 /// An exception that covers a tenant: in force, or expired (its object is enforced again).

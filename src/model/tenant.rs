@@ -25,6 +25,7 @@ use super::status::TenantStatus;
     printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Access","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"AccessReady\")].reason"}"#,
     printcolumn = r#"{"name":"Tenant ID","type":"string","priority":1,"jsonPath":".spec.tenantId"}"#,
+    printcolumn = r#"{"name":"Replica","type":"string","priority":1,"jsonPath":".status.reconciledBy"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -20,6 +20,10 @@ use crate::security::cases::{member, members, reconcile as reconcile_member};
 use crate::wire::common::Incident;
 
 pub async fn reconcile(case: Arc<Case>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    if !ctx.leading.load(std::sync::atomic::Ordering::Relaxed) {
+        // The leader keeps cases; this replica looks again in case it comes to lead.
+        return Ok(Action::requeue(super::FOLLOWER_RECHECK));
+    }
     if !ctx.caches_synced() {
         return Ok(Action::requeue(std::time::Duration::from_secs(1)));
     }

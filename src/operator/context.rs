@@ -46,6 +46,8 @@ pub struct Settings {
     pub credentials_secret: Option<String>,
     /// Tenants whose last observation is kept between syncs.
     pub cached_tenants: usize,
+    /// This replica, as its Leases and the Tenants it reconciles name it.
+    pub identity: String,
 }
 
 pub struct Context {
@@ -71,6 +73,10 @@ pub struct Context {
     pub observations: super::observations::Observations,
     /// Each tenant's subscriptions, read at most hourly for its AccessReady condition.
     pub licences: crate::graph::readiness::LicenceMemory,
+    /// The tenant shards this replica owns: only their tenants are reconciled here.
+    pub shards: Arc<super::shards::ShardTable>,
+    /// Whether this replica holds the leader lease (profiles, notifications and cases).
+    pub leading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A namespace, validated and resolved.

@@ -14,6 +14,7 @@ use super::inputs::watch_inputs;
 use super::metrics::Metrics;
 use super::notification_controller::{self, NotificationContext};
 use super::profile_controller::{self, ProfileContext};
+use super::shards::ShardTable;
 use super::tenant_controller;
 use super::watch::{Watches, shared, significant, significant_changes};
 use crate::graph::client::GraphClient;
@@ -38,6 +39,12 @@ pub struct Wiring {
     pub pending: Arc<std::sync::Mutex<Vec<String>>>,
     /// How the watches are doing, and the objects they could not read.
     pub watches: Watches,
+    /// The tenant shards this replica owns.
+    pub shards: Arc<ShardTable>,
+    /// Shards just taken: their tenants are reconciled at once.
+    pub shards_acquired: tokio::sync::mpsc::UnboundedReceiver<usize>,
+    /// Whether this replica holds the leader lease (profiles, notifications and cases).
+    pub leading: Arc<AtomicBool>,
 }
 
 /// Every object of a namespace: a change there can concern any of them (a profile or policy change,
@@ -48,6 +55,16 @@ fn refs_in<K: kube::Resource<DynamicType = ()> + Clone>(store: &Store<K>, namesp
         .iter()
         .filter(|o| namespace_of(o.as_ref()) == namespace)
         .map(|o| ObjectRef::from_obj(o.as_ref()))
+        .collect()
+}
+
+/// Every Tenant of a shard.
+fn refs_in_shard(store: &Store<Tenant>, shards: &ShardTable, shard: usize) -> Vec<ObjectRef<Tenant>> {
+    store
+        .state()
+        .iter()
+        .filter(|t| shards.shard_of(&t.spec.tenant_id) == shard)
+        .map(|t| ObjectRef::from_obj(t.as_ref()))
         .collect()
 }
 
@@ -106,6 +123,8 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         synced: wiring.ready.clone(),
         observations: super::observations::Observations::new(wiring.settings.cached_tenants),
         licences: crate::graph::readiness::LicenceMemory::new(super::access::LICENCE_RECHECK),
+        shards: wiring.shards.clone(),
+        leading: wiring.leading.clone(),
     });
 
     // Every second: is Graph refusing connections? Every interval: which tenants are stale?
@@ -160,6 +179,14 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     let input_triggers = input_changes
         .filter(move |_| std::future::ready(synced.load(Ordering::Relaxed)))
         .flat_map(move |namespace| futures_util::stream::iter(refs_in(&tenant_store, &namespace)));
+    // A shard just taken (from a replica gone or handing over): its tenants are reconciled now, not
+    // at their next resync.
+    let (tenant_store, shards) = (tenants.clone(), wiring.shards.clone());
+    let shard_triggers = futures_util::stream::unfold(wiring.shards_acquired, |mut acquired| async move {
+        acquired.recv().await.map(|shard| (shard, acquired))
+    })
+    .flat_map(move |shard| futures_util::stream::iter(refs_in_shard(&tenant_store, &shards, shard)));
+    let input_triggers = futures_util::stream::select(input_triggers, shard_triggers);
     let config = controller::Config::default().concurrency(wiring.concurrency);
     let tenant_controller = Controller::for_shared_stream(significant(for_tenants), tenants.clone())
         .with_config(config)
@@ -179,6 +206,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         resolver: context.clone(),
         rollout_moved,
         health: Default::default(),
+        followed: Default::default(),
     });
     let profile_store = profiles_for_status.clone();
     let profile_controller = Controller::for_stream(profile_status_changes, profiles_for_status.clone())
@@ -200,6 +228,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         recorder: wiring.recorder.clone(),
         settle: wiring.notification_settle,
         pending: Default::default(),
+        leading: wiring.leading.clone(),
     });
     let notification_store = notifications.clone();
     let notification_controller = Controller::for_stream(notification_changes, notifications)

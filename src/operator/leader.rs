@@ -72,6 +72,17 @@ impl Leadership {
         }
     }
 
+    /// Holds the lease until `stopped` (then gives it up), or fails when it is lost.
+    pub async fn lead_until(mut self, stopped: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        tokio::select! {
+            () = self.lost() => anyhow::bail!("lost the leader lease"),
+            () = stopped => {
+                self.release().await;
+                Ok(())
+            }
+        }
+    }
+
     /// Gives the lease up so that another replica takes over without waiting for expiry.
     pub async fn release(self) {
         drop(self.state);

@@ -61,6 +61,7 @@ pub struct Metrics {
     graph_throttled: Counter,
     graph_retries: Counter,
     leader: Gauge,
+    shards_owned: Gauge,
     in_flight: Gauge,
     watch_restarts: Family<KindLabels, Gauge>,
     watch_event_age: Family<KindLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
@@ -100,6 +101,8 @@ impl Metrics {
         registry.register("graph_retries", "Retried Graph requests", graph_retries.clone());
         let leader = Gauge::default();
         registry.register("leader", "1 while this replica holds the leader lease", leader.clone());
+        let shards_owned = Gauge::default();
+        registry.register("shards_owned", "Tenant shards this replica owns and reconciles", shards_owned.clone());
         let in_flight = Gauge::default();
         registry.register("reconciles_in_flight", "Reconciles running now", in_flight.clone());
         let watch_restarts = Family::<KindLabels, Gauge>::default();
@@ -130,6 +133,7 @@ impl Metrics {
             graph_throttled,
             graph_retries,
             leader,
+            shards_owned,
             in_flight,
             watch_restarts,
             watch_event_age,
@@ -182,6 +186,10 @@ impl Metrics {
 
     pub fn wrote(&self, action: &str, count: usize) {
         self.writes.get_or_create(&ActionLabels { action: action.into() }).inc_by(count as u64);
+    }
+
+    pub fn set_shards_owned(&self, shards: usize) {
+        self.shards_owned.set(i64::try_from(shards).unwrap_or(i64::MAX));
     }
 
     pub fn set_leader(&self, leader: bool) {

@@ -1,6 +1,7 @@
 //! The Kubernetes operator: the same engine as the CLI, run continuously by kube-runtime controllers
-//! against the resources of a cluster. One replica leads (a Lease) and reconciles; the Tenant is the
-//! unit of reconciliation, profiles get an aggregated status.
+//! against the resources of a cluster. The Tenant is the unit of reconciliation: tenants are split into
+//! shards, each owned by one replica through a Lease (`--shards 1`: the leader owns the only one);
+//! the leader also keeps profiles' aggregated status, notifications and cases.
 
 mod access;
 mod case_controller;
@@ -12,6 +13,7 @@ mod credentials;
 mod health;
 mod inputs;
 mod leader;
+mod lease_lock;
 mod metrics;
 mod names;
 mod notification_controller;
@@ -21,6 +23,8 @@ mod pin;
 pub use observations::DEFAULT_CACHED_TENANTS;
 mod profile_controller;
 mod revisions;
+mod sharding;
+mod shards;
 mod staleness;
 mod tenant_controller;
 mod tenant_sync;
@@ -42,6 +46,10 @@ pub use profile_controller::{Standing, standing};
 pub use tenant_controller::FINALIZER;
 
 use crate::graph::client::{Credentials, GraphClient, GraphConfig};
+
+/// How often a replica that does not lead looks again at profiles, notification policies and cases,
+/// in case it has come to lead.
+const FOLLOWER_RECHECK: Duration = Duration::from_secs(5);
 
 /// Field manager of every write the operator makes to Kubernetes (server-side apply).
 pub const FIELD_MANAGER: &str = "tenantctl-operator";
@@ -66,6 +74,9 @@ pub struct OperatorConfig {
     pub notification_settle: Duration,
     /// Tenants whose last observation is kept between syncs.
     pub cached_tenants: usize,
+    /// Tenant shards, each owned by one replica through a Lease of its own; 1: the leader reconciles
+    /// every tenant.
+    pub shards: usize,
 }
 
 async fn kube_client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<kube::Client> {
@@ -135,14 +146,75 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
 
-    tracing::info!(lease = %format!("{}/{}", config.lease.namespace, config.lease.name), identity = %config.lease.identity, "waiting to lead");
-    let mut leadership = tokio::select! {
-        leadership = leader::acquire(kube.clone(), &config.lease) => leadership?,
-        () = until_stopped(stopped.clone()) => return Ok(()),
+    let shards = Arc::new(shards::ShardTable::new(config.shards));
+    let leading = Arc::new(AtomicBool::new(false));
+    let sharded = config.shards > 1;
+    let lease_name = format!("{}/{}", config.lease.namespace, config.lease.name);
+    // One shard: the leader reconciles every tenant, and a standby waits here, reading nothing.
+    let leadership = if sharded {
+        None
+    } else {
+        tracing::info!(lease = %lease_name, identity = %config.lease.identity, "waiting to lead");
+        let leadership = tokio::select! {
+            leadership = leader::acquire(kube.clone(), &config.lease) => leadership?,
+            () = until_stopped(stopped.clone()) => return Ok(()),
+        };
+        tracing::info!(identity = %config.lease.identity, "leading");
+        shards.own(0, None);
+        Some(leadership)
     };
-    tracing::info!(identity = %config.lease.identity, "leading");
-    metrics.set_leader(true);
-    health.leading.store(true, Ordering::Relaxed);
+    let on_lead = {
+        let (metrics, leading, health_leading) = (metrics.clone(), leading.clone(), health.leading.clone());
+        move || {
+            metrics.set_leader(true);
+            leading.store(true, Ordering::Relaxed);
+            health_leading.store(true, Ordering::Relaxed);
+        }
+    };
+    if sharded {
+        // Every replica watches and reconciles its shards from the start.
+        health.leading.store(true, Ordering::Relaxed);
+    } else {
+        on_lead();
+    }
+    let leader_duty = {
+        let (kube, settings, stopped) = (kube.clone(), config.lease.clone(), stopped.clone());
+        async move {
+            let leadership = match leadership {
+                Some(leadership) => leadership,
+                None => tokio::select! {
+                    leadership = leader::acquire(kube, &settings) => {
+                        let leadership = leadership?;
+                        tracing::info!(identity = %settings.identity, "leading: profiles, notifications and cases");
+                        on_lead();
+                        leadership
+                    }
+                    () = until_stopped(stopped.clone()) => return Ok(()),
+                },
+            };
+            leadership.lead_until(until_stopped(stopped)).await
+        }
+    };
+
+    let (acquired, shards_acquired) = tokio::sync::mpsc::unbounded_channel();
+    let coordinator = sharded.then(|| {
+        let coordinator = sharding::Coordinator {
+            locks: lease_lock::LeaseLocks::new(
+                kube.clone(),
+                &config.lease.namespace,
+                &config.lease.name,
+                &config.lease.identity,
+                Duration::from_secs(config.lease.duration_seconds),
+            ),
+            group: config.lease.name.clone(),
+            table: shards.clone(),
+            duration: Duration::from_secs(config.lease.duration_seconds),
+            acquired,
+            metrics: metrics.clone(),
+        };
+        tracing::info!(shards = config.shards, identity = %config.lease.identity, "sharing tenant shards with the other replicas");
+        tokio::spawn(coordinator.run(until_stopped(stopped.clone())))
+    });
 
     let graph = GraphClient::new(config.graph.clone(), Credentials::default())?;
     let reporter = Reporter { controller: FIELD_MANAGER.into(), instance: Some(config.lease.identity.clone()) };
@@ -154,6 +226,7 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
             operator_namespace: config.operator_namespace.clone(),
             credentials_secret: config.credentials_secret.clone(),
             cached_tenants: config.cached_tenants,
+            identity: config.lease.identity.clone(),
         },
         metrics: metrics.clone(),
         recorder: Recorder::new(kube.clone(), reporter),
@@ -163,17 +236,30 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
         ready: health.synced.clone(),
         pending: health.pending.clone(),
         watches,
+        shards,
+        shards_acquired,
+        leading,
     };
+    let controllers = controllers::run(wiring, until_stopped(stopped));
+    tokio::pin!(controllers, leader_duty);
     tokio::select! {
-        () = controllers::run(wiring, until_stopped(stopped)) => {
-            leadership.release().await;
-            metrics.set_leader(false);
-            tracing::info!("stopped; lease released");
-            Ok(())
+        // Stopped: the leader lease is given back so that another replica takes over at once.
+        () = &mut controllers => {
+            let _ = leader_duty.await;
         }
-        () = leadership.lost() => {
-            metrics.set_leader(false);
-            anyhow::bail!("lost the leader lease; stopping so that only the new leader writes")
+        outcome = &mut leader_duty => {
+            if let Err(error) = outcome {
+                metrics.set_leader(false);
+                anyhow::bail!("{error:#}; stopping so that only the new leader writes");
+            }
+            controllers.await;
         }
     }
+    metrics.set_leader(false);
+    // The shards too (drained first).
+    if let Some(coordinator) = coordinator {
+        let _ = coordinator.await;
+    }
+    tracing::info!("stopped; leases released");
+    Ok(())
 }

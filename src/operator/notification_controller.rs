@@ -41,6 +41,8 @@ pub struct NotificationContext {
     pub settle: Duration,
     /// Per policy, the findings waiting to settle and since when.
     pub pending: Mutex<HashMap<String, (String, Instant)>>,
+    /// Whether this replica holds the leader lease: only the leader notifies.
+    pub leading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What a tenant's status says somebody should know, exceptions judged at `now` with a warning
@@ -94,6 +96,10 @@ pub async fn reconcile(
     policy: Arc<NotificationPolicy>,
     ctx: Arc<NotificationContext>,
 ) -> Result<Action, ReconcileError> {
+    if !ctx.leading.load(std::sync::atomic::Ordering::Relaxed) {
+        // The leader notifies; this replica looks again in case it comes to lead.
+        return Ok(Action::requeue(super::FOLLOWER_RECHECK));
+    }
     let mut timer = ctx.metrics.timer("notification");
     let result = deliver(&policy, &ctx).await;
     timer.succeeded(result.is_ok());

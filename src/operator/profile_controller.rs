@@ -34,6 +34,21 @@ pub struct ProfileContext {
     pub rollout_moved: tokio::sync::mpsc::UnboundedSender<String>,
     /// Health read for rollout gates, by tenant and check, with when.
     pub health: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Health)>>,
+    /// On a replica that does not lead, the rollout decision last seen per profile.
+    pub followed: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// On a replica that does not lead: a rollout decision the leader moved re-plans this replica's
+/// tenants of the namespace at once, as it does on the leader.
+fn follow_rollout(profile: &DistributionProfile, ctx: &ProfileContext) {
+    let decision =
+        profile.status.as_ref().and_then(|s| s.rollout.as_ref()).map(|r| (r.state, r.wave, r.revisions.clone()));
+    let digest = format!("{decision:?}");
+    let key = format!("{}/{}", namespace_of(profile), profile.name_any());
+    let mut seen = ctx.followed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if seen.insert(key, digest.clone()).is_some_and(|before| before != digest) {
+        let _ = ctx.rollout_moved.send(namespace_of(profile));
+    }
 }
 
 /// How one selected tenant stands with respect to one profile.
@@ -66,6 +81,10 @@ pub fn standing(status: Option<&TenantStatus>, profile: &str) -> Standing {
 }
 
 pub async fn reconcile(profile: Arc<DistributionProfile>, ctx: Arc<ProfileContext>) -> Result<Action, ReconcileError> {
+    if !ctx.resolver.leading.load(std::sync::atomic::Ordering::Relaxed) {
+        follow_rollout(&profile, &ctx);
+        return Ok(Action::requeue(super::FOLLOWER_RECHECK));
+    }
     let mut timer = ctx.metrics.timer("profile");
     let result = aggregate(&profile, &ctx).await;
     timer.succeeded(result.is_ok());

@@ -42,7 +42,8 @@ pub async fn graph_refuses(ctx: &Context) -> bool {
 pub async fn sweep(ctx: &Context, refused: bool) {
     let now = Instant::now();
     let last_reads = ctx.last_reads();
-    for tenant in ctx.stores.tenants.state() {
+    // Only this replica's tenants: the others' are judged by the replicas that read them.
+    for tenant in ctx.stores.tenants.state().into_iter().filter(|t| ctx.shards.owns(&t.spec.tenant_id)) {
         let key = format!("{}/{}", namespace_of(tenant.as_ref()), tenant.name_any());
         let stale = last_reads.get(&key).and_then(|at| stale_for(now, *at, ctx.settings.sync_interval));
         let (reason, message) = match (refused, stale) {

@@ -49,6 +49,22 @@ fn key(tenant: &Tenant) -> String {
 }
 
 pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    // Another replica's shard: it reconciles the tenant. Should this replica take the shard, every
+    // tenant in it is reconciled then.
+    let Some(mut hold) = ctx.shards.hold(&tenant.spec.tenant_id).await else {
+        return Ok(Action::await_change());
+    };
+    tokio::select! {
+        biased;
+        () = hold.lost() => {
+            tracing::warn!(tenant = %key(&tenant), "shard lost: the reconcile stops here; the new owner takes over");
+            Ok(Action::await_change())
+        }
+        result = reconcile_owned(tenant.clone(), ctx.clone()) => result,
+    }
+}
+
+async fn reconcile_owned(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     if tenant.meta().deletion_timestamp.is_some() {
         ctx.metrics.tenant_ready(&key(&tenant), None);
     }
@@ -183,6 +199,7 @@ async fn write_status(
         observed_inputs: if report.synced { report.inputs.clone() } else { previous.observed_inputs.clone() },
         exceptions,
         rollouts: if report.synced { report.rollouts.clone() } else { previous.rollouts.clone() },
+        reconciled_by: Some(ctx.settings.identity.clone()),
     };
     if !report.marked_reconciling && !worth_writing(&previous, &status, ctx.settings.sync_interval) {
         return Ok(());

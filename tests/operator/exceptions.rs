@@ -51,7 +51,11 @@ async fn the_operator_enforces_again_the_instant_an_exception_ends_and_honours_o
     world.apply_contoso().await;
     // The clock starts 40 s before the exception ends and the sync interval is ten minutes: only a
     // requeue at the expiry instant restores the rule within the test.
-    let options = OperatorOptions { sync_interval: "600s", clock_from: Some("2027-06-30T23:59:20Z") };
+    let options = OperatorOptions {
+        sync_interval: "600s",
+        clock_from: Some("2027-06-30T23:59:20Z"),
+        ..OperatorOptions::default()
+    };
     let _operator = world.operator_with("expiry-0", "expiry", &options);
     world.wait_condition("fabrikam-emea", "Ready", "True", "Reconciled").await;
     assert_eq!(lsass_rule(&world), "audit", "in force: the rule stays as Fabrikam has it");

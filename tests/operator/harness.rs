@@ -32,10 +32,14 @@ impl World {
 
     /// A fresh namespace and a fresh lab on `cluster`.
     pub async fn on(cluster: &'static Cluster, namespace: &str) -> World {
+        World::serving(cluster, namespace, contoso_state()).await
+    }
+
+    /// A fresh namespace and a lab serving `state`.
+    pub async fn serving(cluster: &'static Cluster, namespace: &str, state: TempDir) -> World {
         let admin = cluster.admin().await;
         let namespace_yaml = format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n");
         cluster.kubectl(&["apply", "-f", "-"], Some(&namespace_yaml)).unwrap_or_else(|e| panic!("{e}"));
-        let state = contoso_state();
         let lab = LabProcess::serve(state.path(), &[]);
         World { cluster, admin, namespace: namespace.to_string(), state, lab }
     }
@@ -153,11 +157,13 @@ pub struct OperatorOptions {
     /// A running clock that starts at this instant (`TENANTCTL_CLOCK_FROM`); by default the clock
     /// stands still on the day the examples' exceptions are judged at.
     pub clock_from: Option<&'static str>,
+    /// Tenant shards shared by the replicas (`--shards`).
+    pub shards: u16,
 }
 
 impl Default for OperatorOptions {
     fn default() -> OperatorOptions {
-        OperatorOptions { sync_interval: "3s", clock_from: None }
+        OperatorOptions { sync_interval: "3s", clock_from: None, shards: 1 }
     }
 }
 
@@ -195,7 +201,7 @@ impl OperatorProcess {
             .args(["--namespace", &world.namespace, "--operator-namespace", OPERATOR_NAMESPACE])
             .args(["--credentials-secret", CREDENTIALS_SECRET, "--lease-name", lease, "--identity", identity])
             .args(["--sync-interval", options.sync_interval, "--lease-duration", "6s", "--health-addr", "127.0.0.1:0"])
-            .args(["--notification-settle", "4s"])
+            .args(["--notification-settle", "4s", "--shards", &options.shards.to_string()])
             .args(["--graph-url", &world.lab.url, "--login-url", &world.lab.url])
             // woodgrove-emea names its own credential by environment variable.
             .env("WOODGROVE_CLIENT_SECRET", lab_app["apps"][0]["clientSecret"].as_str().expect("secret"))

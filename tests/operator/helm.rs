@@ -65,7 +65,9 @@ async fn the_chart_lints_renders_and_applies() {
     .expect("the Deployment");
     assert!(image.starts_with(&format!("ghcr.io/tenantctl/tenantctl:{} ", env!("CARGO_PKG_VERSION"))), "{image}");
     assert!(
-        image.contains("--credentials-secret=tenantctl-graph") && image.contains("--lease-name=tc-operator"),
+        image.contains("--credentials-secret=tenantctl-graph")
+            && image.contains("--lease-name=tc-operator")
+            && image.contains("--shards=12"),
         "{image}"
     );
     for kind in [

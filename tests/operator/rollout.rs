@@ -64,7 +64,7 @@ async fn a_rollout_advances_wave_by_wave_in_the_profile_status_and_halts_on_an_i
     assert_eq!(quick.matches("soak: 12s").count(), 2);
     assert!(quick.contains("excludeTenants: [woodgrove-emea]"));
     world.apply(&quick).await;
-    let options = OperatorOptions { sync_interval: "3s", clock_from: Some(clock_from) };
+    let options = OperatorOptions { sync_interval: "3s", clock_from: Some(clock_from), ..OperatorOptions::default() };
     let _operator = world.operator_with("rollout-0", "rollout", &options);
 
     let first = world

@@ -26,7 +26,8 @@ pub fn contoso_state() -> TempDir {
     dir
 }
 
-fn copy(from: &Path, to: &Path) {
+/// Copies a folder, recursively.
+pub fn copy(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("entry");
