@@ -51,6 +51,9 @@ struct Settings {
 const SCENARIOS: &[&str] = &[
     "validate-resolve",
     "plan-changes",
+    "cli-plan-human",
+    "cli-plan-json",
+    "cli-plan-markdown",
     "plan-no-changes",
     "plan-cold-cache",
     "plan-incremental",
@@ -324,6 +327,11 @@ fn plan_scenarios(runtime: &tokio::runtime::Runtime, s: &Settings, state: &Path,
             let extra = json!({"updates": changes.summary.update, "creates": changes.summary.create});
             report("plan-changes", s, calls, wall, extra);
         }
+        for format in ["human", "json", "markdown"] {
+            if s.runs(&format!("cli-plan-{format}")) {
+                cli_plan(s, &lab, state, format);
+            }
+        }
         if !s.runs_any(&["plan-no-changes", "plan-cold-cache", "plan-incremental", "per-resource-baseline"]) {
             return;
         }
@@ -373,6 +381,81 @@ fn plan_scenarios(runtime: &tokio::runtime::Runtime, s: &Settings, state: &Path,
             report("per-resource-baseline", s, graph_calls(&lab, &graph) - before, wall, json!({}));
         }
     });
+}
+
+/// Runs `getrusage` for the child it starts: the peak memory and CPU of a process that has exited.
+const RUSAGE: &str = "import resource, subprocess, sys\n\
+with open(sys.argv[1], 'wb') as out:\n\
+    code = subprocess.run(sys.argv[2:], stdout=out).returncode\n\
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n\
+print(code, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)";
+
+/// `tenantctl plan` as a user runs it (its own process, its view written to a file), on the state
+/// with drift: wall, calls, and the process's peak memory and CPU.
+fn cli_plan(s: &Settings, lab: &LabChild, state: &Path, format: &str) {
+    let app = read_lab_credentials(state).expect("lab.json");
+    let before = lab_calls(lab);
+    let lab_cpu = lab_cpu_seconds();
+    let output = state.with_file_name(format!("plan.{format}"));
+    let started = Instant::now();
+    let run = Command::new("python3")
+        .args(["-c", RUSAGE])
+        .arg(&output)
+        .arg(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["plan", "-o", format, "--concurrency", &s.concurrency.to_string(), "-f"])
+        .arg(state.join("manifests"))
+        .args(["--graph-url", &lab.url, "--login-url", &lab.url])
+        .env("AZURE_CLIENT_ID", &app.client_id)
+        .env("AZURE_CLIENT_SECRET", app.client_secret.expose())
+        .stderr(Stdio::null())
+        .output()
+        .expect("python3 runs tenantctl plan");
+    let wall = started.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&run.stdout);
+    let figures: Vec<f64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    let [code, max_rss_kb, cpu_s] = figures[..] else { panic!("rusage: {text}") };
+    assert!(code == 0.0 || code == 2.0, "tenantctl plan exited {code}");
+    let calls = lab_calls(lab) - before;
+    let lower_bound = calls.requests as f64 / s.concurrency as f64 * s.latency_ms as f64 / 1000.0;
+    let observed = (s.tenants * s.policies) as f64;
+    let line = json!({
+        "scenario": format!("cli-plan-{format}"),
+        "tenants": s.tenants,
+        "policies": s.policies,
+        "latency_ms": s.latency_ms,
+        "concurrency": s.concurrency,
+        "graph_calls": calls.requests,
+        "calls_per_tenant": calls.requests as f64 / s.tenants as f64,
+        "wall_s": (wall * 1000.0).round() / 1000.0,
+        "lower_bound_s": (lower_bound * 1000.0).round() / 1000.0,
+        "ratio": if lower_bound > 0.0 { (wall / lower_bound * 100.0).round() / 100.0 } else { 0.0 },
+        "cpu_s": (cpu_s * 100.0).round() / 100.0,
+        "cpu_us_per_policy": (cpu_s * 1e6 / observed * 10.0).round() / 10.0,
+        "lab_cpu_s": ((lab_cpu_seconds() - lab_cpu) * 100.0).round() / 100.0,
+        "peak_rss_mb": (max_rss_kb / 1024.0 * 10.0).round() / 10.0,
+        "output_mb": (std::fs::metadata(&output).map_or(0, |m| m.len()) as f64 / 1e6 * 10.0).round() / 10.0,
+    });
+    println!("{line}");
+}
+
+/// Requests the lab answered (a `$batch` is one, tokens are not counted) and the operations in them.
+fn lab_calls(lab: &LabChild) -> Calls {
+    let stats: Value = reqwest::blocking_get(&format!("{}/_lab/stats?tenants=false", lab.url));
+    let mut calls = Calls::default();
+    for request in stats["requests"].as_array().into_iter().flatten() {
+        let route = request["route"].as_str().unwrap_or_default();
+        let count = request["count"].as_u64().unwrap_or(0);
+        if route.contains("/oauth2/") {
+            continue;
+        }
+        if route.ends_with("/$batch") {
+            calls.requests += count;
+        } else {
+            calls.requests += count;
+            calls.operations += count;
+        }
+    }
+    calls
 }
 
 /// Every policy read on its own after a list of ids, as a refresh-per-resource design reads.

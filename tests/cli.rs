@@ -252,3 +252,42 @@ fn apply_reports_as_json_for_machines() {
     let fabrikam = report["tenants"].as_array().expect("tenants").iter().find(|t| t["name"] == "fabrikam-emea");
     assert_eq!(fabrikam.map(|t| (t["created"].clone(), t["updated"].clone())), Some((10.into(), 0.into())));
 }
+
+/// Plan, drift, a saved plan and apply print for the Contoso example exactly what they printed when
+/// the whole plan was held in memory (the digests pinned in `tests/fixtures/contoso-views/`).
+#[test]
+fn contoso_views_are_byte_for_byte_as_pinned() {
+    let pinned = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/contoso-views/sha256.txt"),
+    )
+    .expect("pinned digests");
+    let digest = |bytes: &[u8]| -> String {
+        ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let mut differ = Vec::new();
+    for line in pinned.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let (command, expected) = line.rsplit_once(' ').expect("command and digest");
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let state = tempfile::tempdir().expect("tempdir");
+        let saved = state.path().join("plan.json");
+        let lab = state.path().join("lab");
+        let mut args: Vec<&str> = vec![words[0], "--lab", "--lab-state", lab.to_str().expect("utf-8")];
+        args.extend(["-f", "examples/contoso"]);
+        let mut reads_file = false;
+        for word in &words[1..] {
+            if *word == "FILE" {
+                args.push(saved.to_str().expect("utf-8"));
+                reads_file = true;
+            } else {
+                args.push(word);
+            }
+        }
+        let output = tenantctl(&args);
+        assert!(matches!(output.status.code(), Some(0 | 2)), "{command}: {}", String::from_utf8_lossy(&output.stderr));
+        let printed = if reads_file { std::fs::read(&saved).expect("saved plan") } else { output.stdout };
+        if digest(&printed) != expected {
+            differ.push(format!("{command}:\n{}", String::from_utf8_lossy(&printed)));
+        }
+    }
+    assert!(differ.is_empty(), "differ from the pinned output:\n{}", differ.join("\n\n"));
+}

@@ -10,11 +10,14 @@ use clap::Args;
 use super::apply_report::ApplyReport;
 use super::connect::{GraphArgs, TenantCredentials, connect};
 use super::pipeline::{prepare, progress, runtime};
-use super::plan::{OutputFormat, PlanChoices, Selection, plan_connected, render_plan};
+use super::plan::{OutputFormat, PlanChoices, Selection, plan_connected, render_spooled};
+use super::plan_spool::SpooledPlan;
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL};
-use crate::engine::apply::{Interrupt, TenantOutcome, apply};
-use crate::engine::plan::{FORMAT_VERSION, Plan, TenantPlan, TenantState};
+use crate::engine::apply::{Interrupt, TenantOutcome, apply, apply_interruptible};
+use crate::engine::plan::{FORMAT_VERSION, Plan, Summary, TenantPlan, TenantState};
 use crate::graph::client::GraphClient;
+use crate::render::Heading;
+use crate::util::fanout::for_each_tenant;
 use crate::util::plural;
 
 #[derive(Debug, Args)]
@@ -70,18 +73,21 @@ fn apply_manifests(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -
     let selection = Selection { paths: args.paths.clone(), tenant: args.tenant.clone(), profile: args.profile.clone() };
     runtime()?.block_on(async {
         let planned = plan_connected(prepared, &selection, &args.graph, args.choices.options(), err).await?;
+        let plan = &planned.plan;
         if args.output == ApplyOutput::Human {
-            render_plan(&planned.plan, OutputFormat::Human, out)?;
+            render_spooled(plan, Heading::Plan, OutputFormat::Human, out)?;
         }
-        let result = match nothing_to_apply(&planned.plan, args.output, out)? {
+        let writers = plan.writers().len();
+        let result = match nothing_to_apply_of(plan.summary(), plan.nothing_read(), args.output, out)? {
             Some(code) => Ok(code),
-            None if !args.auto_approve && !tokio::task::block_in_place(|| confirm(&planned.plan, err))? => {
+            None if !args.auto_approve
+                && !tokio::task::block_in_place(|| confirm_of(plan.summary(), writers, err))? =>
+            {
                 writeln!(out, "Apply cancelled; nothing was written.")?;
                 Ok(EXIT_ERROR)
             }
             None => {
-                let applied =
-                    apply_with(&planned.connection.client, &planned.plan, args.graph.concurrency, false).await;
+                let applied = apply_spooled(&planned.connection.client, plan, args.graph.concurrency).await?;
                 report(&applied, args.output, out)
             }
         };
@@ -114,7 +120,17 @@ fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Re
 /// The exit code when the plan writes nothing: a tenant whose plan failed (a refused mass delete, a
 /// missing group) is an error even when nothing else is to be written.
 pub(super) fn nothing_to_apply(plan: &Plan, output: ApplyOutput, out: &mut dyn Write) -> anyhow::Result<Option<u8>> {
-    if plan.summary.create + plan.summary.update + plan.summary.delete > 0 {
+    nothing_to_apply_of(&plan.summary, plan.nothing_read(), output, out)
+}
+
+/// [`nothing_to_apply`] from a plan's totals.
+fn nothing_to_apply_of(
+    summary: &Summary,
+    nothing_read: bool,
+    output: ApplyOutput,
+    out: &mut dyn Write,
+) -> anyhow::Result<Option<u8>> {
+    if summary.create + summary.update + summary.delete > 0 {
         return Ok(None);
     }
     match output {
@@ -124,19 +140,52 @@ pub(super) fn nothing_to_apply(plan: &Plan, output: ApplyOutput, out: &mut dyn W
             ApplyReport::new(&outcomes, false).render_json(out)?;
         }
     }
-    Ok(Some(if plan.summary.failed_tenants > 0 || plan.nothing_read() {
+    Ok(Some(if summary.failed_tenants > 0 || nothing_read {
         EXIT_ERROR
-    } else if plan.summary.unknown_tenants > 0 {
+    } else if summary.unknown_tenants > 0 {
         EXIT_PARTIAL
     } else {
         EXIT_OK
     }))
 }
 
-pub(super) async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved: bool) -> Applied {
-    let bar = progress(plan.tenants.len() as u64, "Applying");
+/// Applies a spooled plan, each tenant read back from the spool when its turn comes.
+async fn apply_spooled(client: &GraphClient, plan: &SpooledPlan, concurrency: usize) -> anyhow::Result<Applied> {
+    let plan_id = plan.id().context("cannot read the plan back from its temporary file")?;
+    let names = plan.names();
+    let (bar, interrupt, signals) = interruptible(names.len());
+    let (bar_ref, interrupt_ref) = (&bar, &interrupt);
+    let outcomes = for_each_tenant(names, concurrency, |name| {
+        let plan_id = plan_id.as_str();
+        async move {
+            let tenant = plan.tenant(&name)?;
+            let reason = format!("tenantctl apply of plan {plan_id} to {} ({})", tenant.name, tenant.tenant_id);
+            let api = client.tenant(&tenant.tenant_id).requesting_approval(reason);
+            let outcome = apply_interruptible(&api, &tenant, false, interrupt_ref).await;
+            bar_ref.inc(1);
+            std::io::Result::Ok(outcome)
+        }
+    })
+    .await;
+    signals.abort();
+    bar.finish_and_clear();
+    let outcomes = outcomes
+        .into_iter()
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("cannot read the plan back from its temporary file")?;
+    Ok(Applied { outcomes, interrupted: interrupt.is_requested() })
+}
+
+/// A progress bar, and the signal handler that turns Ctrl-C into an interrupt.
+fn interruptible(tenants: usize) -> (indicatif::ProgressBar, Arc<Interrupt>, tokio::task::JoinHandle<()>) {
+    let bar = progress(tenants as u64, "Applying");
     let interrupt = Arc::new(Interrupt::default());
     let signals = tokio::spawn(interrupt_on_signals(interrupt.clone(), bar.clone()));
+    (bar, interrupt, signals)
+}
+
+pub(super) async fn apply_with(client: &GraphClient, plan: &Plan, concurrency: usize, saved: bool) -> Applied {
+    let (bar, interrupt, signals) = interruptible(plan.tenants.len());
     let plan_id = plan.id();
     let connect = |tenant: &TenantPlan| {
         let reason = format!("tenantctl apply of plan {plan_id} to {} ({})", tenant.name, tenant.tenant_id);
@@ -190,8 +239,13 @@ fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
 }
 
 pub(super) fn confirm(plan: &Plan, err: &mut dyn Write) -> anyhow::Result<bool> {
-    let writes = plan.summary.create + plan.summary.update + plan.summary.delete;
     let tenants = plan.tenants.iter().filter(|t| t.writes().next().is_some()).count();
+    confirm_of(&plan.summary, tenants, err)
+}
+
+/// [`confirm`] from a plan's totals and the number of tenants it writes to.
+fn confirm_of(summary: &Summary, tenants: usize, err: &mut dyn Write) -> anyhow::Result<bool> {
+    let writes = summary.create + summary.update + summary.delete;
     let question = format!("\nApply {} to {}?", plural::count(writes, "change"), plural::count(tenants, "tenant"));
     super::pipeline::ask_yes(&question, "--auto-approve", err)
 }

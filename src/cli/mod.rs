@@ -19,6 +19,7 @@ mod notify;
 mod operator;
 mod pipeline;
 mod plan;
+mod plan_spool;
 mod rollback;
 mod tenants;
 mod tenants_add;

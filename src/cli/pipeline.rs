@@ -5,13 +5,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::cache_dir::CacheDir;
+use super::plan_spool::PlanSpool;
 use crate::engine::diff::PlanOptions;
-use crate::engine::observe::observe_and_plan as observe_and_plan_tenants;
-use crate::engine::plan::Plan;
+use crate::engine::observe::observe_and_plan_each;
+use crate::engine::plan::{Plan, TenantPlan, TenantState};
 use crate::engine::policy_cache::CacheStore;
 use crate::engine::resolve::validate_and_resolve_at;
 use crate::engine::resolve::{DesiredState, Resolution, TenantDesired};
@@ -91,15 +92,43 @@ pub fn narrow(desired: &mut DesiredState, tenants: &[String], profiles: &[String
     Ok(())
 }
 
+/// What observing reads, and how.
+pub struct Reading<'a> {
+    pub client: &'a GraphClient,
+    pub desired: &'a DesiredState,
+    pub concurrency: usize,
+    pub options: PlanOptions,
+    /// The `--cache` folder.
+    pub cache: Option<&'a std::path::Path>,
+}
+
 /// Observes and plans with a progress bar on a terminal. Prints how long reading took.
-pub async fn observe_and_plan(
-    client: &GraphClient,
-    desired: &DesiredState,
-    concurrency: usize,
-    options: PlanOptions,
-    cache: Option<&std::path::Path>,
+pub async fn observe_and_plan(reading: Reading<'_>, err: &mut dyn Write) -> anyhow::Result<Plan> {
+    let mut tenants = Vec::new();
+    observe_each(reading, err, &mut |plan| {
+        tenants.push(plan);
+        Ok(())
+    })
+    .await?;
+    Ok(Plan::new(tenants))
+}
+
+/// Observes and plans into a spool: each tenant's plan leaves memory as soon as it is made.
+pub async fn observe_into_spool(reading: Reading<'_>, err: &mut dyn Write) -> anyhow::Result<PlanSpool> {
+    let mut spool = PlanSpool::new().context("cannot create a temporary file for the plan")?;
+    observe_each(reading, err, &mut |plan| spool.push(&plan).context("cannot write the plan to its temporary file"))
+        .await?;
+    Ok(spool)
+}
+
+/// Observes and plans, handing each tenant's plan to `on_plan` as it is made, with a progress bar on
+/// a terminal; prints how long reading took.
+async fn observe_each(
+    reading: Reading<'_>,
     err: &mut dyn Write,
-) -> anyhow::Result<Plan> {
+    on_plan: &mut dyn FnMut(TenantPlan) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let Reading { client, desired, concurrency, options, cache } = reading;
     let caches = cache.map(CacheDir::open).transpose()?;
     let caches = caches.as_ref().map(|c| c as &dyn CacheStore);
     let started = Instant::now();
@@ -107,8 +136,22 @@ pub async fn observe_and_plan(
     let count = desired.tenants.iter().filter(|t| !t.suspended).count();
     let bar = progress(count as u64, "Observing");
     let connect = |tenant: &TenantDesired| client.tenant(&tenant.tenant_id);
-    let plan = observe_and_plan_tenants(connect, desired, concurrency, options, caches, &|_| bar.inc(1)).await;
+    let mut failure = None;
+    observe_and_plan_each(connect, desired, concurrency, options, caches, &mut |plan| {
+        if plan.state != TenantState::Suspended {
+            bar.inc(1);
+        }
+        if failure.is_none()
+            && let Err(error) = on_plan(plan)
+        {
+            failure = Some(error);
+        }
+    })
+    .await;
     bar.finish_and_clear();
+    if let Some(error) = failure {
+        return Err(error);
+    }
     let counts = client.counts();
     writeln!(
         err,
@@ -118,7 +161,7 @@ pub async fn observe_and_plan(
         plural::count((counts.requests - before.requests) as usize, "Graph request"),
         plural::count((counts.token_requests - before.token_requests) as usize, "token request"),
     )?;
-    Ok(plan)
+    Ok(())
 }
 
 /// A progress bar on standard error, drawn only when it is a terminal.

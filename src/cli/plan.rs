@@ -7,17 +7,18 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::connect::{Connection, GraphArgs, connect, tenant_credentials};
-use super::pipeline::{Prepared, narrow, observe_and_plan, prepare, runtime};
+use super::pipeline::{Prepared, Reading, narrow, observe_into_spool, prepare, runtime};
+use super::plan_spool::SpooledPlan;
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::diff::PlanOptions;
-use crate::engine::plan::Plan;
+use crate::engine::plan::{FORMAT_VERSION, Plan, Summary, TenantPlan};
 use crate::engine::resolve::DesiredState;
 use crate::engine::rollout::{self, HealthCheck};
 use crate::graph::client::GraphClient;
 use crate::graph::health::read_health;
 use crate::manifest::ManifestSet;
 use crate::model::profile::Mode;
-use crate::render::{self, Heading, Style};
+use crate::render::{self, Heading, PlanWriter, Style};
 use crate::util::fanout::for_each_tenant;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -101,18 +102,37 @@ pub struct DriftArgs {
 }
 
 pub fn plan(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let Some(plan) = make_plan(&args.selection, &args.graph, args.choices.options(), err)? else {
+    let Some((plan, _)) = make_plan_and_set(&args.selection, &args.graph, args.choices.options(), err)? else {
         return Ok(EXIT_ERROR);
     };
     if let Some(path) = &args.out {
-        let text = serde_json::to_string_pretty(&plan)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+        save_plan(&plan, path)?;
     }
-    render_plan(&plan, args.output, out)?;
+    render_spooled(&plan, Heading::Plan, args.output, out)?;
     if let Some(path) = &args.out {
         writeln!(err, "Saved the plan to {}; apply it with `tenantctl apply {}`.", path.display(), path.display())?;
     }
-    Ok(exit_code(&plan, args.detailed_exitcode))
+    Ok(exit_code_of(plan.summary(), plan.nothing_read(), args.detailed_exitcode))
+}
+
+/// A saved plan: the JSON document with what apply sends, written one tenant at a time.
+fn save_plan(plan: &SpooledPlan, path: &std::path::Path) -> anyhow::Result<()> {
+    let cannot = || format!("cannot write {}", path.display());
+    let file = std::fs::File::create(path).with_context(cannot)?;
+    let mut file = std::io::BufWriter::new(file);
+    let mut writer =
+        render::json::JsonWriter::new(&mut file, FORMAT_VERSION, plan.summary(), true).with_context(cannot)?;
+    plan.each(|tenant| writer.tenant(&tenant)).with_context(cannot)?;
+    writer.finish(plan.summary(), plan.rollouts()).with_context(cannot)?;
+    file.flush().with_context(cannot)?;
+    Ok(())
+}
+
+/// Every change of a drift report is reported, none written.
+fn as_audit(tenant: &mut TenantPlan) {
+    for change in &mut tenant.changes {
+        change.mode = Mode::Audit;
+    }
 }
 
 /// `drift`: the plan as if every profile were in audit mode; exit 2 when any tenant drifted.
@@ -120,14 +140,15 @@ pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
     let Some((mut plan, set)) = make_plan_and_set(&args.selection, &args.graph, PlanOptions::default(), err)? else {
         return Ok(EXIT_ERROR);
     };
-    for change in plan.tenants.iter_mut().flat_map(|t| t.changes.iter_mut()) {
-        change.mode = Mode::Audit;
-    }
-    let rollouts = std::mem::take(&mut plan.rollouts);
-    let plan = Plan { rollouts, ..Plan::new(plan.tenants) };
-    render_as(&plan, Heading::Drift, args.output, out)?;
+    plan.adjust(as_audit).context("cannot read the plan back from its temporary file")?;
+    render_spooled(&plan, Heading::Drift, args.output, out)?;
     if args.notify {
-        let findings = crate::notify::findings::from_plan(&plan, true);
+        let mut findings = Vec::new();
+        plan.each(|tenant| {
+            findings.extend(crate::notify::findings::from_tenant(&tenant, true));
+            Ok(())
+        })?;
+        findings.extend(crate::notify::findings::from_rollouts(plan.rollouts()));
         let incidents = if super::notify::wants_incidents(&set) {
             super::notify::read_incidents(&args.selection, &args.graph, err)?
         } else {
@@ -137,16 +158,7 @@ pub fn drift(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
             return Ok(EXIT_ERROR);
         }
     }
-    Ok(exit_code(&plan, true))
-}
-
-pub fn make_plan(
-    selection: &Selection,
-    graph: &GraphArgs,
-    options: PlanOptions,
-    err: &mut dyn Write,
-) -> anyhow::Result<Option<Plan>> {
-    Ok(make_plan_and_set(selection, graph, options, err)?.map(|(plan, _)| plan))
+    Ok(exit_code_of(plan.summary(), plan.nothing_read(), true))
 }
 
 /// The plan, and the manifests it was made from.
@@ -155,7 +167,7 @@ pub fn make_plan_and_set(
     graph: &GraphArgs,
     options: PlanOptions,
     err: &mut dyn Write,
-) -> anyhow::Result<Option<(Plan, ManifestSet)>> {
+) -> anyhow::Result<Option<(SpooledPlan, ManifestSet)>> {
     let Some(prepared) = prepare(&selection.paths, err)? else { return Ok(None) };
     runtime()?.block_on(async {
         let planned = plan_connected(prepared, selection, graph, options, err).await?;
@@ -167,7 +179,7 @@ pub fn make_plan_and_set(
 /// A plan, the manifests it was made from, and the connection it was made through (still open, so
 /// that apply writes through the same credentials and the same lab).
 pub struct Planned {
-    pub plan: Plan,
+    pub plan: SpooledPlan,
     pub set: ManifestSet,
     pub connection: Connection,
 }
@@ -188,12 +200,22 @@ pub async fn plan_connected(
     tenants.retain(|t| read.contains(&t.tenant_id));
     let connection = connect(graph, &tenants, prepared.lab_seed.as_deref()).await?;
     let cache = graph.cache.as_deref();
-    match observe_and_plan(&connection.client, &prepared.desired, graph.concurrency, options, cache, err).await {
-        Ok(mut plan) => {
-            decide_rollouts(&connection.client, &prepared.desired, &mut plan, graph.concurrency).await?;
-            note_approval_requests(&connection.client, &mut plan, graph.concurrency).await;
-            Ok(Planned { plan, set: prepared.set, connection })
-        }
+    let planned = async {
+        let reading = Reading {
+            client: &connection.client,
+            desired: &prepared.desired,
+            concurrency: graph.concurrency,
+            options,
+            cache,
+        };
+        let spool = observe_into_spool(reading, err).await?;
+        let mut plan = SpooledPlan::new(spool);
+        decide_rollouts(&connection.client, &prepared.desired, &mut plan, graph.concurrency).await?;
+        note_approval_requests(&connection.client, &mut plan, graph.concurrency).await;
+        anyhow::Ok(plan)
+    };
+    match planned.await {
+        Ok(plan) => Ok(Planned { plan, set: prepared.set, connection }),
         Err(error) => {
             connection.close().await;
             Err(error)
@@ -206,10 +228,10 @@ pub async fn plan_connected(
 pub async fn decide_rollouts(
     client: &GraphClient,
     desired: &DesiredState,
-    plan: &mut Plan,
+    plan: &mut SpooledPlan,
     concurrency: usize,
 ) -> anyhow::Result<()> {
-    let staged = rollout::stage(desired, plan);
+    let staged = rollout::stage_by(desired, |tenant, profile| plan.standing(tenant, profile));
     if staged.is_empty() {
         return Ok(());
     }
@@ -218,31 +240,31 @@ pub async fn decide_rollouts(
     let ids = desired.tenants.iter().map(|t| (t.name.clone(), t.tenant_id.clone())).collect();
     let health = read_health(client, checks, &ids, concurrency).await;
     let reports: Vec<_> = staged.iter().map(|s| s.decide(&health, now)).collect();
-    rollout::hold(plan, &reports, desired);
+    let held_in = desired.tenants.iter().map(|t| (t.name.clone(), t.namespace.clone())).collect();
+    plan.hold(reports, held_in).context("cannot read the plan back from its temporary file")?;
     Ok(())
 }
 
 /// Reads, for every tenant the plan writes to, the approval requests tenantctl filed there and has
 /// not carried out (Multi Admin Approval), so the plan says which writes wait for an approver. A
 /// tenant whose requests cannot be read shows none: approvals are looked up again when applying.
-async fn note_approval_requests(client: &GraphClient, plan: &mut Plan, concurrency: usize) {
-    let writing: Vec<(usize, String)> = plan
-        .tenants
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.writes().next().is_some())
-        .map(|(index, t)| (index, t.tenant_id.clone()))
-        .collect();
-    let found = for_each_tenant(writing, concurrency, |(index, tenant_id)| async move {
-        (index, client.tenant(&tenant_id).open_approval_requests().await)
+async fn note_approval_requests(client: &GraphClient, plan: &mut SpooledPlan, concurrency: usize) {
+    let writing: Vec<(String, String)> = plan.writers().to_vec();
+    let found = for_each_tenant(writing, concurrency, |(name, tenant_id)| async move {
+        (name, client.tenant(&tenant_id).open_approval_requests().await)
     })
     .await;
-    for (index, requests) in found {
+    let mut approvals = std::collections::HashMap::new();
+    for (name, requests) in found {
         match requests {
-            Ok(requests) => plan.tenants[index].approval_requests = requests,
+            Ok(requests) if !requests.is_empty() => {
+                approvals.insert(name, requests);
+            }
+            Ok(_) => {}
             Err(error) => tracing::debug!(%error, "approval requests not read"),
         }
     }
+    plan.note_approvals(approvals);
 }
 
 pub fn render_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -261,14 +283,34 @@ pub fn render_as(plan: &Plan, heading: Heading, format: OutputFormat, out: &mut 
     Ok(())
 }
 
+/// A spooled plan's view, written one tenant at a time.
+pub fn render_spooled(
+    plan: &SpooledPlan,
+    heading: Heading,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut writer: Box<dyn PlanWriter + '_> = match format {
+        OutputFormat::Human => {
+            let style = Style::for_output(std::io::stdout().is_terminal(), &|name| std::env::var(name).ok());
+            Box::new(render::human::HumanWriter::new(heading, style, out))
+        }
+        OutputFormat::Json => Box::new(render::json::JsonWriter::new(out, FORMAT_VERSION, plan.summary(), false)?),
+        OutputFormat::Markdown => Box::new(render::markdown::MarkdownWriter::new(heading, out)),
+    };
+    plan.each(|tenant| writer.tenant(&tenant))?;
+    writer.finish(plan.summary(), plan.rollouts())?;
+    Ok(())
+}
+
 /// 1 when a tenant failed or none could be read, 3 when some are unknown, 2 for changes (when
 /// asked), else 0.
-pub fn exit_code(plan: &Plan, detailed: bool) -> u8 {
-    if plan.summary.failed_tenants > 0 || plan.nothing_read() {
+pub fn exit_code_of(summary: &Summary, nothing_read: bool, detailed: bool) -> u8 {
+    if summary.failed_tenants > 0 || nothing_read {
         EXIT_ERROR
-    } else if plan.summary.unknown_tenants > 0 {
+    } else if summary.unknown_tenants > 0 {
         EXIT_PARTIAL
-    } else if detailed && plan.has_changes() {
+    } else if detailed && summary.has_changes() {
         EXIT_CHANGES
     } else {
         EXIT_OK
@@ -279,6 +321,10 @@ pub fn exit_code(plan: &Plan, detailed: bool) -> u8 {
 mod tests {
     use super::*;
     use crate::engine::plan::{TenantPlan, TenantState};
+
+    fn exit_code(plan: &Plan, detailed: bool) -> u8 {
+        exit_code_of(&plan.summary, plan.nothing_read(), detailed)
+    }
 
     fn tenant(name: &str, state: TenantState) -> TenantPlan {
         TenantPlan::empty(name, &format!("id-{name}"), state)

@@ -13,7 +13,7 @@ use clap::Args;
 
 use super::apply::{ApplyOutput, apply_with, confirm, nothing_to_apply, report};
 use super::connect::{GraphArgs, connect, tenant_credentials};
-use super::pipeline::{Prepared, observe_and_plan, prepare, runtime};
+use super::pipeline::{Prepared, Reading, observe_and_plan, prepare, runtime};
 use super::plan::{OutputFormat, render_plan};
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::engine::diff::PlanOptions;
@@ -87,7 +87,14 @@ async fn rollback(
     tenants.retain(|t| ids.contains(&t.tenant_id));
     let connection = connect(&args.graph, &tenants, current.lab_seed.as_deref()).await?;
     let options = PlanOptions { allow_mass_delete: true, ..PlanOptions::default() };
-    let planned = observe_and_plan(&connection.client, &desired, args.graph.concurrency, options, None, err).await;
+    let reading = Reading {
+        client: &connection.client,
+        desired: &desired,
+        concurrency: args.graph.concurrency,
+        options,
+        cache: None,
+    };
+    let planned = observe_and_plan(reading, err).await;
     let result = match planned {
         Ok(plan) => {
             let plan = only_scope(plan, objects);

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::StreamExt;
+
 use super::access::{Need, READ_DEFENDER_ROLES, READ_DETECTION_RULES, needs_of_writes, read_needs};
 use super::api::{Access, ApiError, FORBIDDEN, MISSING_PERMISSION, Reply, TenantApi};
 use super::diff::{Observation, PlanOptions, plan_observed, plan_tenant};
@@ -12,7 +14,6 @@ use super::plan::{Plan, TenantPlan, TenantState};
 use super::policy_cache::{CacheStore, PolicyCache};
 use super::problem::{Category, Problem};
 use super::resolve::{DesiredPolicy, DesiredState, TenantDesired};
-use crate::util::fanout::for_each_tenant;
 use crate::wire::ConfigurationPolicy;
 
 /// Observes and plans tenant by tenant: each tenant is planned as soon as it has been read, and its
@@ -31,27 +32,52 @@ where
     A: TenantApi,
     C: Fn(&TenantDesired) -> A,
 {
-    let tenants: Vec<&TenantDesired> = desired.tenants.iter().collect();
-    let connect = &connect;
-    let plans = for_each_tenant(tenants, concurrency, |tenant| async move {
-        if tenant.suspended {
-            return plan_tenant(tenant, None, options);
+    let mut plans = Vec::new();
+    observe_and_plan_each(connect, desired, concurrency, options, caches, &mut |plan| {
+        if plan.state != TenantState::Suspended {
+            on_done(&plan.name);
         }
-        let mut cache = caches.map_or_else(PolicyCache::none, |store| store.load(&tenant.tenant_id));
-        let plan = match observe_and_plan_tenant(&connect(tenant), tenant, &mut cache, options).await {
-            Ok((_, plan)) => {
-                if let Some(store) = caches {
-                    store.save(&tenant.tenant_id, cache);
-                }
-                plan
-            }
-            Err(error) => unknown(tenant, &error, options),
-        };
-        on_done(&tenant.name);
-        plan
+        plans.push(plan);
     })
     .await;
     Plan::new(plans)
+}
+
+/// Observes and plans every tenant, `concurrency` at a time, and hands each tenant's plan to
+/// `on_plan` as soon as it is made (in the order they finish): no more than `concurrency` tenants'
+/// live state is held at once, and nothing of a tenant once handed over.
+pub async fn observe_and_plan_each<A, C>(
+    connect: C,
+    desired: &DesiredState,
+    concurrency: usize,
+    options: PlanOptions,
+    caches: Option<&dyn CacheStore>,
+    on_plan: &mut dyn FnMut(TenantPlan),
+) where
+    A: TenantApi,
+    C: Fn(&TenantDesired) -> A,
+{
+    let connect = &connect;
+    let mut plans = futures_util::stream::iter(desired.tenants.iter())
+        .map(|tenant| async move {
+            if tenant.suspended {
+                return plan_tenant(tenant, None, options);
+            }
+            let mut cache = caches.map_or_else(PolicyCache::none, |store| store.load(&tenant.tenant_id));
+            match observe_and_plan_tenant(&connect(tenant), tenant, &mut cache, options).await {
+                Ok((_, plan)) => {
+                    if let Some(store) = caches {
+                        store.save(&tenant.tenant_id, cache);
+                    }
+                    plan
+                }
+                Err(error) => unknown(tenant, &error, options),
+            }
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(plan) = plans.next().await {
+        on_plan(plan);
+    }
 }
 
 /// The plan of a tenant that could not be read, or whose reads the app may not make.

@@ -437,6 +437,13 @@ impl Change {
 }
 
 impl TenantPlan {
+    /// The tenant's plan without what apply would send.
+    pub fn without_payloads(&self) -> TenantPlan {
+        let mut plan = self.clone();
+        plan.changes.iter_mut().for_each(Change::drop_write);
+        plan
+    }
+
     /// A tenant with nothing planned yet (no changes, no problems).
     pub fn empty(name: &str, tenant_id: &str, state: TenantState) -> TenantPlan {
         TenantPlan {
@@ -467,28 +474,41 @@ impl TenantPlan {
     }
 }
 
+impl Summary {
+    /// Adds one tenant's plan to the totals.
+    pub fn count(&mut self, tenant: &TenantPlan) {
+        self.tenants += 1;
+        match tenant.state {
+            TenantState::Unknown => self.unknown_tenants += 1,
+            TenantState::Failed => self.failed_tenants += 1,
+            TenantState::Planned | TenantState::Suspended => {}
+        }
+        self.unchanged += tenant.unchanged.len();
+        self.unmanaged += tenant.unmanaged;
+        for change in &tenant.changes {
+            match (change.is_write(), change.action()) {
+                (false, _) if change.excepted.is_some() => self.excepted += 1,
+                (false, _) if change.waiting.is_some() => self.waiting += 1,
+                (false, _) => self.drifted += 1,
+                (true, Action::Create) => self.create += 1,
+                (true, Action::Update | Action::Adopt) => self.update += 1,
+                (true, Action::Delete) => self.delete += 1,
+            }
+        }
+    }
+
+    /// Whether anything would be written or has drifted.
+    pub fn has_changes(&self) -> bool {
+        self.create + self.update + self.delete + self.drifted > 0
+    }
+}
+
 impl Plan {
     pub fn new(mut tenants: Vec<TenantPlan>) -> Plan {
         tenants.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut summary = Summary { tenants: tenants.len(), ..Summary::default() };
+        let mut summary = Summary::default();
         for tenant in &tenants {
-            match tenant.state {
-                TenantState::Unknown => summary.unknown_tenants += 1,
-                TenantState::Failed => summary.failed_tenants += 1,
-                TenantState::Planned | TenantState::Suspended => {}
-            }
-            summary.unchanged += tenant.unchanged.len();
-            summary.unmanaged += tenant.unmanaged;
-            for change in &tenant.changes {
-                match (change.is_write(), change.action()) {
-                    (false, _) if change.excepted.is_some() => summary.excepted += 1,
-                    (false, _) if change.waiting.is_some() => summary.waiting += 1,
-                    (false, _) => summary.drifted += 1,
-                    (true, Action::Create) => summary.create += 1,
-                    (true, Action::Update | Action::Adopt) => summary.update += 1,
-                    (true, Action::Delete) => summary.delete += 1,
-                }
-            }
+            summary.count(tenant);
         }
         Plan { format_version: FORMAT_VERSION, summary, tenants, rollouts: Vec::new() }
     }
@@ -510,8 +530,7 @@ impl Plan {
 
     /// Whether anything would be written or has drifted.
     pub fn has_changes(&self) -> bool {
-        let s = &self.summary;
-        s.create + s.update + s.delete + s.drifted > 0
+        self.summary.has_changes()
     }
 
     /// The plan without what apply would send (what `--output json` prints; saved plans keep it).

@@ -50,17 +50,22 @@ pub struct Staged {
 /// Stages every rollout of the plan's tenants. A tenant of a rollout that the plan did not read (it
 /// was narrowed away, or could not be read) counts as unknown: a wave after it waits.
 pub fn stage(desired: &DesiredState, plan: &Plan) -> Vec<Staged> {
-    let namespaces = namespaces(desired);
     let planned: BTreeMap<&str, &TenantPlan> = plan.tenants.iter().map(|t| (t.name.as_str(), t)).collect();
+    stage_by(desired, |tenant, profile| planned.get(tenant).and_then(|p| standing(p, profile)).cloned())
+}
+
+/// [`stage`] from where each tenant stands in a profile's rollout (`None`: could not be read or
+/// planned, or not planned at all), for plans that are not held whole.
+pub fn stage_by(desired: &DesiredState, standing_of: impl Fn(&str, &str) -> Option<TenantRollout>) -> Vec<Staged> {
+    let namespaces = namespaces(desired);
     let mut staged = Vec::new();
     for ((namespace, profile), rollout) in &desired.rollouts {
         let mut waves: Vec<Vec<(String, Option<TenantRollout>)>> = vec![Vec::new(); rollout.rollout.waves.len()];
         for (tenant, &index) in &rollout.members {
             let in_namespace = namespaces.get(tenant.as_str()) == Some(&namespace.as_str());
-            let planned = planned.get(tenant.as_str()).filter(|_| in_namespace);
-            let standing = planned.and_then(|p| standing(p, profile));
+            let standing = if in_namespace { standing_of(tenant, profile) } else { None };
             if let Some(wave) = waves.get_mut(index) {
-                wave.push((tenant.clone(), standing.cloned()));
+                wave.push((tenant.clone(), standing));
             }
         }
         staged.push(Staged::new(namespace, profile, rollout.rollout.clone(), waves));
@@ -73,7 +78,8 @@ fn namespaces(desired: &DesiredState) -> BTreeMap<&str, &str> {
     desired.tenants.iter().map(|t| (t.name.as_str(), t.namespace.as_str())).collect()
 }
 
-fn standing<'a>(plan: &'a TenantPlan, profile: &str) -> Option<&'a TenantRollout> {
+/// Where a tenant's plan says it stands in a profile's rollout.
+pub fn standing<'a>(plan: &'a TenantPlan, profile: &str) -> Option<&'a TenantRollout> {
     match plan.state {
         TenantState::Planned => plan.rollouts.iter().find(|r| r.profile == profile),
         // A tenant that could not be read or planned whole has not shown that it runs anything.

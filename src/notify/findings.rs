@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use ring::digest::{SHA256, digest};
 use serde::Serialize;
 
-use crate::engine::plan::{Plan, TenantState};
+use crate::engine::plan::{Plan, TenantPlan, TenantState};
 use crate::engine::rollout::{RolloutReport, RolloutState};
 use crate::model::case::CaseSpec;
 use crate::model::exception::{Standing, standing};
@@ -118,32 +118,44 @@ impl Findings {
 pub fn from_plan(plan: &Plan, all_changes_are_drift: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for tenant in &plan.tenants {
-        // A change an exception holds back is accepted, and one waiting for its rollout wave is
-        // planned: neither is drift.
-        let drift = tenant.changes.iter().filter(|c| c.excepted.is_none() && c.waiting.is_none());
-        for change in drift.filter(|c| all_changes_are_drift || !c.is_write()) {
-            findings.push(Finding {
-                trigger: Trigger::Drift,
-                tenant: tenant.name.clone(),
-                subject: change.object.to_string(),
-                detail: format!(
-                    "{:?} needed{}",
-                    change.action(),
-                    if change.fields().is_empty() { String::new() } else { format!(" ({})", change.fields_text()) }
-                ),
-            });
-        }
-        if matches!(tenant.state, TenantState::Unknown | TenantState::Failed) {
-            findings.push(Finding {
-                trigger: Trigger::FailedApply,
-                tenant: tenant.name.clone(),
-                subject: format!("{:?}", tenant.state).to_lowercase(),
-                detail: tenant.problems_text(),
-            });
-        }
+        findings.extend(from_tenant(tenant, all_changes_are_drift));
     }
     findings.extend(plan.rollouts.iter().filter_map(from_rollout));
     findings
+}
+
+/// [`from_plan`] for one tenant.
+pub fn from_tenant(tenant: &TenantPlan, all_changes_are_drift: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // A change an exception holds back is accepted, and one waiting for its rollout wave is planned:
+    // neither is drift.
+    let drift = tenant.changes.iter().filter(|c| c.excepted.is_none() && c.waiting.is_none());
+    for change in drift.filter(|c| all_changes_are_drift || !c.is_write()) {
+        findings.push(Finding {
+            trigger: Trigger::Drift,
+            tenant: tenant.name.clone(),
+            subject: change.object.to_string(),
+            detail: format!(
+                "{:?} needed{}",
+                change.action(),
+                if change.fields().is_empty() { String::new() } else { format!(" ({})", change.fields_text()) }
+            ),
+        });
+    }
+    if matches!(tenant.state, TenantState::Unknown | TenantState::Failed) {
+        findings.push(Finding {
+            trigger: Trigger::FailedApply,
+            tenant: tenant.name.clone(),
+            subject: format!("{:?}", tenant.state).to_lowercase(),
+            detail: tenant.problems_text(),
+        });
+    }
+    findings
+}
+
+/// The findings of rollouts that halted.
+pub fn from_rollouts(rollouts: &[RolloutReport]) -> Vec<Finding> {
+    rollouts.iter().filter_map(from_rollout).collect()
 }
 
 /// A rollout that halted, about the tenant whose gate failed: news once per profile and revision.

@@ -6,38 +6,59 @@ use std::io::{self, Write};
 use similar::ChangeTag;
 
 use super::yaml_diff::diff;
-use super::{Heading, Style, closing_line};
-use crate::engine::plan::{Action, Change, Plan, Revised, TenantPlan, TenantState};
+use super::{Heading, PlanWriter, Style, closing_line};
+use crate::engine::plan::{Action, Change, Plan, Revised, Summary, TenantPlan, TenantState};
 use crate::engine::rollout::{RolloutReport, RolloutState};
 use crate::util::plural;
 
 pub fn render(plan: &Plan, heading: Heading, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let mut in_sync = 0;
-    for tenant in &plan.tenants {
+    super::write_plan(&mut HumanWriter::new(heading, style, out), plan)
+}
+
+/// The terminal view, one tenant at a time: tenants in sync are counted, the others shown.
+pub struct HumanWriter<'a> {
+    heading: Heading,
+    style: Style,
+    out: &'a mut dyn Write,
+    in_sync: usize,
+}
+
+impl<'a> HumanWriter<'a> {
+    pub fn new(heading: Heading, style: Style, out: &'a mut dyn Write) -> HumanWriter<'a> {
+        HumanWriter { heading, style, out, in_sync: 0 }
+    }
+}
+
+impl PlanWriter for HumanWriter<'_> {
+    fn tenant(&mut self, tenant: &TenantPlan) -> io::Result<()> {
         let quiet = tenant.state == TenantState::Planned && tenant.changes.is_empty() && tenant.problems.is_empty();
         if quiet {
-            in_sync += 1;
-            continue;
+            self.in_sync += 1;
+            return Ok(());
         }
-        render_tenant(tenant, style, out)?;
-        writeln!(out)?;
+        render_tenant(tenant, self.style, self.out)?;
+        writeln!(self.out)
     }
-    if !plan.has_changes() && plan.summary.unknown_tenants == 0 && plan.summary.failed_tenants == 0 {
-        let text = if plan.summary.waiting > 0 {
-            "No changes this run. The changes above wait for their rollout wave."
-        } else if plan.summary.excepted > 0 {
-            "No changes. Every tenant matches the manifests, but for the exceptions above."
-        } else {
-            "No changes. Every tenant matches the manifests."
-        };
-        writeln!(out, "{}", style.green(text))?;
-    } else if in_sync > 0 {
-        writeln!(out, "{}", style.dim(&format!("{} in sync.", plural::count(in_sync, "tenant"))))?;
+
+    fn finish(&mut self, summary: &Summary, rollouts: &[RolloutReport]) -> io::Result<()> {
+        let (style, out) = (self.style, &mut *self.out);
+        if !summary.has_changes() && summary.unknown_tenants == 0 && summary.failed_tenants == 0 {
+            let text = if summary.waiting > 0 {
+                "No changes this run. The changes above wait for their rollout wave."
+            } else if summary.excepted > 0 {
+                "No changes. Every tenant matches the manifests, but for the exceptions above."
+            } else {
+                "No changes. Every tenant matches the manifests."
+            };
+            writeln!(out, "{}", style.green(text))?;
+        } else if self.in_sync > 0 {
+            writeln!(out, "{}", style.dim(&format!("{} in sync.", plural::count(self.in_sync, "tenant"))))?;
+        }
+        for rollout in rollouts {
+            render_rollout(rollout, style, out)?;
+        }
+        writeln!(out, "{}", style.bold(&closing_line(self.heading, summary)))
     }
-    for rollout in &plan.rollouts {
-        render_rollout(rollout, style, out)?;
-    }
-    writeln!(out, "{}", style.bold(&closing_line(heading, &plan.summary)))
 }
 
 /// `Rollout of retail-hardening (revision 7b1e0c44): wave 2 of 3 (early) waiting — …`, then each

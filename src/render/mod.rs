@@ -10,7 +10,25 @@ pub mod yaml_diff;
 
 pub use style::Style;
 
-use crate::engine::plan::Summary;
+use std::io;
+
+use crate::engine::plan::{Plan, Summary, TenantPlan};
+use crate::engine::rollout::RolloutReport;
+
+/// A view of a plan written one tenant at a time, in the plan's order (by name), then closed with the
+/// totals: a plan of any size is rendered without being held whole.
+pub trait PlanWriter {
+    fn tenant(&mut self, tenant: &TenantPlan) -> io::Result<()>;
+    fn finish(&mut self, summary: &Summary, rollouts: &[RolloutReport]) -> io::Result<()>;
+}
+
+/// Writes a plan held in memory through `writer`.
+pub fn write_plan(writer: &mut dyn PlanWriter, plan: &Plan) -> io::Result<()> {
+    for tenant in &plan.tenants {
+        writer.tenant(tenant)?;
+    }
+    writer.finish(&plan.summary, &plan.rollouts)
+}
 
 /// What a rendered plan reports: a plan of writes, or drift (every difference reported, none written).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
