@@ -3,7 +3,9 @@
 //! per phase: reconciles per second, API server requests per reconcile (and how many of them were
 //! Tenant status writes), operator peak memory.
 //!
-//! `cargo bench --bench operator -- [--tenants 2000] [--policies 5] [--sync-interval-s 20] [--window-s 45]`
+//! `cargo bench --bench operator -- [--tenants 2000] [--policies 5] [--sync-interval-s 20] [--window-s 45]
+//! [--replicas 1] [--shards 1]`: with several replicas (sharing `--shards`), figures are summed over them
+//! and each one's peak memory is listed.
 
 #[path = "../tests/operator/cluster.rs"]
 #[allow(dead_code)]
@@ -32,6 +34,8 @@ struct Settings {
     policies: usize,
     sync_interval_s: u64,
     window_s: u64,
+    replicas: usize,
+    shards: u64,
 }
 
 fn settings() -> Settings {
@@ -48,6 +52,8 @@ fn settings() -> Settings {
         policies: number("--policies", 5) as usize,
         sync_interval_s: number("--sync-interval-s", 20),
         window_s: number("--window-s", 45),
+        replicas: number("--replicas", 1).max(1) as usize,
+        shards: number("--shards", 1).max(1),
     }
 }
 
@@ -125,12 +131,20 @@ fn ready_tenants(cluster: &Cluster) -> usize {
     text.split_whitespace().filter(|s| *s == "True").count()
 }
 
-fn start_operator(cluster: &Cluster, lab_url: &str, sync_interval_s: u64, log: &std::path::Path) -> (Child, String) {
+fn start_operator(
+    cluster: &Cluster,
+    lab_url: &str,
+    s: &Settings,
+    identity: &str,
+    log: &std::path::Path,
+) -> (Child, String) {
+    let sync_interval_s = s.sync_interval_s;
     let child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
         .args(["operator", "--kubeconfig"])
         .arg(cluster.operator_kubeconfig())
         .args(["--namespace", NAMESPACE, "--operator-namespace", OPERATOR_NAMESPACE, "--credentials-secret", SECRET])
         .args(["--lease-name", "bench", "--health-addr", "127.0.0.1:0", "--concurrency", "16"])
+        .args(["--identity", identity, "--shards", &s.shards.to_string()])
         .args(["--sync-interval", &format!("{sync_interval_s}s"), "--graph-url", lab_url, "--login-url", lab_url])
         .env("RUST_LOG", "info")
         .env_remove("AZURE_CLIENT_ID")
@@ -188,10 +202,16 @@ fn main() {
     let apply_s = started.elapsed().as_secs_f64();
 
     let lab = LabChild::serve(&state, &["--latency-ms", "0"]);
-    let log = dir.path().join("operator.log");
     let (requests_before, status_before) = apiserver_requests(cluster);
     let started = Instant::now();
-    let (mut operator, health) = start_operator(cluster, &lab.url, s.sync_interval_s, &log);
+    let mut operators: Vec<(Child, String)> = (0..s.replicas)
+        .map(|i| {
+            start_operator(cluster, &lab.url, &s, &format!("bench-{i}"), &dir.path().join(format!("operator-{i}.log")))
+        })
+        .collect();
+    let metric = |name: &str| operators.iter().map(|(_, health)| operator_metric(health, name)).sum::<f64>();
+    let peaks =
+        |operators: &[(Child, String)]| operators.iter().map(|(child, _)| peak_rss_mb(child.id())).collect::<Vec<_>>();
     // Tenants that cannot be Ready (suspended ones) are left out by counting against the ones that get there.
     let expected = s.tenants;
     let mut last_ready = 0;
@@ -207,13 +227,16 @@ fn main() {
             eprintln!("{ready} of {expected} tenants Ready; stopped waiting");
             break;
         }
-        std::thread::sleep(Duration::from_millis(500));
+        // Listing every Tenant is a load on the API server of its own: not too often at scale.
+        std::thread::sleep(Duration::from_millis(if s.tenants > 1000 { 5000 } else { 500 }));
     }
     let converge_s = started.elapsed().as_secs_f64();
-    let reconciles = operator_metric(&health, "tenantctl_reconciles_total");
+    let reconciles = metric("tenantctl_reconciles_total");
     let (requests_after, status_after) = apiserver_requests(cluster);
     let line = json!({
         "phase": "first-convergence",
+        "replicas": s.replicas,
+        "shards": s.shards,
         "tenants": s.tenants,
         "policies": s.policies,
         "kubectl_apply_s": (apply_s * 100.0).round() / 100.0,
@@ -223,7 +246,7 @@ fn main() {
         "reconciles_per_s": (reconciles / converge_s * 10.0).round() / 10.0,
         "apiserver_requests_per_reconcile": ((requests_after - requests_before) / reconciles.max(1.0) * 100.0).round() / 100.0,
         "tenant_status_writes": status_after - status_before,
-        "operator_peak_rss_mb": peak_rss_mb(operator.id()),
+        "operator_peak_rss_mb": peaks(&operators),
     });
     println!("{line}");
 
@@ -231,14 +254,15 @@ fn main() {
     // interval and a half: the first resync records the policies written as in sync.)
     std::thread::sleep(Duration::from_millis(s.sync_interval_s * 1500));
     let (requests_before, status_before) = apiserver_requests(cluster);
-    let reconciles_before = operator_metric(&health, "tenantctl_reconciles_total");
+    let reconciles_before = metric("tenantctl_reconciles_total");
     let graph_before = graph_requests(&lab.url);
     std::thread::sleep(Duration::from_secs(s.window_s));
-    let reconciles = operator_metric(&health, "tenantctl_reconciles_total") - reconciles_before;
+    let reconciles = metric("tenantctl_reconciles_total") - reconciles_before;
     let graph_reads = graph_requests(&lab.url) - graph_before;
     let (requests_after, status_after) = apiserver_requests(cluster);
     let line = json!({
         "phase": "steady-resyncs",
+        "replicas": s.replicas,
         "tenants": s.tenants,
         "window_s": s.window_s,
         "sync_interval_s": s.sync_interval_s,
@@ -246,10 +270,12 @@ fn main() {
         "apiserver_requests_per_reconcile": ((requests_after - requests_before) / reconciles.max(1.0) * 100.0).round() / 100.0,
         "graph_reads_per_reconcile": (graph_reads / reconciles.max(1.0) * 100.0).round() / 100.0,
         "tenant_status_writes": status_after - status_before,
-        "operator_peak_rss_mb": peak_rss_mb(operator.id()),
+        "operator_peak_rss_mb": peaks(&operators),
     });
     println!("{line}");
-    let _ = operator.kill();
-    let _ = operator.wait();
+    for (operator, _) in &mut operators {
+        let _ = operator.kill();
+        let _ = operator.wait();
+    }
     drop(lab);
 }

@@ -10,7 +10,7 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 use kube::{Resource, ResourceExt};
 
-use super::inputs::{InputCache, VersionPart};
+use super::inputs::InputCache;
 use super::metrics::Metrics;
 pub use super::names::namespace_of;
 use super::watch::BrokenObjects;
@@ -214,25 +214,18 @@ impl Context {
         resolved
     }
 
-    /// Digest of what resolution depends on in a namespace: every object's identity, generation and labels.
+    /// Digest of what resolution depends on in a namespace: every object's identity, generation and
+    /// labels, and what could not be read.
     fn version_of(&self, namespace: &str) -> u64 {
-        let mut parts: Vec<VersionPart> = Vec::new();
-        for object in self.stores.tenants.state() {
-            if namespace_of(object.as_ref()) == namespace {
-                let labels = format!("{:?}", object.meta().labels);
-                parts.push((object.meta().uid.clone().unwrap_or_default(), object.meta().generation, labels));
-            }
+        let mut version = super::inputs::version_of_objects(&self.stores.tenants, namespace);
+        for (index, input) in self.stores.inputs.iter().enumerate() {
+            version = version.wrapping_add(input.version(namespace).rotate_left(index as u32 + 1));
         }
-        for input in &self.stores.inputs {
-            input.version(namespace, &mut parts);
-        }
-        for (kind, name, why) in self.stores.broken.in_namespace(namespace) {
-            parts.push((format!("{kind}/{name}"), None, why));
-        }
-        parts.sort();
+        let mut broken = self.stores.broken.in_namespace(namespace);
+        broken.sort();
         let mut hasher = DefaultHasher::new();
-        parts.hash(&mut hasher);
-        hasher.finish()
+        broken.hash(&mut hasher);
+        version ^ hasher.finish()
     }
 
     /// Other Tenants (in any namespace) that claim the same Microsoft tenant.

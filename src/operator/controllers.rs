@@ -207,6 +207,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         rollout_moved,
         health: Default::default(),
         followed: Default::default(),
+        aggregated: Default::default(),
     });
     let profile_store = profiles_for_status.clone();
     let profile_controller = Controller::for_stream(profile_status_changes, profiles_for_status.clone())

@@ -4,13 +4,14 @@
 //! impl and one row in [`watch_inputs`].
 
 use std::fmt::Debug;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use futures_util::{Stream, StreamExt};
+use kube::Resource;
 use kube::runtime::reflector::Store;
-use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::names::namespace_of;
@@ -100,12 +101,10 @@ impl InputKind for SettingsCatalogPolicy {
 }
 
 /// What resolution depends on in one object: identity, generation, labels.
-pub type VersionPart = (String, Option<i64>, String);
-
 /// Adds the cached objects of a namespace to a manifest set.
 type Collect = Arc<dyn Fn(&str, &mut ManifestSet) + Send + Sync>;
 /// Adds what resolution depends on in a namespace.
-type Version = Arc<dyn Fn(&str, &mut Vec<VersionPart>) + Send + Sync>;
+type Version = Arc<dyn Fn(&str) -> u64 + Send + Sync>;
 
 /// One input kind's cache, behind the kind.
 #[derive(Clone)]
@@ -125,8 +124,9 @@ impl InputCache {
     }
 
     /// What resolution depends on in `namespace`.
-    pub fn version(&self, namespace: &str, parts: &mut Vec<VersionPart>) {
-        (self.version)(namespace, parts);
+    /// Digest of the cache's objects in a namespace (see [`version_of_objects`]).
+    pub fn version(&self, namespace: &str) -> u64 {
+        (self.version)(namespace)
     }
 }
 
@@ -193,12 +193,27 @@ fn collector<K: InputKind>(store: Store<K>) -> Collect {
 }
 
 fn versioner<K: InputKind>(store: Store<K>) -> Version {
-    Arc::new(move |namespace, parts| {
-        for object in store.state() {
-            if namespace_of(object.as_ref()) == namespace {
-                let labels = format!("{:?}", object.labels());
-                parts.push((object.uid().unwrap_or_default(), object.meta().generation, labels));
-            }
+    Arc::new(move |namespace| version_of_objects(&store, namespace))
+}
+
+/// Digest of the identity, generation and labels of a cache's objects in a namespace: a sum of one
+/// hash per object, so that the order of the cache does not matter and nothing is sorted or copied
+/// (it is computed at every reconcile, over every Tenant of the namespace).
+pub fn version_of_objects<K>(store: &Store<K>, namespace: &str) -> u64
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    let mut version = 0u64;
+    for object in store.state() {
+        let meta = object.meta();
+        if meta.namespace.as_deref().unwrap_or(crate::manifest::DEFAULT_NAMESPACE) != namespace {
+            continue;
         }
-    })
+        let mut hasher = DefaultHasher::new();
+        meta.uid.hash(&mut hasher);
+        meta.generation.hash(&mut hasher);
+        meta.labels.hash(&mut hasher);
+        version = version.wrapping_add(hasher.finish());
+    }
+    version
 }

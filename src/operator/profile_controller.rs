@@ -24,6 +24,9 @@ use crate::model::select::profile_selects;
 use crate::model::status::{DistributionProfileStatus, PolicySyncState, TenantStatus};
 use crate::model::{DistributionProfile, Tenant};
 
+/// A profile's status is aggregated at most this often.
+const AGGREGATE_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct ProfileContext {
     pub kube: kube::Client,
     pub tenants: Store<Tenant>,
@@ -34,6 +37,8 @@ pub struct ProfileContext {
     pub rollout_moved: tokio::sync::mpsc::UnboundedSender<String>,
     /// Health read for rollout gates, by tenant and check, with when.
     pub health: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Health)>>,
+    /// When each profile (`namespace/name`) was last aggregated.
+    pub aggregated: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// On a replica that does not lead, the rollout decision last seen per profile.
     pub followed: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
@@ -84,6 +89,19 @@ pub async fn reconcile(profile: Arc<DistributionProfile>, ctx: Arc<ProfileContex
     if !ctx.resolver.leading.load(std::sync::atomic::Ordering::Relaxed) {
         follow_rollout(&profile, &ctx);
         return Ok(Action::requeue(super::FOLLOWER_RECHECK));
+    }
+    // Every Tenant status write wakes every profile of its namespace: aggregate at most once per
+    // interval, and once more after the last change.
+    let key = format!("{}/{}", namespace_of(profile.as_ref()), profile.name_any());
+    let now = std::time::Instant::now();
+    {
+        let mut last = ctx.aggregated.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(wait) = last.get(&key).map(|at| AGGREGATE_AT_MOST_EVERY.saturating_sub(now - *at))
+            && !wait.is_zero()
+        {
+            return Ok(Action::requeue(wait));
+        }
+        last.insert(key, now);
     }
     let mut timer = ctx.metrics.timer("profile");
     let result = aggregate(&profile, &ctx).await;

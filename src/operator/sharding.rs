@@ -100,69 +100,70 @@ impl Coordinator {
     async fn round(&self) {
         let me = self.locks.identity().to_string();
         let own_lease = replica_lease_name(&self.group, &me);
-        self.bounded(self.locks.hold(&own_lease, REPLICA_ROLE)).await;
-        let Some(leases) = self.bounded(self.locks.list()).await else {
-            // Without a view of the others, keep what is held (renewed below) and take nothing new.
-            self.renew_held().await;
+        let (_, leases) =
+            tokio::join!(self.bounded(self.locks.hold(&own_lease, REPLICA_ROLE)), self.bounded(self.locks.list()));
+        let count = self.table.count();
+        let held: Vec<usize> = (0..count).filter(|&s| self.table.state(s) != ShardState::Unowned).collect();
+        let Some(leases) = leases else {
+            // Without a view of the others, keep what is held and take nothing new.
+            self.hold_all(&held).await;
             return;
         };
         let now = jiff::Timestamp::now();
         let members = live_members(&leases, &me, now);
         self.forget_departed(&leases, now).await;
-        let count = self.table.count();
         let fair = fair_share(count, members.len());
-        let held = |s: usize| self.table.state(s) == ShardState::Owned;
         // More than a fair share (a replica joined): the highest shards go first, drained.
-        let mut owned: Vec<usize> = (0..count).filter(|&s| held(s)).collect();
+        let owned: Vec<usize> = (0..count).filter(|&s| self.table.state(s) == ShardState::Owned).collect();
         for &shard in owned.iter().rev().take(owned.len().saturating_sub(fair)) {
             tracing::info!(shard, members = members.len(), fair, "handing shard over");
             self.table.drain(shard);
         }
-        owned.truncate(fair);
-        let holders = shard_holders(&self.group, &leases, now);
-        // Free shards are tried from a place of this replica's own, so that replicas starting together
-        // do not all contend for the same ones.
-        let start = crate::util::stable_hash(me.as_bytes()) as usize % count.max(1);
-        for shard in (0..count).map(|i| (start + i) % count) {
-            let name = shard_lease_name(&self.group, shard);
-            match self.table.state(shard) {
-                ShardState::Owned => match self.bounded(self.locks.hold(&name, SHARD_ROLE)).await {
-                    Some(Some(until)) => self.table.extend(shard, until),
-                    Some(None) => {
-                        tracing::warn!(shard, "shard lease taken by another replica");
-                        self.table.lose(shard);
-                    }
-                    // Not renewed this round: the deadline decides.
-                    None => {}
-                },
-                ShardState::Draining => {
-                    if self.table.try_finish_drain(shard) {
-                        self.bounded(self.locks.release(&name)).await;
-                        tracing::info!(shard, "handed shard over");
-                    } else if let Some(Some(until)) = self.bounded(self.locks.hold(&name, SHARD_ROLE)).await {
-                        self.table.extend(shard, until);
-                    }
-                }
-                ShardState::Unowned if owned.len() < fair && holders.get(&shard).is_none_or(|h| *h == me) => {
-                    if let Some(Some(until)) = self.bounded(self.locks.hold(&name, SHARD_ROLE)).await {
-                        self.table.own(shard, Some(until));
-                        owned.push(shard);
-                        tracing::info!(shard, members = members.len(), "took shard");
-                        let _ = self.acquired.send(shard);
-                    }
-                }
-                ShardState::Unowned => {}
+        // A drained shard is given back; the others held are renewed.
+        let mut keep = Vec::new();
+        for &shard in &held {
+            if self.table.state(shard) == ShardState::Draining && self.table.try_finish_drain(shard) {
+                self.bounded(self.locks.release(&shard_lease_name(&self.group, shard))).await;
+                tracing::info!(shard, "handed shard over");
+            } else {
+                keep.push(shard);
             }
         }
+        // Free shards up to the share, tried from a place of this replica's own so that replicas
+        // starting together do not all contend for the same ones.
+        let holders = shard_holders(&self.group, &leases, now);
+        let start = crate::util::stable_hash(me.as_bytes()) as usize % count.max(1);
+        let wanted = fair.saturating_sub(owned.len().min(fair));
+        let free: Vec<usize> = (0..count)
+            .map(|i| (start + i) % count)
+            .filter(|&s| self.table.state(s) == ShardState::Unowned)
+            .filter(|s| holders.get(s).is_none_or(|h| *h == me))
+            .take(wanted)
+            .collect();
+        keep.extend(free);
+        self.hold_all(&keep).await;
     }
 
-    async fn renew_held(&self) {
-        for shard in 0..self.table.count() {
-            if self.table.state(shard) != ShardState::Unowned
-                && let Some(Some(until)) =
-                    self.bounded(self.locks.hold(&shard_lease_name(&self.group, shard), SHARD_ROLE)).await
-            {
-                self.table.extend(shard, until);
+    /// Takes or renews these shards' Leases, all at once: a slow API server must not make the last
+    /// renewal of a round late.
+    async fn hold_all(&self, shards: &[usize]) {
+        let holds = shards.iter().map(|&shard| async move {
+            (shard, self.bounded(self.locks.hold(&shard_lease_name(&self.group, shard), SHARD_ROLE)).await)
+        });
+        for (shard, held) in futures_util::future::join_all(holds).await {
+            match (self.table.state(shard), held) {
+                (ShardState::Unowned, Some(Some(until))) => {
+                    self.table.own(shard, Some(until));
+                    tracing::info!(shard, "took shard");
+                    let _ = self.acquired.send(shard);
+                }
+                (_, Some(Some(until))) => self.table.extend(shard, until),
+                (ShardState::Owned | ShardState::Draining, Some(None)) => {
+                    tracing::warn!(shard, "shard lease taken by another replica");
+                    self.table.lose(shard);
+                }
+                // Not taken, or not renewed this round (the deadline decides).
+                _ => {}
             }
         }
     }
