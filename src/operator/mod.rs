@@ -211,6 +211,7 @@ pub async fn run(config: OperatorConfig) -> anyhow::Result<()> {
             duration: Duration::from_secs(config.lease.duration_seconds),
             acquired,
             metrics: metrics.clone(),
+            synced: health.synced.clone(),
         };
         tracing::info!(shards = config.shards, identity = %config.lease.identity, "sharing tenant shards with the other replicas");
         tokio::spawn(coordinator.run(until_stopped(stopped.clone())))

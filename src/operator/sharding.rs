@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -28,6 +29,9 @@ pub struct Coordinator {
     /// Shards just taken: their tenants are reconciled at once.
     pub acquired: UnboundedSender<usize>,
     pub metrics: Arc<Metrics>,
+    /// Set once the caches hold their first complete lists: until then a replica could not find the
+    /// tenants of a shard it took, so it does not join.
+    pub synced: Arc<AtomicBool>,
 }
 
 pub fn shard_lease_name(group: &str, shard: usize) -> String {
@@ -59,6 +63,13 @@ impl Coordinator {
 
     /// Runs until `stop` resolves, then hands every shard back.
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        while !self.synced.load(Ordering::Relaxed) {
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
         let table = self.table.clone();
         // Deadlines are enforced on their own clock: a renewal stuck on a slow API server must not
         // let a shard outlive its lease here.
@@ -70,21 +81,24 @@ impl Coordinator {
                 }
             }
         });
-        tokio::pin!(stop);
+        // Rounds start at a steady pace, however long the last one took (each call is bounded by half
+        // a round): a held Lease is renewed at least twice before its deadline.
+        let mut rounds = tokio::time::interval(self.tick());
+        rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            self.round().await;
-            self.metrics.set_shards_owned(self.table.owned());
             tokio::select! {
                 () = &mut stop => break,
-                () = tokio::time::sleep(self.tick()) => {}
+                _ = rounds.tick() => {}
             }
+            self.round().await;
+            self.metrics.set_shards_owned(self.table.owned());
         }
         enforcer.abort();
         self.hand_back_all().await;
     }
 
     async fn bounded<T>(&self, call: impl std::future::Future<Output = kube::Result<T>>) -> Option<T> {
-        match tokio::time::timeout(self.tick(), call).await {
+        match tokio::time::timeout(self.tick() / 2, call).await {
             Ok(Ok(value)) => Some(value),
             Ok(Err(error)) => {
                 tracing::warn!(%error, "shard leases");
