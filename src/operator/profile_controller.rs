@@ -91,10 +91,11 @@ pub async fn reconcile(profile: Arc<DistributionProfile>, ctx: Arc<ProfileContex
         return Ok(Action::requeue(super::FOLLOWER_RECHECK));
     }
     // Every Tenant status write wakes every profile of its namespace: aggregate at most once per
-    // interval, and once more after the last change.
+    // interval, and once more after the last change — but for a profile that rolls out, whose
+    // decisions the next wave waits on.
     let key = format!("{}/{}", namespace_of(profile.as_ref()), profile.name_any());
     let now = std::time::Instant::now();
-    {
+    if profile.spec.rollout.is_none() {
         let mut last = ctx.aggregated.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(wait) = last.get(&key).map(|at| AGGREGATE_AT_MOST_EVERY.saturating_sub(now - *at))
             && !wait.is_zero()
