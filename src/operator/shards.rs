@@ -1,7 +1,7 @@
 //! Which shards this replica owns, and the guard every tenant reconcile runs under. A tenant belongs to
-//! shard `stable_hash(tenant id) mod N`; a reconcile starts only while its shard is owned, and is
-//! dropped the moment ownership is lost (the lease could not be renewed in time), so no tenant is ever
-//! reconciled by two replicas at once. A shard handed over on purpose drains first: new reconciles are
+//! shard `stable_hash(tenant id) mod N`; a reconcile starts only while its shard is owned, and starts
+//! no write once ownership is lost (the lease could not be renewed in time), so no tenant is ever
+//! written by two replicas at once. A shard handed over on purpose drains first: new reconciles are
 //! refused and the running ones finish before the lease is given back.
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::{OwnedRwLockReadGuard, RwLock, watch};
 
+use crate::graph::client::WriteFence;
 use crate::util::stable_hash;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,9 +40,16 @@ pub struct Hold {
 }
 
 impl Hold {
-    /// Resolves when the shard is lost: the reconcile must stop at once.
+    /// Resolves when the shard is lost: the reconcile starts no further write from then on.
     pub async fn lost(&mut self) {
         let _ = self.state.wait_for(|s| *s == ShardState::Unowned).await;
+    }
+
+    /// Open while the shard is this replica's (draining included: a hand-over waits for running
+    /// reconciles), closed from the moment it is lost.
+    pub fn fence(&self) -> WriteFence {
+        let state = self.state.clone();
+        WriteFence::new(move || *state.borrow() != ShardState::Unowned)
     }
 }
 
@@ -194,6 +202,19 @@ mod tests {
         assert_eq!(table.expire_overdue(Instant::now() + Duration::from_secs(61)), vec![0]);
         tokio::time::timeout(Duration::from_secs(1), hold.lost()).await.expect("lost resolves");
         assert!(table.hold("t").await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_write_fence_stays_open_through_a_drain_and_closes_when_the_shard_is_lost() {
+        let table = ShardTable::new(1);
+        table.own(0, Some(Instant::now() + Duration::from_secs(60)));
+        let hold = table.hold("t").await.expect("owned");
+        let fence = hold.fence();
+        assert!(fence.is_open());
+        table.drain(0);
+        assert!(fence.is_open(), "a running reconcile finishes its writes during a hand-over");
+        table.lose(0);
+        assert!(!fence.is_open(), "no write starts once the shard is lost");
     }
 
     #[tokio::test]

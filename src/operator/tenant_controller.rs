@@ -20,6 +20,7 @@ use crate::engine::apply::apply_tenant;
 use crate::engine::diff::{Observation, PlanOptions, plan_tenant};
 use crate::engine::observe::observe_tenant;
 use crate::engine::resolve::{ActiveException, TenantDesired};
+use crate::graph::client::WriteFence;
 use crate::model::Tenant;
 use crate::model::status::{ExceptionStatus, TenantStatus};
 use crate::model::tenant::DeletionPolicy;
@@ -54,17 +55,23 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     let Some(mut hold) = ctx.shards.hold(&tenant.spec.tenant_id).await else {
         return Ok(Action::await_change());
     };
+    // A lost shard does not drop the reconcile: a write already sent would land all the same, unseen,
+    // while this replica (should it take the shard again) or the new owner read the tenant. The fence
+    // stops further writes, the status is left to the new owner, and the reconcile ends by itself.
+    let fence = hold.fence();
+    let reconcile = reconcile_owned(tenant.clone(), ctx.clone(), fence);
+    tokio::pin!(reconcile);
     tokio::select! {
         biased;
+        result = &mut reconcile => result,
         () = hold.lost() => {
-            tracing::warn!(tenant = %key(&tenant), "shard lost: the reconcile stops here; the new owner takes over");
-            Ok(Action::await_change())
+            tracing::warn!(tenant = %key(&tenant), "shard lost: no further write; the new owner takes over");
+            reconcile.await
         }
-        result = reconcile_owned(tenant.clone(), ctx.clone()) => result,
     }
 }
 
-async fn reconcile_owned(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+async fn reconcile_owned(tenant: Arc<Tenant>, ctx: Arc<Context>, fence: WriteFence) -> Result<Action, ReconcileError> {
     if tenant.meta().deletion_timestamp.is_some() {
         ctx.metrics.tenant_ready(&key(&tenant), None);
     }
@@ -72,7 +79,7 @@ async fn reconcile_owned(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Actio
     let mut timer = ctx.metrics.timer("tenant");
     let result = async {
         match tenant.meta().deletion_timestamp {
-            Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx).await.inspect(|_| {
+            Some(_) if has_finalizer(&tenant) => match cleanup(&tenant, &ctx, &fence).await.inspect(|_| {
                 ctx.observations.forget(&tenant.spec.tenant_id);
                 ctx.licences.forget(&tenant.spec.tenant_id);
             }) {
@@ -81,7 +88,7 @@ async fn reconcile_owned(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Actio
             },
             Some(_) => Ok((Action::await_change(), true)),
             None => match set_finalizer(&ctx, &tenant, true).await {
-                Ok(()) => reconcile_live(&tenant, &ctx).await,
+                Ok(()) => reconcile_live(&tenant, &ctx, &fence).await,
                 Err(error) => Err(error),
             },
         }
@@ -125,12 +132,16 @@ pub fn error_policy(tenant: Arc<Tenant>, error: &ReconcileError, ctx: Arc<Contex
 }
 
 /// Reconciles a live Tenant; the action, and whether the reconcile did its job.
-async fn reconcile_live(tenant: &Tenant, ctx: &Context) -> Result<(Action, bool), ReconcileError> {
+async fn reconcile_live(tenant: &Tenant, ctx: &Context, fence: &WriteFence) -> Result<(Action, bool), ReconcileError> {
     if !ctx.caches_synced() {
         // Resolving against half-filled caches would report policies missing that are not.
         return Ok((Action::requeue(std::time::Duration::from_secs(1)), true));
     }
-    let report = sync(ctx, tenant).await;
+    let report = sync(ctx, tenant, fence).await;
+    if !fence.is_open() {
+        // The tenant is another replica's now: its status and events are that replica's to write.
+        return Ok((Action::await_change(), true));
+    }
     let desired = ctx.resolved(&namespace_of(tenant)).tenants.get(&tenant.name_any()).cloned();
     let exceptions = desired.as_ref().map(exception_statuses).unwrap_or_default();
     write_status(ctx, tenant, &report, exceptions).await?;
@@ -276,7 +287,7 @@ pub async fn mark_writing(ctx: &Context, tenant: &Tenant, writes: usize) {
 /// Carries out the deletion policy of a deleted Tenant: `Orphan` leaves its policies in place,
 /// `Delete` removes every tenantctl-owned policy from the tenant. The finalizer stays (and the
 /// Tenant with it) until that succeeded.
-async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileError> {
+async fn cleanup(tenant: &Tenant, ctx: &Context, fence: &WriteFence) -> Result<Action, ReconcileError> {
     let key = key(tenant);
     if tenant.spec.deletion_policy == DeletionPolicy::Orphan || tenant.spec.suspend {
         tracing::info!(tenant = %key, "deleted; its policies are left in the tenant (deletionPolicy Orphan)");
@@ -297,7 +308,7 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
         tenant.namespace().unwrap_or_default(),
         tenant.name_any()
     );
-    let api = ctx.graph.tenant(&tenant.spec.tenant_id).requesting_approval(reason);
+    let api = ctx.graph.tenant(&tenant.spec.tenant_id).requesting_approval(reason).fenced(fence.clone());
     let nothing = TenantDesired {
         name: tenant.name_any(),
         namespace: namespace_of(tenant),
@@ -327,6 +338,10 @@ async fn cleanup(tenant: &Tenant, ctx: &Context) -> Result<Action, ReconcileErro
     let plan = plan_tenant(&nothing, Some(&Observation::Observed(live)), options);
     let outcome = apply_tenant(&api, &plan, false).await;
     ctx.metrics.wrote("delete", outcome.deleted);
+    if !fence.is_open() {
+        // Another replica owns the tenant now and carries the deletion on.
+        return Ok(Action::await_change());
+    }
     if !outcome.errors.is_empty() {
         let errors: Vec<String> = outcome.errors.iter().map(ToString::to_string).collect();
         let message = format!("deleting the tenant's policies: {}", errors.join("; "));

@@ -16,13 +16,14 @@ use crate::engine::observe::observe_and_plan_tenant;
 use crate::engine::policy_cache::CacheStore;
 use crate::engine::resolve::TenantDesired;
 use crate::engine::rollout::{RolloutReport, hold_tenant, undecided};
-use crate::graph::client::TenantClient;
+use crate::graph::client::{TenantClient, WriteFence};
 use crate::graph::readiness::{self, Readiness};
 use crate::model::Tenant;
 use crate::model::status::IncidentSummary;
 
 /// Reconciles one tenant against Graph.
-pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
+/// Writes go through `fence`: none starts once the tenant is no longer this replica's.
+pub async fn sync(ctx: &Context, tenant: &Tenant, fence: &WriteFence) -> Report {
     let others = ctx.same_tenant_id(tenant);
     if !others.is_empty() {
         let message = format!(
@@ -74,7 +75,7 @@ pub async fn sync(ctx: &Context, tenant: &Tenant) -> Report {
     }
 
     let reason = format!("tenantctl operator sync of Tenant {}/{name}", namespace_of(tenant));
-    let api = ctx.graph.tenant(&desired.tenant_id).requesting_approval(reason);
+    let api = ctx.graph.tenant(&desired.tenant_id).requesting_approval(reason).fenced(fence.clone());
     let readiness = check_access(ctx, &api, &desired).await;
     let mut report = sync_accessible(ctx, tenant, &desired, &api, &readiness).await;
     report.access = Some(access::verdict(&readiness));

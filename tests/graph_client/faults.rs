@@ -1,5 +1,5 @@
 use serde_json::json;
-use tenantctl::graph::client::GraphError;
+use tenantctl::graph::client::{GraphError, WriteFence};
 
 use super::support::{Lab, TENANT_A, policy, state};
 
@@ -133,4 +133,24 @@ async fn a_refused_connection_fails_fast_instead_of_backing_off() {
     let counts = client.counts();
     // Two quick retries (250 ms, 500 ms), not six exponential ones from the default backoff.
     assert_eq!((counts.token_requests, counts.retries, counts.requests), (3, 2, 0), "{counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_write_fence_stops_writes_before_they_leave_and_lets_reads_through() {
+    let lab = Lab::serve(state(), &[]);
+    let client = lab.client();
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = open.clone();
+    let fence = WriteFence::new(move || flag.load(std::sync::atomic::Ordering::SeqCst));
+    let tenant = client.tenant(TENANT_A).fenced(fence);
+    let id = tenant.create_policy(&policy("fw")).await.expect("create while open").id.expect("id");
+    open.store(false, std::sync::atomic::Ordering::SeqCst);
+    let error = tenant.create_policy(&policy("fw-2")).await.expect_err("closed");
+    assert!(matches!(error, GraphError::WriteStopped { .. }), "{error:?}");
+    assert!(!error.is_ambiguous(), "nothing was sent: {error}");
+    let error = tenant.delete_policy(&id).await.expect_err("closed");
+    assert!(matches!(error, GraphError::WriteStopped { .. }), "{error:?}");
+    assert_eq!(tenant.list_policies().await.expect("reads go on").len(), 1);
+    assert_eq!(lab.count("POST /beta/deviceManagement/configurationPolicies", 201).await, 1, "one create left");
+    assert_eq!(lab.count("DELETE /beta/deviceManagement/configurationPolicies/{id}", 204).await, 0, "no delete left");
 }

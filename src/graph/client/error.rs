@@ -41,6 +41,11 @@ pub enum GraphError {
     #[error("{method} {path}: {message}{}", request.as_deref().map(|r| format!(" (approval request {r})")).unwrap_or_default())]
     AwaitingApproval { method: String, path: String, request: Option<String>, message: String },
 
+    /// The write was not sent: the client's [`super::WriteFence`] closed (the tenant is no longer this
+    /// replica's to write).
+    #[error("{method} {path}: not sent: {reason}")]
+    WriteStopped { method: String, path: String, reason: String },
+
     /// An approver rejected the approval request of this very write.
     #[error("{method} {path}: approval request {request} was rejected{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     ApprovalRejected { method: String, path: String, request: String, reason: Option<String> },
@@ -121,6 +126,7 @@ impl GraphError {
             GraphError::Config(_) => "config",
             GraphError::AwaitingApproval { .. } => crate::engine::api::AWAITING_APPROVAL,
             GraphError::ApprovalRejected { .. } => "approval-rejected",
+            GraphError::WriteStopped { .. } => "write-stopped",
         }
     }
 }

@@ -141,6 +141,14 @@ impl TenantClient {
         let mut refreshed = false;
         loop {
             inner.budgets.acquire(&self.tenant_id, call.kind != CallKind::Read).await;
+            // Checked after the budget's wait, the last moment before the write leaves.
+            if call.kind != CallKind::Read && self.fence.as_ref().is_some_and(|fence| !fence.is_open()) {
+                return Err(GraphError::WriteStopped {
+                    method: call.method.to_string(),
+                    path: call.url.path().to_string(),
+                    reason: "this process no longer owns the tenant".into(),
+                });
+            }
             let token = self.token().await?;
             inner.stats.requests.fetch_add(1, Ordering::Relaxed);
             match self.attempt(call, &token, attempt).await {

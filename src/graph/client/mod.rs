@@ -151,7 +151,7 @@ impl GraphClient {
 
     /// A handle for one tenant (by tenant id).
     pub fn tenant(&self, tenant_id: &str) -> TenantClient {
-        TenantClient { client: self.clone(), tenant_id: tenant_id.to_string(), justification: None }
+        TenantClient { client: self.clone(), tenant_id: tenant_id.to_string(), justification: None, fence: None }
     }
 
     pub fn config(&self) -> &GraphConfig {
@@ -198,6 +198,25 @@ pub struct TenantClient {
     /// Why this client writes (the plan, the sync), for the approval requests of writes the tenant's
     /// Multi Admin Approval holds; without it such writes are reported refused.
     justification: Option<Arc<str>>,
+    /// Whether writes may still start (see [`WriteFence`]); without one they always may.
+    fence: Option<WriteFence>,
+}
+
+/// Whether a client may still start writes. An operator replica that loses a tenant's shard must
+/// start no further write there (another replica owns the tenant from then on), while a write already
+/// sent is let finish: dropping it would not unsend it, only hide whether it landed.
+#[derive(Clone)]
+pub struct WriteFence(Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl WriteFence {
+    /// A fence that stays open while `open` says so.
+    pub fn new(open: impl Fn() -> bool + Send + Sync + 'static) -> WriteFence {
+        WriteFence(Arc::new(open))
+    }
+
+    pub fn is_open(&self) -> bool {
+        (self.0)()
+    }
 }
 
 impl TenantClient {
@@ -208,6 +227,12 @@ impl TenantClient {
     /// The client, asking approval (with this reason) for the writes Multi Admin Approval holds.
     pub fn requesting_approval(mut self, reason: impl Into<Arc<str>>) -> TenantClient {
         self.justification = Some(reason.into());
+        self
+    }
+
+    /// The client, starting writes only while `fence` is open.
+    pub fn fenced(mut self, fence: WriteFence) -> TenantClient {
+        self.fence = Some(fence);
         self
     }
 }
