@@ -12,9 +12,10 @@ use super::connect::{GraphArgs, TenantCredentials, connect};
 use super::pipeline::{prepare, progress, runtime};
 use super::plan::{OutputFormat, PlanChoices, Selection, plan_connected, render_spooled};
 use super::plan_spool::SpooledPlan;
+use super::saved_plan::read_saved_plan;
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL};
 use crate::engine::apply::{Interrupt, TenantOutcome, apply, apply_interruptible};
-use crate::engine::plan::{FORMAT_VERSION, Plan, Summary, TenantPlan, TenantState};
+use crate::engine::plan::{Plan, Summary, TenantPlan};
 use crate::graph::client::GraphClient;
 use crate::render::Heading;
 use crate::util::fanout::for_each_tenant;
@@ -87,7 +88,7 @@ fn apply_manifests(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -
                 Ok(EXIT_ERROR)
             }
             None => {
-                let applied = apply_spooled(&planned.connection.client, plan, args.graph.concurrency).await?;
+                let applied = apply_spooled(&planned.connection.client, plan, args.graph.concurrency, false).await?;
                 report(&applied, args.output, out)
             }
         };
@@ -97,23 +98,22 @@ fn apply_manifests(args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -
 }
 
 /// A saved plan was reviewed when it was made (as with Terraform): it applies without a prompt, each
-/// tenant with the credentials the plan recorded for it.
-fn apply_saved(args: &ApplyArgs, plan: &Plan, out: &mut dyn Write) -> anyhow::Result<u8> {
-    if let Some(code) = nothing_to_apply(plan, args.output, out)? {
+/// tenant with the credentials the plan recorded for it, and refused for a tenant that moved since.
+fn apply_saved(args: &ApplyArgs, plan: &SpooledPlan, out: &mut dyn Write) -> anyhow::Result<u8> {
+    if let Some(code) = nothing_to_apply_of(plan.summary(), plan.nothing_read(), args.output, out)? {
         return Ok(code);
     }
     runtime()?.block_on(async {
         // Only the tenants that will be written need credentials.
         let tenants: Vec<TenantCredentials> = plan
-            .tenants
+            .writers()
             .iter()
-            .filter(|t| t.writes().next().is_some() && matches!(t.state, TenantState::Planned | TenantState::Failed))
-            .map(|t| TenantCredentials { name: &t.name, tenant_id: &t.tenant_id, credentials: t.credentials.as_ref() })
+            .map(|(name, tenant_id)| TenantCredentials { name, tenant_id, credentials: plan.credentials(name) })
             .collect();
         let connection = connect(&args.graph, &tenants, None).await?;
-        let applied = apply_with(&connection.client, plan, args.graph.concurrency, true).await;
+        let applied = apply_spooled(&connection.client, plan, args.graph.concurrency, true).await;
         connection.close().await;
-        report(&applied, args.output, out)
+        report(&applied?, args.output, out)
     })
 }
 
@@ -149,8 +149,14 @@ fn nothing_to_apply_of(
     }))
 }
 
-/// Applies a spooled plan, each tenant read back from the spool when its turn comes.
-async fn apply_spooled(client: &GraphClient, plan: &SpooledPlan, concurrency: usize) -> anyhow::Result<Applied> {
+/// Applies a spooled plan, each tenant read back from the spool when its turn comes; a saved plan
+/// (`check_stale`) is refused for each tenant whose live state moved since it was made.
+async fn apply_spooled(
+    client: &GraphClient,
+    plan: &SpooledPlan,
+    concurrency: usize,
+    check_stale: bool,
+) -> anyhow::Result<Applied> {
     let plan_id = plan.id().context("cannot read the plan back from its temporary file")?;
     let names = plan.names();
     let (bar, interrupt, signals) = interruptible(names.len());
@@ -161,7 +167,7 @@ async fn apply_spooled(client: &GraphClient, plan: &SpooledPlan, concurrency: us
             let tenant = plan.tenant(&name)?;
             let reason = format!("tenantctl apply of plan {plan_id} to {} ({})", tenant.name, tenant.tenant_id);
             let api = client.tenant(&tenant.tenant_id).requesting_approval(reason);
-            let outcome = apply_interruptible(&api, &tenant, false, interrupt_ref).await;
+            let outcome = apply_interruptible(&api, &tenant, check_stale, interrupt_ref).await;
             bar_ref.inc(1);
             std::io::Result::Ok(outcome)
         }
@@ -226,16 +232,6 @@ async fn interrupt_on_signals(interrupt: Arc<Interrupt>, bar: indicatif::Progres
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
     }
-}
-
-fn read_saved_plan(path: &PathBuf) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let plan: Plan =
-        serde_json::from_str(&text).with_context(|| format!("{} is not a tenantctl plan", path.display()))?;
-    if plan.format_version != FORMAT_VERSION {
-        bail!("{} has plan format {} (this tenantctl reads {FORMAT_VERSION})", path.display(), plan.format_version);
-    }
-    Ok(plan)
 }
 
 pub(super) fn confirm(plan: &Plan, err: &mut dyn Write) -> anyhow::Result<bool> {

@@ -21,6 +21,7 @@ mod pipeline;
 mod plan;
 mod plan_spool;
 mod rollback;
+mod saved_plan;
 mod tenants;
 mod tenants_add;
 mod validate;

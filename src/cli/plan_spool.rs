@@ -14,6 +14,7 @@ use crate::engine::plan::Plan;
 use crate::engine::plan::{ApprovalRequestNote, Summary, TenantPlan, TenantState};
 use crate::engine::rollout::{RolloutReport, hold_tenant};
 use crate::model::rollout::TenantRollout;
+use crate::model::tenant::CredentialsRef;
 
 /// Where a tenant's plan lies in the file.
 struct Place {
@@ -32,6 +33,9 @@ pub struct PlanSpool {
     standings: HashMap<String, (TenantState, Vec<TenantRollout>)>,
     /// Tenants the plan writes to, with their ids.
     writers: Vec<(String, String)>,
+    /// Where the credentials of tenants that name their own come from (a saved plan is applied with
+    /// them).
+    credentials: HashMap<String, CredentialsRef>,
 }
 
 impl PlanSpool {
@@ -44,6 +48,7 @@ impl PlanSpool {
             none_read: true,
             standings: HashMap::new(),
             writers: Vec::new(),
+            credentials: HashMap::new(),
         })
     }
 
@@ -60,6 +65,9 @@ impl PlanSpool {
         }
         if tenant.writes().next().is_some() {
             self.writers.push((tenant.name.clone(), tenant.tenant_id.clone()));
+        }
+        if let Some(credentials) = &tenant.credentials {
+            self.credentials.insert(tenant.name.clone(), credentials.clone());
         }
         Ok(())
     }
@@ -149,6 +157,11 @@ impl SpooledPlan {
         &self.spool.writers
     }
 
+    /// The credentials reference a tenant's plan records, when it names one.
+    pub fn credentials(&self, tenant: &str) -> Option<&CredentialsRef> {
+        self.spool.credentials.get(tenant)
+    }
+
     pub fn note_approvals(&mut self, approvals: HashMap<String, Vec<ApprovalRequestNote>>) {
         self.approvals = approvals;
     }
@@ -172,6 +185,17 @@ impl SpooledPlan {
             visit(self.finished(name, place)?)?;
         }
         Ok(())
+    }
+
+    /// Every tenant's plan at once: for tests, on plans small enough to hold.
+    #[cfg(test)]
+    pub fn collect(&self) -> io::Result<Vec<TenantPlan>> {
+        let mut tenants = Vec::new();
+        self.each(|tenant| {
+            tenants.push(tenant);
+            Ok(())
+        })?;
+        Ok(tenants)
     }
 
     /// The tenants' names, in the plan's order.
@@ -237,14 +261,7 @@ mod tests {
         let whole = Plan::new(tenants);
         assert_eq!(spooled.summary(), &whole.summary);
         assert_eq!(spooled.nothing_read(), whole.nothing_read());
-        let mut back = Vec::new();
-        spooled
-            .each(|t| {
-                back.push(t);
-                Ok(())
-            })
-            .expect("read back");
-        assert_eq!(back, whole.tenants);
+        assert_eq!(spooled.collect().expect("read back"), whole.tenants);
         assert_eq!(spooled.id().expect("id"), whole.id());
     }
 }
