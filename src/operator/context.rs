@@ -75,6 +75,10 @@ pub struct Context {
     pub licences: crate::graph::readiness::LicenceMemory,
     /// The tenant shards this replica owns: only their tenants are reconciled here.
     pub shards: Arc<super::shards::ShardTable>,
+    /// Tenant reconciles run at most this many at once, in the order they came due (the semaphore is
+    /// fair): kube-runtime's own limit keeps what waits in a hash set and takes from it in hash order,
+    /// so under a sustained backlog some tenants were never reconciled.
+    pub reconcile_turns: tokio::sync::Semaphore,
     /// Whether this replica holds the leader lease (profiles, notifications and cases).
     pub leading: Arc<std::sync::atomic::AtomicBool>,
 }

@@ -124,6 +124,7 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
         observations: super::observations::Observations::new(wiring.settings.cached_tenants),
         licences: crate::graph::readiness::LicenceMemory::new(super::access::LICENCE_RECHECK),
         shards: wiring.shards.clone(),
+        reconcile_turns: tokio::sync::Semaphore::new(usize::from(wiring.concurrency).max(1)),
         leading: wiring.leading.clone(),
     });
 
@@ -187,7 +188,8 @@ pub async fn run(wiring: Wiring, shutdown: impl Future<Output = ()> + Send + Syn
     })
     .flat_map(move |shard| futures_util::stream::iter(refs_in_shard(&tenant_store, &shards, shard)));
     let input_triggers = futures_util::stream::select(input_triggers, shard_triggers);
-    let config = controller::Config::default().concurrency(wiring.concurrency);
+    // Unbounded here: the reconciles themselves take turns in arrival order (`Context::reconcile_turns`).
+    let config = controller::Config::default().concurrency(0);
     let tenant_controller = Controller::for_shared_stream(significant(for_tenants), tenants.clone())
         .with_config(config)
         .reconcile_on(input_triggers)

@@ -51,9 +51,17 @@ fn key(tenant: &Tenant) -> String {
 
 pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     // Another replica's shard: it reconciles the tenant. Should this replica take the shard, every
-    // tenant in it is reconciled then.
+    // tenant in it is reconciled then; the tenant is looked at again after an interval all the same,
+    // so that a tenant is never left unreconciled for longer than that, whatever happened to a trigger.
+    let elsewhere = Action::requeue(ctx.settings.sync_interval);
+    if !ctx.shards.owns(&tenant.spec.tenant_id) {
+        return Ok(elsewhere);
+    }
+    // A turn first, then the claim on the shard: a reconcile waiting for its turn must not hold up
+    // the shard's hand-over.
+    let Ok(_turn) = ctx.reconcile_turns.acquire().await else { return Ok(elsewhere) };
     let Some(mut hold) = ctx.shards.hold(&tenant.spec.tenant_id).await else {
-        return Ok(Action::await_change());
+        return Ok(elsewhere);
     };
     // A lost shard does not drop the reconcile: a write already sent would land all the same, unseen,
     // while this replica (should it take the shard again) or the new owner read the tenant. The fence
@@ -140,7 +148,7 @@ async fn reconcile_live(tenant: &Tenant, ctx: &Context, fence: &WriteFence) -> R
     let report = sync(ctx, tenant, fence).await;
     if !fence.is_open() {
         // The tenant is another replica's now: its status and events are that replica's to write.
-        return Ok((Action::await_change(), true));
+        return Ok((Action::requeue(ctx.settings.sync_interval), true));
     }
     let desired = ctx.resolved(&namespace_of(tenant)).tenants.get(&tenant.name_any()).cloned();
     let exceptions = desired.as_ref().map(exception_statuses).unwrap_or_default();
