@@ -278,6 +278,8 @@ fn report(scenario: &str, s: &Settings, calls: Calls, wall: f64, extra: Value) {
 }
 
 fn main() {
+    // As the tenantctl binary does.
+    tenantctl::no_transparent_huge_pages();
     let s = settings();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");

@@ -5,5 +5,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    tenantctl::no_transparent_huge_pages();
     tenantctl::cli::main()
 }

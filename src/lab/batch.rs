@@ -6,12 +6,12 @@
 use std::str::FromStr;
 
 use axum::http::{Method, StatusCode};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::context::Lab;
 use super::faults::INJECTED_RETRY_AFTER_SECONDS;
-use super::reply::{Reply, RequestContext, service_unavailable, too_many_requests};
+use super::reply::{Reply, ReplyBody, RequestContext, service_unavailable, too_many_requests};
 use super::route::{ApprovalHeaders, GraphRequest, Route, decode_segments, route_template};
 use super::tokens::Grant;
 
@@ -78,23 +78,42 @@ pub fn run(lab: &Lab, grant: &Grant, request: &GraphRequest, context: &RequestCo
     }
 
     let mut statuses: Vec<(String, u16)> = Vec::new();
-    let mut responses = Vec::new();
+    let mut responses = Vec::with_capacity(items.len());
     let mut committed = false;
     for item in &items {
-        let (id, reply) = (item.id.clone(), inner_reply(lab, grant, request, context, item, &statuses, handle));
+        let reply = inner_reply(lab, grant, request, context, item, &statuses, handle);
         committed |= reply.committed;
-        statuses.push((id.clone(), reply.status.as_u16()));
-        let mut response = Map::new();
-        response.insert("id".into(), Value::String(id));
-        response.insert("status".into(), reply.status.as_u16().into());
-        response.insert("headers".into(), Value::Object(reply.batch_headers()));
-        if let Some(body) = reply.body {
-            response.insert("body".into(), body);
-        }
-        responses.push(Value::Object(response));
+        statuses.push((item.id.clone(), reply.status.as_u16()));
+        let headers = reply.batch_headers();
+        responses.push(BatchReplyItem {
+            id: item.id.clone(),
+            status: reply.status.as_u16(),
+            headers,
+            body: reply.body,
+        });
     }
-    let reply = Reply::json(StatusCode::OK, json!({"responses": responses}));
+    // Bodies kept as text (policies read with their settings) go out as they are.
+    let reply = match serde_json::value::to_raw_value(&BatchReply { responses }) {
+        Ok(text) => Reply::text(StatusCode::OK, text),
+        Err(error) => {
+            Reply::error(context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &error.to_string())
+        }
+    };
     if committed { reply.committed() } else { reply }
+}
+
+#[derive(Serialize)]
+struct BatchReply {
+    responses: Vec<BatchReplyItem>,
+}
+
+#[derive(Serialize)]
+struct BatchReplyItem {
+    id: String,
+    status: u16,
+    headers: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<ReplyBody>,
 }
 
 fn inner_reply(

@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 
 use super::call::Call;
 use super::ids::random_guid;
-use super::policy_document::{Expansion, assigned, created, patched, rendered, replaced};
-use super::reply::Reply;
+use super::policy_document::{Expansion, assigned, created, patched, rendered, replaced, with_text_property};
+use super::reply::{Reply, ReplyBody};
 use super::route::Route;
-use super::store::TenantData;
+use super::store::{POLICY_SETTINGS, TenantData};
 
 pub(super) const COLLECTION: &str = "deviceManagement/configurationPolicies";
 
@@ -24,10 +24,7 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
         Route::Policies if method == Method::POST => create(tenant, call),
         Route::Policies => list(tenant, call, expansion),
         // Reads borrow the stored policy: a copy of every policy read was a fifth of the lab's work.
-        Route::Policy(id) if method == Method::GET => match tenant.policies.get(id) {
-            Some(policy) => entity(call, policy, expansion),
-            None => not_found(id, call),
-        },
+        Route::Policy(id) if method == Method::GET => read(tenant, id, call, expansion),
         Route::PolicyAssignments(id) => match tenant.policies.get(id) {
             Some(policy) => assignments(call, id, policy),
             None => not_found(id, call),
@@ -48,11 +45,30 @@ pub fn handle(tenant: &mut TenantData, route: &Route, call: &Call) -> Reply {
 fn list(tenant: &TenantData, call: &Call, expansion: Expansion) -> Reply {
     let select = call.query.select.as_deref();
     let context = format!("{COLLECTION}{}", expansion.context_suffix());
-    call.collection_page(&context, &tenant.policies, |policy| Value::Object(rendered(policy, expansion, select)))
+    let policies = &tenant.policies;
+    call.collection_page(&context, policies, |policy| {
+        let settings = policy.get("id").and_then(Value::as_str).and_then(|id| policies.deferred(id));
+        Value::Object(rendered(policy, settings, expansion, select))
+    })
+}
+
+/// One stored policy by id. Its settings, when expanded, are the text kept at load, spliced into the
+/// body: most of what a plan reads, served without being parsed or printed again.
+fn read(tenant: &TenantData, id: &str, call: &Call, expansion: Expansion) -> Reply {
+    let Some(policy) = tenant.policies.get(id) else { return not_found(id, call) };
+    let settings = tenant.policies.deferred(id);
+    let without_settings = Expansion { settings: false, ..expansion };
+    let shown = rendered(policy, settings, without_settings, call.query.select.as_deref());
+    let reply = call.entity(&format!("{COLLECTION}{}", expansion.context_suffix()), Value::Object(shown));
+    let (true, Some(ReplyBody::Json(body))) = (expansion.settings, &reply.body) else { return reply };
+    match with_text_property(body, POLICY_SETTINGS, settings) {
+        Ok(text) => Reply::text(reply.status, text),
+        Err(error) => call.bad_request(&error.to_string()),
+    }
 }
 
 fn entity(call: &Call, policy: &Map<String, Value>, expansion: Expansion) -> Reply {
-    let shown = rendered(policy, expansion, call.query.select.as_deref());
+    let shown = rendered(policy, None, expansion, call.query.select.as_deref());
     call.entity(&format!("{COLLECTION}{}", expansion.context_suffix()), Value::Object(shown))
 }
 
@@ -130,7 +146,7 @@ fn assign(tenant: &mut TenantData, id: &str, existing: &Map<String, Value>, call
 }
 
 pub(super) fn policy_or_not_found(tenant: &TenantData, id: &str, call: &Call) -> Result<Map<String, Value>, Reply> {
-    tenant.policies.get(id).cloned().ok_or_else(|| not_found(id, call))
+    tenant.policies.full(id).ok_or_else(|| not_found(id, call))
 }
 
 fn not_found(id: &str, call: &Call) -> Reply {

@@ -3,6 +3,8 @@
 //! assignments, and the shape of responses (`$expand`, `$select`). Pure functions over raw JSON, so
 //! unknown properties pass through untouched; `lab init` uses them too.
 
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::ids::derived_guid;
@@ -177,8 +179,14 @@ pub fn assigned(
 }
 
 /// A stored policy as a response shows it: navigation properties only when expanded, annotations of a
-/// stored GET response dropped, missing server-owned counters filled in, `$select` applied.
-pub fn rendered(policy: &Map<String, Value>, expansion: Expansion, select: Option<&[String]>) -> Map<String, Value> {
+/// stored GET response dropped, missing server-owned counters filled in, `$select` applied. `policy`
+/// is the whole policy, or the stored one without its settings and `stored_settings` their text.
+pub fn rendered(
+    policy: &Map<String, Value>,
+    stored_settings: Option<&RawValue>,
+    expansion: Expansion,
+    select: Option<&[String]>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in policy {
         let navigation = key == "settings" || key == "assignments";
@@ -191,8 +199,9 @@ pub fn rendered(policy: &Map<String, Value>, expansion: Expansion, select: Optio
     let assignments = policy.get("assignments").and_then(Value::as_array);
     // Computed properties: in the default set, or when `$select` names them.
     let wanted = |name: &str| select.is_none_or(|s| s.iter().any(|n| n.eq_ignore_ascii_case(name)));
-    if wanted("settingCount") {
-        out.entry("settingCount").or_insert_with(|| settings.map_or(0, Vec::len).into());
+    if wanted("settingCount") && !out.contains_key("settingCount") {
+        let count = settings.map_or_else(|| stored_settings.map_or(0, setting_count), Vec::len);
+        out.insert("settingCount".into(), count.into());
     }
     if wanted("isAssigned") {
         out.entry("isAssigned").or_insert_with(|| assignments.is_some_and(|a| !a.is_empty()).into());
@@ -202,12 +211,42 @@ pub fn rendered(policy: &Map<String, Value>, expansion: Expansion, select: Optio
     }
     // Navigation properties are copied only when expanded: they are most of a policy.
     if expansion.settings {
-        out.insert("settings".into(), Value::Array(settings.cloned().unwrap_or_default()));
+        let parsed = || stored_settings.and_then(|text| serde_json::from_str(text.get()).ok());
+        out.insert(
+            "settings".into(),
+            settings.map_or_else(parsed, |s| Some(Value::Array(s.clone()))).unwrap_or(json!([])),
+        );
     }
     if expansion.assignments {
         out.insert("assignments".into(), Value::Array(assignments.cloned().unwrap_or_default()));
     }
     out
+}
+
+/// Items of a settings array kept as text, counted without building them.
+fn setting_count(text: &RawValue) -> usize {
+    serde_json::from_str::<Vec<IgnoredAny>>(text.get()).map_or(0, |items| items.len())
+}
+
+/// A response body (an object) with one more property whose value is JSON text already: how a policy
+/// read with `$expand=settings` is answered without parsing and printing its stored settings again.
+pub fn with_text_property(
+    body: &Value,
+    name: &str,
+    text: Option<&RawValue>,
+) -> Result<Box<RawValue>, serde_json::Error> {
+    let mut out = serde_json::to_string(body)?;
+    if out.ends_with('}') {
+        out.pop();
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(name)?);
+        out.push(':');
+        out.push_str(text.map_or("[]", RawValue::get));
+        out.push('}');
+    }
+    RawValue::from_string(out)
 }
 
 /// `@odata.context` and `<property>@odata.context` belong to the response a stored object was copied

@@ -5,6 +5,8 @@ use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use jiff::Timestamp;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::wire::common::{ErrorBody, ErrorDetail, InnerError};
@@ -33,11 +35,39 @@ pub struct RequestContext {
 /// Headers a reply adds to the ones every reply has.
 pub type ExtraHeaders = Vec<(HeaderName, Box<str>)>;
 
+/// A reply's JSON body: built as a value, or text kept as stored (a policy's settings are served as
+/// the lab read them, without being parsed and printed again for every read).
+#[derive(Clone, Debug)]
+pub enum ReplyBody {
+    Json(Value),
+    Text(Box<RawValue>),
+}
+
+impl ReplyBody {
+    /// The body as a value.
+    #[cfg(test)]
+    pub fn into_value(self) -> Value {
+        match self {
+            ReplyBody::Json(value) => value,
+            ReplyBody::Text(text) => serde_json::from_str(text.get()).unwrap_or(Value::Null),
+        }
+    }
+}
+
+impl Serialize for ReplyBody {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ReplyBody::Json(value) => value.serialize(serializer),
+            ReplyBody::Text(text) => text.serialize(serializer),
+        }
+    }
+}
+
 /// The answer to one Graph request (a whole HTTP request, or one request inside a `$batch`).
 #[derive(Clone, Debug)]
 pub struct Reply {
     pub status: StatusCode,
-    pub body: Option<Value>,
+    pub body: Option<ReplyBody>,
     /// Seconds for `Retry-After`.
     pub retry_after: Option<u64>,
     /// The request changed the state directory.
@@ -51,7 +81,24 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: StatusCode, body: Value) -> Reply {
-        Reply { status, body: Some(body), retry_after: None, committed: false, plain: false, headers: None }
+        Reply {
+            status,
+            body: Some(ReplyBody::Json(body)),
+            retry_after: None,
+            committed: false,
+            plain: false,
+            headers: None,
+        }
+    }
+
+    /// A reply whose body is JSON text already.
+    pub fn text(status: StatusCode, body: Box<RawValue>) -> Reply {
+        Reply { body: Some(ReplyBody::Text(body)), ..Reply::no_content() }.with_status(status)
+    }
+
+    fn with_status(mut self, status: StatusCode) -> Reply {
+        self.status = status;
+        self
     }
 
     pub fn no_content() -> Reply {
@@ -154,9 +201,11 @@ impl Reply {
     }
 
     pub fn into_response(self, context: &RequestContext) -> Response {
-        let body = match &self.body {
-            Some(Value::String(text)) if self.plain => Body::from(text.clone()),
-            Some(value) => Body::from(serde_json::to_vec(value).unwrap_or_default()),
+        let has_body = self.body.is_some();
+        let body = match self.body {
+            Some(ReplyBody::Json(Value::String(text))) if self.plain => Body::from(text),
+            Some(ReplyBody::Json(value)) => Body::from(serde_json::to_vec(&value).unwrap_or_default()),
+            Some(ReplyBody::Text(text)) => Body::from(String::from(Box::<str>::from(text))),
             None => Body::empty(),
         };
         let mut response = Response::new(body);
@@ -164,7 +213,7 @@ impl Reply {
         let headers = response.headers_mut();
         if self.plain {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        } else if self.body.is_some() {
+        } else if has_body {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(GRAPH_JSON));
         }
         for (name, value) in self.headers.iter().flat_map(|h| h.iter()) {
@@ -220,7 +269,7 @@ mod tests {
     fn errors_use_graphs_envelope() {
         let reply =
             Reply::error(&context(), StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty.");
-        let body: ErrorBody = serde_json::from_value(reply.body.expect("body")).expect("envelope");
+        let body: ErrorBody = serde_json::from_value(reply.body.expect("body").into_value()).expect("envelope");
         assert_eq!(body.error.code, "InvalidAuthenticationToken");
         let inner = body.error.inner_error.expect("innerError");
         assert_eq!(inner.date.as_deref(), Some("1970-01-01T00:00:00"));
@@ -230,7 +279,7 @@ mod tests {
     #[test]
     fn intune_errors_nest_a_json_document_in_the_message() {
         let reply = Reply::intune_error(&context(), StatusCode::NOT_FOUND, "ResourceNotFound", "Not found", "/x");
-        let body: ErrorBody = serde_json::from_value(reply.body.expect("body")).expect("envelope");
+        let body: ErrorBody = serde_json::from_value(reply.body.expect("body").into_value()).expect("envelope");
         assert!(body.error.message.contains("\r\n"));
         let nested: Value = serde_json::from_str(&body.error.message).expect("nested JSON");
         assert_eq!(nested["_version"], 3);

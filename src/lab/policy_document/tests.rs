@@ -102,14 +102,36 @@ fn responses_show_navigation_properties_only_when_expanded() {
     let mut policy = created(&firewall_request(), "p1", NOW).expect("valid");
     policy.insert("@odata.context".into(), json!("https://graph.microsoft.com/beta/$metadata#x/$entity"));
     policy.insert("settings@odata.context".into(), json!("https://graph.microsoft.com/beta/$metadata#y"));
-    let plain = rendered(&policy, Expansion::default(), None);
+    let plain = rendered(&policy, None, Expansion::default(), None);
     assert!(!plain.contains_key("settings") && !plain.contains_key("assignments"));
     assert!(plain.keys().all(|k| !k.contains("@odata.context")));
     let both = Expansion::parse(&["assignments".into(), "settings".into()]).expect("expand");
-    let expanded = rendered(&policy, both, None);
+    let expanded = rendered(&policy, None, both, None);
     assert!(expanded.contains_key("settings") && expanded.contains_key("assignments"));
     assert_eq!(both.context_suffix(), "(settings(),assignments())");
     assert!(Expansion::parse(&["settingDefinitions".into()]).is_err());
-    let selected = rendered(&policy, Expansion::default(), Some(&["id".to_string(), "name".to_string()]));
+    let selected = rendered(&policy, None, Expansion::default(), Some(&["id".to_string(), "name".to_string()]));
     assert_eq!(selected.keys().collect::<Vec<_>>(), ["name", "id"]);
+}
+
+#[test]
+fn a_policy_kept_without_its_settings_renders_as_the_whole_policy_does() {
+    let mut whole = created(&firewall_request(), "p1", NOW).expect("valid");
+    whole.shift_remove("settingCount");
+    let settings = whole.get("settings").cloned().expect("settings");
+    let text = serde_json::value::to_raw_value(&settings).expect("text");
+    let mut head = whole.clone();
+    head.shift_remove("settings");
+    let both = Expansion::parse(&["settings".into(), "assignments".into()]).expect("expand");
+    assert_eq!(rendered(&head, Some(&text), both, None), rendered(&whole, None, both, None));
+    let plain = rendered(&head, Some(&text), Expansion::default(), None);
+    assert_eq!(plain["settingCount"], json!(settings.as_array().expect("array").len()), "counted from the text");
+
+    let body = Value::Object(rendered(&head, Some(&text), Expansion::default(), None));
+    let spliced = with_text_property(&body, "settings", Some(&text)).expect("spliced");
+    let parsed: Value = serde_json::from_str(spliced.get()).expect("JSON");
+    assert_eq!(parsed["settings"], settings);
+    assert_eq!(parsed["name"], body["name"]);
+    let empty = with_text_property(&json!({}), "settings", None).expect("spliced");
+    assert_eq!(empty.get(), r#"{"settings":[]}"#);
 }

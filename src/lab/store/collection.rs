@@ -1,15 +1,21 @@
 //! One collection of a tenant (policies, groups, incidents): objects kept as raw JSON, keyed and
 //! ordered by id, each remembering the file(s) it came from so that writes can move it to `<id>.json`
 //! and take it out of the file it was loaded from.
+//!
+//! A collection can defer one property (a policy's `settings`, nine tenths of it): that property is
+//! kept as compact JSON text, never parsed on load, served as it is, and parsed only when a write or
+//! a filtered read needs it.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::lab::LabError;
-use crate::lab::files::{json_files_in, read_json, remove_durably, write_json_atomically};
+use crate::lab::files::{json_files_in, read_json, remove_durably, write_atomically, write_json_atomically};
 use crate::lab::ids::derived_guid;
 
 /// Objects of one kind in one tenant, persisted under one directory.
@@ -18,12 +24,20 @@ pub struct Collection {
     dir: PathBuf,
     /// Stable across machines; part of the id given to objects stored without one.
     scope: String,
+    /// The property kept as text, if any.
+    deferred: Option<&'static str>,
     entries: BTreeMap<String, Entry>,
 }
 
+/// An object without its deferred property, and that property as compact text.
+type Split = (Map<String, Value>, Option<Box<RawValue>>);
+
 #[derive(Debug)]
 struct Entry {
+    /// The object without its deferred property.
     object: Map<String, Value>,
+    /// The deferred property, compact JSON text.
+    deferred: Option<Box<RawValue>>,
     /// Every file that holds a copy, the authoritative one first. More than one only when a write was
     /// interrupted between writing `<id>.json` and rewriting the file the object came from.
     origins: Vec<Origin>,
@@ -40,24 +54,38 @@ impl Collection {
     /// Loads every `*.json` file of `dir` (a missing directory is an empty collection). A file holds one
     /// object, or a Graph collection of them.
     pub fn load(dir: &Path, scope: &str) -> Result<Collection, LabError> {
-        let mut collection = Collection { dir: dir.to_path_buf(), scope: scope.to_string(), entries: BTreeMap::new() };
+        Collection::load_deferring(dir, scope, None)
+    }
+
+    /// Loads a collection whose objects keep `deferred` as text (see the module's documentation).
+    pub fn load_deferring(dir: &Path, scope: &str, deferred: Option<&'static str>) -> Result<Collection, LabError> {
+        let mut collection =
+            Collection { dir: dir.to_path_buf(), scope: scope.to_string(), deferred, entries: BTreeMap::new() };
         for path in json_files_in(dir)? {
-            let (items, in_collection) = match read_json(&path)? {
-                Value::Object(map) if is_collection(&map) => (collection_items(map), true),
-                Value::Object(map) => (vec![Value::Object(map)], false),
-                _ => return Err(LabError::invalid(&path, "expected a JSON object or a collection {\"value\": […]}")),
-            };
-            for (index, item) in items.into_iter().enumerate() {
-                let Value::Object(object) = item else {
-                    return Err(LabError::invalid(&path, format!("item {index} of `value` is not an object")));
-                };
-                collection.add_loaded(&path, index, object, in_collection);
+            let (head, text) = read_split(&path, deferred)?;
+            if text.is_none() && is_collection(&head) {
+                for (index, item) in collection_items(head).into_iter().enumerate() {
+                    let Value::Object(object) = item else {
+                        return Err(LabError::invalid(&path, format!("item {index} of `value` is not an object")));
+                    };
+                    let (object, text) = collection.split(object).map_err(|e| invalid_json(&path, e))?;
+                    collection.add_loaded(&path, index, object, text, true);
+                }
+            } else {
+                collection.add_loaded(&path, 0, head, text, false);
             }
         }
         Ok(collection)
     }
 
-    fn add_loaded(&mut self, path: &Path, index: usize, mut object: Map<String, Value>, in_collection: bool) {
+    fn add_loaded(
+        &mut self,
+        path: &Path,
+        index: usize,
+        mut object: Map<String, Value>,
+        deferred: Option<Box<RawValue>>,
+        in_collection: bool,
+    ) {
         let id = match object.get("id").and_then(Value::as_str) {
             Some(id) => id.to_string(),
             None => {
@@ -72,13 +100,20 @@ impl Collection {
             // Writes always go to `<id>.json` first, so that copy is the newest.
             Some(entry) if own_file => {
                 entry.object = object;
+                entry.deferred = deferred;
                 entry.origins.insert(0, origin);
             }
             Some(entry) => entry.origins.push(origin),
             None => {
-                self.entries.insert(id, Entry { object, origins: vec![origin] });
+                self.entries.insert(id, Entry { object, deferred, origins: vec![origin] });
             }
         }
+    }
+
+    /// The object without its deferred property, and that property as compact text.
+    fn split(&self, mut object: Map<String, Value>) -> Result<Split, serde_json::Error> {
+        let Some(value) = self.deferred.and_then(|name| object.shift_remove(name)) else { return Ok((object, None)) };
+        Ok((object, Some(serde_json::value::to_raw_value(&value)?)))
     }
 
     /// Id of an object stored without one: stable as long as the file is not rewritten, and every
@@ -92,11 +127,27 @@ impl Collection {
         self.entries.len()
     }
 
+    /// The object, without its deferred property.
     pub fn get(&self, id: &str) -> Option<&Map<String, Value>> {
         self.entries.get(id).map(|e| &e.object)
     }
 
-    /// Objects in id order.
+    /// The deferred property of an object, as compact JSON text.
+    pub fn deferred(&self, id: &str) -> Option<&RawValue> {
+        self.entries.get(id).and_then(|e| e.deferred.as_deref())
+    }
+
+    /// The whole object, its deferred property parsed back in (what a write starts from).
+    pub fn full(&self, id: &str) -> Option<Map<String, Value>> {
+        let entry = self.entries.get(id)?;
+        let mut object = entry.object.clone();
+        if let (Some(name), Some(text)) = (self.deferred, &entry.deferred) {
+            object.insert(name.into(), serde_json::from_str(text.get()).unwrap_or(Value::Null));
+        }
+        Some(object)
+    }
+
+    /// Objects in id order, without their deferred property.
     pub fn iter(&self) -> impl Iterator<Item = &Map<String, Value>> {
         self.entries.values().map(|e| &e.object)
     }
@@ -107,16 +158,19 @@ impl Collection {
         self.entries.range::<str, _>((lower, Bound::Unbounded)).map(|(id, e)| (id.as_str(), &e.object))
     }
 
-    /// Stores `object` under `id`, on disk first: `<id>.json` is written, then every other file that
-    /// held the object is rewritten without it.
+    /// Stores the whole `object` under `id`, on disk first: `<id>.json` is written, then every other
+    /// file that held the object is rewritten without it.
     pub fn put(&mut self, id: &str, object: Map<String, Value>) -> Result<(), LabError> {
         let own = Origin { path: self.file_for(id), in_collection: false };
-        write_json_atomically(&own.path, &Value::Object(object.clone()))?;
+        let mut text = serde_json::to_vec_pretty(&object).map_err(|e| invalid_json(&own.path, e))?;
+        text.push(b'\n');
+        write_atomically(&own.path, &text)?;
         let previous = self.entries.get(id).map(|e| e.origins.clone()).unwrap_or_default();
         for origin in previous.iter().filter(|o| **o != own) {
             self.remove_from_file(origin, id)?;
         }
-        self.entries.insert(id.to_string(), Entry { object, origins: vec![own] });
+        let (object, deferred) = self.split(object).map_err(|e| invalid_json(&own.path, e))?;
+        self.entries.insert(id.to_string(), Entry { object, deferred, origins: vec![own] });
         Ok(())
     }
 
@@ -177,6 +231,87 @@ impl Collection {
             .collect();
         self.dir.join(format!("{cleaned}-{}.json", &derived_guid(id)[..8]))
     }
+}
+
+fn invalid_json(path: &Path, source: serde_json::Error) -> LabError {
+    LabError::InvalidJson { path: path.into(), source }
+}
+
+/// Reads one file: an object, with `deferred` (when named and present) kept as compact text.
+fn read_split(path: &Path, deferred: Option<&str>) -> Result<Split, LabError> {
+    let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+    let mut reader = serde_json::Deserializer::from_slice(&bytes);
+    let split = SplitObject { deferred }.deserialize(&mut reader).and_then(|split| reader.end().map(|()| split));
+    match split {
+        Ok(split) => Ok(split),
+        Err(error) if error.is_data() => {
+            Err(LabError::invalid(path, "expected a JSON object or a collection {\"value\": […]}"))
+        }
+        Err(error) => Err(invalid_json(path, error)),
+    }
+}
+
+/// Reads an object's properties as values, except the deferred one, read as text and made compact.
+struct SplitObject<'a> {
+    deferred: Option<&'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for SplitObject<'_> {
+    type Value = Split;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SplitObject<'_> {
+    type Value = Split;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = Map::new();
+        let mut text = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if self.deferred == Some(key.as_str()) {
+                let raw: &RawValue = map.next_value()?;
+                text = Some(compact(raw).map_err(serde::de::Error::custom)?);
+            } else {
+                let value: Value = map.next_value()?;
+                object.insert(key, value);
+            }
+        }
+        Ok((object, text))
+    }
+}
+
+/// JSON text without the whitespace between tokens (the state files are pretty-printed).
+fn compact(raw: &RawValue) -> Result<Box<RawValue>, serde_json::Error> {
+    // Bytes rather than chars: JSON's structural characters are ASCII, and no byte of a multi-byte
+    // UTF-8 sequence is.
+    let text = raw.get().as_bytes();
+    let mut out = Vec::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in text {
+        if in_string {
+            out.push(byte);
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+        } else if byte == b'"' {
+            in_string = true;
+            out.push(byte);
+        } else if !byte.is_ascii_whitespace() {
+            out.push(byte);
+        }
+    }
+    RawValue::from_string(String::from_utf8(out).map_err(serde::de::Error::custom)?)
 }
 
 /// Whether a stored object is a Graph collection rather than one object.
@@ -264,5 +399,31 @@ mod tests {
         assert!(matches!(Collection::load(dir.path(), "t/c"), Err(LabError::InvalidState { .. })));
         std::fs::write(dir.path().join("bad.json"), "{\"value\": [1]}").expect("write");
         assert!(matches!(Collection::load(dir.path(), "t/c"), Err(LabError::InvalidState { .. })));
+    }
+
+    #[test]
+    fn a_deferred_property_is_kept_as_compact_text_and_parsed_back_for_writes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let policy = json!({"id": "p", "name": "n", "settings": [{"id": "0", "v": "a \\\" b\n c"}, {"id": "1"}]});
+        std::fs::write(dir.path().join("p.json"), serde_json::to_string_pretty(&policy).expect("text")).expect("seed");
+        let list = json!({"value": [{"id": "q", "settings": [ {"id": "0"} ]}]});
+        write_json_atomically(&dir.path().join("list.json"), &list).expect("seed");
+        let mut collection = Collection::load_deferring(dir.path(), "t/c", Some("settings")).expect("load");
+
+        let head = collection.get("p").expect("p");
+        assert!(!head.contains_key("settings") && head["name"] == "n");
+        let text = collection.deferred("p").expect("settings text").get();
+        let compact = serde_json::to_string(&policy["settings"]).expect("compact");
+        assert_eq!(text, compact, "compact, strings untouched");
+        assert_eq!(collection.deferred("q").expect("from a collection file").get(), r#"[{"id":"0"}]"#);
+        assert_eq!(Value::Object(collection.full("p").expect("full"))["settings"], policy["settings"]);
+
+        let mut changed = collection.full("p").expect("full");
+        changed.insert("settings".into(), json!([{"id": "0", "v": "new"}]));
+        collection.put("p", changed).expect("put");
+        assert_eq!(collection.deferred("p").expect("text").get(), r#"[{"id":"0","v":"new"}]"#);
+        let reloaded = Collection::load_deferring(dir.path(), "t/c", Some("settings")).expect("reload");
+        assert_eq!(reloaded.full("p").expect("p")["settings"], json!([{"id": "0", "v": "new"}]), "written whole");
+        assert!(Collection::load(dir.path(), "t/c").expect("plain").get("p").expect("p").contains_key("settings"));
     }
 }

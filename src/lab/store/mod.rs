@@ -23,6 +23,8 @@ pub const TENANTS_DIR: &str = "tenants";
 pub const TENANT_FILE: &str = "tenant.json";
 /// Folder of a tenant's Settings Catalog policies.
 pub const POLICIES_DIR: &str = "configurationPolicies";
+/// A policy's settings, kept as text in memory (see [`Collection::load_deferring`]).
+pub const POLICY_SETTINGS: &str = "settings";
 /// Folder of a tenant's Entra groups.
 pub const GROUPS_DIR: &str = "groups";
 pub const ROLE_DEFINITIONS_DIR: &str = "roleDefinitions";
@@ -121,7 +123,7 @@ impl TenantData {
         };
         let hunting_file = dir.join(HUNTING_FILE);
         Ok(TenantData {
-            policies: Collection::load(&dir.join(POLICIES_DIR), &scope(POLICIES_DIR))?,
+            policies: Collection::load_deferring(&dir.join(POLICIES_DIR), &scope(POLICIES_DIR), Some(POLICY_SETTINGS))?,
             groups: Collection::load(&dir.join(GROUPS_DIR), &scope(GROUPS_DIR))?,
             incidents: Collection::load(&dir.join(INCIDENTS_DIR), &scope(INCIDENTS_DIR))?,
             alerts: Collection::load(&dir.join(ALERTS_DIR), &scope(ALERTS_DIR))?,
