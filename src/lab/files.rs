@@ -70,9 +70,13 @@ pub fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>, LabError> {
     };
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| LabError::io(dir, e))?.path();
+        let entry = entry.map_err(|e| LabError::io(dir, e))?;
+        let path = entry.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if path.is_file() && !is_temporary(name) && path.extension().is_some_and(|ext| ext == "json") {
+        // The entry's type comes with the directory listing: no `stat` per file, except to follow a link.
+        let kind = entry.file_type().map_err(|e| LabError::io(&path, e))?;
+        let is_file = kind.is_file() || (kind.is_symlink() && path.is_file());
+        if is_file && !is_temporary(name) && path.extension().is_some_and(|ext| ext == "json") {
             files.push(path);
         }
     }

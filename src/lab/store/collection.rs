@@ -287,31 +287,38 @@ impl<'de> Visitor<'de> for SplitObject<'_> {
     }
 }
 
-/// JSON text without the whitespace between tokens (the state files are pretty-printed).
+/// JSON text without the whitespace between tokens (the state files are pretty-printed). `raw` is
+/// valid JSON, so every string is closed.
 fn compact(raw: &RawValue) -> Result<Box<RawValue>, serde_json::Error> {
-    // Bytes rather than chars: JSON's structural characters are ASCII, and no byte of a multi-byte
-    // UTF-8 sequence is.
-    let text = raw.get().as_bytes();
-    let mut out = Vec::with_capacity(text.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &byte in text {
-        if in_string {
-            out.push(byte);
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
+    let mut rest = raw.get().as_bytes();
+    let mut out = Vec::with_capacity(rest.len());
+    while let Some(&byte) = rest.first() {
+        let taken = if byte == b'"' {
+            let end = string_end(rest);
+            out.extend_from_slice(&rest[..end]);
+            end
+        } else {
+            if !byte.is_ascii_whitespace() {
+                out.push(byte);
             }
-        } else if byte == b'"' {
-            in_string = true;
-            out.push(byte);
-        } else if !byte.is_ascii_whitespace() {
-            out.push(byte);
-        }
+            1
+        };
+        rest = &rest[taken..];
     }
+    // Bytes are copied whole or dropped as ASCII whitespace, so the text stays UTF-8.
     RawValue::from_string(String::from_utf8(out).map_err(serde::de::Error::custom)?)
+}
+
+/// Length of the JSON string `text` opens with, both quotes included (all of `text` if unclosed).
+fn string_end(text: &[u8]) -> usize {
+    let mut at = 1;
+    while let Some(found) = text.get(at..).and_then(|tail| memchr::memchr2(b'"', b'\\', tail)) {
+        if text[at + found] == b'"' {
+            return at + found + 1;
+        }
+        at += found + 2;
+    }
+    text.len()
 }
 
 /// Whether a stored object is a Graph collection rather than one object.
