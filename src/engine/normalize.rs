@@ -131,49 +131,67 @@ pub fn settings_digest(policy: &ConfigurationPolicy) -> String {
 }
 
 fn text_digest(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(32);
+    for byte in digest.as_ref().iter().take(16) {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 fn settings_text(policy: &ConfigurationPolicy) -> String {
     sorted_list(policy.settings.iter().map(|s| instance_text(&s.setting_instance)).collect())
 }
 
+// The canonical texts below are built with `push_str` rather than `format!`: they are made for every
+// setting of every live policy a plan reads.
+
 fn instance_text(instance: &SettingInstance) -> String {
-    let id = quoted(&instance.definition_id().to_ascii_lowercase());
-    match instance {
-        SettingInstance::Choice { choice_setting_value, .. } => {
-            format!(r#"{{"id":{id},"choice":{}}}"#, choice_text(choice_setting_value))
-        }
+    let (kind, body) = match instance {
+        SettingInstance::Choice { choice_setting_value, .. } => ("choice", choice_text(choice_setting_value)),
         SettingInstance::ChoiceCollection { choice_setting_collection_value, .. } => {
-            let values = sorted_list(choice_setting_collection_value.iter().map(choice_text).collect());
-            format!(r#"{{"id":{id},"choices":{values}}}"#)
+            ("choices", sorted_list(choice_setting_collection_value.iter().map(choice_text).collect()))
         }
-        SettingInstance::Simple { simple_setting_value, .. } => {
-            format!(r#"{{"id":{id},"value":{}}}"#, simple_text(simple_setting_value))
-        }
+        SettingInstance::Simple { simple_setting_value, .. } => ("value", simple_text(simple_setting_value)),
         SettingInstance::SimpleCollection { simple_setting_collection_value, .. } => {
-            let values = sorted_list(simple_setting_collection_value.iter().map(simple_text).collect());
-            format!(r#"{{"id":{id},"values":{values}}}"#)
+            ("values", sorted_list(simple_setting_collection_value.iter().map(simple_text).collect()))
         }
-        SettingInstance::Group { group_setting_value, .. } => {
-            format!(r#"{{"id":{id},"group":{}}}"#, group_text(group_setting_value))
-        }
+        SettingInstance::Group { group_setting_value, .. } => ("group", group_text(group_setting_value)),
         SettingInstance::GroupCollection { group_setting_collection_value, .. } => {
-            let groups = sorted_list(group_setting_collection_value.iter().map(group_text).collect());
-            format!(r#"{{"id":{id},"groups":{groups}}}"#)
+            ("groups", sorted_list(group_setting_collection_value.iter().map(group_text).collect()))
         }
-    }
+    };
+    let id = quoted(&instance.definition_id().to_ascii_lowercase());
+    object_text(&[("id", &id), (kind, &body)])
 }
 
 fn choice_text(value: &ChoiceValue) -> String {
     let children = sorted_list(value.children.iter().map(instance_text).collect());
-    format!(r#"{{"value":{},"children":{children}}}"#, quoted(&value.value.to_ascii_lowercase()))
+    object_text(&[("value", &quoted(&value.value.to_ascii_lowercase())), ("children", &children)])
 }
 
 fn group_text(value: &GroupValue) -> String {
-    let children = sorted_list(value.children.iter().map(instance_text).collect());
-    format!(r#"{{"children":{children}}}"#)
+    object_text(&[("children", &sorted_list(value.children.iter().map(instance_text).collect()))])
+}
+
+/// `{"name":text,…}` of members whose values are JSON text already (names need no escaping).
+fn object_text(members: &[(&str, &str)]) -> String {
+    let mut text =
+        String::with_capacity(members.iter().map(|(name, value)| name.len() + value.len() + 4).sum::<usize>() + 2);
+    text.push('{');
+    for (i, (name, value)) in members.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push('"');
+        text.push_str(name);
+        text.push_str("\":");
+        text.push_str(value);
+    }
+    text.push('}');
+    text
 }
 
 fn simple_text(value: &SimpleValue) -> String {
