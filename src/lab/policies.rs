@@ -63,7 +63,10 @@ fn read(tenant: &TenantData, id: &str, call: &Call, expansion: Expansion) -> Rep
     let (true, Some(ReplyBody::Json(body))) = (expansion.settings, &reply.body) else { return reply };
     match with_text_property(body, POLICY_SETTINGS, settings) {
         Ok(text) => Reply::text(reply.status, text),
-        Err(error) => call.bad_request(&error.to_string()),
+        Err(error) => {
+            let message = format!("The lab could not serve the stored settings: {error}");
+            Reply::error(call.context, StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &message)
+        }
     }
 }
 

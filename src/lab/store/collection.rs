@@ -3,8 +3,8 @@
 //! and take it out of the file it was loaded from.
 //!
 //! A collection can defer one property (a policy's `settings`, nine tenths of it): that property is
-//! kept as compact JSON text, never parsed on load, served as it is, and parsed only when a write or
-//! a filtered read needs it.
+//! kept as compact JSON text, never parsed on load, served as it is, and parsed only for a write, a
+//! list that expands it, or the policy's settings sub-collection.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
