@@ -93,12 +93,7 @@ impl Reply {
 
     /// A reply whose body is JSON text already.
     pub fn text(status: StatusCode, body: Box<RawValue>) -> Reply {
-        Reply { body: Some(ReplyBody::Text(body)), ..Reply::no_content() }.with_status(status)
-    }
-
-    fn with_status(mut self, status: StatusCode) -> Reply {
-        self.status = status;
-        self
+        Reply { status, body: Some(ReplyBody::Text(body)), ..Reply::no_content() }
     }
 
     pub fn no_content() -> Reply {
