@@ -542,8 +542,8 @@ mod tests {
     use crate::engine::plan::{Action, Field, Summary};
     use crate::engine::problem::Problem;
     use crate::engine::resolve::DesiredPolicy;
-    use crate::wire::PolicyAssignment;
     use crate::wire::common::Group;
+    use crate::wire::{PolicyAssignment, Settings};
 
     const MANIFESTS: &str = "
 apiVersion: tenantctl.dev/v1alpha1
@@ -785,7 +785,7 @@ spec:
     fn fingerprints_see_what_a_list_shows_and_not_whether_settings_were_read() {
         let desired = desired("");
         let listed = live_copy(&desired.policies[0], "p1");
-        let read = ConfigurationPolicy { settings: Vec::new(), ..listed.clone() };
+        let read = ConfigurationPolicy { settings: Settings::default(), ..listed.clone() };
         assert_eq!(fingerprint(std::slice::from_ref(&listed)), fingerprint(std::slice::from_ref(&read)));
         let mut reassigned = listed.clone();
         reassigned.assignments = Some(Vec::new());

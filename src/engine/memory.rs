@@ -15,7 +15,7 @@ use crate::wire::common::Group;
 use crate::wire::defender_rbac::{UnifiedRoleAssignment, UnifiedRoleDefinition};
 use crate::wire::detection::DetectionRule;
 use crate::wire::rbac::{RoleAssignment, RoleDefinition};
-use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment};
+use crate::wire::{AssignmentTarget, ConfigurationPolicy, PolicyAssignment, Settings};
 
 /// What the first tenant of a manifest text must have, for tests (the manifests must be valid).
 pub fn first_tenant_desired(text: &str) -> super::resolve::TenantDesired {
@@ -121,7 +121,7 @@ impl TenantApi for MemoryTenant {
         // As Graph lists them: the version, not the settings.
         let listed = |p: &ConfigurationPolicy| ConfigurationPolicy {
             setting_count: Some(p.settings.len() as i64),
-            settings: Vec::new(),
+            settings: Settings::default(),
             ..p.clone()
         };
         Ok(self.edit(|state| state.policies.iter().map(listed).collect()))

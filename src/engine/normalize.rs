@@ -3,6 +3,8 @@
 //! dropped; identifiers compare case-insensitively;
 //! children and string collections compare as sets; secret values are never compared.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::wire::{ChoiceValue, ConfigurationPolicy, GroupValue, SettingInstance, SimpleValue};
@@ -87,8 +89,9 @@ pub struct Compared {
     platforms: String,
     technologies: String,
     template_id: Option<String>,
-    /// Every setting as canonical JSON text, children and collections sorted.
-    settings: String,
+    /// Every setting as canonical JSON text, children and collections sorted (made once for settings
+    /// shared between policies: see [`crate::wire::Settings`]).
+    settings: Arc<str>,
 }
 
 impl Compared {
@@ -130,6 +133,12 @@ pub fn settings_digest(policy: &ConfigurationPolicy) -> String {
     text_digest(&settings_text(policy))
 }
 
+fn settings_text(policy: &ConfigurationPolicy) -> Arc<str> {
+    policy
+        .settings
+        .canonical_text(|settings| sorted_list(settings.iter().map(|s| instance_text(&s.setting_instance)).collect()))
+}
+
 fn text_digest(text: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
@@ -139,10 +148,6 @@ fn text_digest(text: &str) -> String {
         hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
     hex
-}
-
-fn settings_text(policy: &ConfigurationPolicy) -> String {
-    sorted_list(policy.settings.iter().map(|s| instance_text(&s.setting_instance)).collect())
 }
 
 // The canonical texts below are built with `push_str` rather than `format!`: they are made for every

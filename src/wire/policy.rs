@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::Settings;
+
 const ODATA_PREFIX: &str = "#microsoft.graph.deviceManagementConfiguration";
 
 /// A `deviceManagementConfigurationPolicy`.
@@ -27,7 +29,7 @@ pub struct ConfigurationPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_reference: Option<TemplateReference>,
     #[serde(default)]
-    pub settings: Vec<Setting>,
+    pub settings: Settings,
     /// Read-only, server-owned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date_time: Option<String>,
@@ -69,7 +71,7 @@ impl ConfigurationPolicy {
             technologies: properties.technologies.to_string(),
             role_scope_tag_ids: vec!["0".to_string()],
             template_reference: template_id.map(TemplateReference::new),
-            settings,
+            settings: settings.into(),
             created_date_time: None,
             last_modified_date_time: None,
             setting_count: None,

@@ -68,7 +68,8 @@ impl Call {
 }
 
 pub(super) struct Reply {
-    pub body: Vec<u8>,
+    /// As received: not copied again (a plan reads hundreds of megabytes of policies).
+    pub body: bytes::Bytes,
 }
 
 /// Retries of a request whose connection was refused, and the first wait between them.
@@ -225,7 +226,7 @@ impl TenantClient {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|seconds| Duration::from_secs(seconds).min(inner.config.backoff_max));
         let body = match response.bytes().await {
-            Ok(body) => body.to_vec(),
+            Ok(body) => body,
             Err(error) => return transport(error, true),
         };
         if (200..300).contains(&status) {
@@ -233,7 +234,7 @@ impl TenantClient {
         }
         if call.method == Method::DELETE && status == 404 && attempt > 0 {
             // An earlier attempt whose response was lost already deleted it.
-            return Attempt::Done(Reply { body: Vec::new() });
+            return Attempt::Done(Reply { body: bytes::Bytes::new() });
         }
         let mut error = ApiError::from_body(call.method.as_str(), &path, status, &body);
         if let GraphError::Api(api) = &mut error {

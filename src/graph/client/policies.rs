@@ -3,14 +3,15 @@
 use std::collections::BTreeMap;
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use super::TenantClient;
 use super::error::GraphError;
 use super::http::{CallKind, decode_reply};
-use crate::wire::common::{
-    AssignRequest, BatchRequest, BatchRequestItem, BatchResponse, BatchResponseItem, Group, Page,
-};
-use crate::wire::{ConfigurationPolicy, PolicyAssignment, Setting};
+use crate::wire::batch_reply::{BatchItemOf, BatchResponseOf};
+use crate::wire::common::{AssignRequest, BatchRequest, BatchRequestItem, BatchResponseItem, Group, Page};
+use crate::wire::{ConfigurationPolicy, PolicyAssignment, Setting, decoding_shared};
 
 const POLICIES: &str = "/deviceManagement/configurationPolicies";
 /// The properties a list of policies selects: all the plan needs of a policy it does not read in full.
@@ -51,8 +52,9 @@ impl TenantClient {
         for response in self.batch("beta", requests).await? {
             match response.status {
                 200 => {
-                    let policy: ConfigurationPolicy =
-                        serde_json::from_str(response.body_text()).map_err(|e| GraphError::Decode {
+                    // Tenants mostly hold the same baselines: equal settings are decoded once.
+                    let policy: ConfigurationPolicy = decoding_shared(|| serde_json::from_str(response.body_text()))
+                        .map_err(|e| GraphError::Decode {
                             method: "GET".into(),
                             path: format!("/beta{POLICIES}/{{id}}"),
                             message: e.to_string(),
@@ -67,7 +69,7 @@ impl TenantClient {
             // A policy whose inline settings look cut short is read setting by setting, paged.
             let truncated = policy.setting_count.is_some_and(|count| count > policy.settings.len() as i64);
             if let (true, Some(id)) = (truncated, policy.id.clone()) {
-                policy.settings = self.list_policy_settings(&id).await?;
+                policy.settings = self.list_policy_settings(&id).await?.into();
             }
         }
         Ok(policies)
@@ -207,9 +209,23 @@ impl TenantClient {
         version: &str,
         requests: Vec<BatchRequestItem>,
     ) -> Result<Vec<BatchResponseItem>, GraphError> {
+        let responses = self.batch_decoding::<Box<RawValue>>(version, requests).await?;
+        Ok(responses
+            .into_iter()
+            .map(|response| BatchResponseItem { body: response.decoded.or(response.item.body), ..response.item })
+            .collect())
+    }
+
+    /// [`Self::batch`], with each successful body decoded as `T` as the reply is read (settings equal
+    /// to ones read before are shared: [`decoding_shared`]).
+    pub async fn batch_decoding<T: DeserializeOwned>(
+        &self,
+        version: &str,
+        requests: Vec<BatchRequestItem>,
+    ) -> Result<Vec<BatchItemOf<T>>, GraphError> {
         let url = self.url(version, "/$batch")?;
         let order: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
-        let mut done: BTreeMap<String, BatchResponseItem> = BTreeMap::new();
+        let mut done: BTreeMap<String, BatchItemOf<T>> = BTreeMap::new();
         let mut pending = requests;
         let mut round = 0;
         while !pending.is_empty() {
@@ -219,17 +235,17 @@ impl TenantClient {
                 let body = BatchRequest { requests: chunk.to_vec() };
                 let kind = if chunk.iter().all(|r| r.method == "GET") { CallKind::Read } else { CallKind::Write };
                 let reply = self.send_json(Method::POST, url.clone(), &body, kind).await?;
-                let parsed: BatchResponse = decode_reply("POST", &url, &reply.body)?;
+                let parsed: BatchResponseOf<T> = decoding_shared(|| decode_reply("POST", &url, &reply.body))?;
                 for response in parsed.responses {
-                    let transient = matches!(response.status, 429 | 500 | 502 | 503 | 504);
+                    let transient = matches!(response.item.status, 429 | 500 | 502 | 503 | 504);
                     if transient && round < self.client.inner.config.max_retries {
-                        wait = wait.max(retry_after(&response).unwrap_or_default());
-                        if let Some(request) = chunk.iter().find(|r| r.id == response.id) {
+                        wait = wait.max(retry_after(&response.item).unwrap_or_default());
+                        if let Some(request) = chunk.iter().find(|r| r.id == response.item.id) {
                             again.push(request.clone());
                             continue;
                         }
                     }
-                    done.insert(response.id.clone(), response);
+                    done.insert(response.item.id.clone(), response);
                 }
             }
             if !again.is_empty() {
