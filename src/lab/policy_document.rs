@@ -4,6 +4,8 @@
 //! unknown properties pass through untouched; `lab init` uses them too.
 
 use serde::de::IgnoredAny;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -230,23 +232,34 @@ fn setting_count(text: &RawValue) -> usize {
 
 /// A response body (an object) with one more property whose value is JSON text already: how a policy
 /// read with `$expand=settings` is answered without parsing and printing its stored settings again.
+/// Printed in one pass, and not checked again: both parts are JSON already.
 pub fn with_text_property(
     body: &Value,
     name: &str,
     text: Option<&RawValue>,
 ) -> Result<Box<RawValue>, serde_json::Error> {
-    let mut out = serde_json::to_string(body)?;
-    if out.ends_with('}') {
-        out.pop();
-        if out.len() > 1 {
-            out.push(',');
+    serde_json::value::to_raw_value(&Spliced { body, name, text })
+}
+
+struct Spliced<'a> {
+    body: &'a Value,
+    name: &'a str,
+    text: Option<&'a RawValue>,
+}
+
+impl Serialize for Spliced<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(body) = self.body else { return self.body.serialize(serializer) };
+        let mut map = serializer.serialize_map(Some(body.len() + 1))?;
+        for (key, value) in body {
+            map.serialize_entry(key, value)?;
         }
-        out.push_str(&serde_json::to_string(name)?);
-        out.push(':');
-        out.push_str(text.map_or("[]", RawValue::get));
-        out.push('}');
+        match self.text {
+            Some(text) => map.serialize_entry(self.name, text)?,
+            None => map.serialize_entry(self.name, &[(); 0])?,
+        }
+        map.end()
     }
-    RawValue::from_string(out)
 }
 
 /// `@odata.context` and `<property>@odata.context` belong to the response a stored object was copied

@@ -320,13 +320,12 @@ async fn token(State(shared): State<Shared>, Path(tenant): Path<String>, headers
         })
     });
     let (status, body) = match issued {
-        Ok(access_token) => {
-            let expires_in = config.token_lifetime.as_secs();
+        Ok(issued) => {
             let response = TokenResponse {
                 token_type: "Bearer".into(),
-                expires_in,
-                ext_expires_in: Some(expires_in),
-                access_token: Secret::new(access_token),
+                expires_in: issued.expires_in,
+                ext_expires_in: Some(issued.expires_in),
+                access_token: Secret::new(issued.token),
             };
             (StatusCode::OK, serde_json::to_value(response).unwrap_or(Value::Null))
         }

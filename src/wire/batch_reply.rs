@@ -62,7 +62,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ItemVisitor<T> {
                 Field::Status => status = Some(map.next_value::<u16>()?),
                 Field::Headers => headers = map.next_value::<Option<Map<String, Value>>>()?,
                 Field::Body if status.is_some_and(|s: u16| (200..300).contains(&s)) => {
-                    decoded = map.next_value::<Option<T>>()?;
+                    // The whole reply fails on one malformed body: name the item it came from.
+                    decoded = map.next_value::<Option<T>>().map_err(|e| {
+                        serde::de::Error::custom(format_args!("response {}: {e}", id.as_deref().unwrap_or("?")))
+                    })?;
                 }
                 Field::Body => body = map.next_value::<Option<Box<RawValue>>>()?,
                 Field::Other => {
@@ -98,6 +101,13 @@ mod tests {
         assert_eq!(second.decoded, None);
         assert!(second.item.body_text().contains("NotFound"));
         assert_eq!((third.decoded.as_ref(), third.item.body_text()), (None, r#"{"name":"c"}"#), "body before status");
+    }
+
+    #[test]
+    fn a_malformed_successful_body_names_its_item() {
+        let reply = r#"{"responses":[{"id":"7","status":200,"body":{"name":5}}]}"#;
+        let error = serde_json::from_str::<BatchResponseOf<Thing>>(reply).expect_err("name is not text");
+        assert!(error.to_string().contains("response 7: invalid type"), "{error}");
     }
 
     #[test]

@@ -29,10 +29,6 @@ impl Settings {
     pub fn canonical_text(&self, make: impl FnOnce(&[Setting]) -> String) -> Arc<str> {
         self.0.canonical.get_or_init(|| Arc::from(make(&self.0.list))).clone()
     }
-
-    pub fn into_vec(self) -> Vec<Setting> {
-        Arc::try_unwrap(self.0).map_or_else(|shared| shared.list.clone(), |shared| shared.list)
-    }
 }
 
 impl Deref for Settings {

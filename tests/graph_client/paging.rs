@@ -20,3 +20,24 @@ async fn paging_over_many_pages_returns_every_policy_once_with_settings_and_assi
     let batches = lab.count("POST /beta/$batch", 200).await;
     assert_eq!(batches, 2, "the settings of 40 policies in batches of 20");
 }
+
+/// A tenant's settings are read a few `$batch` requests at once: 80 policies take one round trip, not
+/// four. Read one after another, the four batches could not take less than four times the latency.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenants_read_batches_are_in_flight_together() {
+    let lab = Lab::serve(state(), &["--write-budget", "0"]);
+    let tenant = lab.client().tenant(TENANT_A);
+    let mut ids = Vec::new();
+    for i in 0..80 {
+        let created = tenant.create_policy(&policy(&format!("fw-{i:02}"))).await.expect("create");
+        ids.push(created.id.expect("id"));
+    }
+    let latency = std::time::Duration::from_millis(500);
+    lab.configure(serde_json::json!({"latencyMs": latency.as_millis()})).await;
+    let started = std::time::Instant::now();
+    let read = tenant.read_policies(&ids).await.expect("read");
+    let elapsed = started.elapsed();
+    assert_eq!(read.len(), 80);
+    assert_eq!(lab.count("POST /beta/$batch", 200).await, 4, "80 policies in batches of 20");
+    assert!(elapsed < latency * 4, "four batches one after another: {elapsed:?}");
+}

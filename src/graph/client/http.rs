@@ -383,8 +383,19 @@ fn describe(error: &reqwest::Error) -> String {
     }
 }
 
+/// A reply body decoded as JSON. Its UTF-8 is checked once, with SIMD, and the text read as a
+/// `str`: read from bytes, `serde_json` checks each string and each raw value (a policy's settings)
+/// on its own, a tenth of the time spent decoding a plan's reads. Bytes that are not UTF-8 are read
+/// as bytes, for `serde_json`'s error and its position.
+fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    match simdutf8::basic::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
 fn decode<T: DeserializeOwned>(call: &Call, body: &[u8]) -> Result<T, GraphError> {
-    serde_json::from_slice(body).map_err(|e| GraphError::Decode {
+    from_json(body).map_err(|e| GraphError::Decode {
         method: call.method.to_string(),
         path: call.url.path().to_string(),
         message: e.to_string(),
@@ -392,7 +403,7 @@ fn decode<T: DeserializeOwned>(call: &Call, body: &[u8]) -> Result<T, GraphError
 }
 
 pub(super) fn decode_reply<T: DeserializeOwned>(method: &str, url: &Url, body: &[u8]) -> Result<T, GraphError> {
-    serde_json::from_slice(body).map_err(|e| GraphError::Decode {
+    from_json(body).map_err(|e| GraphError::Decode {
         method: method.to_string(),
         path: url.path().to_string(),
         message: e.to_string(),
