@@ -110,15 +110,17 @@ impl TokenIssuer {
     pub fn issue(&self, who: &Authorized, lifetime: Duration, now: SystemTime) -> Result<Issued, String> {
         let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let seconds = lifetime.as_secs_f64().ceil().max(1.0) as u64;
-        let mut issued = self.issued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lock = || self.issued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if seconds >= REUSED_LIFETIME_MIN
-            && let Some((token, expires)) = issued.get(who)
+            && let Some((token, expires)) = lock().get(who)
             && *expires <= now + seconds
             && expires.saturating_sub(now) >= seconds / 2
         {
             return Ok(Issued { token: token.clone(), expires_in: expires - now });
         }
+        // Signed without the lock held: signatures for different grants proceed in parallel.
         let token = self.sign(who, now, now + seconds)?;
+        let mut issued = lock();
         if issued.len() >= ISSUED_TOKENS {
             issued.clear();
         }
